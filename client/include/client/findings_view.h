@@ -1,0 +1,21 @@
+// How check results are shown: a readable report for a terminal, or JSON.
+#pragma once
+
+#include <string>
+
+#include "shared/check.h"
+
+namespace budgetsync::client {
+
+// One JSON array with an object per finding: rule_id, severity, report {unit,
+// unit_name, year, form, instance, key}, form_title, row, row_label, column,
+// column_label, stated, expected, difference, message. Numbers are exact decimal
+// strings.
+std::string findings_to_json(const CheckResult& result);
+
+// Findings grouped by report, each group a table (severity, row, column, stated,
+// expected, difference) followed by the numbered explanations; then the score
+// overview and a one-line summary.
+std::string render_check_text(const CheckResult& result, size_t reports_checked);
+
+}  // namespace budgetsync::client

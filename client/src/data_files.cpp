@@ -1,0 +1,112 @@
+#include "client/data_files.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#ifndef BUDGETSYNC_SOURCE_DATA_DIR
+#define BUDGETSYNC_SOURCE_DATA_DIR ""
+#endif
+
+namespace budgetsync::client {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<fs::path> json_files_under(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file() && it->path().extension() == ".json") files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+fs::path default_data_dir(const char* argv0) {
+  if (const char* env = std::getenv("BUDGETSYNC_DATA_DIR"); env && *env) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec && argv0) exe = fs::absolute(argv0, ec);
+  if (!exe.empty()) {
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "budgetsync";
+    if (fs::is_directory(installed / "forms", ec)) return installed;
+  }
+  return BUDGETSYNC_SOURCE_DATA_DIR;
+}
+
+Result<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError(fmt::format("{}: cannot open the file", path.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::IoError(fmt::format("{}: read failed", path.string()));
+  return ss.str();
+}
+
+Result<Catalog> load_catalog(const fs::path& data_dir) {
+  Catalog catalog;
+  std::error_code ec;
+  if (!fs::is_directory(data_dir / "forms", ec)) {
+    return Status::NotFound(fmt::format(
+        "no form templates at {} (set BUDGETSYNC_DATA_DIR or --data to the folder holding forms/ and codes/)",
+        (data_dir / "forms").string()));
+  }
+  for (const auto& file : json_files_under(data_dir / "forms")) {
+    auto text = read_file(file);
+    if (!text.ok()) return text.status();
+    auto t = parse_form_template(*text, file.string());
+    if (!t.ok()) return t.status();
+    if (Status s = catalog.add_form(std::move(*t)); !s.ok()) return s;
+  }
+  for (const auto& file : json_files_under(data_dir / "codes")) {
+    auto text = read_file(file);
+    if (!text.ok()) return text.status();
+    auto list = parse_code_list(*text, file.string());
+    if (!list.ok()) return list.status();
+    if (Status s = catalog.add_code_list(std::move(*list)); !s.ok()) return s.with_context(file.string());
+  }
+  if (Status s = catalog.check(); !s.ok()) return s;
+  return catalog;
+}
+
+Result<std::vector<Report>> load_reports(const std::vector<fs::path>& paths, const Catalog& catalog,
+                                         const std::function<void(size_t, size_t)>& progress) {
+  std::vector<fs::path> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      auto found = json_files_under(p);
+      if (found.empty()) return Status::NotFound(fmt::format("{}: no .json report files in this folder", p.string()));
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(p, ec)) {
+      files.push_back(p);
+    } else {
+      return Status::NotFound(fmt::format("{}: no such file or folder", p.string()));
+    }
+  }
+  std::vector<Report> reports;
+  std::map<ReportKey, std::string> seen;
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto text = read_file(files[i]);
+    if (!text.ok()) return text.status();
+    auto r = parse_report(*text, files[i].string(), catalog);
+    if (!r.ok()) return r.status();
+    if (auto [it, inserted] = seen.emplace(r->key, files[i].string()); !inserted) {
+      return Status::InvalidArgument(fmt::format("{}: report {} is also in {}; give each report once",
+                                                 files[i].string(), r->key.to_string(), it->second));
+    }
+    reports.push_back(std::move(*r));
+    if (progress) progress(i + 1, files.size());
+  }
+  return reports;
+}
+
+}  // namespace budgetsync::client

@@ -1,0 +1,40 @@
+// Catalog: the form templates and code lists a program knows, by id and year.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/code_list.h"
+#include "shared/form_template.h"
+#include "shared/status.h"
+
+namespace budgetsync {
+
+class Catalog {
+ public:
+  // Adds a template; a second template with the same id and version is refused.
+  Status add_form(FormTemplate t);
+  Status add_code_list(CodeList list);
+
+  // The template `id` at `version`, or its newest version when version is 0.
+  const FormTemplate* form(std::string_view id, int version = 0) const;
+  // The list `id` for `year`: the newest list of that id whose year is not after
+  // `year`, else the oldest one there is. Null when there is no list of that id.
+  const CodeList* code_list(std::string_view id, int year) const;
+
+  // Every form (newest versions), ordered by family, then order, then id.
+  std::vector<const FormTemplate*> forms() const;
+
+  // Cross-checks after loading: every cross-table reference names a known form,
+  // row and column; every section's code_list exists. Errors name the template
+  // file and the rule.
+  Status check() const;
+
+ private:
+  std::map<std::string, std::map<int, FormTemplate>, std::less<>> forms_;
+  std::map<std::string, std::map<int, CodeList>, std::less<>> code_lists_;
+};
+
+}  // namespace budgetsync

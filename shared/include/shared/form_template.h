@@ -1,0 +1,187 @@
+// Form templates: a form described as data (docs/template-format.md).
+//
+// A template has one or more sections; each section has columns and rows. Rows
+// are fixed (listed in the template), keyed by a classification code, or dynamic
+// (projects, indicators, team members, added by the user). A cell is named by
+// (row key, column key); row keys are unique across the whole form.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/cell_value.h"
+#include "shared/decimal.h"
+#include "shared/money.h"
+#include "shared/status.h"
+
+namespace budgetsync {
+
+struct Column {
+  std::string key;
+  std::string label;
+  std::string col_no;  // 栏次 as printed, may be empty
+  ColumnType type = ColumnType::kText;
+  bool computed = false;  // derived by a rule; shown marked, still typed by people
+};
+
+struct RowDef {
+  std::string key;
+  std::string label;
+  std::string line_no;  // 行次 or 序号 as printed, may be empty
+  int indent = 0;
+};
+
+struct Section {
+  std::string key;
+  std::string title;
+  std::vector<Column> columns;
+  std::vector<RowDef> rows;   // fixed rows, in printed order
+  std::string code_list;      // when not empty, rows keyed by codes of this list
+  bool dynamic = false;       // rows with user-chosen keys allowed
+  std::string row_label;      // what one dynamic row is called (项目, 指标, 成员)
+  std::string label_column;   // the column that names a row in messages (科目名称, 三级指标)
+
+  const Column* column(std::string_view key) const;
+  const RowDef* row(std::string_view key) const;
+};
+
+enum class Severity { kError, kWarning };
+std::string_view severity_name(Severity s);
+
+// A reference to one cell, or to a whole column of a section ("*section:col",
+// the sum of that column over every row of the section). `form` is empty for the
+// form the rule belongs to. An empty row or column is filled in by the rule's
+// iteration (for_rows / for_columns).
+struct CellRef {
+  std::string form;
+  std::string row;
+  std::string column;
+  bool negate = false;
+  bool whole_section = false;  // row names a section: sum over its rows
+
+  std::string to_string() const;
+};
+// Parses "row:col", "-row:col", "form!row:col", "*section:col", ":col", "row:".
+Result<CellRef> parse_cell_ref(std::string_view text);
+
+enum class RuleKind {
+  kSum,          // target = Σ terms
+  kComposition,  // the same, named for 合计 = 基本 + 项目 and the like
+  kBalance,      // target = the one term (收入总计 = 支出总计)
+  kCrossTable,   // target = a cell of another form of the same unit and year
+  kHierarchy,    // 合计 = Σ类, 类 = Σ款, 款 = Σ项, by classification code
+  kRate,         // target% = numerator / denominator × 100
+  kRequired,     // the cells must not be blank
+  kScoreCap,     // score ≤ weight (得分 ≤ 分值)
+  kGroupWeight,  // a group's "(N分)" label = Σ the weights of its rows
+};
+std::string_view rule_kind_name(RuleKind k);
+
+struct Rule {
+  std::string id;
+  RuleKind kind = RuleKind::kSum;
+  Severity severity = Severity::kError;
+  std::string title;  // how a clerk names the rule, used in messages
+
+  CellRef target;
+  std::vector<CellRef> terms;
+  std::vector<std::string> for_columns;  // repeat for each listed column
+  std::string for_rows;                  // repeat for each row of this section
+
+  // hierarchy
+  std::string section;
+  std::string total_row;
+  std::vector<std::string> columns;
+
+  // rate: target = numerator / denominator, in percent points. Alternates name
+  // other denominators a clerk might wrongly have used, to explain a mismatch.
+  CellRef numerator;
+  CellRef denominator;
+  std::vector<CellRef> alternate_denominators;
+
+  // group_weight
+  std::vector<std::string> group_columns;
+  std::string weight_column;
+};
+
+// Scoring configuration (docs/template-format.md, "scoring").
+struct IndicatorScoring {
+  std::string section;
+  std::string target;     // column holding "≥95%" etc.
+  std::string actual;     // column holding the measured value
+  std::string weight;     // 分值
+  std::string score;      // 得分 as stated
+  std::string deviation;  // 偏差度 as stated; empty when the form has none
+};
+
+struct ExecutionScoring {
+  CellRef budget;  // 全年预算数
+  CellRef spent;   // 全年执行数
+  CellRef weight;  // 分值
+  CellRef score;   // 得分
+};
+
+struct Band {
+  std::optional<Decimal> min;  // inclusive lower bound; none = everything below
+  Decimal score;
+};
+
+// A scoring standard for one row (seed 001's 评分标准).
+struct StandardRule {
+  enum class Kind { kThresholdDeduction, kBands, kChecklist };
+  std::string row;
+  Kind kind = Kind::kBands;
+  std::string input_column;  // the measured value (a rate, or a count of failed items)
+  // threshold_deduction: full marks while input ≤ threshold (or ≥ when
+  // `higher_is_better`), minus `per_point` for each percentage point beyond it.
+  Decimal threshold;
+  Decimal per_point;
+  bool higher_is_better = false;
+  std::vector<Band> bands;  // bands, highest first
+  Decimal per_item;         // checklist: deduction per failed item
+};
+
+struct GradeBand {
+  Decimal min;  // inclusive
+  std::string grade;
+};
+
+struct Scoring {
+  std::optional<IndicatorScoring> indicators;
+  std::optional<ExecutionScoring> execution;
+  std::vector<StandardRule> standards;
+  std::optional<CellRef> total;             // 总分 得分, for the grade
+  std::map<std::string, Decimal> qualitative;  // actual text -> percent of weight
+  std::vector<GradeBand> grades;            // highest first
+};
+
+struct FormTemplate {
+  std::string id;
+  int version = 1;
+  std::string title;
+  std::string family;    // 预算, 决算, 绩效, 基础数据, 审核, 文字
+  std::string table_no;  // as printed: "公开01表"
+  int order = 0;         // position within the family's table set
+  MoneyUnit unit = MoneyUnit::kWanYuan;
+  bool instances = false;  // a unit files several per year (one per project)
+  std::vector<Section> sections;
+  std::vector<Rule> rules;
+  Scoring scoring;
+  std::string source;  // file it was loaded from
+
+  const Section* section(std::string_view key) const;
+  // The section that lists `row_key` as a fixed row, if any.
+  const Section* section_of_fixed_row(std::string_view row_key) const;
+  std::string display_name() const;  // "公开01表 收入支出决算总表"
+};
+
+// Parses and checks a template file (format "budgetsync-form/1"). Every reference
+// in rules and scoring must name a section, row and column of this form (or, for
+// cross-table references, be well-formed). Errors name `source` and the field,
+// e.g. "final01.json: rules[3].target: no row “in_totl” in this form".
+Result<FormTemplate> parse_form_template(std::string_view json_text, std::string_view source);
+
+}  // namespace budgetsync

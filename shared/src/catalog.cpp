@@ -1,0 +1,92 @@
+#include "shared/catalog.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace budgetsync {
+
+Status Catalog::add_form(FormTemplate t) {
+  auto& versions = forms_[t.id];
+  if (versions.count(t.version)) {
+    return Status::InvalidArgument(fmt::format("{}: form “{}” version {} is already defined in {}", t.source,
+                                               t.id, t.version, versions.at(t.version).source));
+  }
+  const int v = t.version;
+  versions.emplace(v, std::move(t));
+  return Status::Ok();
+}
+
+Status Catalog::add_code_list(CodeList list) {
+  auto& years = code_lists_[list.id()];
+  if (years.count(list.year())) {
+    return Status::InvalidArgument(
+        fmt::format("code list “{}” for {} is defined twice", list.id(), list.year()));
+  }
+  const int y = list.year();
+  years.emplace(y, std::move(list));
+  return Status::Ok();
+}
+
+const FormTemplate* Catalog::form(std::string_view id, int version) const {
+  auto it = forms_.find(id);
+  if (it == forms_.end() || it->second.empty()) return nullptr;
+  if (version == 0) return &it->second.rbegin()->second;
+  auto v = it->second.find(version);
+  return v == it->second.end() ? nullptr : &v->second;
+}
+
+const CodeList* Catalog::code_list(std::string_view id, int year) const {
+  auto it = code_lists_.find(id);
+  if (it == code_lists_.end() || it->second.empty()) return nullptr;
+  auto after = it->second.upper_bound(year);
+  if (after == it->second.begin()) return &after->second;  // all later: the oldest
+  return &std::prev(after)->second;
+}
+
+std::vector<const FormTemplate*> Catalog::forms() const {
+  std::vector<const FormTemplate*> out;
+  for (const auto& [id, versions] : forms_) out.push_back(&versions.rbegin()->second);
+  std::sort(out.begin(), out.end(), [](const FormTemplate* a, const FormTemplate* b) {
+    return std::tie(a->family, a->order, a->id) < std::tie(b->family, b->order, b->id);
+  });
+  return out;
+}
+
+Status Catalog::check() const {
+  for (const FormTemplate* t : forms()) {
+    for (const auto& s : t->sections) {
+      if (!s.code_list.empty() && !code_lists_.count(s.code_list)) {
+        return Status::NotFound(fmt::format("{}: section “{}” uses code list “{}”, which is not installed",
+                                            t->source, s.key, s.code_list));
+      }
+    }
+    for (const auto& r : t->rules) {
+      std::vector<const CellRef*> refs{&r.target};
+      for (const auto& term : r.terms) refs.push_back(&term);
+      for (const CellRef* ref : refs) {
+        if (ref->form.empty()) continue;
+        const FormTemplate* other = form(ref->form);
+        if (!other) {
+          return Status::NotFound(fmt::format("{}: rule {}: “{}” names form “{}”, which is not installed",
+                                              t->source, r.id, ref->to_string(), ref->form));
+        }
+        const Section* sec = other->section_of_fixed_row(ref->row);
+        if (!sec) {
+          return Status::NotFound(fmt::format("{}: rule {}: form “{}” has no fixed row “{}”", t->source,
+                                              r.id, ref->form, ref->row));
+        }
+        std::vector<std::string> cols = ref->column.empty() ? r.for_columns : std::vector{ref->column};
+        for (const auto& c : cols) {
+          if (!sec->column(c)) {
+            return Status::NotFound(fmt::format("{}: rule {}: form “{}” has no column “{}” in section “{}”",
+                                                t->source, r.id, ref->form, c, sec->key));
+          }
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace budgetsync

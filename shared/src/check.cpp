@@ -1,0 +1,648 @@
+#include "shared/check.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "shared/scoring.h"
+#include "shared/text.h"
+
+namespace budgetsync {
+namespace {
+
+const Decimal kHundred = Decimal::from_int(100);
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A number read from one cell for a rule.
+struct Num {
+  bool present = false;  // the cell exists and is neither blank nor n/a
+  Decimal value;         // 0 when not present
+  std::string raw;
+};
+
+// Where a resolved reference points.
+struct Target {
+  const Report* report = nullptr;
+  const FormTemplate* form = nullptr;
+  std::string row;
+  std::string column;
+};
+
+class Checker {
+ public:
+  Checker(const std::vector<Report>& reports, const Catalog& catalog, const CheckOptions& options)
+      : reports_(reports), catalog_(catalog), options_(options) {
+    for (const auto& r : reports_) by_key_[r.key] = &r;
+  }
+
+  CheckResult run() {
+    for (const auto& report : reports_) {
+      const FormTemplate* t = catalog_.form(report.key.form, report.template_version);
+      if (!t) continue;
+      report_ = &report;
+      form_ = t;
+      for (const auto& rule : t->rules) {
+        try {
+          run_rule(rule);
+        } catch (const DecimalOverflow&) {
+          add_overflow(rule.id);
+        }
+      }
+      try {
+        run_scoring();
+      } catch (const DecimalOverflow&) {
+        add_overflow("score");
+      }
+    }
+    return std::move(result_);
+  }
+
+ private:
+  // ---- reading cells -------------------------------------------------------
+
+  const Section* section_of(const FormTemplate& t, const Report* r, std::string_view row) const {
+    if (r) {
+      if (const ReportRow* rr = r->row(row)) return t.section(rr->section);
+    }
+    if (const Section* s = t.section_of_fixed_row(row)) return s;
+    if (all_digits(row)) {
+      for (const auto& s : t.sections) {
+        if (!s.code_list.empty()) return &s;
+      }
+    }
+    return nullptr;
+  }
+
+  Num read(const Report* r, const FormTemplate& t, std::string_view row, std::string_view col) const {
+    Num n;
+    if (!r) return n;
+    const ReportCell* c = r->cell(row, col);
+    if (!c) return n;
+    n.raw = c->raw;
+    // Amounts are compared in the unit of the form being checked.
+    if (auto v = c->value.number(form_->unit)) {
+      n.present = true;
+      n.value = *v;
+    }
+    (void)t;
+    return n;
+  }
+
+  Target resolve(const CellRef& ref, const std::string& row, const std::string& col) const {
+    Target tg;
+    tg.row = ref.row.empty() ? row : ref.row;
+    tg.column = ref.column.empty() ? col : ref.column;
+    if (ref.form.empty()) {
+      tg.report = report_;
+      tg.form = form_;
+    } else {
+      ReportKey k = report_->key;
+      k.form = ref.form;
+      auto it = by_key_.find(k);
+      tg.report = it == by_key_.end() ? nullptr : it->second;
+      tg.form = catalog_.form(ref.form, tg.report ? tg.report->template_version : 0);
+    }
+    return tg;
+  }
+
+  // The value a reference stands for; a whole-section reference sums its column.
+  Num value_of(const CellRef& ref, const std::string& row, const std::string& col) const {
+    const Target tg = resolve(ref, row, col);
+    if (!tg.form) return {};
+    Num n;
+    if (ref.whole_section) {
+      if (!tg.report) return n;
+      for (const auto& rr : tg.report->rows) {
+        if (rr.section != ref.row) continue;
+        const Num part = read(tg.report, *tg.form, rr.key, tg.column);
+        if (part.present) {
+          n.present = true;
+          n.value += part.value;
+        }
+      }
+    } else {
+      n = read(tg.report, *tg.form, tg.row, tg.column);
+    }
+    if (ref.negate) n.value = -n.value;
+    return n;
+  }
+
+  // ---- labels for messages -------------------------------------------------
+
+  std::string row_label(const FormTemplate& t, const Report* r, std::string_view row) const {
+    const Section* s = section_of(t, r, row);
+    if (s) {
+      if (const RowDef* d = s->row(row)) return d->label.empty() ? std::string(row) : d->label;
+      if (r && !s->label_column.empty()) {
+        if (const ReportCell* c = r->cell(row, s->label_column); c && !c->raw.empty()) {
+          return all_digits(row) ? fmt::format("{} {}", row, c->raw) : c->raw;
+        }
+      }
+      if (all_digits(row) && !s->code_list.empty()) {
+        if (const CodeList* codes = catalog_.code_list(s->code_list, r ? r->key.year : 0)) {
+          if (const CodeEntry* e = codes->find(row)) return fmt::format("{} {}", row, e->name);
+        }
+      }
+    }
+    return std::string(row);
+  }
+
+  std::string column_label(const FormTemplate& t, const Report* r, std::string_view row,
+                           std::string_view col) const {
+    const Section* s = section_of(t, r, row);
+    if (s) {
+      if (const Column* c = s->column(col)) return c->label;
+    }
+    return std::string(col);
+  }
+
+  ColumnType column_type(const FormTemplate& t, const Report* r, std::string_view row,
+                         std::string_view col) const {
+    const Section* s = section_of(t, r, row);
+    if (s) {
+      if (const Column* c = s->column(col)) return c->type;
+    }
+    return ColumnType::kNumber;
+  }
+
+  std::string cell_name(const Target& tg) const {
+    const std::string form_prefix = tg.form == form_ ? "" : tg.form->display_name() + " ";
+    const Section* s = section_of(*tg.form, tg.report, tg.row);
+    const bool single_column = s && s->columns.size() == 1;
+    const std::string col = single_column ? "" : column_label(*tg.form, tg.report, tg.row, tg.column);
+    return fmt::format("{}「{}」{}", form_prefix, row_label(*tg.form, tg.report, tg.row),
+                       col.empty() ? "" : "的" + col);
+  }
+
+  std::string ref_name(const CellRef& ref, const std::string& row, const std::string& col) const {
+    const Target tg = resolve(ref, row, col);
+    if (!tg.form) return ref.to_string();
+    if (ref.whole_section) {
+      const Section* s = tg.form->section(ref.row);
+      const Column* c = s ? s->column(tg.column) : nullptr;
+      return fmt::format("「{}」各行的{}", s && !s->title.empty() ? s->title : ref.row,
+                         c ? c->label : tg.column);
+    }
+    return cell_name(tg);
+  }
+
+  // ---- findings ------------------------------------------------------------
+
+  std::string fmt_num(const Decimal& d, ColumnType type) const {
+    switch (type) {
+      case ColumnType::kAmount:
+        return d.format(2, true);
+      case ColumnType::kRate:
+      case ColumnType::kScore:
+        return d.format(2);
+      default:
+        return d.normalized().to_string();
+    }
+  }
+
+  std::string unit_suffix(ColumnType type) const {
+    if (type == ColumnType::kAmount) return std::string(unit_name(form_->unit));
+    if (type == ColumnType::kRate) return "个百分点";
+    if (type == ColumnType::kScore) return "分";
+    return "";
+  }
+
+  Finding& add(const std::string& rule_id, Severity sev, const std::string& row, const std::string& col) {
+    Finding f;
+    f.rule_id = fmt::format("{}.{}", form_->id, rule_id);
+    f.severity = sev;
+    f.report = report_->key;
+    f.unit_name = report_->unit_name;
+    f.form_title = form_->display_name();
+    f.row = row;
+    f.row_label = row.empty() ? "" : row_label(*form_, report_, row);
+    f.column = col;
+    f.column_label = col.empty() ? "" : column_label(*form_, report_, row, col);
+    result_.findings.push_back(std::move(f));
+    return result_.findings.back();
+  }
+
+  void set_numbers(Finding& f, const std::string& stated, const Decimal& stated_value, const Decimal& expected,
+                   ColumnType type) {
+    f.stated = stated;
+    f.expected = fmt_num(expected, type);
+    f.difference = fmt_num(stated_value - expected, type);
+  }
+
+  void add_overflow(const std::string& rule_id) {
+    Finding& f = add(rule_id, Severity::kError, "", "");
+    f.message = fmt::format("{}：数值过大，无法精确计算规则 {}，请检查是否录入了异常大的金额。",
+                            form_->display_name(), rule_id);
+  }
+
+  // ---- rules ---------------------------------------------------------------
+
+  template <typename Fn>
+  void for_each_position(const Rule& rule, Fn fn) {
+    std::vector<std::string> rows{""};
+    if (!rule.for_rows.empty()) {
+      rows.clear();
+      for (const auto& rr : report_->rows) {
+        if (rr.section == rule.for_rows) rows.push_back(rr.key);
+      }
+    }
+    const std::vector<std::string> cols = rule.for_columns.empty() ? std::vector<std::string>{""} : rule.for_columns;
+    for (const auto& r : rows) {
+      for (const auto& c : cols) fn(r, c);
+    }
+  }
+
+  void run_rule(const Rule& rule) {
+    switch (rule.kind) {
+      case RuleKind::kSum:
+      case RuleKind::kComposition:
+      case RuleKind::kBalance:
+      case RuleKind::kCrossTable:
+        for_each_position(rule, [&](const std::string& r, const std::string& c) { check_sum(rule, r, c); });
+        break;
+      case RuleKind::kHierarchy:
+        check_hierarchy(rule);
+        break;
+      case RuleKind::kRate:
+        for_each_position(rule, [&](const std::string& r, const std::string& c) { check_rate(rule, r, c); });
+        break;
+      case RuleKind::kRequired:
+        for_each_position(rule, [&](const std::string& r, const std::string& c) { check_required(rule, r, c); });
+        break;
+      case RuleKind::kScoreCap:
+        for_each_position(rule, [&](const std::string& r, const std::string& c) { check_cap(rule, r, c); });
+        break;
+      case RuleKind::kGroupWeight:
+        check_group_weight(rule);
+        break;
+    }
+  }
+
+  Decimal tolerance() const {
+    return form_->unit == MoneyUnit::kWanYuan ? options_.rounding_tolerance_wan
+                                              : options_.rounding_tolerance_wan * Decimal::from_int(10000);
+  }
+
+  // Reports stated ≠ expected for an equality rule; rounding-sized gaps on
+  // amounts are warnings.
+  void report_mismatch(const Rule& rule, const Target& tg, const Num& stated, const Decimal& expected,
+                       const std::string& explanation) {
+    const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
+    const Decimal diff = stated.value - expected;
+    if (diff.is_zero()) return;
+    const bool rounding = type == ColumnType::kAmount && diff.abs() <= tolerance();
+    Finding& f = add(rule.id, rounding ? Severity::kWarning : rule.severity, tg.row, tg.column);
+    set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, type);
+    const std::string stated_text = stated.present ? stated.raw : "空白";
+    std::string msg = fmt::format("{}：{}填报 {}，{}，相差 {} {}", form_->display_name(), cell_name(tg),
+                                  stated_text, explanation, fmt_num(diff, type), unit_suffix(type));
+    if (rounding) {
+      msg += fmt::format("。差额不超过 {} 万元，属换算为万元时四舍五入造成的尾差，请核对。",
+                         options_.rounding_tolerance_wan.normalized().to_string());
+    } else {
+      msg += rule.title.empty() ? "。请核对这些数字。" : fmt::format("，不符合“{}”。请核对这些数字。", rule.title);
+    }
+    f.message = msg;
+  }
+
+  void check_sum(const Rule& rule, const std::string& row, const std::string& col) {
+    const Target tg = resolve(rule.target, row, col);
+    const Num target = value_of(rule.target, row, col);
+    Decimal sum;
+    bool any = target.present;
+    bool other_missing = false;
+    std::vector<std::string> names;
+    for (const auto& term : rule.terms) {
+      const Num n = value_of(term, row, col);
+      if (!term.form.empty() && !resolve(term, row, col).report) other_missing = true;
+      any = any || n.present;
+      sum += n.value;
+      names.push_back((term.negate ? "减 " : "") + ref_name(term, row, col));
+    }
+    if (!any || other_missing) return;
+    std::string explanation;
+    const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
+    switch (rule.kind) {
+      case RuleKind::kBalance:
+      case RuleKind::kCrossTable:
+        explanation = fmt::format("而{}为 {}，两者应相等", names.front(), fmt_num(sum, type));
+        break;
+      default:
+        if (names.size() <= 4) {
+          std::string joined;
+          for (const auto& n : names) joined += (joined.empty() ? "" : " + ") + n;
+          explanation = fmt::format("应等于 {} = {}", joined, fmt_num(sum, type));
+        } else {
+          explanation = fmt::format("应等于{}等 {} 项之和 {}", names.front(), names.size(), fmt_num(sum, type));
+        }
+    }
+    report_mismatch(rule, tg, target, sum, explanation);
+  }
+
+  void check_hierarchy(const Rule& rule) {
+    const Section* sec = form_->section(rule.section);
+    const CodeList* codes = catalog_.code_list(sec->code_list, report_->key.year);
+    std::vector<std::string> present;
+    for (const auto& rr : report_->rows) {
+      if (rr.section == sec->key && all_digits(rr.key)) present.push_back(rr.key);
+    }
+    const std::set<std::string> present_set(present.begin(), present.end());
+    // The nearest present ancestor of each code.
+    auto parent_present = [&](const std::string& code) -> std::string {
+      std::string p = codes ? codes->parent_of(code) : std::string();
+      while (!p.empty() && !present_set.count(p)) p = codes->parent_of(p);
+      if (p.empty() && !codes) {
+        for (size_t len = code.size(); len-- > 1;) {
+          if (present_set.count(code.substr(0, len))) return code.substr(0, len);
+        }
+      }
+      return p;
+    };
+    std::map<std::string, std::vector<std::string>> children;
+    std::vector<std::string> top;
+    for (const auto& code : present) {
+      const std::string p = parent_present(code);
+      (p.empty() ? top : children[p]).push_back(code);
+    }
+    auto check_parent = [&](const std::string& parent, const std::vector<std::string>& kids,
+                            const std::string& what) {
+      for (const auto& col : rule.columns) {
+        Num stated = read(report_, *form_, parent, col);
+        Decimal sum;
+        bool any = stated.present;
+        for (const auto& k : kids) {
+          const Num n = read(report_, *form_, k, col);
+          any = any || n.present;
+          sum += n.value;
+        }
+        if (!any) continue;
+        std::string kid_list;
+        for (size_t i = 0; i < kids.size() && i < 6; ++i) kid_list += (i ? "、" : "") + kids[i];
+        if (kids.size() > 6) kid_list += fmt::format(" 等 {} 个", kids.size());
+        Target tg{report_, form_, parent, col};
+        report_mismatch(rule, tg, stated, sum,
+                        fmt::format("其{}（{}）合计为 {}，两者应相等", what, kid_list,
+                                    fmt_num(sum, column_type(*form_, report_, parent, col))));
+      }
+    };
+    for (const auto& [parent, kids] : children) check_parent(parent, kids, "下级科目");
+    if (!rule.total_row.empty() && !top.empty() && report_->row(rule.total_row)) {
+      check_parent(rule.total_row, top, "各类级科目");
+    }
+  }
+
+  void check_rate(const Rule& rule, const std::string& row, const std::string& col) {
+    const Num stated = value_of(rule.target, row, col);
+    const Num num = value_of(rule.numerator, row, col);
+    const Num den = value_of(rule.denominator, row, col);
+    if (!stated.present || !num.present || !den.present || den.value.is_zero()) return;
+    const int places = std::clamp(stated.value.scale(), 0, 6);
+    const Decimal expected = Decimal::divide(num.value * kHundred, den.value, places);
+    if (expected == stated.value) return;
+    const Target tg = resolve(rule.target, row, col);
+    Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
+    set_numbers(f, stated.raw, stated.value, expected, ColumnType::kRate);
+    std::string msg = fmt::format("{}：{}填报 {}，按 {} ÷ {} = {} ÷ {} 应为 {}%", form_->display_name(),
+                                  cell_name(tg), stated.raw, ref_name(rule.numerator, row, col),
+                                  ref_name(rule.denominator, row, col), num.value.normalized().to_string(),
+                                  den.value.normalized().to_string(), expected.to_string());
+    for (const auto& alt : rule.alternate_denominators) {
+      const Num a = value_of(alt, row, col);
+      if (!a.present || a.value.is_zero()) continue;
+      if (Decimal::divide(num.value * kHundred, a.value, places) == stated.value) {
+        msg += fmt::format("；填报值恰好等于 {} ÷ {}（{} ÷ {}），可能用错了计算基数",
+                           ref_name(rule.numerator, row, col), ref_name(alt, row, col),
+                           num.value.normalized().to_string(), a.value.normalized().to_string());
+        break;
+      }
+    }
+    f.message = msg + "。";
+  }
+
+  void check_required(const Rule& rule, const std::string& row, const std::string& col) {
+    for (const auto& ref : rule.terms) {
+      const Target tg = resolve(ref, row, col);
+      if (!tg.report) continue;
+      const ReportCell* c = tg.report->cell(tg.row, tg.column);
+      if (c && !c->value.is_blank()) continue;
+      Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
+      f.message = fmt::format("{}：{}未填写，这是必填项。", form_->display_name(), cell_name(tg));
+    }
+  }
+
+  void check_cap(const Rule& rule, const std::string& row, const std::string& col) {
+    const Num score = value_of(rule.target, row, col);
+    const Num weight = value_of(rule.terms.front(), row, col);
+    if (!score.present || !weight.present || score.value <= weight.value) return;
+    const Target tg = resolve(rule.target, row, col);
+    Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
+    set_numbers(f, score.raw, score.value, weight.value, ColumnType::kScore);
+    f.message = fmt::format("{}：{}为 {} 分，超过了分值 {} 分。得分不能高于分值。", form_->display_name(),
+                            cell_name(tg), score.raw, weight.raw);
+  }
+
+  void check_group_weight(const Rule& rule) {
+    static const std::regex kWeightInLabel(R"([(（]\s*([0-9]+(?:\.[0-9]+)?)\s*分\s*[)）])");
+    struct Group {
+      std::string label;
+      std::string first_row;
+      Decimal stated;
+      Decimal sum;
+    };
+    for (size_t level = 0; level < rule.group_columns.size(); ++level) {
+      std::vector<std::string> carried(rule.group_columns.size());
+      std::map<std::string, Group> groups;
+      std::vector<std::string> order;
+      for (const auto& rr : report_->rows) {
+        if (rr.section != rule.section) continue;
+        for (size_t k = 0; k <= level; ++k) {
+          auto it = rr.cells.find(rule.group_columns[k]);
+          if (it != rr.cells.end() && !trim(it->second.raw).empty()) {
+            carried[k] = std::string(trim(it->second.raw));
+            for (size_t j = k + 1; j < carried.size(); ++j) carried[j].clear();
+          }
+        }
+        const std::string& label = carried[level];
+        std::smatch m;
+        if (label.empty() || !std::regex_search(label, m, kWeightInLabel)) continue;
+        std::string key;
+        for (size_t k = 0; k <= level; ++k) key += carried[k] + "\x1f";
+        auto [it, inserted] = groups.try_emplace(key);
+        if (inserted) {
+          it->second.label = label;
+          it->second.first_row = rr.key;
+          it->second.stated = *Decimal::parse(m[1].str());
+          order.push_back(key);
+        }
+        const Num w = read(report_, *form_, rr.key, rule.weight_column);
+        it->second.sum += w.value;
+      }
+      for (const auto& key : order) {
+        const Group& g = groups[key];
+        if (g.stated == g.sum) continue;
+        Finding& f = add(rule.id, rule.severity, g.first_row, rule.group_columns[level]);
+        f.stated = g.stated.normalized().to_string();
+        f.expected = g.sum.normalized().to_string();
+        f.difference = (g.stated - g.sum).normalized().to_string();
+        f.message = fmt::format("{}：「{}」标注 {} 分，但其下各指标分值合计为 {} 分，相差 {} 分。",
+                                form_->display_name(), g.label, f.stated, f.expected, f.difference);
+      }
+    }
+  }
+
+  // ---- scoring -------------------------------------------------------------
+
+  void run_scoring() {
+    const Scoring& sc = form_->scoring;
+    if (!sc.indicators && !sc.execution && !sc.total) return;
+    ScoreSummary summary;
+    summary.report = report_->key;
+    summary.form_title = form_->display_name();
+    if (const ReportCell* c = report_->cell("header", "name")) summary.name = c->raw;
+    if (sc.execution) score_execution(*sc.execution, summary);
+    if (sc.indicators) score_indicators(sc, summary);
+    if (sc.total) {
+      const Num total = value_of(*sc.total, "", "");
+      if (total.present) {
+        summary.stated_total = total.value;
+        summary.grade = grade_for(total.value, sc.grades);
+      }
+    }
+    result_.scores.push_back(std::move(summary));
+  }
+
+  void score_execution(const ExecutionScoring& ex, ScoreSummary& summary) {
+    const Num budget = value_of(ex.budget, "", "");
+    const Num spent = value_of(ex.spent, "", "");
+    const Num weight = value_of(ex.weight, "", "");
+    const Num stated = value_of(ex.score, "", "");
+    if (!budget.present || !spent.present || !weight.present || budget.value.is_zero()) return;
+    ++summary.recomputed;
+    const Decimal rate = Decimal::divide(spent.value * kHundred, budget.value, 2);
+    const Decimal expected = execution_score(weight.value, rate);
+    if (stated.present && agrees_at_stated_precision(stated.value, expected)) return;
+    const Target tg = resolve(ex.score, "", "");
+    Finding& f = add("score.execution", Severity::kError, tg.row, tg.column);
+    set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, ColumnType::kScore);
+    f.message = fmt::format(
+        "{}：预算执行{}填报 {}，按“得分 = 分值 × 执行率（全年执行数 ÷ 全年预算数）”= {} × {}% 应为 {} 分。",
+        form_->display_name(), cell_name(tg), stated.present ? stated.raw : "空白",
+        weight.value.normalized().to_string(), rate.to_string(), expected.to_string());
+  }
+
+  void score_indicators(const Scoring& sc, ScoreSummary& summary) {
+    const IndicatorScoring& ind = *sc.indicators;
+    std::map<std::string, const StandardRule*> standards;
+    for (const auto& s : sc.standards) standards[s.row] = &s;
+    for (const auto& rr : report_->rows) {
+      if (rr.section != ind.section) continue;
+      const Num weight = read(report_, *form_, rr.key, ind.weight);
+      const Num stated = read(report_, *form_, rr.key, ind.score);
+      if (!weight.present) continue;
+      auto text = [&](const std::string& col) -> std::string {
+        const ReportCell* c = report_->cell(rr.key, col);
+        return c ? std::string(trim(c->raw)) : std::string();
+      };
+      if (auto st = standards.find(rr.key); st != standards.end()) {
+        score_by_standard(*st->second, rr.key, weight, stated, summary);
+        continue;
+      }
+      const std::string target = text(ind.target);
+      const std::string actual = text(ind.actual);
+      const IndicatorScore s = score_indicator(target, actual, weight.value, sc.qualitative);
+      if (!s.score) {
+        ++summary.by_hand;
+        continue;
+      }
+      ++summary.recomputed;
+      const std::string name = row_label(*form_, report_, rr.key);
+      if (!stated.present || !agrees_at_stated_precision(stated.value, *s.score)) {
+        Finding& f = add("score.indicator", Severity::kError, rr.key, ind.score);
+        set_numbers(f, stated.present ? stated.raw : "", stated.value, *s.score, ColumnType::kScore);
+        f.message = fmt::format("{}：指标「{}」（指标值 {}，实际完成 {}，分值 {}）得分填报 {}，{}，应为 {} 分。",
+                                form_->display_name(), name, target, actual, weight.raw,
+                                stated.present ? stated.raw : "空白", basis_text(s, target, actual, weight),
+                                s.score->to_string());
+      }
+      if (!ind.deviation.empty() && s.deviation) {
+        const Num dev = read(report_, *form_, rr.key, ind.deviation);
+        if (!dev.present) continue;
+        const bool ok = agrees_at_stated_precision(dev.value, *s.deviation) ||
+                        (s.zero_deviation_accepted && dev.value.is_zero());
+        if (ok) continue;
+        Finding& f = add("score.deviation", Severity::kError, rr.key, ind.deviation);
+        set_numbers(f, dev.raw, dev.value, *s.deviation, ColumnType::kScore);
+        f.message = fmt::format("{}：指标「{}」偏差度填报 {}，按（实际完成值 − 年度指标值）÷ 年度指标值 × 100 "
+                                "计算应为 {}（指标值 {}，实际完成 {}）{}。",
+                                form_->display_name(), name, dev.raw, s.deviation->to_string(), target, actual,
+                                s.zero_deviation_accepted ? "；已达到目标时也可填 0.00" : "");
+      }
+    }
+  }
+
+  std::string basis_text(const IndicatorScore& s, const std::string& target, const std::string& actual,
+                         const Num& weight) const {
+    (void)target;
+    (void)actual;
+    switch (s.basis) {
+      case IndicatorScore::Basis::kMet:
+        return "已达到指标值，应得满分";
+      case IndicatorScore::Basis::kProportional:
+        return fmt::format("未达到指标值，按比例计分：分值 {} × 实际完成值 ÷ 指标值", weight.raw);
+      case IndicatorScore::Basis::kReverse:
+        return fmt::format("超出反向指标上限，按比例计分：分值 {} × 指标值 ÷ 实际完成值", weight.raw);
+      case IndicatorScore::Basis::kQualitativeRate:
+        return fmt::format("定性指标按完成程度计分：分值 {} × 完成率", weight.raw);
+      case IndicatorScore::Basis::kManual:
+        break;
+    }
+    return "";
+  }
+
+  void score_by_standard(const StandardRule& rule, const std::string& row, const Num& weight, const Num& stated,
+                         ScoreSummary& summary) {
+    const Num input = read(report_, *form_, row, rule.input_column);
+    if (!input.present) {
+      ++summary.by_hand;  // the measured value the standard needs was not entered
+      return;
+    }
+    ++summary.recomputed;
+    const Decimal expected = apply_standard(rule, weight.value, input.value).rounded(2);
+    if (stated.present && agrees_at_stated_precision(stated.value, expected)) return;
+    const std::string col = form_->scoring.indicators->score;
+    Finding& f = add("score.standard", Severity::kError, row, col);
+    set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, ColumnType::kScore);
+    f.message = fmt::format("{}：指标「{}」按评分标准，实际值 {} 应得 {} 分，填报 {} 分。", form_->display_name(),
+                            row_label(*form_, report_, row), input.raw, expected.to_string(),
+                            stated.present ? stated.raw : "空白");
+  }
+
+  const std::vector<Report>& reports_;
+  const Catalog& catalog_;
+  const CheckOptions& options_;
+  std::map<ReportKey, const Report*> by_key_;
+  const Report* report_ = nullptr;
+  const FormTemplate* form_ = nullptr;
+  CheckResult result_;
+};
+
+}  // namespace
+
+size_t CheckResult::errors() const {
+  return static_cast<size_t>(std::count_if(findings.begin(), findings.end(),
+                                           [](const Finding& f) { return f.severity == Severity::kError; }));
+}
+
+size_t CheckResult::warnings() const { return findings.size() - errors(); }
+
+CheckResult check_reports(const std::vector<Report>& reports, const Catalog& catalog, const CheckOptions& options) {
+  return Checker(reports, catalog, options).run();
+}
+
+}  // namespace budgetsync

@@ -1,0 +1,515 @@
+#include "shared/form_template.h"
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include "json_reader.h"
+
+namespace budgetsync {
+namespace {
+
+using detail::child;
+using detail::JsonError;
+using nlohmann::json;
+
+constexpr std::array<std::pair<RuleKind, std::string_view>, 9> kRuleKinds{{
+    {RuleKind::kSum, "sum"},
+    {RuleKind::kComposition, "composition"},
+    {RuleKind::kBalance, "balance"},
+    {RuleKind::kCrossTable, "cross_table"},
+    {RuleKind::kHierarchy, "hierarchy"},
+    {RuleKind::kRate, "rate"},
+    {RuleKind::kRequired, "required"},
+    {RuleKind::kScoreCap, "score_cap"},
+    {RuleKind::kGroupWeight, "group_weight"},
+}};
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+CellRef ref_at(const json& obj, std::string_view key, const std::string& path) {
+  const std::string text = detail::get_string(obj, key, path);
+  auto r = parse_cell_ref(text);
+  if (!r.ok()) throw JsonError(child(path, key), r.status().message());
+  return *r;
+}
+
+std::vector<CellRef> refs_at(const json& obj, std::string_view key, const std::string& path) {
+  std::vector<CellRef> out;
+  auto it = obj.find(key);
+  if (it == obj.end()) return out;
+  if (!it->is_array()) throw JsonError(child(path, key), "must be an array of cell references");
+  for (size_t i = 0; i < it->size(); ++i) {
+    if (!(*it)[i].is_string()) throw JsonError(child(child(path, key), i), "must be a string");
+    auto r = parse_cell_ref((*it)[i].get<std::string>());
+    if (!r.ok()) throw JsonError(child(child(path, key), i), r.status().message());
+    out.push_back(*r);
+  }
+  return out;
+}
+
+std::vector<std::string> strings_at(const json& obj, std::string_view key, const std::string& path) {
+  std::vector<std::string> out;
+  auto it = obj.find(key);
+  if (it == obj.end()) return out;
+  if (!it->is_array()) throw JsonError(child(path, key), "must be an array of strings");
+  for (size_t i = 0; i < it->size(); ++i) {
+    if (!(*it)[i].is_string()) throw JsonError(child(child(path, key), i), "must be a string");
+    out.push_back((*it)[i].get<std::string>());
+  }
+  return out;
+}
+
+Section parse_section(const json& j, const std::string& path) {
+  Section s;
+  s.key = detail::get_string(j, "key", path);
+  s.title = detail::opt_string(j, "title", path);
+  s.code_list = detail::opt_string(j, "code_list", path);
+  s.dynamic = detail::opt_bool(j, "dynamic", path, false);
+  s.row_label = detail::opt_string(j, "row_label", path);
+  s.label_column = detail::opt_string(j, "label_column", path);
+  const auto& cols = detail::get_array(j, "columns", path);
+  if (cols.empty()) throw JsonError(child(path, "columns"), "a section needs at least one column");
+  std::set<std::string> col_keys;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    const std::string cp = child(child(path, "columns"), i);
+    Column c;
+    c.key = detail::get_string(cols[i], "key", cp);
+    c.label = detail::get_string(cols[i], "label", cp);
+    c.col_no = detail::opt_string(cols[i], "col_no", cp);
+    c.computed = detail::opt_bool(cols[i], "computed", cp, false);
+    auto type = parse_column_type(detail::get_string(cols[i], "type", cp));
+    if (!type.ok()) throw JsonError(child(cp, "type"), type.status().message());
+    c.type = *type;
+    if (!col_keys.insert(c.key).second) {
+      throw JsonError(child(cp, "key"), fmt::format("column “{}” is defined twice", c.key));
+    }
+    s.columns.push_back(std::move(c));
+  }
+  if (auto it = j.find("rows"); it != j.end()) {
+    if (!it->is_array()) throw JsonError(child(path, "rows"), "must be an array");
+    for (size_t i = 0; i < it->size(); ++i) {
+      const std::string rp = child(child(path, "rows"), i);
+      RowDef r;
+      r.key = detail::get_string((*it)[i], "key", rp);
+      r.label = detail::opt_string((*it)[i], "label", rp);
+      r.line_no = detail::opt_string((*it)[i], "line_no", rp);
+      r.indent = detail::opt_int((*it)[i], "indent", rp, 0);
+      if (r.key.empty()) throw JsonError(child(rp, "key"), "must not be empty");
+      s.rows.push_back(std::move(r));
+    }
+  }
+  if (!s.label_column.empty() && !col_keys.count(s.label_column)) {
+    throw JsonError(child(path, "label_column"), fmt::format("no column “{}” in this section", s.label_column));
+  }
+  if (s.rows.empty() && s.code_list.empty() && !s.dynamic) {
+    throw JsonError(path, "a section needs fixed rows, a code_list or \"dynamic\": true");
+  }
+  return s;
+}
+
+std::vector<Band> parse_bands(const json& obj, const std::string& path) {
+  std::vector<Band> bands;
+  const auto& arr = detail::get_array(obj, "bands", path);
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const std::string bp = child(child(path, "bands"), i);
+    Band b;
+    if (arr[i].contains("min")) b.min = detail::get_decimal(arr[i], "min", bp);
+    b.score = detail::get_decimal(arr[i], "score", bp);
+    if (i > 0 && (!bands.back().min || (b.min && *b.min >= *bands.back().min))) {
+      throw JsonError(bp, "bands must go from the highest lower bound down");
+    }
+    bands.push_back(b);
+  }
+  if (bands.empty()) throw JsonError(child(path, "bands"), "needs at least one band");
+  return bands;
+}
+
+Scoring parse_scoring(const json& j, const std::string& path) {
+  Scoring s;
+  if (auto it = j.find("indicators"); it != j.end()) {
+    const std::string p = child(path, "indicators");
+    IndicatorScoring ind;
+    ind.section = detail::get_string(*it, "section", p);
+    ind.target = detail::get_string(*it, "target", p);
+    ind.actual = detail::get_string(*it, "actual", p);
+    ind.weight = detail::get_string(*it, "weight", p);
+    ind.score = detail::get_string(*it, "score", p);
+    ind.deviation = detail::opt_string(*it, "deviation", p);
+    s.indicators = ind;
+  }
+  if (auto it = j.find("execution"); it != j.end()) {
+    const std::string p = child(path, "execution");
+    s.execution = ExecutionScoring{ref_at(*it, "budget", p), ref_at(*it, "spent", p),
+                                   ref_at(*it, "weight", p), ref_at(*it, "score", p)};
+  }
+  if (auto it = j.find("standards"); it != j.end()) {
+    for (size_t i = 0; i < it->size(); ++i) {
+      const std::string p = child(child(path, "standards"), i);
+      const json& o = (*it)[i];
+      StandardRule r;
+      r.row = detail::get_string(o, "row", p);
+      r.input_column = detail::get_string(o, "input", p);
+      const std::string kind = detail::get_string(o, "kind", p);
+      if (kind == "threshold_deduction") {
+        r.kind = StandardRule::Kind::kThresholdDeduction;
+        r.threshold = detail::get_decimal(o, "threshold", p);
+        r.per_point = detail::get_decimal(o, "per_point", p);
+        r.higher_is_better = detail::opt_bool(o, "higher_is_better", p, false);
+      } else if (kind == "bands") {
+        r.kind = StandardRule::Kind::kBands;
+        r.bands = parse_bands(o, p);
+      } else if (kind == "checklist") {
+        r.kind = StandardRule::Kind::kChecklist;
+        r.per_item = detail::get_decimal(o, "per_item", p);
+      } else {
+        throw JsonError(child(p, "kind"),
+                        fmt::format("unknown standard “{}” (threshold_deduction, bands, checklist)", kind));
+      }
+      s.standards.push_back(std::move(r));
+    }
+  }
+  if (j.contains("total")) s.total = ref_at(j, "total", path);
+  if (auto it = j.find("qualitative"); it != j.end()) {
+    if (!it->is_object()) throw JsonError(child(path, "qualitative"), "must be an object");
+    for (const auto& [text, pct] : it->items()) {
+      s.qualitative[text] = detail::get_decimal(*it, text, child(path, "qualitative"));
+    }
+  }
+  if (auto it = j.find("grades"); it != j.end()) {
+    for (size_t i = 0; i < it->size(); ++i) {
+      const std::string p = child(child(path, "grades"), i);
+      s.grades.push_back({detail::get_decimal((*it)[i], "min", p), detail::get_string((*it)[i], "grade", p)});
+    }
+  }
+  return s;
+}
+
+// Checks that a reference names cells of this form, given how the rule iterates.
+class RefChecker {
+ public:
+  explicit RefChecker(const FormTemplate& t) : t_(t) {}
+
+  // The section a row key lives in: a fixed row's, or the coded section for a
+  // code. Null when the row is unknown.
+  const Section* section_for_row(std::string_view row) const {
+    if (const Section* s = t_.section_of_fixed_row(row)) return s;
+    if (all_digits(row)) {
+      for (const auto& s : t_.sections) {
+        if (!s.code_list.empty()) return &s;
+      }
+    }
+    return nullptr;
+  }
+
+  void check(const CellRef& ref, const std::string& path, const Section* row_iteration,
+             const std::vector<std::string>& column_iteration) const {
+    if (!ref.form.empty()) return;  // another form's cells: checked by the catalog
+    const Section* sec = nullptr;
+    if (ref.whole_section) {
+      sec = t_.section(ref.row);
+      if (!sec) throw JsonError(path, fmt::format("no section “{}” in this form", ref.row));
+    } else if (ref.row.empty()) {
+      if (!row_iteration) {
+        throw JsonError(path, fmt::format("“{}” names no row and the rule has no for_rows", ref.to_string()));
+      }
+      sec = row_iteration;
+    } else {
+      sec = section_for_row(ref.row);
+      if (!sec) throw JsonError(path, fmt::format("no row “{}” in this form", ref.row));
+    }
+    auto check_column = [&](const std::string& col) {
+      if (!sec->column(col)) {
+        throw JsonError(path, fmt::format("no column “{}” in section “{}”", col, sec->key));
+      }
+    };
+    if (!ref.column.empty()) {
+      check_column(ref.column);
+    } else if (column_iteration.empty()) {
+      throw JsonError(path, fmt::format("“{}” names no column and the rule has no for_columns", ref.to_string()));
+    } else {
+      for (const auto& c : column_iteration) check_column(c);
+    }
+  }
+
+ private:
+  const FormTemplate& t_;
+};
+
+Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
+  Rule r;
+  r.id = detail::get_string(j, "id", path);
+  const std::string kind = detail::get_string(j, "kind", path);
+  auto kit = std::find_if(kRuleKinds.begin(), kRuleKinds.end(), [&](auto& p) { return p.second == kind; });
+  if (kit == kRuleKinds.end()) throw JsonError(child(path, "kind"), fmt::format("unknown rule kind “{}”", kind));
+  r.kind = kit->first;
+  const std::string sev = detail::opt_string(j, "severity", path, "error");
+  if (sev == "error") {
+    r.severity = Severity::kError;
+  } else if (sev == "warning") {
+    r.severity = Severity::kWarning;
+  } else {
+    throw JsonError(child(path, "severity"), "must be \"error\" or \"warning\"");
+  }
+  r.title = detail::opt_string(j, "title", path);
+  r.for_columns = strings_at(j, "for_columns", path);
+  r.for_rows = detail::opt_string(j, "for_rows", path);
+  const Section* row_iteration = nullptr;
+  if (!r.for_rows.empty()) {
+    row_iteration = t.section(r.for_rows);
+    if (!row_iteration) throw JsonError(child(path, "for_rows"), fmt::format("no section “{}”", r.for_rows));
+  }
+  const RefChecker checker(t);
+  switch (r.kind) {
+    case RuleKind::kSum:
+    case RuleKind::kComposition:
+    case RuleKind::kBalance:
+    case RuleKind::kCrossTable:
+    case RuleKind::kScoreCap:
+      r.target = ref_at(j, "target", path);
+      r.terms = refs_at(j, "terms", path);
+      if (r.terms.empty()) throw JsonError(child(path, "terms"), "needs at least one cell");
+      if ((r.kind == RuleKind::kBalance || r.kind == RuleKind::kScoreCap) && r.terms.size() != 1) {
+        throw JsonError(child(path, "terms"), "takes exactly one cell");
+      }
+      checker.check(r.target, child(path, "target"), row_iteration, r.for_columns);
+      for (size_t i = 0; i < r.terms.size(); ++i) {
+        checker.check(r.terms[i], child(child(path, "terms"), i), row_iteration, r.for_columns);
+      }
+      break;
+    case RuleKind::kRequired:
+      r.terms = refs_at(j, "cells", path);
+      if (r.terms.empty()) throw JsonError(child(path, "cells"), "needs at least one cell");
+      for (size_t i = 0; i < r.terms.size(); ++i) {
+        checker.check(r.terms[i], child(child(path, "cells"), i), row_iteration, r.for_columns);
+      }
+      break;
+    case RuleKind::kHierarchy: {
+      r.section = detail::get_string(j, "section", path);
+      r.total_row = detail::opt_string(j, "total_row", path);
+      r.columns = strings_at(j, "columns", path);
+      const Section* s = t.section(r.section);
+      if (!s) throw JsonError(child(path, "section"), fmt::format("no section “{}”", r.section));
+      if (s->code_list.empty()) throw JsonError(child(path, "section"), "the section has no code_list");
+      if (r.columns.empty()) throw JsonError(child(path, "columns"), "needs at least one column");
+      for (const auto& c : r.columns) {
+        if (!s->column(c)) throw JsonError(child(path, "columns"), fmt::format("no column “{}”", c));
+      }
+      if (!r.total_row.empty() && !s->row(r.total_row)) {
+        throw JsonError(child(path, "total_row"), fmt::format("no row “{}” in section “{}”", r.total_row, s->key));
+      }
+      break;
+    }
+    case RuleKind::kRate:
+      r.target = ref_at(j, "target", path);
+      r.numerator = ref_at(j, "numerator", path);
+      r.denominator = ref_at(j, "denominator", path);
+      r.alternate_denominators = refs_at(j, "alternate_denominators", path);
+      checker.check(r.target, child(path, "target"), row_iteration, r.for_columns);
+      checker.check(r.numerator, child(path, "numerator"), row_iteration, r.for_columns);
+      checker.check(r.denominator, child(path, "denominator"), row_iteration, r.for_columns);
+      for (const auto& a : r.alternate_denominators) {
+        checker.check(a, child(path, "alternate_denominators"), row_iteration, r.for_columns);
+      }
+      break;
+    case RuleKind::kGroupWeight: {
+      r.section = detail::get_string(j, "section", path);
+      r.group_columns = strings_at(j, "group_columns", path);
+      r.weight_column = detail::get_string(j, "weight_column", path);
+      const Section* s = t.section(r.section);
+      if (!s) throw JsonError(child(path, "section"), fmt::format("no section “{}”", r.section));
+      for (const auto& c : r.group_columns) {
+        if (!s->column(c)) throw JsonError(child(path, "group_columns"), fmt::format("no column “{}”", c));
+      }
+      if (!s->column(r.weight_column)) {
+        throw JsonError(child(path, "weight_column"), fmt::format("no column “{}”", r.weight_column));
+      }
+      break;
+    }
+  }
+  return r;
+}
+
+void check_scoring(const FormTemplate& t, const std::string& path) {
+  const RefChecker checker(t);
+  const Scoring& s = t.scoring;
+  if (s.indicators) {
+    const std::string p = child(path, "indicators");
+    const Section* sec = t.section(s.indicators->section);
+    if (!sec) throw JsonError(child(p, "section"), fmt::format("no section “{}”", s.indicators->section));
+    for (const auto& [name, col] :
+         {std::pair{"target", s.indicators->target}, std::pair{"actual", s.indicators->actual},
+          std::pair{"weight", s.indicators->weight}, std::pair{"score", s.indicators->score},
+          std::pair{"deviation", s.indicators->deviation}}) {
+      if (!col.empty() && !sec->column(col)) {
+        throw JsonError(child(p, name), fmt::format("no column “{}” in section “{}”", col, sec->key));
+      }
+    }
+  }
+  if (s.execution) {
+    const std::string p = child(path, "execution");
+    checker.check(s.execution->budget, child(p, "budget"), nullptr, {});
+    checker.check(s.execution->spent, child(p, "spent"), nullptr, {});
+    checker.check(s.execution->weight, child(p, "weight"), nullptr, {});
+    checker.check(s.execution->score, child(p, "score"), nullptr, {});
+  }
+  for (size_t i = 0; i < s.standards.size(); ++i) {
+    const auto& r = s.standards[i];
+    const std::string p = child(child(path, "standards"), i);
+    const Section* sec = t.section_of_fixed_row(r.row);
+    if (!sec) throw JsonError(child(p, "row"), fmt::format("no fixed row “{}” in this form", r.row));
+    if (!sec->column(r.input_column)) {
+      throw JsonError(child(p, "input"), fmt::format("no column “{}” in section “{}”", r.input_column, sec->key));
+    }
+    if (!s.indicators || s.indicators->section != sec->key) {
+      throw JsonError(child(p, "row"), "standards apply to rows of the scoring.indicators section");
+    }
+  }
+  if (s.total) checker.check(*s.total, child(path, "total"), nullptr, {});
+}
+
+}  // namespace
+
+const Column* Section::column(std::string_view k) const {
+  for (const auto& c : columns) {
+    if (c.key == k) return &c;
+  }
+  return nullptr;
+}
+
+const RowDef* Section::row(std::string_view k) const {
+  for (const auto& r : rows) {
+    if (r.key == k) return &r;
+  }
+  return nullptr;
+}
+
+std::string_view severity_name(Severity s) { return s == Severity::kError ? "error" : "warning"; }
+
+std::string_view rule_kind_name(RuleKind k) {
+  for (const auto& [kind, name] : kRuleKinds) {
+    if (kind == k) return name;
+  }
+  return "?";
+}
+
+std::string CellRef::to_string() const {
+  std::string s = negate ? "-" : "";
+  if (!form.empty()) s += form + "!";
+  if (whole_section) s += "*";
+  return s + row + ":" + column;
+}
+
+Result<CellRef> parse_cell_ref(std::string_view text) {
+  CellRef r;
+  std::string_view t = text;
+  if (!t.empty() && t.front() == '-') {
+    r.negate = true;
+    t.remove_prefix(1);
+  }
+  if (auto bang = t.find('!'); bang != std::string_view::npos) {
+    r.form = std::string(t.substr(0, bang));
+    t.remove_prefix(bang + 1);
+    if (r.form.empty()) return Status::InvalidArgument(fmt::format("“{}”: empty form before “!”", text));
+  }
+  if (!t.empty() && t.front() == '*') {
+    r.whole_section = true;
+    t.remove_prefix(1);
+  }
+  const auto colon = t.find(':');
+  if (colon == std::string_view::npos) {
+    return Status::InvalidArgument(
+        fmt::format("“{}” is not a cell reference (write row:column, e.g. total:amount)", text));
+  }
+  r.row = std::string(t.substr(0, colon));
+  r.column = std::string(t.substr(colon + 1));
+  if (r.whole_section && r.row.empty()) {
+    return Status::InvalidArgument(fmt::format("“{}”: “*” needs a section name", text));
+  }
+  return r;
+}
+
+const Section* FormTemplate::section(std::string_view key) const {
+  for (const auto& s : sections) {
+    if (s.key == key) return &s;
+  }
+  return nullptr;
+}
+
+const Section* FormTemplate::section_of_fixed_row(std::string_view row_key) const {
+  for (const auto& s : sections) {
+    if (s.row(row_key)) return &s;
+  }
+  return nullptr;
+}
+
+std::string FormTemplate::display_name() const {
+  return table_no.empty() ? title : table_no + " " + title;
+}
+
+Result<FormTemplate> parse_form_template(std::string_view json_text, std::string_view source) {
+  try {
+    const json doc = detail::parse_json_text(json_text);
+    detail::expect_format(doc, "budgetsync-form/1");
+    FormTemplate t;
+    t.source = std::string(source);
+    t.id = detail::get_string(doc, "id", "");
+    if (t.id.empty() || t.id.find_first_of("/:! ") != std::string::npos) {
+      throw JsonError("id", fmt::format("“{}” must be non-empty without “/”, “:”, “!” or spaces", t.id));
+    }
+    t.version = detail::get_int(doc, "version", "");
+    t.title = detail::get_string(doc, "title", "");
+    t.family = detail::get_string(doc, "family", "");
+    t.table_no = detail::opt_string(doc, "table_no", "");
+    t.order = detail::opt_int(doc, "order", "", 0);
+    auto unit = parse_money_unit(detail::opt_string(doc, "unit", "", "万元"));
+    if (!unit.ok()) throw JsonError("unit", unit.status().message());
+    t.unit = *unit;
+    t.instances = detail::opt_bool(doc, "instances", "", false);
+    const auto& secs = detail::get_array(doc, "sections", "");
+    if (secs.empty()) throw JsonError("sections", "a form needs at least one section");
+    std::set<std::string> section_keys, row_keys;
+    int coded_sections = 0;
+    for (size_t i = 0; i < secs.size(); ++i) {
+      const std::string p = child("sections", i);
+      Section s = parse_section(secs[i], p);
+      if (!section_keys.insert(s.key).second) {
+        throw JsonError(child(p, "key"), fmt::format("section “{}” is defined twice", s.key));
+      }
+      for (const auto& r : s.rows) {
+        if (!row_keys.insert(r.key).second) {
+          throw JsonError(p + ".rows", fmt::format("row “{}” is defined twice in this form", r.key));
+        }
+      }
+      if (!s.code_list.empty()) ++coded_sections;
+      t.sections.push_back(std::move(s));
+    }
+    if (coded_sections > 1) throw JsonError("sections", "at most one section may be keyed by codes");
+    if (auto it = doc.find("rules"); it != doc.end()) {
+      std::set<std::string> ids;
+      for (size_t i = 0; i < it->size(); ++i) {
+        Rule r = parse_rule((*it)[i], child("rules", i), t);
+        if (!ids.insert(r.id).second) {
+          throw JsonError(child(child("rules", i), "id"), fmt::format("rule id “{}” is used twice", r.id));
+        }
+        t.rules.push_back(std::move(r));
+      }
+    }
+    if (auto it = doc.find("scoring"); it != doc.end()) {
+      t.scoring = parse_scoring(*it, "scoring");
+      check_scoring(t, "scoring");
+    }
+    if (t.scoring.grades.empty()) {
+      // 90–100 优, 80–90 良, 60–80 中, below 60 差; lower bounds inclusive.
+      t.scoring.grades = {{Decimal::from_int(90), "优"}, {Decimal::from_int(80), "良"},
+                          {Decimal::from_int(60), "中"}, {Decimal::from_int(0), "差"}};
+    }
+    return t;
+  } catch (const JsonError& e) {
+    return detail::to_status(source, e);
+  }
+}
+
+}  // namespace budgetsync

@@ -1,0 +1,80 @@
+#include "shared/money.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "shared/text.h"
+
+namespace budgetsync {
+namespace {
+
+int fen_places(MoneyUnit unit) { return unit == MoneyUnit::kYuan ? 2 : 6; }
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+std::string_view unit_name(MoneyUnit unit) { return unit == MoneyUnit::kYuan ? "元" : "万元"; }
+
+Result<MoneyUnit> parse_money_unit(std::string_view text) {
+  const std::string_view t = trim(text);
+  if (t == "元" || t == "yuan") return MoneyUnit::kYuan;
+  if (t == "万元" || t == "wan") return MoneyUnit::kWanYuan;
+  return Status::NotFound(fmt::format("unknown money unit “{}” (use 元 or 万元)", std::string(t)));
+}
+
+Result<Money> Money::parse(std::string_view raw, MoneyUnit unit) {
+  std::string_view text = trim(raw);
+  if (ends_with(text, "万元")) {
+    unit = MoneyUnit::kWanYuan;
+    text = trim(text.substr(0, text.size() - std::string_view("万元").size()));
+  } else if (ends_with(text, "元")) {
+    unit = MoneyUnit::kYuan;
+    text = trim(text.substr(0, text.size() - std::string_view("元").size()));
+  }
+  if (text.empty() || text == "—" || text == "-" || text == "——") {
+    return Status::InvalidArgument(fmt::format("“{}” is not an amount", std::string(trim(raw))));
+  }
+  auto d = Decimal::parse(text);
+  if (!d.ok()) {
+    return Status(d.status()).with_context(fmt::format("amount in {}", unit_name(unit)));
+  }
+  const int places = fen_places(unit);
+  const Decimal v = d->normalized();
+  if (v.scale() > places) {
+    return Status::InvalidArgument(fmt::format(
+        "“{}” has more decimal places than one 分 in {} allows ({} at most)",
+        std::string(trim(raw)), unit_name(unit), places));
+  }
+  const Int128 fen = v.rounded(places).units();
+  if (fen > std::numeric_limits<int64_t>::max() || fen < std::numeric_limits<int64_t>::min()) {
+    return Status::OutOfRange(
+        fmt::format("“{}” is too large an amount to hold exactly", std::string(trim(raw))));
+  }
+  return Money(static_cast<int64_t>(fen));
+}
+
+Decimal Money::in(MoneyUnit unit) const { return Decimal::from_units(fen_, fen_places(unit)); }
+
+std::string Money::format(MoneyUnit unit, int places, bool group) const {
+  return in(unit).format(places, group);
+}
+
+Result<Money> Money::plus(Money o) const {
+  int64_t r = 0;
+  if (__builtin_add_overflow(fen_, o.fen_, &r)) return Status::OutOfRange("sum of amounts overflows");
+  return Money(r);
+}
+
+Result<Money> Money::minus(Money o) const {
+  int64_t r = 0;
+  if (__builtin_sub_overflow(fen_, o.fen_, &r)) {
+    return Status::OutOfRange("difference of amounts overflows");
+  }
+  return Money(r);
+}
+
+}  // namespace budgetsync

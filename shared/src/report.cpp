@@ -1,0 +1,179 @@
+#include "shared/report.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "json_reader.h"
+#include "shared/catalog.h"
+
+namespace budgetsync {
+namespace {
+
+using detail::child;
+using detail::JsonError;
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Which section a row of the report belongs to.
+const Section* resolve_section(const FormTemplate& t, const CodeList* codes, const std::string& key,
+                               const std::string& declared, const std::string& path) {
+  if (!declared.empty()) {
+    const Section* s = t.section(declared);
+    if (!s) throw JsonError(child(path, "section"), fmt::format("form {} has no section “{}”", t.id, declared));
+    if (s->row(key)) return s;
+    if (!s->code_list.empty() && all_digits(key)) return s;
+    if (s->dynamic) return s;
+    throw JsonError(path, fmt::format("row “{}” is not a row of section “{}”", key, declared));
+  }
+  if (const Section* s = t.section_of_fixed_row(key)) return s;
+  for (const auto& s : t.sections) {
+    if (!s.code_list.empty() && all_digits(key)) {
+      if (codes && !codes->find(key)) {
+        throw JsonError(path, fmt::format("code {} is not in the {} code list for this year", key, s.code_list));
+      }
+      return &s;
+    }
+  }
+  const Section* dynamic = nullptr;
+  for (const auto& s : t.sections) {
+    if (!s.dynamic) continue;
+    if (dynamic) {
+      throw JsonError(path, fmt::format("row “{}” is not a fixed row; say which section it belongs to", key));
+    }
+    dynamic = &s;
+  }
+  if (dynamic) return dynamic;
+  throw JsonError(path, fmt::format("form {} has no row “{}”", t.id, key));
+}
+
+}  // namespace
+
+std::string ReportKey::to_string() const {
+  std::string s = fmt::format("{}/{}/{}", unit, year, form);
+  if (!instance.empty()) s += ":" + instance;
+  return s;
+}
+
+Result<ReportKey> ReportKey::parse(std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument(
+        fmt::format("“{}” is not a report (write UNIT/YEAR/FORM, e.g. 411325-ybj/2024/final01): {}", text, why));
+  };
+  const auto s1 = text.find('/');
+  if (s1 == std::string_view::npos) return bad("no “/”");
+  const auto s2 = text.find('/', s1 + 1);
+  if (s2 == std::string_view::npos) return bad("only one “/”");
+  ReportKey k;
+  k.unit = std::string(text.substr(0, s1));
+  const std::string_view year = text.substr(s1 + 1, s2 - s1 - 1);
+  auto [p, ec] = std::from_chars(year.data(), year.data() + year.size(), k.year);
+  if (ec != std::errc() || p != year.data() + year.size() || k.year < 1949 || k.year > 9999) {
+    return bad(fmt::format("“{}” is not a year", year));
+  }
+  std::string_view form = text.substr(s2 + 1);
+  if (auto colon = form.find(':'); colon != std::string_view::npos) {
+    k.instance = std::string(form.substr(colon + 1));
+    form = form.substr(0, colon);
+    if (k.instance.empty()) return bad("empty instance after “:”");
+  }
+  k.form = std::string(form);
+  if (k.unit.empty()) return bad("empty unit");
+  if (k.form.empty()) return bad("empty form");
+  return k;
+}
+
+const ReportRow* Report::row(std::string_view key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? nullptr : &rows[it->second];
+}
+
+const ReportCell* Report::cell(std::string_view row_key, std::string_view column) const {
+  const ReportRow* r = row(row_key);
+  if (!r) return nullptr;
+  auto it = r->cells.find(column);
+  return it == r->cells.end() ? nullptr : &it->second;
+}
+
+void Report::reindex() {
+  index_.clear();
+  for (size_t i = 0; i < rows.size(); ++i) index_.emplace(rows[i].key, i);
+}
+
+Result<Report> parse_report(std::string_view json_text, std::string_view source, const Catalog& catalog) {
+  try {
+    const auto doc = detail::parse_json_text(json_text);
+    detail::expect_format(doc, "budgetsync-report/1");
+    Report r;
+    r.source = detail::opt_string(doc, "source", "", std::string(source));
+    r.key.unit = detail::get_string(doc, "unit", "");
+    if (r.key.unit.empty() || r.key.unit.find_first_of("/: ") != std::string::npos) {
+      throw JsonError("unit", fmt::format("“{}” is not a unit code", r.key.unit));
+    }
+    r.unit_name = detail::opt_string(doc, "unit_name", "");
+    r.key.year = detail::get_int(doc, "year", "");
+    if (r.key.year < 1949 || r.key.year > 9999) throw JsonError("year", "is not a plausible fiscal year");
+    r.key.form = detail::get_string(doc, "form", "");
+    r.key.instance = detail::opt_string(doc, "instance", "");
+    r.template_version = detail::opt_int(doc, "template_version", "", 0);
+    const FormTemplate* t = catalog.form(r.key.form, r.template_version);
+    if (!t) {
+      throw JsonError("form", fmt::format("unknown form “{}”{} (see docs/forms.md for the list)", r.key.form,
+                                          r.template_version ? fmt::format(" version {}", r.template_version) : ""));
+    }
+    r.template_version = t->version;
+    if (t->instances && r.key.instance.empty()) {
+      throw JsonError("instance", fmt::format("form {} is filed once per project: name the instance", t->id));
+    }
+    if (!t->instances && !r.key.instance.empty()) {
+      throw JsonError("instance", fmt::format("form {} is filed once a year and takes no instance", t->id));
+    }
+    const auto& rows = detail::get_array(doc, "rows", "");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const std::string base = child("rows", i);
+      ReportRow row;
+      row.key = detail::get_string(rows[i], "key", base);
+      const std::string path = fmt::format("{} (row {})", base, row.key);
+      if (row.key.empty()) throw JsonError(base + ".key", "must not be empty");
+      if (!seen.insert(row.key).second) throw JsonError(path, "the row appears twice");
+      const std::string declared = detail::opt_string(rows[i], "section", base);
+      const Section* sec = nullptr;
+      {
+        const CodeList* codes = nullptr;
+        for (const auto& s : t->sections) {
+          if (!s.code_list.empty()) codes = catalog.code_list(s.code_list, r.key.year);
+        }
+        sec = resolve_section(*t, codes, row.key, declared, path);
+      }
+      row.section = sec->key;
+      const auto& cells = detail::require(rows[i], "cells", base);
+      if (!cells.is_object()) throw JsonError(path + ".cells", "must be an object of column: text");
+      for (const auto& [col_key, val] : cells.items()) {
+        const std::string cpath = fmt::format("{}: column {}", path, col_key);
+        const Column* col = sec->column(col_key);
+        if (!col) {
+          std::string known;
+          for (const auto& c : sec->columns) known += (known.empty() ? "" : ", ") + c.key;
+          throw JsonError(cpath, fmt::format("no such column in section “{}” (columns: {})", sec->key, known));
+        }
+        if (!val.is_string()) {
+          throw JsonError(cpath, "must be text as printed, e.g. \"2,945.68\" (numbers are written as strings)");
+        }
+        const std::string raw = val.get<std::string>();
+        auto v = parse_cell(raw, col->type, t->unit);
+        if (!v.ok()) throw JsonError(cpath, v.status().message());
+        row.cells.emplace(col_key, ReportCell{raw, std::move(*v)});
+      }
+      r.rows.push_back(std::move(row));
+    }
+    r.reindex();
+    return r;
+  } catch (const JsonError& e) {
+    return detail::to_status(source, e);
+  }
+}
+
+}  // namespace budgetsync
