@@ -72,8 +72,12 @@ Status Catalog::check() const {
                                               t->source, r.id, ref->to_string(), ref->form));
         }
         const Section* sec = other->section_of_fixed_row(ref->row);
+        const bool is_code = !ref->row.empty() && std::all_of(ref->row.begin(), ref->row.end(), ::isdigit);
+        for (const auto& s : other->sections) {
+          if (!sec && is_code && !s.code_list.empty()) sec = &s;
+        }
         if (!sec) {
-          return Status::NotFound(fmt::format("{}: rule {}: form “{}” has no fixed row “{}”", t->source,
+          return Status::NotFound(fmt::format("{}: rule {}: form “{}” has no row “{}”", t->source,
                                               r.id, ref->form, ref->row));
         }
         std::vector<std::string> cols = ref->column.empty() ? r.for_columns : std::vector{ref->column};

@@ -194,6 +194,15 @@ class Checker {
 
   // ---- findings ------------------------------------------------------------
 
+  // "项目支出绩效自评表（2024年修缮费）" for forms filed once per project.
+  std::string report_title() const {
+    std::string title = form_->display_name();
+    if (const ReportCell* c = report_->cell("header", "name"); c && !c->raw.empty()) {
+      title += "（" + c->raw + "）";
+    }
+    return title;
+  }
+
   std::string fmt_num(const Decimal& d, ColumnType type) const {
     switch (type) {
       case ColumnType::kAmount:
@@ -238,7 +247,7 @@ class Checker {
   void add_overflow(const std::string& rule_id) {
     Finding& f = add(rule_id, Severity::kError, "", "");
     f.message = fmt::format("{}：数值过大，无法精确计算规则 {}，请检查是否录入了异常大的金额。",
-                            form_->display_name(), rule_id);
+                            report_title(), rule_id);
   }
 
   // ---- rules ---------------------------------------------------------------
@@ -300,7 +309,7 @@ class Checker {
     Finding& f = add(rule.id, rounding ? Severity::kWarning : rule.severity, tg.row, tg.column);
     set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, type);
     const std::string stated_text = stated.present ? stated.raw : "空白";
-    std::string msg = fmt::format("{}：{}填报 {}，{}，相差 {} {}", form_->display_name(), cell_name(tg),
+    std::string msg = fmt::format("{}：{}填报 {}，{}，相差 {} {}", report_title(), cell_name(tg),
                                   stated_text, explanation, fmt_num(diff, type), unit_suffix(type));
     if (rounding) {
       msg += fmt::format("。差额不超过 {} 万元，属换算为万元时四舍五入造成的尾差，请核对。",
@@ -408,7 +417,7 @@ class Checker {
     const Target tg = resolve(rule.target, row, col);
     Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
     set_numbers(f, stated.raw, stated.value, expected, ColumnType::kRate);
-    std::string msg = fmt::format("{}：{}填报 {}，按 {} ÷ {} = {} ÷ {} 应为 {}%", form_->display_name(),
+    std::string msg = fmt::format("{}：{}填报 {}，按 {} ÷ {} = {} ÷ {} 应为 {}%", report_title(),
                                   cell_name(tg), stated.raw, ref_name(rule.numerator, row, col),
                                   ref_name(rule.denominator, row, col), num.value.normalized().to_string(),
                                   den.value.normalized().to_string(), expected.to_string());
@@ -432,7 +441,7 @@ class Checker {
       const ReportCell* c = tg.report->cell(tg.row, tg.column);
       if (c && !c->value.is_blank()) continue;
       Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
-      f.message = fmt::format("{}：{}未填写，这是必填项。", form_->display_name(), cell_name(tg));
+      f.message = fmt::format("{}：{}未填写，这是必填项。", report_title(), cell_name(tg));
     }
   }
 
@@ -443,12 +452,13 @@ class Checker {
     const Target tg = resolve(rule.target, row, col);
     Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
     set_numbers(f, score.raw, score.value, weight.value, ColumnType::kScore);
-    f.message = fmt::format("{}：{}为 {} 分，超过了分值 {} 分。得分不能高于分值。", form_->display_name(),
+    f.message = fmt::format("{}：{}为 {} 分，超过了分值 {} 分。得分不能高于分值。", report_title(),
                             cell_name(tg), score.raw, weight.raw);
   }
 
   void check_group_weight(const Rule& rule) {
-    static const std::regex kWeightInLabel(R"([(（]\s*([0-9]+(?:\.[0-9]+)?)\s*分\s*[)）])");
+    // "投入 (15分)", "产出指标 (50 分)", "自评报告 70分": a weight at the end of the label.
+    static const std::regex kWeightInLabel(R"((?:^|\s|\(|（)([0-9]+(?:\.[0-9]+)?)\s*分\s*(?:\)|）)?\s*$)");
     struct Group {
       std::string label;
       std::string first_row;
@@ -491,7 +501,7 @@ class Checker {
         f.expected = g.sum.normalized().to_string();
         f.difference = (g.stated - g.sum).normalized().to_string();
         f.message = fmt::format("{}：「{}」标注 {} 分，但其下各指标分值合计为 {} 分，相差 {} 分。",
-                                form_->display_name(), g.label, f.stated, f.expected, f.difference);
+                                report_title(), g.label, f.stated, f.expected, f.difference);
       }
     }
   }
@@ -532,7 +542,7 @@ class Checker {
     set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, ColumnType::kScore);
     f.message = fmt::format(
         "{}：预算执行{}填报 {}，按“得分 = 分值 × 执行率（全年执行数 ÷ 全年预算数）”= {} × {}% 应为 {} 分。",
-        form_->display_name(), cell_name(tg), stated.present ? stated.raw : "空白",
+        report_title(), cell_name(tg), stated.present ? stated.raw : "空白",
         weight.value.normalized().to_string(), rate.to_string(), expected.to_string());
   }
 
@@ -566,7 +576,7 @@ class Checker {
         Finding& f = add("score.indicator", Severity::kError, rr.key, ind.score);
         set_numbers(f, stated.present ? stated.raw : "", stated.value, *s.score, ColumnType::kScore);
         f.message = fmt::format("{}：指标「{}」（指标值 {}，实际完成 {}，分值 {}）得分填报 {}，{}，应为 {} 分。",
-                                form_->display_name(), name, target, actual, weight.raw,
+                                report_title(), name, target, actual, weight.raw,
                                 stated.present ? stated.raw : "空白", basis_text(s, target, actual, weight),
                                 s.score->to_string());
       }
@@ -580,7 +590,7 @@ class Checker {
         set_numbers(f, dev.raw, dev.value, *s.deviation, ColumnType::kScore);
         f.message = fmt::format("{}：指标「{}」偏差度填报 {}，按（实际完成值 − 年度指标值）÷ 年度指标值 × 100 "
                                 "计算应为 {}（指标值 {}，实际完成 {}）{}。",
-                                form_->display_name(), name, dev.raw, s.deviation->to_string(), target, actual,
+                                report_title(), name, dev.raw, s.deviation->to_string(), target, actual,
                                 s.zero_deviation_accepted ? "；已达到目标时也可填 0.00" : "");
       }
     }
@@ -618,7 +628,7 @@ class Checker {
     const std::string col = form_->scoring.indicators->score;
     Finding& f = add("score.standard", Severity::kError, row, col);
     set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, ColumnType::kScore);
-    f.message = fmt::format("{}：指标「{}」按评分标准，实际值 {} 应得 {} 分，填报 {} 分。", form_->display_name(),
+    f.message = fmt::format("{}：指标「{}」按评分标准，实际值 {} 应得 {} 分，填报 {} 分。", report_title(),
                             row_label(*form_, report_, row), input.raw, expected.to_string(),
                             stated.present ? stated.raw : "空白");
   }
