@@ -290,6 +290,9 @@ class Checker {
       case RuleKind::kGroupWeight:
         check_group_weight(rule);
         break;
+      case RuleKind::kUnique:
+        check_unique(rule);
+        break;
     }
   }
 
@@ -506,11 +509,39 @@ class Checker {
     }
   }
 
+  void check_unique(const Rule& rule) {
+    std::map<std::string, std::pair<std::string, size_t>> seen;  // values -> first row, its position
+    size_t position = 0;
+    for (const auto& rr : report_->rows) {
+      if (rr.section != rule.section) continue;
+      ++position;
+      std::string key;
+      bool any = false;
+      for (const auto& c : rule.group_columns) {
+        auto it = rr.cells.find(c);
+        const std::string v = it == rr.cells.end() ? "" : std::string(trim(it->second.raw));
+        any = any || !v.empty();
+        key += v + "\x1f";
+      }
+      if (!any) continue;
+      auto [it, inserted] = seen.try_emplace(key, rr.key, position);
+      if (inserted) continue;
+      Finding& f = add(rule.id, rule.severity, rr.key, rule.group_columns.front());
+      f.message = fmt::format("{}：第 {} 行「{}」与第 {} 行重复。{}", report_title(), position,
+                              row_label(*form_, report_, rr.key), it->second.second,
+                              rule.title.empty() ? "请确认是否重复填报。" : "不符合“" + rule.title + "”，请确认是否重复填报。");
+    }
+  }
+
   // ---- scoring -------------------------------------------------------------
 
   void run_scoring() {
     const Scoring& sc = form_->scoring;
     if (!sc.indicators && !sc.execution && !sc.total) return;
+    if (sc.total) {
+      const ReportCell* c = report_->cell(sc.total->row, sc.total->column);
+      if (!c || c->value.is_blank()) return;  // not scored yet: nothing to summarise
+    }
     ScoreSummary summary;
     summary.report = report_->key;
     summary.form_title = form_->display_name();

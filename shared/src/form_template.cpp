@@ -13,7 +13,7 @@ using detail::child;
 using detail::JsonError;
 using nlohmann::json;
 
-constexpr std::array<std::pair<RuleKind, std::string_view>, 9> kRuleKinds{{
+constexpr std::array<std::pair<RuleKind, std::string_view>, 10> kRuleKinds{{
     {RuleKind::kSum, "sum"},
     {RuleKind::kComposition, "composition"},
     {RuleKind::kBalance, "balance"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 9> kRuleKinds{{
     {RuleKind::kRequired, "required"},
     {RuleKind::kScoreCap, "score_cap"},
     {RuleKind::kGroupWeight, "group_weight"},
+    {RuleKind::kUnique, "unique"},
 }};
 
 bool all_digits(std::string_view s) {
@@ -325,6 +326,17 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
       }
       if (!s->column(r.weight_column)) {
         throw JsonError(child(path, "weight_column"), fmt::format("no column “{}”", r.weight_column));
+      }
+      break;
+    }
+    case RuleKind::kUnique: {
+      r.section = detail::get_string(j, "section", path);
+      r.group_columns = strings_at(j, "columns", path);
+      const Section* s = t.section(r.section);
+      if (!s) throw JsonError(child(path, "section"), fmt::format("no section “{}”", r.section));
+      if (r.group_columns.empty()) throw JsonError(child(path, "columns"), "needs at least one column");
+      for (const auto& c : r.group_columns) {
+        if (!s->column(c)) throw JsonError(child(path, "columns"), fmt::format("no column “{}”", c));
       }
       break;
     }

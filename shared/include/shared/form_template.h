@@ -77,6 +77,7 @@ enum class RuleKind {
   kRequired,     // the cells must not be blank
   kScoreCap,     // score ≤ weight (得分 ≤ 分值)
   kGroupWeight,  // a group's "(N分)" label = Σ the weights of its rows
+  kUnique,       // no two rows of a section share the values of these columns
 };
 std::string_view rule_kind_name(RuleKind k);
 
@@ -102,7 +103,7 @@ struct Rule {
   CellRef denominator;
   std::vector<CellRef> alternate_denominators;
 
-  // group_weight
+  // group_weight; unique (the columns that must not repeat)
   std::vector<std::string> group_columns;
   std::string weight_column;
 };
