@@ -40,7 +40,9 @@ Result<Money> Money::parse(std::string_view raw, MoneyUnit unit) {
   }
   auto d = Decimal::parse(text);
   if (!d.ok()) {
-    return Status(d.status()).with_context(fmt::format("amount in {}", unit_name(unit)));
+    if (d.status().code() == StatusCode::kOutOfRange) return d.status();
+    return Status::InvalidArgument(fmt::format("“{}” is not an amount in {}; write digits such as 2,945.68",
+                                               std::string(trim(raw)), unit_name(unit)));
   }
   const int places = fen_places(unit);
   const Decimal v = d->normalized();

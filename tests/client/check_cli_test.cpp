@@ -1,1 +1,150 @@
+// `budgetsync check` as a user runs it: the real binary, its output and exit codes.
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace budgetsync::testing {
+namespace {
+
+const std::string kSeeds = seeds_dir().string();
+
+TEST(CheckCli, JsonListsEveryFindingWithItsFields) {
+  const CliResult r = run_budgetsync({"check", kSeeds, "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // the seeds hold real errors
+  const auto doc = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(doc.is_array());
+  ASSERT_FALSE(doc.empty());
+  for (const auto& f : doc) {
+    for (const char* field : {"rule_id", "severity", "report", "form_title", "row", "row_label", "column",
+                              "column_label", "stated", "expected", "difference", "message"}) {
+      EXPECT_TRUE(f.contains(field)) << field;
+    }
+    for (const char* field : {"unit", "unit_name", "year", "form", "instance", "key"}) {
+      EXPECT_TRUE(f["report"].contains(field)) << field;
+    }
+  }
+  bool found = false;
+  for (const auto& f : doc) {
+    if (f["report"]["key"] == "411325-ybj/2024/perf-project:p03" && f["rule_id"] == "perf-project.score.execution") {
+      found = true;
+      EXPECT_EQ(f["stated"], "6.10");
+      EXPECT_EQ(f["expected"], "10.00");
+      EXPECT_EQ(f["difference"], "-3.90");
+      EXPECT_EQ(f["report"]["unit_name"], "内乡县医疗保障局");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(CheckCli, ReadableOutputAlignsAndSummarises) {
+  const CliResult r = run_budgetsync({"check", kSeeds});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("内乡县医疗保障局 411325-ybj/2024/final06"), std::string::npos);
+  EXPECT_NE(r.out.find("个错误"), std::string::npos);
+  EXPECT_NE(r.out.find("绩效评分"), std::string::npos);
+  EXPECT_TRUE(r.err.empty()) << r.err;  // no progress noise when not on a terminal
+}
+
+TEST(CheckCli, CleanDataExitsZero) {
+  const CliResult r = run_budgetsync({"check", (seeds_dir() / "001_5c11e5d911459f7e").string(), "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::array());
+}
+
+TEST(CheckCli, WarningsAloneDoNotFail) {
+  const CliResult r =
+      run_budgetsync({"check", (seeds_dir() / "003_b1779cbacafc7ee6" / "final06.json").string(), "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc.size(), 1u);
+  EXPECT_EQ(doc[0]["severity"], "warning");
+}
+
+TEST(CheckCli, ToleranceTurnsTheRoundingWarningIntoAnError) {
+  const CliResult r = run_budgetsync(
+      {"check", (seeds_dir() / "003_b1779cbacafc7ee6" / "final06.json").string(), "--json", "--tolerance", "0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(nlohmann::json::parse(r.out)[0]["severity"], "error");
+  EXPECT_EQ(run_budgetsync({"check", kSeeds, "--tolerance", "abc"}).exit_code, 2);
+}
+
+struct BadInput {
+  const char* name;
+  const char* file_text;  // written to bad.json; nullptr: the path does not exist
+  const char* expected_in_error;
+};
+
+class CheckCliBadInput : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(CheckCliBadInput, IsRefusedWithAClearMessage) {
+  TempDir dir;
+  const auto path = dir.path() / "bad.json";
+  if (GetParam().file_text) dir.write("bad.json", GetParam().file_text);
+  const CliResult r = run_budgetsync({"check", path.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find(GetParam().expected_in_error), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.json"), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CheckCliBadInput,
+    ::testing::Values(
+        BadInput{"missing", nullptr, "no such file or folder"},
+        BadInput{"not_json", "{ this is not json", "is not valid JSON"},
+        BadInput{"unknown_form",
+                 R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final99", "rows": []})",
+                 "unknown form “final99”"},
+        BadInput{"non_numeric_amount",
+                 R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final01",
+                     "rows": [{"key": "in_fiscal", "cells": {"amount": "两千"}}]})",
+                 "rows[0] (row in_fiscal): column amount: “两千” is not an amount in 万元"},
+        BadInput{"unknown_row",
+                 R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final01",
+                     "rows": [{"key": "in_fiscl", "cells": {"amount": "1"}}]})",
+                 "form final01 has no row “in_fiscl”"},
+        BadInput{"unknown_column",
+                 R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final01",
+                     "rows": [{"key": "in_fiscal", "cells": {"amout": "1"}}]})",
+                 "column amout: no such column in section “income” (columns: amount)"},
+        BadInput{"bad_year", R"({"format": "budgetsync-report/1", "unit": "u", "year": 24, "form": "final01", "rows": []})",
+                 "year: is not a plausible fiscal year"},
+        BadInput{"wrong_format", R"({"format": "csv", "unit": "u", "year": 2024, "form": "final01", "rows": []})",
+                 "format: is “csv”"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(CheckCli, OneBadFileStopsTheWholeCheck) {
+  TempDir dir;
+  dir.write("a/good.json", R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final09", "rows": []})");
+  dir.write("a/bad.json", R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final09",
+      "rows": [{"key": "sangong", "cells": {"final_total": "1O.83"}}]})");
+  const CliResult r = run_budgetsync({"check", (dir.path() / "a").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("“1O.83”"), std::string::npos) << r.err;
+}
+
+TEST(CheckCli, HelpIsTrueAndUsageErrorsExitTwo) {
+  const CliResult help = run_budgetsync({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("check"), std::string::npos);
+  EXPECT_NE(help.out.find("Exit status"), std::string::npos);
+  const CliResult check_help = run_budgetsync({"check", "--help"});
+  EXPECT_EQ(check_help.exit_code, 0);
+  EXPECT_NE(check_help.out.find("--json"), std::string::npos);
+  EXPECT_NE(check_help.out.find("--tolerance"), std::string::npos);
+  EXPECT_EQ(run_budgetsync({}).exit_code, 2);
+  EXPECT_EQ(run_budgetsync({"check"}).exit_code, 2);
+  EXPECT_EQ(run_budgetsync({"frobnicate"}).exit_code, 2);
+}
+
+TEST(CheckCli, DataFolderCanBeGiven) {
+  TempDir empty;
+  const CliResult r = run_budgetsync({"--data", empty.path().string(), "check", kSeeds});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no form templates at"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace budgetsync::testing

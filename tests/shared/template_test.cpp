@@ -1,1 +1,159 @@
+#include "shared/form_template.h"
+
 #include <gtest/gtest.h>
+
+#include <string>
+
+#include "shared/code_list.h"
+
+namespace budgetsync {
+namespace {
+
+// A small valid form; tests break one field at a time.
+std::string valid_form() {
+  return R"({
+    "format": "budgetsync-form/1", "id": "demo", "version": 2, "title": "演示表", "family": "决算",
+    "table_no": "演示01表", "order": 3, "unit": "万元",
+    "sections": [
+      {"key": "main", "title": "", "code_list": "function", "label_column": "name",
+       "columns": [{"key": "name", "label": "科目名称", "type": "text"},
+                   {"key": "total", "label": "合计", "type": "amount", "col_no": "1", "computed": true},
+                   {"key": "basic", "label": "基本支出", "type": "amount"}],
+       "rows": [{"key": "total", "label": "合计"}]}
+    ],
+    "rules": [
+      {"id": "hier", "kind": "hierarchy", "section": "main", "total_row": "total", "columns": ["total", "basic"]},
+      {"id": "sum", "kind": "sum", "target": "total:total", "terms": ["210:total"]}
+    ]
+  })";
+}
+
+Status load_error(const std::string& text) {
+  auto t = parse_form_template(text, "demo.json");
+  EXPECT_FALSE(t.ok());
+  return t.status();
+}
+
+void replace(std::string& s, const std::string& from, const std::string& to) {
+  const auto pos = s.find(from);
+  ASSERT_NE(pos, std::string::npos) << from;
+  s.replace(pos, from.size(), to);
+}
+
+TEST(FormTemplate, LoadsAValidTemplate) {
+  auto t = parse_form_template(valid_form(), "demo.json");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->id, "demo");
+  EXPECT_EQ(t->version, 2);
+  EXPECT_EQ(t->display_name(), "演示01表 演示表");
+  EXPECT_EQ(t->unit, MoneyUnit::kWanYuan);
+  ASSERT_EQ(t->sections.size(), 1u);
+  EXPECT_EQ(t->sections[0].column("total")->type, ColumnType::kAmount);
+  EXPECT_TRUE(t->sections[0].column("total")->computed);
+  ASSERT_EQ(t->rules.size(), 2u);
+  EXPECT_EQ(t->rules[0].kind, RuleKind::kHierarchy);
+  // Default grades: 优 from 90, 良 from 80, 中 from 60, else 差.
+  ASSERT_EQ(t->scoring.grades.size(), 4u);
+  EXPECT_EQ(t->scoring.grades[0].grade, "优");
+}
+
+struct BrokenCase {
+  const char* name;
+  const char* from;
+  const char* to;
+  const char* expected_in_message;
+};
+
+class BrokenTemplate : public ::testing::TestWithParam<BrokenCase> {};
+
+TEST_P(BrokenTemplate, ErrorNamesTheFileAndTheField) {
+  std::string text = valid_form();
+  replace(text, GetParam().from, GetParam().to);
+  const Status s = load_error(text);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("demo.json: "), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(GetParam().expected_in_message), std::string::npos) << s.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fields, BrokenTemplate,
+    ::testing::Values(
+        BrokenCase{"missing_id", R"("id": "demo", )", "", "id: is required but missing"},
+        BrokenCase{"id_with_slash", R"("id": "demo")", R"("id": "de/mo")", "id: “de/mo”"},
+        BrokenCase{"wrong_format", "budgetsync-form/1", "budgetsync-form/9", "format: is “budgetsync-form/9”"},
+        BrokenCase{"bad_unit", R"("unit": "万元")", R"("unit": "千元")", "unit: unknown money unit “千元”"},
+        BrokenCase{"bad_column_type", R"("type": "amount", "col_no")", R"("type": "money", "col_no")",
+                   "sections[0].columns[1].type: unknown column type “money”"},
+        BrokenCase{"duplicate_column", R"("key": "basic")", R"("key": "total")", "column “total” is defined twice"},
+        BrokenCase{"unknown_rule_row", R"("target": "total:total")", R"("target": "totl:total")",
+                   "rules[1].target: no row “totl” in this form"},
+        BrokenCase{"unknown_rule_column", R"("terms": ["210:total"])", R"("terms": ["210:amount"])",
+                   "rules[1].terms[0]: no column “amount” in section “main”"},
+        BrokenCase{"bad_reference", R"("terms": ["210:total"])", R"("terms": ["210-total"])",
+                   "rules[1].terms[0]: “210-total” is not a cell reference"},
+        BrokenCase{"unknown_kind", R"("kind": "sum")", R"("kind": "average")", "rules[1].kind: unknown rule kind “average”"},
+        BrokenCase{"duplicate_rule_id", R"("id": "sum")", R"("id": "hier")", "rule id “hier” is used twice"},
+        BrokenCase{"hierarchy_column", R"("columns": ["total", "basic"])", R"("columns": ["total", "nope"])",
+                   "rules[0].columns: no column “nope”"},
+        BrokenCase{"version_not_number", R"("version": 2)", R"("version": "2")", "version: must be a whole number"},
+        BrokenCase{"json_syntax", R"("order": 3,)", R"("order": 3,,)", "line 3, column"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(FormTemplate, ScoringDecimalsMustBeStringsNotFloats) {
+  std::string text = valid_form();
+  replace(text, R"("rules": [)", R"("scoring": {"grades": [{"min": 90.5, "grade": "优"}]}, "rules": [)");
+  const Status s = load_error(text);
+  EXPECT_NE(s.message().find("scoring.grades[0].min: must be a decimal written as a string"), std::string::npos)
+      << s.message();
+}
+
+TEST(FormTemplate, StandardsMustNameAFixedRowOfTheScoredSection) {
+  std::string text = valid_form();
+  replace(text, R"("rules": [)", R"("scoring": {"standards": [{"row": "nope", "kind": "checklist", "input": "basic",
+      "per_item": "1"}]}, "rules": [)");
+  const Status s = load_error(text);
+  EXPECT_NE(s.message().find("scoring.standards[0].row: no fixed row “nope”"), std::string::npos) << s.message();
+}
+
+TEST(CellRef, ParsesEveryForm) {
+  auto r = parse_cell_ref("-final06!personnel_total:amount");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->negate);
+  EXPECT_EQ(r->form, "final06");
+  EXPECT_EQ(r->row, "personnel_total");
+  EXPECT_EQ(r->column, "amount");
+  r = parse_cell_ref("*indicators:score");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->whole_section);
+  EXPECT_EQ(r->row, "indicators");
+  r = parse_cell_ref(":total");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->row.empty());
+  EXPECT_FALSE(parse_cell_ref("total").ok());
+  EXPECT_FALSE(parse_cell_ref("!a:b").ok());
+  EXPECT_FALSE(parse_cell_ref("*:b").ok());
+}
+
+TEST(CodeList, DerivesParentsFromPrefixesAndRefusesBadEntries) {
+  auto list = parse_code_list(R"({"format": "budgetsync-codes/1", "list": "function", "year": 2024,
+      "entries": [{"code": "210", "name": "卫生健康支出"}, {"code": "21015", "name": "医疗保障管理事务"},
+                  {"code": "2101501", "name": "行政运行"}]})",
+                              "function.json");
+  ASSERT_TRUE(list.ok()) << list.status().message();
+  EXPECT_EQ(list->find("2101501")->parent, "21015");
+  EXPECT_EQ(list->find("21015")->parent, "210");
+  EXPECT_EQ(list->parent_of("2101599"), "21015");  // unknown code: nearest listed prefix
+  auto dup = parse_code_list(R"({"format": "budgetsync-codes/1", "list": "x", "year": 2024,
+      "entries": [{"code": "210", "name": "a"}, {"code": "210", "name": "b"}]})",
+                             "x.json");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("x.json: entries[1].code: code 210 is listed twice"), std::string::npos);
+  auto letters = parse_code_list(R"({"format": "budgetsync-codes/1", "list": "x", "year": 2024,
+      "entries": [{"code": "21A", "name": "a"}]})",
+                                 "x.json");
+  ASSERT_FALSE(letters.ok());
+  EXPECT_NE(letters.status().message().find("“21A” is not a code of digits"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace budgetsync
