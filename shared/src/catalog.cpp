@@ -71,11 +71,7 @@ Status Catalog::check() const {
           return Status::NotFound(fmt::format("{}: rule {}: “{}” names form “{}”, which is not installed",
                                               t->source, r.id, ref->to_string(), ref->form));
         }
-        const Section* sec = other->section_of_fixed_row(ref->row);
-        const bool is_code = !ref->row.empty() && std::all_of(ref->row.begin(), ref->row.end(), ::isdigit);
-        for (const auto& s : other->sections) {
-          if (!sec && is_code && !s.code_list.empty()) sec = &s;
-        }
+        const Section* sec = other->section_for_row(ref->row);
         if (!sec) {
           return Status::NotFound(fmt::format("{}: rule {}: form “{}” has no row “{}”", t->source,
                                               r.id, ref->form, ref->row));

@@ -15,10 +15,6 @@ namespace {
 
 const Decimal kHundred = Decimal::from_int(100);
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // A number read from one cell for a rule.
 struct Num {
   bool present = false;  // the cell exists and is neither blank nor n/a
@@ -70,13 +66,7 @@ class Checker {
     if (r) {
       if (const ReportRow* rr = r->row(row)) return t.section(rr->section);
     }
-    if (const Section* s = t.section_of_fixed_row(row)) return s;
-    if (all_digits(row)) {
-      for (const auto& s : t.sections) {
-        if (!s.code_list.empty()) return &s;
-      }
-    }
-    return nullptr;
+    return t.section_for_row(row);
   }
 
   Num read(const Report* r, const FormTemplate& t, std::string_view row, std::string_view col) const {
@@ -141,10 +131,10 @@ class Checker {
       if (const RowDef* d = s->row(row)) return d->label.empty() ? std::string(row) : d->label;
       if (r && !s->label_column.empty()) {
         if (const ReportCell* c = r->cell(row, s->label_column); c && !c->raw.empty()) {
-          return all_digits(row) ? fmt::format("{} {}", row, c->raw) : c->raw;
+          return is_classification_code(row) ? fmt::format("{} {}", row, c->raw) : c->raw;
         }
       }
-      if (all_digits(row) && !s->code_list.empty()) {
+      if (is_classification_code(row) && !s->code_list.empty()) {
         if (const CodeList* codes = catalog_.code_list(s->code_list, r ? r->key.year : 0)) {
           if (const CodeEntry* e = codes->find(row)) return fmt::format("{} {}", row, e->name);
         }
@@ -362,7 +352,7 @@ class Checker {
     const CodeList* codes = catalog_.code_list(sec->code_list, report_->key.year);
     std::vector<std::string> present;
     for (const auto& rr : report_->rows) {
-      if (rr.section == sec->key && all_digits(rr.key)) present.push_back(rr.key);
+      if (rr.section == sec->key && is_classification_code(rr.key)) present.push_back(rr.key);
     }
     const std::set<std::string> present_set(present.begin(), present.end());
     // The nearest present ancestor of each code.

@@ -6,6 +6,10 @@
 
 namespace budgetsync {
 
+bool is_classification_code(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 CodeList::CodeList(std::string id, int year, std::string title, std::vector<CodeEntry> entries)
     : id_(std::move(id)), year_(year), title_(std::move(title)), entries_(std::move(entries)) {
   for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].code, i);
@@ -39,7 +43,7 @@ Result<CodeList> parse_code_list(std::string_view json_text, std::string_view so
       const std::string path = child("entries", i);
       CodeEntry e{get_string(arr[i], "code", path), get_string(arr[i], "name", path),
                   opt_string(arr[i], "parent", path)};
-      if (e.code.empty() || !std::all_of(e.code.begin(), e.code.end(), ::isdigit)) {
+      if (!is_classification_code(e.code)) {
         throw JsonError(child(path, "code"), fmt::format("“{}” is not a code of digits", e.code));
       }
       if (!seen.emplace(e.code, i).second) {

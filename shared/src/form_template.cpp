@@ -5,6 +5,7 @@
 #include <set>
 
 #include "json_reader.h"
+#include "shared/code_list.h"
 
 namespace budgetsync {
 namespace {
@@ -25,10 +26,6 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 10> kRuleKinds{{
     {RuleKind::kGroupWeight, "group_weight"},
     {RuleKind::kUnique, "unique"},
 }};
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 CellRef ref_at(const json& obj, std::string_view key, const std::string& path) {
   const std::string text = detail::get_string(obj, key, path);
@@ -193,18 +190,6 @@ class RefChecker {
  public:
   explicit RefChecker(const FormTemplate& t) : t_(t) {}
 
-  // The section a row key lives in: a fixed row's, or the coded section for a
-  // code. Null when the row is unknown.
-  const Section* section_for_row(std::string_view row) const {
-    if (const Section* s = t_.section_of_fixed_row(row)) return s;
-    if (all_digits(row)) {
-      for (const auto& s : t_.sections) {
-        if (!s.code_list.empty()) return &s;
-      }
-    }
-    return nullptr;
-  }
-
   void check(const CellRef& ref, const std::string& path, const Section* row_iteration,
              const std::vector<std::string>& column_iteration) const {
     if (!ref.form.empty()) return;  // another form's cells: checked by the catalog
@@ -218,7 +203,7 @@ class RefChecker {
       }
       sec = row_iteration;
     } else {
-      sec = section_for_row(ref.row);
+      sec = t_.section_for_row(ref.row);
       if (!sec) throw JsonError(path, fmt::format("no row “{}” in this form", ref.row));
     }
     auto check_column = [&](const std::string& col) {
@@ -453,6 +438,16 @@ const Section* FormTemplate::section(std::string_view key) const {
 const Section* FormTemplate::section_of_fixed_row(std::string_view row_key) const {
   for (const auto& s : sections) {
     if (s.row(row_key)) return &s;
+  }
+  return nullptr;
+}
+
+const Section* FormTemplate::section_for_row(std::string_view row_key) const {
+  if (const Section* s = section_of_fixed_row(row_key)) return s;
+  if (is_classification_code(row_key)) {
+    for (const auto& s : sections) {
+      if (!s.code_list.empty()) return &s;
+    }
   }
   return nullptr;
 }

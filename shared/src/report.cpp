@@ -13,10 +13,6 @@ namespace {
 using detail::child;
 using detail::JsonError;
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // Which section a row of the report belongs to.
 const Section* resolve_section(const FormTemplate& t, const CodeList* codes, const std::string& key,
                                const std::string& declared, const std::string& path) {
@@ -24,18 +20,15 @@ const Section* resolve_section(const FormTemplate& t, const CodeList* codes, con
     const Section* s = t.section(declared);
     if (!s) throw JsonError(child(path, "section"), fmt::format("form {} has no section “{}”", t.id, declared));
     if (s->row(key)) return s;
-    if (!s->code_list.empty() && all_digits(key)) return s;
+    if (!s->code_list.empty() && is_classification_code(key)) return s;
     if (s->dynamic) return s;
     throw JsonError(path, fmt::format("row “{}” is not a row of section “{}”", key, declared));
   }
-  if (const Section* s = t.section_of_fixed_row(key)) return s;
-  for (const auto& s : t.sections) {
-    if (!s.code_list.empty() && all_digits(key)) {
-      if (codes && !codes->find(key)) {
-        throw JsonError(path, fmt::format("code {} is not in the {} code list for this year", key, s.code_list));
-      }
-      return &s;
+  if (const Section* s = t.section_for_row(key)) {
+    if (!s->row(key) && codes && !codes->find(key)) {
+      throw JsonError(path, fmt::format("code {} is not in the {} code list for this year", key, s->code_list));
     }
+    return s;
   }
   const Section* dynamic = nullptr;
   for (const auto& s : t.sections) {

@@ -39,6 +39,9 @@ class CodeList {
   std::map<std::string, size_t, std::less<>> index_;
 };
 
+// True when `s` has the shape of a classification code: one or more ASCII digits.
+bool is_classification_code(std::string_view s);
+
 // Parses a code list file (format "budgetsync-codes/1", see docs/template-format.md).
 // Every entry needs a code of digits and a name; a parent, when given, must be an
 // entry of the list; when absent it is the code's longest listed prefix. Errors

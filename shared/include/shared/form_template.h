@@ -176,6 +176,9 @@ struct FormTemplate {
   const Section* section(std::string_view key) const;
   // The section that lists `row_key` as a fixed row, if any.
   const Section* section_of_fixed_row(std::string_view row_key) const;
+  // The section a row key can belong to without being told: the one listing it
+  // as a fixed row, else, for a classification code, the section keyed by codes.
+  const Section* section_for_row(std::string_view row_key) const;
   std::string display_name() const;  // "公开01表 收入支出决算总表"
 };
 
