@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <tuple>
 
 namespace budgetsync {
 
@@ -44,11 +46,25 @@ const CodeList* Catalog::code_list(std::string_view id, int year) const {
   return &std::prev(after)->second;
 }
 
+namespace {
+
+// Families in the order a unit's table set is printed; unknown ones go last.
+int family_rank(const std::string& family) {
+  static const std::array<std::string_view, 6> kOrder{"预算", "决算", "绩效", "基础数据", "审核", "文字"};
+  for (size_t i = 0; i < kOrder.size(); ++i) {
+    if (kOrder[i] == family) return static_cast<int>(i);
+  }
+  return static_cast<int>(kOrder.size());
+}
+
+}  // namespace
+
 std::vector<const FormTemplate*> Catalog::forms() const {
   std::vector<const FormTemplate*> out;
   for (const auto& [id, versions] : forms_) out.push_back(&versions.rbegin()->second);
   std::sort(out.begin(), out.end(), [](const FormTemplate* a, const FormTemplate* b) {
-    return std::tie(a->family, a->order, a->id) < std::tie(b->family, b->order, b->id);
+    return std::tuple(family_rank(a->family), a->family, a->order, a->id) <
+           std::tuple(family_rank(b->family), b->family, b->order, b->id);
   });
   return out;
 }

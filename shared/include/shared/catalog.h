@@ -24,7 +24,8 @@ class Catalog {
   // `year`, else the oldest one there is. Null when there is no list of that id.
   const CodeList* code_list(std::string_view id, int year) const;
 
-  // Every form (newest versions), ordered by family, then order, then id.
+  // Every form (newest versions), by family (预算, 决算, 绩效, 基础数据, 审核, 文字,
+  // then others), then order, then id.
   std::vector<const FormTemplate*> forms() const;
 
   // Cross-checks after loading: every cross-table reference names a known form,
