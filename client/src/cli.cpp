@@ -1,9 +1,9 @@
 #include "client/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 
@@ -23,16 +23,17 @@ int fail(const Status& s) {
   return kExitBadInput;
 }
 
-int run_check(const Globals& g, const std::vector<std::string>& paths, bool json, const std::string& tolerance,
-              const char* argv0) {
-  const std::filesystem::path data = g.data_dir.empty() ? default_data_dir(argv0) : std::filesystem::path(g.data_dir);
+int run_check(const Globals& g, const std::vector<std::string>& paths, bool json,
+              const std::string& tolerance, const char* argv0) {
+  const std::filesystem::path data =
+      g.data_dir.empty() ? default_data_dir(argv0) : std::filesystem::path(g.data_dir);
   auto catalog = load_catalog(data);
   if (!catalog.ok()) return fail(catalog.status());
   CheckOptions options;
   auto tol = Decimal::parse(tolerance);
   if (!tol.ok() || tol->is_negative()) {
-    return fail(Status::InvalidArgument(
-        fmt::format("--tolerance “{}” must be a non-negative amount in 万元, e.g. 0.01", tolerance)));
+    return fail(Status::InvalidArgument(fmt::format(
+        "--tolerance “{}” must be a non-negative amount in 万元, e.g. 0.01", tolerance)));
   }
   options.rounding_tolerance_wan = *tol;
   std::vector<std::filesystem::path> files(paths.begin(), paths.end());
@@ -55,25 +56,31 @@ int run_check(const Globals& g, const std::vector<std::string>& paths, bool json
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"budgetsync: budget, final-accounts and performance records of budget units, offline-first."};
+  CLI::App app{
+      "budgetsync: budget, final-accounts and performance records of budget units, offline-first."};
   app.set_version_flag("--version", "budgetsync 0.1.0");
   app.footer(
       "Exit status: 0 ok; 1 the data has validation errors, or a request was refused; "
       "2 usage error or unusable input.");
   app.require_subcommand(1);
   Globals g;
-  app.add_option("--data", g.data_dir,
-                 "Folder holding forms/ and codes/ (default: $BUDGETSYNC_DATA_DIR, else the installed data)");
+  app.add_option(
+      "--data", g.data_dir,
+      "Folder holding forms/ and codes/ (default: $BUDGETSYNC_DATA_DIR, else the installed data)");
 
-  auto* check = app.add_subcommand(
-      "check", "Validate and score report files: sums, hierarchies, balances, cross-table totals, rates, scores.");
+  auto* check = app.add_subcommand("check",
+                                   "Validate and score report files: sums, hierarchies, balances, "
+                                   "cross-table totals, rates, scores.");
   std::vector<std::string> paths;
   bool json = false;
   std::string tolerance = "0.01";
   check->add_option("PATH", paths, "Report files (.json) or folders searched for them")->required();
-  check->add_flag("--json", json, "Print one JSON array of findings instead of the readable report");
-  check->add_option("--tolerance", tolerance,
-                    "Largest gap in 万元 treated as a rounding difference (尾差), reported as a warning")
+  check->add_flag("--json", json,
+                  "Print one JSON array of findings instead of the readable report");
+  check
+      ->add_option(
+          "--tolerance", tolerance,
+          "Largest gap in 万元 treated as a rounding difference (尾差), reported as a warning")
       ->capture_default_str();
 
   try {

@@ -20,8 +20,8 @@ namespace {
 std::vector<fs::path> json_files_under(const fs::path& dir) {
   std::vector<fs::path> files;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_regular_file() && it->path().extension() == ".json") files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
@@ -55,9 +55,10 @@ Result<Catalog> load_catalog(const fs::path& data_dir) {
   Catalog catalog;
   std::error_code ec;
   if (!fs::is_directory(data_dir / "forms", ec)) {
-    return Status::NotFound(fmt::format(
-        "no form templates at {} (set BUDGETSYNC_DATA_DIR or --data to the folder holding forms/ and codes/)",
-        (data_dir / "forms").string()));
+    return Status::NotFound(
+        fmt::format("no form templates at {} (set BUDGETSYNC_DATA_DIR or --data to the folder "
+                    "holding forms/ and codes/)",
+                    (data_dir / "forms").string()));
   }
   for (const auto& file : json_files_under(data_dir / "forms")) {
     auto text = read_file(file);
@@ -71,7 +72,8 @@ Result<Catalog> load_catalog(const fs::path& data_dir) {
     if (!text.ok()) return text.status();
     auto list = parse_code_list(*text, file.string());
     if (!list.ok()) return list.status();
-    if (Status s = catalog.add_code_list(std::move(*list)); !s.ok()) return s.with_context(file.string());
+    if (Status s = catalog.add_code_list(std::move(*list)); !s.ok())
+      return s.with_context(file.string());
   }
   if (Status s = catalog.check(); !s.ok()) return s;
   return catalog;
@@ -84,7 +86,9 @@ Result<std::vector<Report>> load_reports(const std::vector<fs::path>& paths, con
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       auto found = json_files_under(p);
-      if (found.empty()) return Status::NotFound(fmt::format("{}: no .json report files in this folder", p.string()));
+      if (found.empty())
+        return Status::NotFound(
+            fmt::format("{}: no .json report files in this folder", p.string()));
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p, ec)) {
       files.push_back(p);
@@ -100,8 +104,9 @@ Result<std::vector<Report>> load_reports(const std::vector<fs::path>& paths, con
     auto r = parse_report(*text, files[i].string(), catalog);
     if (!r.ok()) return r.status();
     if (auto [it, inserted] = seen.emplace(r->key, files[i].string()); !inserted) {
-      return Status::InvalidArgument(fmt::format("{}: report {} is also in {}; give each report once",
-                                                 files[i].string(), r->key.to_string(), it->second));
+      return Status::InvalidArgument(
+          fmt::format("{}: report {} is also in {}; give each report once", files[i].string(),
+                      r->key.to_string(), it->second));
     }
     reports.push_back(std::move(*r));
     if (progress) progress(i + 1, files.size());

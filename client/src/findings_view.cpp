@@ -50,8 +50,8 @@ std::string render_check_text(const CheckResult& result, size_t reports_checked)
     for (; i < result.findings.size() && result.findings[i].report == key; ++i) {
       const Finding& f = result.findings[i];
       ++n;
-      table.add_row({std::to_string(n), f.severity == Severity::kError ? "错误" : "警告", f.row_label, f.column_label,
-                     f.stated, f.expected, f.difference});
+      table.add_row({std::to_string(n), f.severity == Severity::kError ? "错误" : "警告",
+                     f.row_label, f.column_label, f.stated, f.expected, f.difference});
       notes += fmt::format("  {}. {}\n", n, f.message);
     }
     out += table.render(28) + notes;
@@ -63,13 +63,13 @@ std::string render_check_text(const CheckResult& result, size_t reports_checked)
                     {A::kLeft, A::kLeft, A::kRight, A::kLeft, A::kRight, A::kRight});
     for (const auto& s : result.scores) {
       table.add_row({s.report.to_string(), s.name.empty() ? s.form_title : s.name,
-                     s.stated_total ? s.stated_total->to_string() : "", s.grade, std::to_string(s.recomputed),
-                     std::to_string(s.by_hand)});
+                     s.stated_total ? s.stated_total->to_string() : "", s.grade,
+                     std::to_string(s.recomputed), std::to_string(s.by_hand)});
     }
     out += table.render(36);
   }
-  out += fmt::format("\n检查了 {} 张报表：{} 个错误，{} 个警告。\n", reports_checked, result.errors(),
-                     result.warnings());
+  out += fmt::format("\n检查了 {} 张报表：{} 个错误，{} 个警告。\n", reports_checked,
+                     result.errors(), result.warnings());
   return out;
 }
 

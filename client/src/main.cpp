@@ -1,3 +1,5 @@
 #include "client/cli.h"
 
-int main(int argc, char** argv) { return budgetsync::client::run_cli(argc, argv); }
+int main(int argc, char** argv) {
+  return budgetsync::client::run_cli(argc, argv);
+}

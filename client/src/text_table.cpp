@@ -43,7 +43,8 @@ std::string TextTable::render(int max_cell_width) const {
   auto cell = [&](const std::string& s) { return truncate_to_width(s, max_cell_width); };
   for (size_t c = 0; c < headers_.size(); ++c) widths[c] = display_width(cell(headers_[c]));
   for (const auto& row : rows_) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], display_width(cell(row[c])));
+    for (size_t c = 0; c < row.size(); ++c)
+      widths[c] = std::max(widths[c], display_width(cell(row[c])));
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;

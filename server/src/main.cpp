@@ -1,3 +1,5 @@
 #include "server/server_cli.h"
 
-int main(int argc, char** argv) { return budgetsync::server::run_server_cli(argc, argv); }
+int main(int argc, char** argv) {
+  return budgetsync::server::run_server_cli(argc, argv);
+}

@@ -11,8 +11,9 @@ namespace budgetsync {
 Status Catalog::add_form(FormTemplate t) {
   auto& versions = forms_[t.id];
   if (versions.count(t.version)) {
-    return Status::InvalidArgument(fmt::format("{}: form “{}” version {} is already defined in {}", t.source,
-                                               t.id, t.version, versions.at(t.version).source));
+    return Status::InvalidArgument(fmt::format("{}: form “{}” version {} is already defined in {}",
+                                               t.source, t.id, t.version,
+                                               versions.at(t.version).source));
   }
   const int v = t.version;
   versions.emplace(v, std::move(t));
@@ -50,7 +51,8 @@ namespace {
 
 // Families in the order a unit's table set is printed; unknown ones go last.
 int family_rank(const std::string& family) {
-  static const std::array<std::string_view, 6> kOrder{"预算", "决算", "绩效", "基础数据", "审核", "文字"};
+  static const std::array<std::string_view, 6> kOrder{"预算",     "决算", "绩效",
+                                                      "基础数据", "审核", "文字"};
   for (size_t i = 0; i < kOrder.size(); ++i) {
     if (kOrder[i] == family) return static_cast<int>(i);
   }
@@ -73,8 +75,9 @@ Status Catalog::check() const {
   for (const FormTemplate* t : forms()) {
     for (const auto& s : t->sections) {
       if (!s.code_list.empty() && !code_lists_.count(s.code_list)) {
-        return Status::NotFound(fmt::format("{}: section “{}” uses code list “{}”, which is not installed",
-                                            t->source, s.key, s.code_list));
+        return Status::NotFound(
+            fmt::format("{}: section “{}” uses code list “{}”, which is not installed", t->source,
+                        s.key, s.code_list));
       }
     }
     for (const auto& r : t->rules) {
@@ -84,19 +87,22 @@ Status Catalog::check() const {
         if (ref->form.empty()) continue;
         const FormTemplate* other = form(ref->form);
         if (!other) {
-          return Status::NotFound(fmt::format("{}: rule {}: “{}” names form “{}”, which is not installed",
-                                              t->source, r.id, ref->to_string(), ref->form));
+          return Status::NotFound(
+              fmt::format("{}: rule {}: “{}” names form “{}”, which is not installed", t->source,
+                          r.id, ref->to_string(), ref->form));
         }
         const Section* sec = other->section_for_row(ref->row);
         if (!sec) {
           return Status::NotFound(fmt::format("{}: rule {}: form “{}” has no row “{}”", t->source,
                                               r.id, ref->form, ref->row));
         }
-        std::vector<std::string> cols = ref->column.empty() ? r.for_columns : std::vector{ref->column};
+        std::vector<std::string> cols =
+            ref->column.empty() ? r.for_columns : std::vector{ref->column};
         for (const auto& c : cols) {
           if (!sec->column(c)) {
-            return Status::NotFound(fmt::format("{}: rule {}: form “{}” has no column “{}” in section “{}”",
-                                                t->source, r.id, ref->form, c, sec->key));
+            return Status::NotFound(
+                fmt::format("{}: rule {}: form “{}” has no column “{}” in section “{}”", t->source,
+                            r.id, ref->form, c, sec->key));
           }
         }
       }

@@ -77,8 +77,8 @@ Result<CellValue> parse_cell(std::string_view raw, ColumnType type, MoneyUnit un
       if (!n.empty() && n.back() == '%') n.pop_back();
       auto d = Decimal::parse(n);
       if (!d.ok()) {
-        return Status::InvalidArgument(fmt::format("“{}” is not a rate (write it like 96.19%)",
-                                                   std::string(t)));
+        return Status::InvalidArgument(
+            fmt::format("“{}” is not a rate (write it like 96.19%)", std::string(t)));
       }
       return CellValue::decimal(*d);
     }
@@ -86,8 +86,8 @@ Result<CellValue> parse_cell(std::string_view raw, ColumnType type, MoneyUnit un
     case ColumnType::kNumber: {
       auto d = Decimal::parse(t);
       if (!d.ok()) {
-        return Status::InvalidArgument(fmt::format("“{}” is not a {}", std::string(t),
-                                                   type == ColumnType::kScore ? "score" : "number"));
+        return Status::InvalidArgument(fmt::format(
+            "“{}” is not a {}", std::string(t), type == ColumnType::kScore ? "score" : "number"));
       }
       return CellValue::decimal(*d);
     }

@@ -69,7 +69,8 @@ class Checker {
     return t.section_for_row(row);
   }
 
-  Num read(const Report* r, const FormTemplate& t, std::string_view row, std::string_view col) const {
+  Num read(const Report* r, const FormTemplate& t, std::string_view row,
+           std::string_view col) const {
     Num n;
     if (!r) return n;
     const ReportCell* c = r->cell(row, col);
@@ -165,7 +166,8 @@ class Checker {
     const std::string form_prefix = tg.form == form_ ? "" : tg.form->display_name() + " ";
     const Section* s = section_of(*tg.form, tg.report, tg.row);
     const bool single_column = s && s->columns.size() == 1;
-    const std::string col = single_column ? "" : column_label(*tg.form, tg.report, tg.row, tg.column);
+    const std::string col =
+        single_column ? "" : column_label(*tg.form, tg.report, tg.row, tg.column);
     return fmt::format("{}「{}」{}", form_prefix, row_label(*tg.form, tg.report, tg.row),
                        col.empty() ? "" : "的" + col);
   }
@@ -212,7 +214,8 @@ class Checker {
     return "";
   }
 
-  Finding& add(const std::string& rule_id, Severity sev, const std::string& row, const std::string& col) {
+  Finding& add(const std::string& rule_id, Severity sev, const std::string& row,
+               const std::string& col) {
     Finding f;
     f.rule_id = fmt::format("{}.{}", form_->id, rule_id);
     f.severity = sev;
@@ -227,8 +230,8 @@ class Checker {
     return result_.findings.back();
   }
 
-  void set_numbers(Finding& f, const std::string& stated, const Decimal& stated_value, const Decimal& expected,
-                   ColumnType type) {
+  void set_numbers(Finding& f, const std::string& stated, const Decimal& stated_value,
+                   const Decimal& expected, ColumnType type) {
     f.stated = stated;
     f.expected = fmt_num(expected, type);
     f.difference = fmt_num(stated_value - expected, type);
@@ -251,7 +254,8 @@ class Checker {
         if (rr.section == rule.for_rows) rows.push_back(rr.key);
       }
     }
-    const std::vector<std::string> cols = rule.for_columns.empty() ? std::vector<std::string>{""} : rule.for_columns;
+    const std::vector<std::string> cols =
+        rule.for_columns.empty() ? std::vector<std::string>{""} : rule.for_columns;
     for (const auto& r : rows) {
       for (const auto& c : cols) fn(r, c);
     }
@@ -263,19 +267,23 @@ class Checker {
       case RuleKind::kComposition:
       case RuleKind::kBalance:
       case RuleKind::kCrossTable:
-        for_each_position(rule, [&](const std::string& r, const std::string& c) { check_sum(rule, r, c); });
+        for_each_position(
+            rule, [&](const std::string& r, const std::string& c) { check_sum(rule, r, c); });
         break;
       case RuleKind::kHierarchy:
         check_hierarchy(rule);
         break;
       case RuleKind::kRate:
-        for_each_position(rule, [&](const std::string& r, const std::string& c) { check_rate(rule, r, c); });
+        for_each_position(
+            rule, [&](const std::string& r, const std::string& c) { check_rate(rule, r, c); });
         break;
       case RuleKind::kRequired:
-        for_each_position(rule, [&](const std::string& r, const std::string& c) { check_required(rule, r, c); });
+        for_each_position(
+            rule, [&](const std::string& r, const std::string& c) { check_required(rule, r, c); });
         break;
       case RuleKind::kScoreCap:
-        for_each_position(rule, [&](const std::string& r, const std::string& c) { check_cap(rule, r, c); });
+        for_each_position(
+            rule, [&](const std::string& r, const std::string& c) { check_cap(rule, r, c); });
         break;
       case RuleKind::kGroupWeight:
         check_group_weight(rule);
@@ -287,14 +295,15 @@ class Checker {
   }
 
   Decimal tolerance() const {
-    return form_->unit == MoneyUnit::kWanYuan ? options_.rounding_tolerance_wan
-                                              : options_.rounding_tolerance_wan * Decimal::from_int(10000);
+    return form_->unit == MoneyUnit::kWanYuan
+               ? options_.rounding_tolerance_wan
+               : options_.rounding_tolerance_wan * Decimal::from_int(10000);
   }
 
   // Reports stated ≠ expected for an equality rule; rounding-sized gaps on
   // amounts are warnings.
-  void report_mismatch(const Rule& rule, const Target& tg, const Num& stated, const Decimal& expected,
-                       const std::string& explanation) {
+  void report_mismatch(const Rule& rule, const Target& tg, const Num& stated,
+                       const Decimal& expected, const std::string& explanation) {
     const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
     const Decimal diff = stated.value - expected;
     if (diff.is_zero()) return;
@@ -308,7 +317,8 @@ class Checker {
       msg += fmt::format("。差额不超过 {} 万元，属换算为万元时四舍五入造成的尾差，请核对。",
                          options_.rounding_tolerance_wan.normalized().to_string());
     } else {
-      msg += rule.title.empty() ? "。请核对这些数字。" : fmt::format("，不符合“{}”。请核对这些数字。", rule.title);
+      msg += rule.title.empty() ? "。请核对这些数字。"
+                                : fmt::format("，不符合“{}”。请核对这些数字。", rule.title);
     }
     f.message = msg;
   }
@@ -341,7 +351,8 @@ class Checker {
           for (const auto& n : names) joined += (joined.empty() ? "" : " + ") + n;
           explanation = fmt::format("应等于 {} = {}", joined, fmt_num(sum, type));
         } else {
-          explanation = fmt::format("应等于{}等 {} 项之和 {}", names.front(), names.size(), fmt_num(sum, type));
+          explanation = fmt::format("应等于{}等 {} 项之和 {}", names.front(), names.size(),
+                                    fmt_num(sum, type));
         }
     }
     report_mismatch(rule, tg, target, sum, explanation);
@@ -410,10 +421,11 @@ class Checker {
     const Target tg = resolve(rule.target, row, col);
     Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
     set_numbers(f, stated.raw, stated.value, expected, ColumnType::kRate);
-    std::string msg = fmt::format("{}：{}填报 {}，按 {} ÷ {} = {} ÷ {} 应为 {}%", report_title(),
-                                  cell_name(tg), stated.raw, ref_name(rule.numerator, row, col),
-                                  ref_name(rule.denominator, row, col), num.value.normalized().to_string(),
-                                  den.value.normalized().to_string(), expected.to_string());
+    std::string msg =
+        fmt::format("{}：{}填报 {}，按 {} ÷ {} = {} ÷ {} 应为 {}%", report_title(), cell_name(tg),
+                    stated.raw, ref_name(rule.numerator, row, col),
+                    ref_name(rule.denominator, row, col), num.value.normalized().to_string(),
+                    den.value.normalized().to_string(), expected.to_string());
     for (const auto& alt : rule.alternate_denominators) {
       const Num a = value_of(alt, row, col);
       if (!a.present || a.value.is_zero()) continue;
@@ -451,7 +463,8 @@ class Checker {
 
   void check_group_weight(const Rule& rule) {
     // "投入 (15分)", "产出指标 (50 分)", "自评报告 70分": a weight at the end of the label.
-    static const std::regex kWeightInLabel(R"((?:^|\s|\(|（)([0-9]+(?:\.[0-9]+)?)\s*分\s*(?:\)|）)?\s*$)");
+    static const std::regex kWeightInLabel(
+        R"((?:^|\s|\(|（)([0-9]+(?:\.[0-9]+)?)\s*分\s*(?:\)|）)?\s*$)");
     struct Group {
       std::string label;
       std::string first_row;
@@ -500,7 +513,8 @@ class Checker {
   }
 
   void check_unique(const Rule& rule) {
-    std::map<std::string, std::pair<std::string, size_t>> seen;  // values -> first row, its position
+    std::map<std::string, std::pair<std::string, size_t>>
+        seen;  // values -> first row, its position
     size_t position = 0;
     for (const auto& rr : report_->rows) {
       if (rr.section != rule.section) continue;
@@ -517,9 +531,11 @@ class Checker {
       auto [it, inserted] = seen.try_emplace(key, rr.key, position);
       if (inserted) continue;
       Finding& f = add(rule.id, rule.severity, rr.key, rule.group_columns.front());
-      f.message = fmt::format("{}：第 {} 行「{}」与第 {} 行重复。{}", report_title(), position,
-                              row_label(*form_, report_, rr.key), it->second.second,
-                              rule.title.empty() ? "请确认是否重复填报。" : "不符合“" + rule.title + "”，请确认是否重复填报。");
+      f.message =
+          fmt::format("{}：第 {} 行「{}」与第 {} 行重复。{}", report_title(), position,
+                      row_label(*form_, report_, rr.key), it->second.second,
+                      rule.title.empty() ? "请确认是否重复填报。"
+                                         : "不符合“" + rule.title + "”，请确认是否重复填报。");
     }
   }
 
@@ -562,7 +578,8 @@ class Checker {
     Finding& f = add("score.execution", Severity::kError, tg.row, tg.column);
     set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, ColumnType::kScore);
     f.message = fmt::format(
-        "{}：预算执行{}填报 {}，按“得分 = 分值 × 执行率（全年执行数 ÷ 全年预算数）”= {} × {}% 应为 {} 分。",
+        "{}：预算执行{}填报 {}，按“得分 = 分值 × 执行率（全年执行数 ÷ 全年预算数）”= {} × {}% 应为 "
+        "{} 分。",
         report_title(), cell_name(tg), stated.present ? stated.raw : "空白",
         weight.value.normalized().to_string(), rate.to_string(), expected.to_string());
   }
@@ -595,11 +612,12 @@ class Checker {
       const std::string name = row_label(*form_, report_, rr.key);
       if (!stated.present || !agrees_at_stated_precision(stated.value, *s.score)) {
         Finding& f = add("score.indicator", Severity::kError, rr.key, ind.score);
-        set_numbers(f, stated.present ? stated.raw : "", stated.value, *s.score, ColumnType::kScore);
-        f.message = fmt::format("{}：指标「{}」（指标值 {}，实际完成 {}，分值 {}）得分填报 {}，{}，应为 {} 分。",
-                                report_title(), name, target, actual, weight.raw,
-                                stated.present ? stated.raw : "空白", basis_text(s, target, actual, weight),
-                                s.score->to_string());
+        set_numbers(f, stated.present ? stated.raw : "", stated.value, *s.score,
+                    ColumnType::kScore);
+        f.message = fmt::format(
+            "{}：指标「{}」（指标值 {}，实际完成 {}，分值 {}）得分填报 {}，{}，应为 {} 分。",
+            report_title(), name, target, actual, weight.raw, stated.present ? stated.raw : "空白",
+            basis_text(s, target, actual, weight), s.score->to_string());
       }
       if (!ind.deviation.empty() && s.deviation) {
         const Num dev = read(report_, *form_, rr.key, ind.deviation);
@@ -609,16 +627,17 @@ class Checker {
         if (ok) continue;
         Finding& f = add("score.deviation", Severity::kError, rr.key, ind.deviation);
         set_numbers(f, dev.raw, dev.value, *s.deviation, ColumnType::kScore);
-        f.message = fmt::format("{}：指标「{}」偏差度填报 {}，按（实际完成值 − 年度指标值）÷ 年度指标值 × 100 "
-                                "计算应为 {}（指标值 {}，实际完成 {}）{}。",
-                                report_title(), name, dev.raw, s.deviation->to_string(), target, actual,
-                                s.zero_deviation_accepted ? "；已达到目标时也可填 0.00" : "");
+        f.message = fmt::format(
+            "{}：指标「{}」偏差度填报 {}，按（实际完成值 − 年度指标值）÷ 年度指标值 × 100 "
+            "计算应为 {}（指标值 {}，实际完成 {}）{}。",
+            report_title(), name, dev.raw, s.deviation->to_string(), target, actual,
+            s.zero_deviation_accepted ? "；已达到目标时也可填 0.00" : "");
       }
     }
   }
 
-  std::string basis_text(const IndicatorScore& s, const std::string& target, const std::string& actual,
-                         const Num& weight) const {
+  std::string basis_text(const IndicatorScore& s, const std::string& target,
+                         const std::string& actual, const Num& weight) const {
     (void)target;
     (void)actual;
     switch (s.basis) {
@@ -627,7 +646,8 @@ class Checker {
       case IndicatorScore::Basis::kProportional:
         return fmt::format("未达到指标值，按比例计分：分值 {} × 实际完成值 ÷ 指标值", weight.raw);
       case IndicatorScore::Basis::kReverse:
-        return fmt::format("超出反向指标上限，按比例计分：分值 {} × 指标值 ÷ 实际完成值", weight.raw);
+        return fmt::format("超出反向指标上限，按比例计分：分值 {} × 指标值 ÷ 实际完成值",
+                           weight.raw);
       case IndicatorScore::Basis::kQualitativeRate:
         return fmt::format("定性指标按完成程度计分：分值 {} × 完成率", weight.raw);
       case IndicatorScore::Basis::kManual:
@@ -636,8 +656,8 @@ class Checker {
     return "";
   }
 
-  void score_by_standard(const StandardRule& rule, const std::string& row, const Num& weight, const Num& stated,
-                         ScoreSummary& summary) {
+  void score_by_standard(const StandardRule& rule, const std::string& row, const Num& weight,
+                         const Num& stated, ScoreSummary& summary) {
     const Num input = read(report_, *form_, row, rule.input_column);
     if (!input.present) {
       ++summary.by_hand;  // the measured value the standard needs was not entered
@@ -649,9 +669,9 @@ class Checker {
     const std::string col = form_->scoring.indicators->score;
     Finding& f = add("score.standard", Severity::kError, row, col);
     set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, ColumnType::kScore);
-    f.message = fmt::format("{}：指标「{}」按评分标准，实际值 {} 应得 {} 分，填报 {} 分。", report_title(),
-                            row_label(*form_, report_, row), input.raw, expected.to_string(),
-                            stated.present ? stated.raw : "空白");
+    f.message = fmt::format("{}：指标「{}」按评分标准，实际值 {} 应得 {} 分，填报 {} 分。",
+                            report_title(), row_label(*form_, report_, row), input.raw,
+                            expected.to_string(), stated.present ? stated.raw : "空白");
   }
 
   const std::vector<Report>& reports_;
@@ -666,13 +686,17 @@ class Checker {
 }  // namespace
 
 size_t CheckResult::errors() const {
-  return static_cast<size_t>(std::count_if(findings.begin(), findings.end(),
-                                           [](const Finding& f) { return f.severity == Severity::kError; }));
+  return static_cast<size_t>(std::count_if(findings.begin(), findings.end(), [](const Finding& f) {
+    return f.severity == Severity::kError;
+  }));
 }
 
-size_t CheckResult::warnings() const { return findings.size() - errors(); }
+size_t CheckResult::warnings() const {
+  return findings.size() - errors();
+}
 
-CheckResult check_reports(const std::vector<Report>& reports, const Catalog& catalog, const CheckOptions& options) {
+CheckResult check_reports(const std::vector<Report>& reports, const Catalog& catalog,
+                          const CheckOptions& options) {
   return Checker(reports, catalog, options).run();
 }
 

@@ -1,7 +1,8 @@
 #include "shared/decimal.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "shared/text.h"
 
@@ -67,7 +68,8 @@ Decimal Decimal::from_units(Int128 units, int scale) {
 Result<Decimal> Decimal::parse(std::string_view raw) {
   const std::string text = normalize_numeric_text(raw);
   auto fail = [&](const std::string& why) {
-    return Status::InvalidArgument(fmt::format("“{}” is not a number: {}", std::string(trim(raw)), why));
+    return Status::InvalidArgument(
+        fmt::format("“{}” is not a number: {}", std::string(trim(raw)), why));
   };
   if (text.empty()) return fail("it is empty");
   size_t i = 0;
@@ -81,7 +83,8 @@ Result<Decimal> Decimal::parse(std::string_view raw) {
   int digits_in_group = 0;
   bool saw_comma = false;
   int total_int_digits = 0;
-  for (; i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == ','); ++i) {
+  for (; i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == ',');
+       ++i) {
     if (text[i] == ',') {
       if (total_int_digits == 0 || (saw_comma && digits_in_group != 3) ||
           (!saw_comma && digits_in_group > 3)) {
@@ -93,13 +96,15 @@ Result<Decimal> Decimal::parse(std::string_view raw) {
     }
     if (__builtin_mul_overflow(units, static_cast<Int128>(10), &units) ||
         __builtin_add_overflow(units, static_cast<Int128>(text[i] - '0'), &units)) {
-      return Status::OutOfRange(fmt::format("“{}” is too large to hold exactly", std::string(trim(raw))));
+      return Status::OutOfRange(
+          fmt::format("“{}” is too large to hold exactly", std::string(trim(raw))));
     }
     ++digits_in_group;
     ++total_int_digits;
   }
   if (saw_comma && digits_in_group != 3) return fail("misplaced thousands separator");
-  if (i == int_begin || total_int_digits == 0) return fail("it has no digits before the decimal point");
+  if (i == int_begin || total_int_digits == 0)
+    return fail("it has no digits before the decimal point");
   int scale = 0;
   if (i < text.size() && text[i] == '.') {
     ++i;
@@ -108,7 +113,8 @@ Result<Decimal> Decimal::parse(std::string_view raw) {
       if (++scale > kMaxScale) return fail("too many decimal places");
       if (__builtin_mul_overflow(units, static_cast<Int128>(10), &units) ||
           __builtin_add_overflow(units, static_cast<Int128>(text[i] - '0'), &units)) {
-        return Status::OutOfRange(fmt::format("“{}” is too large to hold exactly", std::string(trim(raw))));
+        return Status::OutOfRange(
+            fmt::format("“{}” is too large to hold exactly", std::string(trim(raw))));
       }
     }
     if (i == frac_begin) return fail("no digits after the decimal point");
@@ -132,7 +138,9 @@ Decimal Decimal::operator+(const Decimal& o) const {
   return Decimal(checked_add(rescaled_up(s).units_, o.rescaled_up(s).units_), s);
 }
 
-Decimal Decimal::operator-(const Decimal& o) const { return *this + (-o); }
+Decimal Decimal::operator-(const Decimal& o) const {
+  return *this + (-o);
+}
 
 Decimal Decimal::operator*(const Decimal& o) const {
   Int128 units = checked_mul(units_, o.units_);
@@ -174,7 +182,9 @@ Decimal Decimal::normalized() const {
   return d;
 }
 
-std::string Decimal::to_string() const { return format(scale_, false); }
+std::string Decimal::to_string() const {
+  return format(scale_, false);
+}
 
 std::string Decimal::format(int places, bool group) const {
   const Decimal r = rounded(places);

@@ -48,7 +48,8 @@ std::vector<CellRef> refs_at(const json& obj, std::string_view key, const std::s
   return out;
 }
 
-std::vector<std::string> strings_at(const json& obj, std::string_view key, const std::string& path) {
+std::vector<std::string> strings_at(const json& obj, std::string_view key,
+                                    const std::string& path) {
   std::vector<std::string> out;
   auto it = obj.find(key);
   if (it == obj.end()) return out;
@@ -100,7 +101,8 @@ Section parse_section(const json& j, const std::string& path) {
     }
   }
   if (!s.label_column.empty() && !col_keys.count(s.label_column)) {
-    throw JsonError(child(path, "label_column"), fmt::format("no column “{}” in this section", s.label_column));
+    throw JsonError(child(path, "label_column"),
+                    fmt::format("no column “{}” in this section", s.label_column));
   }
   if (s.rows.empty() && s.code_list.empty() && !s.dynamic) {
     throw JsonError(path, "a section needs fixed rows, a code_list or \"dynamic\": true");
@@ -163,8 +165,9 @@ Scoring parse_scoring(const json& j, const std::string& path) {
         r.kind = StandardRule::Kind::kChecklist;
         r.per_item = detail::get_decimal(o, "per_item", p);
       } else {
-        throw JsonError(child(p, "kind"),
-                        fmt::format("unknown standard “{}” (threshold_deduction, bands, checklist)", kind));
+        throw JsonError(
+            child(p, "kind"),
+            fmt::format("unknown standard “{}” (threshold_deduction, bands, checklist)", kind));
       }
       s.standards.push_back(std::move(r));
     }
@@ -179,7 +182,8 @@ Scoring parse_scoring(const json& j, const std::string& path) {
   if (auto it = j.find("grades"); it != j.end()) {
     for (size_t i = 0; i < it->size(); ++i) {
       const std::string p = child(child(path, "grades"), i);
-      s.grades.push_back({detail::get_decimal((*it)[i], "min", p), detail::get_string((*it)[i], "grade", p)});
+      s.grades.push_back(
+          {detail::get_decimal((*it)[i], "min", p), detail::get_string((*it)[i], "grade", p)});
     }
   }
   return s;
@@ -199,7 +203,8 @@ class RefChecker {
       if (!sec) throw JsonError(path, fmt::format("no section “{}” in this form", ref.row));
     } else if (ref.row.empty()) {
       if (!row_iteration) {
-        throw JsonError(path, fmt::format("“{}” names no row and the rule has no for_rows", ref.to_string()));
+        throw JsonError(
+            path, fmt::format("“{}” names no row and the rule has no for_rows", ref.to_string()));
       }
       sec = row_iteration;
     } else {
@@ -214,7 +219,8 @@ class RefChecker {
     if (!ref.column.empty()) {
       check_column(ref.column);
     } else if (column_iteration.empty()) {
-      throw JsonError(path, fmt::format("“{}” names no column and the rule has no for_columns", ref.to_string()));
+      throw JsonError(path, fmt::format("“{}” names no column and the rule has no for_columns",
+                                        ref.to_string()));
     } else {
       for (const auto& c : column_iteration) check_column(c);
     }
@@ -228,8 +234,10 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
   Rule r;
   r.id = detail::get_string(j, "id", path);
   const std::string kind = detail::get_string(j, "kind", path);
-  auto kit = std::find_if(kRuleKinds.begin(), kRuleKinds.end(), [&](auto& p) { return p.second == kind; });
-  if (kit == kRuleKinds.end()) throw JsonError(child(path, "kind"), fmt::format("unknown rule kind “{}”", kind));
+  auto kit =
+      std::find_if(kRuleKinds.begin(), kRuleKinds.end(), [&](auto& p) { return p.second == kind; });
+  if (kit == kRuleKinds.end())
+    throw JsonError(child(path, "kind"), fmt::format("unknown rule kind “{}”", kind));
   r.kind = kit->first;
   const std::string sev = detail::opt_string(j, "severity", path, "error");
   if (sev == "error") {
@@ -245,7 +253,8 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
   const Section* row_iteration = nullptr;
   if (!r.for_rows.empty()) {
     row_iteration = t.section(r.for_rows);
-    if (!row_iteration) throw JsonError(child(path, "for_rows"), fmt::format("no section “{}”", r.for_rows));
+    if (!row_iteration)
+      throw JsonError(child(path, "for_rows"), fmt::format("no section “{}”", r.for_rows));
   }
   const RefChecker checker(t);
   switch (r.kind) {
@@ -278,13 +287,16 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
       r.columns = strings_at(j, "columns", path);
       const Section* s = t.section(r.section);
       if (!s) throw JsonError(child(path, "section"), fmt::format("no section “{}”", r.section));
-      if (s->code_list.empty()) throw JsonError(child(path, "section"), "the section has no code_list");
+      if (s->code_list.empty())
+        throw JsonError(child(path, "section"), "the section has no code_list");
       if (r.columns.empty()) throw JsonError(child(path, "columns"), "needs at least one column");
       for (const auto& c : r.columns) {
-        if (!s->column(c)) throw JsonError(child(path, "columns"), fmt::format("no column “{}”", c));
+        if (!s->column(c))
+          throw JsonError(child(path, "columns"), fmt::format("no column “{}”", c));
       }
       if (!r.total_row.empty() && !s->row(r.total_row)) {
-        throw JsonError(child(path, "total_row"), fmt::format("no row “{}” in section “{}”", r.total_row, s->key));
+        throw JsonError(child(path, "total_row"),
+                        fmt::format("no row “{}” in section “{}”", r.total_row, s->key));
       }
       break;
     }
@@ -307,10 +319,12 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
       const Section* s = t.section(r.section);
       if (!s) throw JsonError(child(path, "section"), fmt::format("no section “{}”", r.section));
       for (const auto& c : r.group_columns) {
-        if (!s->column(c)) throw JsonError(child(path, "group_columns"), fmt::format("no column “{}”", c));
+        if (!s->column(c))
+          throw JsonError(child(path, "group_columns"), fmt::format("no column “{}”", c));
       }
       if (!s->column(r.weight_column)) {
-        throw JsonError(child(path, "weight_column"), fmt::format("no column “{}”", r.weight_column));
+        throw JsonError(child(path, "weight_column"),
+                        fmt::format("no column “{}”", r.weight_column));
       }
       break;
     }
@@ -319,9 +333,11 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
       r.group_columns = strings_at(j, "columns", path);
       const Section* s = t.section(r.section);
       if (!s) throw JsonError(child(path, "section"), fmt::format("no section “{}”", r.section));
-      if (r.group_columns.empty()) throw JsonError(child(path, "columns"), "needs at least one column");
+      if (r.group_columns.empty())
+        throw JsonError(child(path, "columns"), "needs at least one column");
       for (const auto& c : r.group_columns) {
-        if (!s->column(c)) throw JsonError(child(path, "columns"), fmt::format("no column “{}”", c));
+        if (!s->column(c))
+          throw JsonError(child(path, "columns"), fmt::format("no column “{}”", c));
       }
       break;
     }
@@ -335,13 +351,15 @@ void check_scoring(const FormTemplate& t, const std::string& path) {
   if (s.indicators) {
     const std::string p = child(path, "indicators");
     const Section* sec = t.section(s.indicators->section);
-    if (!sec) throw JsonError(child(p, "section"), fmt::format("no section “{}”", s.indicators->section));
+    if (!sec)
+      throw JsonError(child(p, "section"), fmt::format("no section “{}”", s.indicators->section));
     for (const auto& [name, col] :
          {std::pair{"target", s.indicators->target}, std::pair{"actual", s.indicators->actual},
           std::pair{"weight", s.indicators->weight}, std::pair{"score", s.indicators->score},
           std::pair{"deviation", s.indicators->deviation}}) {
       if (!col.empty() && !sec->column(col)) {
-        throw JsonError(child(p, name), fmt::format("no column “{}” in section “{}”", col, sec->key));
+        throw JsonError(child(p, name),
+                        fmt::format("no column “{}” in section “{}”", col, sec->key));
       }
     }
   }
@@ -356,9 +374,11 @@ void check_scoring(const FormTemplate& t, const std::string& path) {
     const auto& r = s.standards[i];
     const std::string p = child(child(path, "standards"), i);
     const Section* sec = t.section_of_fixed_row(r.row);
-    if (!sec) throw JsonError(child(p, "row"), fmt::format("no fixed row “{}” in this form", r.row));
+    if (!sec)
+      throw JsonError(child(p, "row"), fmt::format("no fixed row “{}” in this form", r.row));
     if (!sec->column(r.input_column)) {
-      throw JsonError(child(p, "input"), fmt::format("no column “{}” in section “{}”", r.input_column, sec->key));
+      throw JsonError(child(p, "input"),
+                      fmt::format("no column “{}” in section “{}”", r.input_column, sec->key));
     }
     if (!s.indicators || s.indicators->section != sec->key) {
       throw JsonError(child(p, "row"), "standards apply to rows of the scoring.indicators section");
@@ -383,7 +403,9 @@ const RowDef* Section::row(std::string_view k) const {
   return nullptr;
 }
 
-std::string_view severity_name(Severity s) { return s == Severity::kError ? "error" : "warning"; }
+std::string_view severity_name(Severity s) {
+  return s == Severity::kError ? "error" : "warning";
+}
 
 std::string_view rule_kind_name(RuleKind k) {
   for (const auto& [kind, name] : kRuleKinds) {
@@ -409,7 +431,8 @@ Result<CellRef> parse_cell_ref(std::string_view text) {
   if (auto bang = t.find('!'); bang != std::string_view::npos) {
     r.form = std::string(t.substr(0, bang));
     t.remove_prefix(bang + 1);
-    if (r.form.empty()) return Status::InvalidArgument(fmt::format("“{}”: empty form before “!”", text));
+    if (r.form.empty())
+      return Status::InvalidArgument(fmt::format("“{}”: empty form before “!”", text));
   }
   if (!t.empty() && t.front() == '*') {
     r.whole_section = true;
@@ -464,7 +487,8 @@ Result<FormTemplate> parse_form_template(std::string_view json_text, std::string
     t.source = std::string(source);
     t.id = detail::get_string(doc, "id", "");
     if (t.id.empty() || t.id.find_first_of("/:! ") != std::string::npos) {
-      throw JsonError("id", fmt::format("“{}” must be non-empty without “/”, “:”, “!” or spaces", t.id));
+      throw JsonError("id",
+                      fmt::format("“{}” must be non-empty without “/”, “:”, “!” or spaces", t.id));
     }
     t.version = detail::get_int(doc, "version", "");
     t.title = detail::get_string(doc, "title", "");
@@ -487,19 +511,22 @@ Result<FormTemplate> parse_form_template(std::string_view json_text, std::string
       }
       for (const auto& r : s.rows) {
         if (!row_keys.insert(r.key).second) {
-          throw JsonError(p + ".rows", fmt::format("row “{}” is defined twice in this form", r.key));
+          throw JsonError(p + ".rows",
+                          fmt::format("row “{}” is defined twice in this form", r.key));
         }
       }
       if (!s.code_list.empty()) ++coded_sections;
       t.sections.push_back(std::move(s));
     }
-    if (coded_sections > 1) throw JsonError("sections", "at most one section may be keyed by codes");
+    if (coded_sections > 1)
+      throw JsonError("sections", "at most one section may be keyed by codes");
     if (auto it = doc.find("rules"); it != doc.end()) {
       std::set<std::string> ids;
       for (size_t i = 0; i < it->size(); ++i) {
         Rule r = parse_rule((*it)[i], child("rules", i), t);
         if (!ids.insert(r.id).second) {
-          throw JsonError(child(child("rules", i), "id"), fmt::format("rule id “{}” is used twice", r.id));
+          throw JsonError(child(child("rules", i), "id"),
+                          fmt::format("rule id “{}” is used twice", r.id));
         }
         t.rules.push_back(std::move(r));
       }
@@ -510,8 +537,10 @@ Result<FormTemplate> parse_form_template(std::string_view json_text, std::string
     }
     if (t.scoring.grades.empty()) {
       // 90–100 优, 80–90 良, 60–80 中, below 60 差; lower bounds inclusive.
-      t.scoring.grades = {{Decimal::from_int(90), "优"}, {Decimal::from_int(80), "良"},
-                          {Decimal::from_int(60), "中"}, {Decimal::from_int(0), "差"}};
+      t.scoring.grades = {{Decimal::from_int(90), "优"},
+                          {Decimal::from_int(80), "良"},
+                          {Decimal::from_int(60), "中"},
+                          {Decimal::from_int(0), "差"}};
     }
     return t;
   } catch (const JsonError& e) {

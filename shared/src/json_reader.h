@@ -16,8 +16,7 @@
 namespace budgetsync::detail {
 
 struct JsonError : std::runtime_error {
-  JsonError(std::string path, std::string msg)
-      : std::runtime_error(msg), path(std::move(path)) {}
+  JsonError(std::string path, std::string msg) : std::runtime_error(msg), path(std::move(path)) {}
   std::string path;
 };
 

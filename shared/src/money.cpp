@@ -9,7 +9,9 @@
 namespace budgetsync {
 namespace {
 
-int fen_places(MoneyUnit unit) { return unit == MoneyUnit::kYuan ? 2 : 6; }
+int fen_places(MoneyUnit unit) {
+  return unit == MoneyUnit::kYuan ? 2 : 6;
+}
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -17,7 +19,9 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 }  // namespace
 
-std::string_view unit_name(MoneyUnit unit) { return unit == MoneyUnit::kYuan ? "元" : "万元"; }
+std::string_view unit_name(MoneyUnit unit) {
+  return unit == MoneyUnit::kYuan ? "元" : "万元";
+}
 
 Result<MoneyUnit> parse_money_unit(std::string_view text) {
   const std::string_view t = trim(text);
@@ -41,15 +45,16 @@ Result<Money> Money::parse(std::string_view raw, MoneyUnit unit) {
   auto d = Decimal::parse(text);
   if (!d.ok()) {
     if (d.status().code() == StatusCode::kOutOfRange) return d.status();
-    return Status::InvalidArgument(fmt::format("“{}” is not an amount in {}; write digits such as 2,945.68",
-                                               std::string(trim(raw)), unit_name(unit)));
+    return Status::InvalidArgument(
+        fmt::format("“{}” is not an amount in {}; write digits such as 2,945.68",
+                    std::string(trim(raw)), unit_name(unit)));
   }
   const int places = fen_places(unit);
   const Decimal v = d->normalized();
   if (v.scale() > places) {
-    return Status::InvalidArgument(fmt::format(
-        "“{}” has more decimal places than one 分 in {} allows ({} at most)",
-        std::string(trim(raw)), unit_name(unit), places));
+    return Status::InvalidArgument(
+        fmt::format("“{}” has more decimal places than one 分 in {} allows ({} at most)",
+                    std::string(trim(raw)), unit_name(unit), places));
   }
   const Int128 fen = v.rounded(places).units();
   if (fen > std::numeric_limits<int64_t>::max() || fen < std::numeric_limits<int64_t>::min()) {
@@ -59,7 +64,9 @@ Result<Money> Money::parse(std::string_view raw, MoneyUnit unit) {
   return Money(static_cast<int64_t>(fen));
 }
 
-Decimal Money::in(MoneyUnit unit) const { return Decimal::from_units(fen_, fen_places(unit)); }
+Decimal Money::in(MoneyUnit unit) const {
+  return Decimal::from_units(fen_, fen_places(unit));
+}
 
 std::string Money::format(MoneyUnit unit, int places, bool group) const {
   return in(unit).format(places, group);
@@ -67,7 +74,8 @@ std::string Money::format(MoneyUnit unit, int places, bool group) const {
 
 Result<Money> Money::plus(Money o) const {
   int64_t r = 0;
-  if (__builtin_add_overflow(fen_, o.fen_, &r)) return Status::OutOfRange("sum of amounts overflows");
+  if (__builtin_add_overflow(fen_, o.fen_, &r))
+    return Status::OutOfRange("sum of amounts overflows");
   return Money(r);
 }
 

@@ -18,7 +18,9 @@ const Section* resolve_section(const FormTemplate& t, const CodeList* codes, con
                                const std::string& declared, const std::string& path) {
   if (!declared.empty()) {
     const Section* s = t.section(declared);
-    if (!s) throw JsonError(child(path, "section"), fmt::format("form {} has no section “{}”", t.id, declared));
+    if (!s)
+      throw JsonError(child(path, "section"),
+                      fmt::format("form {} has no section “{}”", t.id, declared));
     if (s->row(key)) return s;
     if (!s->code_list.empty() && is_classification_code(key)) return s;
     if (s->dynamic) return s;
@@ -26,7 +28,8 @@ const Section* resolve_section(const FormTemplate& t, const CodeList* codes, con
   }
   if (const Section* s = t.section_for_row(key)) {
     if (!s->row(key) && codes && !codes->find(key)) {
-      throw JsonError(path, fmt::format("code {} is not in the {} code list for this year", key, s->code_list));
+      throw JsonError(
+          path, fmt::format("code {} is not in the {} code list for this year", key, s->code_list));
     }
     return s;
   }
@@ -34,7 +37,8 @@ const Section* resolve_section(const FormTemplate& t, const CodeList* codes, con
   for (const auto& s : t.sections) {
     if (!s.dynamic) continue;
     if (dynamic) {
-      throw JsonError(path, fmt::format("row “{}” is not a fixed row; say which section it belongs to", key));
+      throw JsonError(
+          path, fmt::format("row “{}” is not a fixed row; say which section it belongs to", key));
     }
     dynamic = &s;
   }
@@ -53,7 +57,8 @@ std::string ReportKey::to_string() const {
 Result<ReportKey> ReportKey::parse(std::string_view text) {
   auto bad = [&](std::string_view why) {
     return Status::InvalidArgument(
-        fmt::format("“{}” is not a report (write UNIT/YEAR/FORM, e.g. 411325-ybj/2024/final01): {}", text, why));
+        fmt::format("“{}” is not a report (write UNIT/YEAR/FORM, e.g. 411325-ybj/2024/final01): {}",
+                    text, why));
   };
   const auto s1 = text.find('/');
   if (s1 == std::string_view::npos) return bad("no “/”");
@@ -95,7 +100,8 @@ void Report::reindex() {
   for (size_t i = 0; i < rows.size(); ++i) index_.emplace(rows[i].key, i);
 }
 
-Result<Report> parse_report(std::string_view json_text, std::string_view source, const Catalog& catalog) {
+Result<Report> parse_report(std::string_view json_text, std::string_view source,
+                            const Catalog& catalog) {
   try {
     const auto doc = detail::parse_json_text(json_text);
     detail::expect_format(doc, "budgetsync-report/1");
@@ -107,21 +113,26 @@ Result<Report> parse_report(std::string_view json_text, std::string_view source,
     }
     r.unit_name = detail::opt_string(doc, "unit_name", "");
     r.key.year = detail::get_int(doc, "year", "");
-    if (r.key.year < 1949 || r.key.year > 9999) throw JsonError("year", "is not a plausible fiscal year");
+    if (r.key.year < 1949 || r.key.year > 9999)
+      throw JsonError("year", "is not a plausible fiscal year");
     r.key.form = detail::get_string(doc, "form", "");
     r.key.instance = detail::opt_string(doc, "instance", "");
     r.template_version = detail::opt_int(doc, "template_version", "", 0);
     const FormTemplate* t = catalog.form(r.key.form, r.template_version);
     if (!t) {
-      throw JsonError("form", fmt::format("unknown form “{}”{} (see docs/forms.md for the list)", r.key.form,
-                                          r.template_version ? fmt::format(" version {}", r.template_version) : ""));
+      throw JsonError(
+          "form",
+          fmt::format("unknown form “{}”{} (see docs/forms.md for the list)", r.key.form,
+                      r.template_version ? fmt::format(" version {}", r.template_version) : ""));
     }
     r.template_version = t->version;
     if (t->instances && r.key.instance.empty()) {
-      throw JsonError("instance", fmt::format("form {} is filed once per project: name the instance", t->id));
+      throw JsonError("instance",
+                      fmt::format("form {} is filed once per project: name the instance", t->id));
     }
     if (!t->instances && !r.key.instance.empty()) {
-      throw JsonError("instance", fmt::format("form {} is filed once a year and takes no instance", t->id));
+      throw JsonError("instance",
+                      fmt::format("form {} is filed once a year and takes no instance", t->id));
     }
     const auto& rows = detail::get_array(doc, "rows", "");
     std::set<std::string> seen;
@@ -150,10 +161,12 @@ Result<Report> parse_report(std::string_view json_text, std::string_view source,
         if (!col) {
           std::string known;
           for (const auto& c : sec->columns) known += (known.empty() ? "" : ", ") + c.key;
-          throw JsonError(cpath, fmt::format("no such column in section “{}” (columns: {})", sec->key, known));
+          throw JsonError(
+              cpath, fmt::format("no such column in section “{}” (columns: {})", sec->key, known));
         }
         if (!val.is_string()) {
-          throw JsonError(cpath, "must be text as printed, e.g. \"2,945.68\" (numbers are written as strings)");
+          throw JsonError(
+              cpath, "must be text as printed, e.g. \"2,945.68\" (numbers are written as strings)");
         }
         const std::string raw = val.get<std::string>();
         auto v = parse_cell(raw, col->type, t->unit);

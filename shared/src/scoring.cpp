@@ -9,10 +9,16 @@ namespace {
 
 const Decimal kHundred = Decimal::from_int(100);
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
-Decimal min_dec(const Decimal& a, const Decimal& b) { return a < b ? a : b; }
-Decimal max_zero(const Decimal& a) { return a.is_negative() ? Decimal() : a; }
+Decimal min_dec(const Decimal& a, const Decimal& b) {
+  return a < b ? a : b;
+}
+Decimal max_zero(const Decimal& a) {
+  return a.is_negative() ? Decimal() : a;
+}
 
 }  // namespace
 
@@ -21,9 +27,15 @@ std::optional<Quantity> parse_quantity(std::string_view raw) {
   Quantity q;
   // Comparators as people type them, longest first.
   static constexpr std::array<std::pair<std::string_view, Comparator>, 10> kComparators{{
-      {"≥", Comparator::kAtLeast}, {">=", Comparator::kAtLeast}, {"≤", Comparator::kAtMost},
-      {"<=", Comparator::kAtMost}, {"﹥", Comparator::kMoreThan}, {">", Comparator::kMoreThan},
-      {"﹤", Comparator::kLessThan}, {"<", Comparator::kLessThan}, {"=", Comparator::kEqual},
+      {"≥", Comparator::kAtLeast},
+      {">=", Comparator::kAtLeast},
+      {"≤", Comparator::kAtMost},
+      {"<=", Comparator::kAtMost},
+      {"﹥", Comparator::kMoreThan},
+      {">", Comparator::kMoreThan},
+      {"﹤", Comparator::kLessThan},
+      {"<", Comparator::kLessThan},
+      {"=", Comparator::kEqual},
       {"≦", Comparator::kAtMost},
   }};
   std::string_view t = text;
@@ -58,7 +70,8 @@ std::optional<Decimal> deviation(const Decimal& actual, const Decimal& target) {
 }
 
 IndicatorScore score_indicator(std::string_view target_text, std::string_view actual_text,
-                               const Decimal& weight, const std::map<std::string, Decimal>& qualitative) {
+                               const Decimal& weight,
+                               const std::map<std::string, Decimal>& qualitative) {
   IndicatorScore out;
   const auto target = parse_quantity(target_text);
   const auto actual = parse_quantity(actual_text);
@@ -128,7 +141,8 @@ Decimal execution_score(const Decimal& weight, const Decimal& rate_percent) {
 Decimal apply_standard(const StandardRule& rule, const Decimal& weight, const Decimal& input) {
   switch (rule.kind) {
     case StandardRule::Kind::kThresholdDeduction: {
-      const Decimal excess = rule.higher_is_better ? rule.threshold - input : input - rule.threshold;
+      const Decimal excess =
+          rule.higher_is_better ? rule.threshold - input : input - rule.threshold;
       if (!(excess > Decimal())) return weight;
       // "每超过一个百分点扣 x 分": a started percentage point counts as a whole one.
       Decimal points = excess.rounded(0);

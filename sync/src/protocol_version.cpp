@@ -2,6 +2,8 @@
 
 namespace budgetsync::sync {
 
-const char* protocol_name() { return "budgetsync-sync/1"; }
+const char* protocol_name() {
+  return "budgetsync-sync/1";
+}
 
 }  // namespace budgetsync::sync

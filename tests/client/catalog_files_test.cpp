@@ -18,11 +18,33 @@ TEST(ShippedData, EveryTemplateAndCodeListLoads) {
   // Every form of the seeds: 部门预算 1–9 and 绩效目标 (004), 公开01–09 (003), 基础数据表,
   // both whole-department self-evaluation variants, the project table, the team,
   // the grading sheet and narrative text.
-  for (const char* id :
-       {"budget01", "budget02", "budget03", "budget04", "budget05", "budget06", "budget07", "budget08", "budget09",
-        "budget-target-dept", "budget-target-project", "final01", "final02", "final03", "final04", "final05", "final06",
-        "final07", "final08", "final09", "basic-data", "perf-dept-sn", "perf-dept-hn", "perf-project", "perf-team",
-        "grading-sheet", "narrative"}) {
+  for (const char* id : {"budget01",
+                         "budget02",
+                         "budget03",
+                         "budget04",
+                         "budget05",
+                         "budget06",
+                         "budget07",
+                         "budget08",
+                         "budget09",
+                         "budget-target-dept",
+                         "budget-target-project",
+                         "final01",
+                         "final02",
+                         "final03",
+                         "final04",
+                         "final05",
+                         "final06",
+                         "final07",
+                         "final08",
+                         "final09",
+                         "basic-data",
+                         "perf-dept-sn",
+                         "perf-dept-hn",
+                         "perf-project",
+                         "perf-team",
+                         "grading-sheet",
+                         "narrative"}) {
     EXPECT_TRUE(ids.count(id)) << "missing form " << id;
   }
   EXPECT_NE(catalog->code_list("function", 2024), nullptr);
@@ -58,23 +80,29 @@ TEST(ShippedData, CodeListsCoverEveryCodeOfTheSeeds) {
 
 TEST(LoadCatalog, ABrokenTemplateNamesItsFileAndField) {
   TempDir dir;
-  dir.write("forms/x.json", R"({"format": "budgetsync-form/1", "id": "x", "version": 1, "title": "t", "family": "决算",
+  dir.write(
+      "forms/x.json",
+      R"({"format": "budgetsync-form/1", "id": "x", "version": 1, "title": "t", "family": "决算",
       "sections": [{"key": "main", "columns": [{"key": "a", "label": "A", "type": "decimal"}], "rows": [{"key": "r"}]}]})");
   auto catalog = load_catalog(dir.path());
   ASSERT_FALSE(catalog.ok());
-  EXPECT_NE(catalog.status().message().find("x.json: sections[0].columns[0].type: unknown column type “decimal”"),
+  EXPECT_NE(catalog.status().message().find(
+                "x.json: sections[0].columns[0].type: unknown column type “decimal”"),
             std::string::npos)
       << catalog.status().message();
 }
 
 TEST(LoadCatalog, ACrossTableReferenceToAMissingFormIsRefused) {
   TempDir dir;
-  dir.write("forms/x.json", R"({"format": "budgetsync-form/1", "id": "x", "version": 1, "title": "t", "family": "决算",
+  dir.write(
+      "forms/x.json",
+      R"({"format": "budgetsync-form/1", "id": "x", "version": 1, "title": "t", "family": "决算",
       "sections": [{"key": "main", "columns": [{"key": "a", "label": "A", "type": "amount"}], "rows": [{"key": "r"}]}],
       "rules": [{"id": "c", "kind": "cross_table", "target": "r:a", "terms": ["nowhere!r:a"]}]})");
   auto catalog = load_catalog(dir.path());
   ASSERT_FALSE(catalog.ok());
-  EXPECT_NE(catalog.status().message().find("rule c: “nowhere!r:a” names form “nowhere”, which is not installed"),
+  EXPECT_NE(catalog.status().message().find(
+                "rule c: “nowhere!r:a” names form “nowhere”, which is not installed"),
             std::string::npos)
       << catalog.status().message();
 }
@@ -92,7 +120,8 @@ TEST(LoadReports, TheSameReportTwiceIsRefused) {
   const auto file = budgetsync::testing::seeds_dir() / "003_b1779cbacafc7ee6" / "final01.json";
   auto reports = load_reports({file, file}, *catalog);
   ASSERT_FALSE(reports.ok());
-  EXPECT_NE(reports.status().message().find("report 411325-ybj/2024/final01 is also in"), std::string::npos);
+  EXPECT_NE(reports.status().message().find("report 411325-ybj/2024/final01 is also in"),
+            std::string::npos);
 }
 
 }  // namespace

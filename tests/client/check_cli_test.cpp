@@ -17,8 +17,9 @@ TEST(CheckCli, JsonListsEveryFindingWithItsFields) {
   ASSERT_TRUE(doc.is_array());
   ASSERT_FALSE(doc.empty());
   for (const auto& f : doc) {
-    for (const char* field : {"rule_id", "severity", "report", "form_title", "row", "row_label", "column",
-                              "column_label", "stated", "expected", "difference", "message"}) {
+    for (const char* field :
+         {"rule_id", "severity", "report", "form_title", "row", "row_label", "column",
+          "column_label", "stated", "expected", "difference", "message"}) {
       EXPECT_TRUE(f.contains(field)) << field;
     }
     for (const char* field : {"unit", "unit_name", "year", "form", "instance", "key"}) {
@@ -27,7 +28,8 @@ TEST(CheckCli, JsonListsEveryFindingWithItsFields) {
   }
   bool found = false;
   for (const auto& f : doc) {
-    if (f["report"]["key"] == "411325-ybj/2024/perf-project:p03" && f["rule_id"] == "perf-project.score.execution") {
+    if (f["report"]["key"] == "411325-ybj/2024/perf-project:p03" &&
+        f["rule_id"] == "perf-project.score.execution") {
       found = true;
       EXPECT_EQ(f["stated"], "6.10");
       EXPECT_EQ(f["expected"], "10.00");
@@ -48,14 +50,15 @@ TEST(CheckCli, ReadableOutputAlignsAndSummarises) {
 }
 
 TEST(CheckCli, CleanDataExitsZero) {
-  const CliResult r = run_budgetsync({"check", (seeds_dir() / "001_5c11e5d911459f7e").string(), "--json"});
+  const CliResult r =
+      run_budgetsync({"check", (seeds_dir() / "001_5c11e5d911459f7e").string(), "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::array());
 }
 
 TEST(CheckCli, WarningsAloneDoNotFail) {
-  const CliResult r =
-      run_budgetsync({"check", (seeds_dir() / "003_b1779cbacafc7ee6" / "final06.json").string(), "--json"});
+  const CliResult r = run_budgetsync(
+      {"check", (seeds_dir() / "003_b1779cbacafc7ee6" / "final06.json").string(), "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const auto doc = nlohmann::json::parse(r.out);
   ASSERT_EQ(doc.size(), 1u);
@@ -63,8 +66,9 @@ TEST(CheckCli, WarningsAloneDoNotFail) {
 }
 
 TEST(CheckCli, ToleranceTurnsTheRoundingWarningIntoAnError) {
-  const CliResult r = run_budgetsync(
-      {"check", (seeds_dir() / "003_b1779cbacafc7ee6" / "final06.json").string(), "--json", "--tolerance", "0"});
+  const CliResult r =
+      run_budgetsync({"check", (seeds_dir() / "003_b1779cbacafc7ee6" / "final06.json").string(),
+                      "--json", "--tolerance", "0"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(nlohmann::json::parse(r.out)[0]["severity"], "error");
   EXPECT_EQ(run_budgetsync({"check", kSeeds, "--tolerance", "abc"}).exit_code, 2);
@@ -94,9 +98,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadInput{"missing", nullptr, "no such file or folder"},
         BadInput{"not_json", "{ this is not json", "is not valid JSON"},
-        BadInput{"unknown_form",
-                 R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final99", "rows": []})",
-                 "unknown form “final99”"},
+        BadInput{
+            "unknown_form",
+            R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final99", "rows": []})",
+            "unknown form “final99”"},
         BadInput{"non_numeric_amount",
                  R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final01",
                      "rows": [{"key": "in_fiscal", "cells": {"amount": "两千"}}]})",
@@ -109,16 +114,22 @@ INSTANTIATE_TEST_SUITE_P(
                  R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final01",
                      "rows": [{"key": "in_fiscal", "cells": {"amout": "1"}}]})",
                  "column amout: no such column in section “income” (columns: amount)"},
-        BadInput{"bad_year", R"({"format": "budgetsync-report/1", "unit": "u", "year": 24, "form": "final01", "rows": []})",
-                 "year: is not a plausible fiscal year"},
-        BadInput{"wrong_format", R"({"format": "csv", "unit": "u", "year": 2024, "form": "final01", "rows": []})",
+        BadInput{
+            "bad_year",
+            R"({"format": "budgetsync-report/1", "unit": "u", "year": 24, "form": "final01", "rows": []})",
+            "year: is not a plausible fiscal year"},
+        BadInput{"wrong_format",
+                 R"({"format": "csv", "unit": "u", "year": 2024, "form": "final01", "rows": []})",
                  "format: is “csv”"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(CheckCli, OneBadFileStopsTheWholeCheck) {
   TempDir dir;
-  dir.write("a/good.json", R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final09", "rows": []})");
-  dir.write("a/bad.json", R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final09",
+  dir.write(
+      "a/good.json",
+      R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final09", "rows": []})");
+  dir.write("a/bad.json",
+            R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final09",
       "rows": [{"key": "sangong", "cells": {"final_total": "1O.83"}}]})");
   const CliResult r = run_budgetsync({"check", (dir.path() / "a").string()});
   EXPECT_EQ(r.exit_code, 2);

@@ -14,8 +14,12 @@
 
 namespace budgetsync::testing {
 
-inline std::filesystem::path data_dir() { return BUDGETSYNC_TEST_DATA_DIR; }
-inline std::filesystem::path seeds_dir() { return data_dir() / "seeds"; }
+inline std::filesystem::path data_dir() {
+  return BUDGETSYNC_TEST_DATA_DIR;
+}
+inline std::filesystem::path seeds_dir() {
+  return data_dir() / "seeds";
+}
 
 // A folder under the system temp dir, removed with everything in it when the
 // object goes away.
@@ -64,7 +68,8 @@ inline CliResult run_budgetsync(const std::vector<std::string>& args) {
   const auto err_file = tmp.path() / "err";
   std::string cmd = shell_quote(BUDGETSYNC_TEST_CLI);
   for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " >" + shell_quote(out_file.string()) + " 2>" + shell_quote(err_file.string()) + " </dev/null";
+  cmd += " >" + shell_quote(out_file.string()) + " 2>" + shell_quote(err_file.string()) +
+         " </dev/null";
   const int status = std::system(cmd.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -74,25 +74,30 @@ class CheckTest : public ::testing::Test {
       ASSERT_TRUE(t.ok()) << t.status().message();
       ASSERT_TRUE(catalog_.add_form(std::move(*t)).ok());
     }
-    auto codes = parse_code_list(R"({"format": "budgetsync-codes/1", "list": "function", "year": 2024, "entries": [
+    auto codes = parse_code_list(
+        R"({"format": "budgetsync-codes/1", "list": "function", "year": 2024, "entries": [
         {"code": "210", "name": "卫生健康支出"}, {"code": "21011", "name": "行政事业单位医疗"},
         {"code": "2101102", "name": "事业单位医疗"}, {"code": "2101103", "name": "公务员医疗补助"},
         {"code": "21015", "name": "医疗保障管理事务"}]})",
-                                 "codes.json");
+        "codes.json");
     ASSERT_TRUE(codes.ok());
     ASSERT_TRUE(catalog_.add_code_list(std::move(*codes)).ok());
     ASSERT_TRUE(catalog_.check().ok()) << catalog_.check().message();
   }
 
   void add(const std::string& form, const std::string& rows, const std::string& instance = "") {
-    const std::string text = R"({"format": "budgetsync-report/1", "unit": "u1", "unit_name": "测试局", "year": 2024,
-        "form": ")" + form + R"(", "instance": ")" + instance + R"(", "rows": [)" + rows + "]}";
+    const std::string text =
+        R"({"format": "budgetsync-report/1", "unit": "u1", "unit_name": "测试局", "year": 2024,
+        "form": ")" +
+        form + R"(", "instance": ")" + instance + R"(", "rows": [)" + rows + "]}";
     auto r = parse_report(text, form + ".json", catalog_);
     ASSERT_TRUE(r.ok()) << r.status().message();
     reports_.push_back(std::move(*r));
   }
 
-  CheckResult run(const CheckOptions& options = {}) { return check_reports(reports_, catalog_, options); }
+  CheckResult run(const CheckOptions& options = {}) {
+    return check_reports(reports_, catalog_, options);
+  }
 
   // The findings of one rule.
   static std::vector<Finding> of(const CheckResult& r, const std::string& rule_id) {
@@ -105,7 +110,8 @@ class CheckTest : public ::testing::Test {
 
   // Accounts whose numbers agree with every rule.
   void add_consistent_accounts() {
-    add("acc", R"({"key": "total", "cells": {"total": "1,343.00", "basic": "0.00", "project": "1,343.00"}},
+    add("acc",
+        R"({"key": "total", "cells": {"total": "1,343.00", "basic": "0.00", "project": "1,343.00"}},
         {"key": "210", "cells": {"name": "卫生健康支出", "total": "1,343.00", "basic": "0", "project": "1343"}},
         {"key": "21011", "cells": {"name": "行政事业单位医疗", "total": "1,343.00", "basic": "", "project": "1,343.00"}},
         {"key": "2101102", "cells": {"name": "事业单位医疗", "total": "143.00", "project": "143.00"}},
@@ -150,21 +156,24 @@ TEST_F(CheckTest, ToleranceIsConfigurable) {
 }
 
 TEST_F(CheckTest, ARealGapIsAnErrorInChinese) {
-  add("acc", R"({"key": "2101102", "cells": {"total": "143.00", "basic": "100.00", "project": "40.00"}})");
+  add("acc",
+      R"({"key": "2101102", "cells": {"total": "143.00", "basic": "100.00", "project": "40.00"}})");
   const auto r = run();
   const auto found = of(r, "acc.row_total");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].severity, Severity::kError);
   EXPECT_EQ(found[0].expected, "140.00");
   EXPECT_EQ(found[0].difference, "3.00");
-  EXPECT_NE(found[0].message.find("「2101102 事业单位医疗」的合计填报 143.00"), std::string::npos) << found[0].message;
+  EXPECT_NE(found[0].message.find("「2101102 事业单位医疗」的合计填报 143.00"), std::string::npos)
+      << found[0].message;
   EXPECT_NE(found[0].message.find("基本支出"), std::string::npos);
   EXPECT_NE(found[0].message.find("合计 = 基本支出 + 项目支出"), std::string::npos);
 }
 
 TEST_F(CheckTest, HierarchySkipsAbsentLevels) {
   // 210 with only 项 rows present: they count as its children directly.
-  add("acc", R"({"key": "total", "cells": {"total": "300"}}, {"key": "210", "cells": {"total": "300"}},
+  add("acc",
+      R"({"key": "total", "cells": {"total": "300"}}, {"key": "210", "cells": {"total": "300"}},
       {"key": "2101102", "cells": {"total": "100"}}, {"key": "2101103", "cells": {"total": "250"}})");
   const auto found = of(run(), "acc.hierarchy");
   ASSERT_EQ(found.size(), 1u);
@@ -184,7 +193,8 @@ TEST_F(CheckTest, BlankTotalWithNonZeroPartsIsAnError) {
 TEST_F(CheckTest, CrossTableRulesNeedTheOtherReport) {
   add_consistent_accounts();
   EXPECT_TRUE(of(run(), "acc.vs_sum").empty());  // no 总表 yet: nothing to compare
-  add("summary", R"({"key": "income", "cells": {"amount": "1,300.00"}}, {"key": "spend", "cells": {"amount": "1,300.00"}},
+  add("summary",
+      R"({"key": "income", "cells": {"amount": "1,300.00"}}, {"key": "spend", "cells": {"amount": "1,300.00"}},
       {"key": "plan", "cells": {"amount": "1300"}})");
   const auto found = of(run(), "acc.vs_sum");
   ASSERT_EQ(found.size(), 1u);
@@ -194,7 +204,8 @@ TEST_F(CheckTest, CrossTableRulesNeedTheOtherReport) {
 }
 
 TEST_F(CheckTest, BalanceAndRequired) {
-  add("summary", R"({"key": "income", "cells": {"amount": "10"}}, {"key": "spend", "cells": {"amount": "12"}})");
+  add("summary",
+      R"({"key": "income", "cells": {"amount": "10"}}, {"key": "spend", "cells": {"amount": "12"}})");
   const auto r = run();
   ASSERT_EQ(of(r, "summary.balance").size(), 1u);
   const auto required = of(r, "summary.required");
@@ -204,7 +215,8 @@ TEST_F(CheckTest, BalanceAndRequired) {
 }
 
 TEST_F(CheckTest, ARateAgainstTheWrongBaseIsExplained) {
-  add("summary", R"({"key": "income", "cells": {"amount": "2299.31"}}, {"key": "spend", "cells": {"amount": "2299.31"}},
+  add("summary",
+      R"({"key": "income", "cells": {"amount": "2299.31"}}, {"key": "spend", "cells": {"amount": "2299.31"}},
       {"key": "plan", "cells": {"amount": "2299.31"}}, {"key": "initial", "cells": {"amount": "1022.77"}},
       {"key": "exec", "cells": {"value": "224.81%"}})");
   const auto found = of(run(), "summary.rate");
@@ -216,11 +228,11 @@ TEST_F(CheckTest, ARateAgainstTheWrongBaseIsExplained) {
 }
 
 TEST_F(CheckTest, ARateIsComparedAtTheStatedPrecision) {
-  add("summary", R"({"key": "income", "cells": {"amount": "10"}}, {"key": "spend", "cells": {"amount": "10"}},
+  add("summary",
+      R"({"key": "income", "cells": {"amount": "10"}}, {"key": "spend", "cells": {"amount": "10"}},
       {"key": "plan", "cells": {"amount": "30"}}, {"key": "exec", "cells": {"value": "33.3%"}})");
   EXPECT_TRUE(of(run(), "summary.rate").empty());
 }
-
 
 TEST_F(CheckTest, ScoresAreRecomputedNeverOverwritten) {
   add("scored", R"({"key": "header", "cells": {"name": "2024年修缮费"}},
@@ -238,7 +250,8 @@ TEST_F(CheckTest, ScoresAreRecomputedNeverOverwritten) {
   ASSERT_EQ(exec.size(), 1u);
   EXPECT_EQ(exec[0].stated, "6.10");
   EXPECT_EQ(exec[0].expected, "10.00");
-  EXPECT_NE(exec[0].message.find("项目自评表（2024年修缮费）"), std::string::npos) << exec[0].message;
+  EXPECT_NE(exec[0].message.find("项目自评表（2024年修缮费）"), std::string::npos)
+      << exec[0].message;
   const auto ind = of(r, "scored.score.indicator");
   ASSERT_EQ(ind.size(), 1u);  // 9.11 is right; 9.81 should be 10
   EXPECT_EQ(ind[0].row, "i2");
@@ -259,7 +272,8 @@ TEST_F(CheckTest, ScoresAreRecomputedNeverOverwritten) {
 }
 
 TEST_F(CheckTest, CapsGroupWeightsAndDuplicates) {
-  add("scored", R"({"key": "i1", "cells": {"level1": "产出指标（30分）", "level3": "甲", "weight": "10", "score": "12"}},
+  add("scored",
+      R"({"key": "i1", "cells": {"level1": "产出指标（30分）", "level3": "甲", "weight": "10", "score": "12"}},
       {"key": "i2", "cells": {"level3": "甲", "weight": "10", "score": "10"}})",
       "p01");
   const auto r = run();
@@ -277,7 +291,8 @@ TEST_F(CheckTest, CapsGroupWeightsAndDuplicates) {
 }
 
 TEST_F(CheckTest, ResultCountsErrorsAndWarnings) {
-  add("acc", R"({"key": "210", "cells": {"total": "18.19"}}, {"key": "21011", "cells": {"total": "18.18"}},
+  add("acc",
+      R"({"key": "210", "cells": {"total": "18.19"}}, {"key": "21011", "cells": {"total": "18.18"}},
       {"key": "2101102", "cells": {"total": "5", "basic": "1", "project": "1"}})");
   const auto r = run();
   EXPECT_EQ(r.warnings(), 1u);
@@ -286,30 +301,39 @@ TEST_F(CheckTest, ResultCountsErrorsAndWarnings) {
 }
 
 TEST_F(CheckTest, ReportsAreReadByColumnTypeAndRefusedWhenMalformed) {
-  auto bad = parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "acc",
+  auto bad =
+      parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "acc",
       "rows": [{"key": "210", "cells": {"total": "12o.5"}}]})",
-                          "bad.json", catalog_);
+                   "bad.json", catalog_);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("bad.json: rows[0] (row 210): column total: “12o.5” is not an amount in 万元"), std::string::npos)
+  EXPECT_NE(bad.status().message().find(
+                "bad.json: rows[0] (row 210): column total: “12o.5” is not an amount in 万元"),
+            std::string::npos)
       << bad.status().message();
-  auto unknown_code = parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "acc",
+  auto unknown_code =
+      parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "acc",
       "rows": [{"key": "2109999", "cells": {"total": "1"}}]})",
-                                   "bad.json", catalog_);
+                   "bad.json", catalog_);
   ASSERT_FALSE(unknown_code.ok());
-  EXPECT_NE(unknown_code.status().message().find("code 2109999 is not in the function code list"), std::string::npos);
-  auto unknown_form = parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "nope",
+  EXPECT_NE(unknown_code.status().message().find("code 2109999 is not in the function code list"),
+            std::string::npos);
+  auto unknown_form =
+      parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "nope",
       "rows": []})",
-                                   "bad.json", catalog_);
+                   "bad.json", catalog_);
   ASSERT_FALSE(unknown_form.ok());
   EXPECT_NE(unknown_form.status().message().find("unknown form “nope”"), std::string::npos);
-  auto number_not_text = parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "acc",
+  auto number_not_text =
+      parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "acc",
       "rows": [{"key": "210", "cells": {"total": 12.5}}]})",
-                                      "bad.json", catalog_);
+                   "bad.json", catalog_);
   ASSERT_FALSE(number_not_text.ok());
-  EXPECT_NE(number_not_text.status().message().find("numbers are written as strings"), std::string::npos);
-  auto missing_instance = parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024,
+  EXPECT_NE(number_not_text.status().message().find("numbers are written as strings"),
+            std::string::npos);
+  auto missing_instance =
+      parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024,
       "form": "scored", "rows": []})",
-                                       "bad.json", catalog_);
+                   "bad.json", catalog_);
   ASSERT_FALSE(missing_instance.ok());
   EXPECT_NE(missing_instance.status().message().find("name the instance"), std::string::npos);
 }
@@ -322,7 +346,8 @@ TEST(ReportKey, ParsesAndPrints) {
   EXPECT_EQ(k->form, "perf-project");
   EXPECT_EQ(k->instance, "p03");
   EXPECT_EQ(k->to_string(), "411325-ybj/2024/perf-project:p03");
-  for (const char* bad : {"411325-ybj", "411325-ybj/24x/final01", "/2024/final01", "u/2024/", "u/2024/f:"}) {
+  for (const char* bad :
+       {"411325-ybj", "411325-ybj/24x/final01", "/2024/final01", "u/2024/", "u/2024/f:"}) {
     EXPECT_FALSE(ReportKey::parse(bad).ok()) << bad;
   }
 }

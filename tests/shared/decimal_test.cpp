@@ -29,8 +29,8 @@ TEST(Decimal, ParsesFullWidthDigitsFromAChineseIme) {
 }
 
 TEST(Decimal, RefusesMalformedTextNamingIt) {
-  for (const char* bad : {"", "abc", "1.2.3", "12a", ".5", "5.", "1,23", "12,3456", ",123", "1,,234", "--1",
-                          "1e5", "NaN", "12 34x"}) {
+  for (const char* bad : {"", "abc", "1.2.3", "12a", ".5", "5.", "1,23", "12,3456", ",123",
+                          "1,,234", "--1", "1e5", "NaN", "12 34x"}) {
     auto d = Decimal::parse(bad);
     EXPECT_FALSE(d.ok()) << "accepted “" << bad << "”";
     if (!d.ok()) {

@@ -5,7 +5,9 @@
 namespace budgetsync {
 namespace {
 
-Decimal D(const char* s) { return *Decimal::parse(s); }
+Decimal D(const char* s) {
+  return *Decimal::parse(s);
+}
 
 TEST(Quantity, ParsesTargetsWithComparatorNumberAndUnit) {
   struct Case {
@@ -90,7 +92,8 @@ TEST(IndicatorScore, SatisfactionShortfallIsProportional) {
 
 TEST(IndicatorScore, QualitativePairsAreManualUnlessConfigured) {
   EXPECT_EQ(score_indicator("有效提升", "有效提升", D("10")).basis, IndicatorScore::Basis::kManual);
-  EXPECT_EQ(score_indicator("各项资金到位及时率", "全部及时到位", D("10")).basis, IndicatorScore::Basis::kManual);
+  EXPECT_EQ(score_indicator("各项资金到位及时率", "全部及时到位", D("10")).basis,
+            IndicatorScore::Basis::kManual);
   std::map<std::string, Decimal> bands{{"有效提升", D("95")}};
   EXPECT_EQ(score_indicator("有效提升", "有效提升", D("10"), bands).score->to_string(), "9.50");
 }
@@ -116,7 +119,7 @@ TEST(Standards, ThresholdWithDeductionPerPoint) {
   EXPECT_EQ(apply_standard(r, D("5"), D("103")), D("3.5"));
   EXPECT_EQ(apply_standard(r, D("5"), D("102.4")), D("3.5"));  // a started point counts whole
   EXPECT_EQ(apply_standard(r, D("5"), D("150")), D("0"));      // 扣完为止
-  r.higher_is_better = true;                                    // 政府采购执行率: 每减少一个百分点
+  r.higher_is_better = true;  // 政府采购执行率: 每减少一个百分点
   r.per_point = D("0.2");
   EXPECT_EQ(apply_standard(r, D("3"), D("95")), D("2.0"));
 }
@@ -142,7 +145,8 @@ TEST(Standards, ChecklistDeductsPerFailedItem) {
 }
 
 TEST(Grades, LowerBoundsAreInclusive) {
-  const std::vector<GradeBand> bands{{D("90"), "优"}, {D("80"), "良"}, {D("60"), "中"}, {D("0"), "差"}};
+  const std::vector<GradeBand> bands{
+      {D("90"), "优"}, {D("80"), "良"}, {D("60"), "中"}, {D("0"), "差"}};
   EXPECT_EQ(grade_for(D("100"), bands), "优");
   EXPECT_EQ(grade_for(D("90"), bands), "优");
   EXPECT_EQ(grade_for(D("89.99"), bands), "良");

@@ -1,10 +1,9 @@
-#include "shared/form_template.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "shared/code_list.h"
+#include "shared/form_template.h"
 
 namespace budgetsync {
 namespace {
@@ -80,39 +79,50 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BrokenCase{"missing_id", R"("id": "demo", )", "", "id: is required but missing"},
         BrokenCase{"id_with_slash", R"("id": "demo")", R"("id": "de/mo")", "id: “de/mo”"},
-        BrokenCase{"wrong_format", "budgetsync-form/1", "budgetsync-form/9", "format: is “budgetsync-form/9”"},
-        BrokenCase{"bad_unit", R"("unit": "万元")", R"("unit": "千元")", "unit: unknown money unit “千元”"},
-        BrokenCase{"bad_column_type", R"("type": "amount", "col_no")", R"("type": "money", "col_no")",
+        BrokenCase{"wrong_format", "budgetsync-form/1", "budgetsync-form/9",
+                   "format: is “budgetsync-form/9”"},
+        BrokenCase{"bad_unit", R"("unit": "万元")", R"("unit": "千元")",
+                   "unit: unknown money unit “千元”"},
+        BrokenCase{"bad_column_type", R"("type": "amount", "col_no")",
+                   R"("type": "money", "col_no")",
                    "sections[0].columns[1].type: unknown column type “money”"},
-        BrokenCase{"duplicate_column", R"("key": "basic")", R"("key": "total")", "column “total” is defined twice"},
+        BrokenCase{"duplicate_column", R"("key": "basic")", R"("key": "total")",
+                   "column “total” is defined twice"},
         BrokenCase{"unknown_rule_row", R"("target": "total:total")", R"("target": "totl:total")",
                    "rules[1].target: no row “totl” in this form"},
         BrokenCase{"unknown_rule_column", R"("terms": ["210:total"])", R"("terms": ["210:amount"])",
                    "rules[1].terms[0]: no column “amount” in section “main”"},
         BrokenCase{"bad_reference", R"("terms": ["210:total"])", R"("terms": ["210-total"])",
                    "rules[1].terms[0]: “210-total” is not a cell reference"},
-        BrokenCase{"unknown_kind", R"("kind": "sum")", R"("kind": "average")", "rules[1].kind: unknown rule kind “average”"},
-        BrokenCase{"duplicate_rule_id", R"("id": "sum")", R"("id": "hier")", "rule id “hier” is used twice"},
-        BrokenCase{"hierarchy_column", R"("columns": ["total", "basic"])", R"("columns": ["total", "nope"])",
-                   "rules[0].columns: no column “nope”"},
-        BrokenCase{"version_not_number", R"("version": 2)", R"("version": "2")", "version: must be a whole number"},
+        BrokenCase{"unknown_kind", R"("kind": "sum")", R"("kind": "average")",
+                   "rules[1].kind: unknown rule kind “average”"},
+        BrokenCase{"duplicate_rule_id", R"("id": "sum")", R"("id": "hier")",
+                   "rule id “hier” is used twice"},
+        BrokenCase{"hierarchy_column", R"("columns": ["total", "basic"])",
+                   R"("columns": ["total", "nope"])", "rules[0].columns: no column “nope”"},
+        BrokenCase{"version_not_number", R"("version": 2)", R"("version": "2")",
+                   "version: must be a whole number"},
         BrokenCase{"json_syntax", R"("order": 3,)", R"("order": 3,,)", "line 3, column"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(FormTemplate, ScoringDecimalsMustBeStringsNotFloats) {
   std::string text = valid_form();
-  replace(text, R"("rules": [)", R"("scoring": {"grades": [{"min": 90.5, "grade": "优"}]}, "rules": [)");
+  replace(text, R"("rules": [)",
+          R"("scoring": {"grades": [{"min": 90.5, "grade": "优"}]}, "rules": [)");
   const Status s = load_error(text);
-  EXPECT_NE(s.message().find("scoring.grades[0].min: must be a decimal written as a string"), std::string::npos)
+  EXPECT_NE(s.message().find("scoring.grades[0].min: must be a decimal written as a string"),
+            std::string::npos)
       << s.message();
 }
 
 TEST(FormTemplate, StandardsMustNameAFixedRowOfTheScoredSection) {
   std::string text = valid_form();
-  replace(text, R"("rules": [)", R"("scoring": {"standards": [{"row": "nope", "kind": "checklist", "input": "basic",
+  replace(text, R"("rules": [)",
+          R"("scoring": {"standards": [{"row": "nope", "kind": "checklist", "input": "basic",
       "per_item": "1"}]}, "rules": [)");
   const Status s = load_error(text);
-  EXPECT_NE(s.message().find("scoring.standards[0].row: no fixed row “nope”"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("scoring.standards[0].row: no fixed row “nope”"), std::string::npos)
+      << s.message();
 }
 
 TEST(CellRef, ParsesEveryForm) {
@@ -147,7 +157,8 @@ TEST(CodeList, DerivesParentsFromPrefixesAndRefusesBadEntries) {
       "entries": [{"code": "210", "name": "a"}, {"code": "210", "name": "b"}]})",
                              "x.json");
   ASSERT_FALSE(dup.ok());
-  EXPECT_NE(dup.status().message().find("x.json: entries[1].code: code 210 is listed twice"), std::string::npos);
+  EXPECT_NE(dup.status().message().find("x.json: entries[1].code: code 210 is listed twice"),
+            std::string::npos);
   auto letters = parse_code_list(R"({"format": "budgetsync-codes/1", "list": "x", "year": 2024,
       "entries": [{"code": "21A", "name": "a"}]})",
                                  "x.json");

@@ -28,7 +28,8 @@ Result<std::string> read_file(const std::filesystem::path& path);
 // Loads report files: each path is a .json file or a folder searched
 // recursively for .json files (in name order). The first bad file stops the load
 // with an error naming it. `progress` (may be empty) is called after each file.
-Result<std::vector<Report>> load_reports(const std::vector<std::filesystem::path>& paths, const Catalog& catalog,
-                                         const std::function<void(size_t done, size_t total)>& progress = {});
+Result<std::vector<Report>> load_reports(
+    const std::vector<std::filesystem::path>& paths, const Catalog& catalog,
+    const std::function<void(size_t done, size_t total)>& progress = {});
 
 }  // namespace budgetsync::client

@@ -22,7 +22,7 @@ struct Finding {
   std::string form_title;  // "公开06表 一般公共预算财政拨款基本支出决算明细表"
   std::string row;         // row key
   std::string row_label;
-  std::string column;      // column key
+  std::string column;  // column key
   std::string column_label;
   std::string stated;      // as written in the report ("" when blank)
   std::string expected;    // what the rule gives, exact decimal text
@@ -42,7 +42,7 @@ struct ScoreSummary {
   std::string form_title;
   std::string name;  // project name, when the form has one
   std::optional<Decimal> stated_total;
-  std::string grade;  // from the stated total
+  std::string grade;   // from the stated total
   int recomputed = 0;  // scored parts the engine recomputed
   int by_hand = 0;     // parts only a person can score (qualitative)
 };

@@ -38,11 +38,11 @@ struct Section {
   std::string key;
   std::string title;
   std::vector<Column> columns;
-  std::vector<RowDef> rows;   // fixed rows, in printed order
-  std::string code_list;      // when not empty, rows keyed by codes of this list
-  bool dynamic = false;       // rows with user-chosen keys allowed
-  std::string row_label;      // what one dynamic row is called (项目, 指标, 成员)
-  std::string label_column;   // the column that names a row in messages (科目名称, 三级指标)
+  std::vector<RowDef> rows;  // fixed rows, in printed order
+  std::string code_list;     // when not empty, rows keyed by codes of this list
+  bool dynamic = false;      // rows with user-chosen keys allowed
+  std::string row_label;     // what one dynamic row is called (项目, 指标, 成员)
+  std::string label_column;  // the column that names a row in messages (科目名称, 三级指标)
 
   const Column* column(std::string_view key) const;
   const RowDef* row(std::string_view key) const;
@@ -154,9 +154,9 @@ struct Scoring {
   std::optional<IndicatorScoring> indicators;
   std::optional<ExecutionScoring> execution;
   std::vector<StandardRule> standards;
-  std::optional<CellRef> total;             // 总分 得分, for the grade
+  std::optional<CellRef> total;                // 总分 得分, for the grade
   std::map<std::string, Decimal> qualitative;  // actual text -> percent of weight
-  std::vector<GradeBand> grades;            // highest first
+  std::vector<GradeBand> grades;               // highest first
 };
 
 struct FormTemplate {

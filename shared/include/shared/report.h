@@ -46,7 +46,7 @@ class Report {
   ReportKey key;
   std::string unit_name;
   int template_version = 1;
-  std::string source;  // where it came from (file, seed table)
+  std::string source;           // where it came from (file, seed table)
   std::vector<ReportRow> rows;  // in printed order
 
   const ReportRow* row(std::string_view key) const;

@@ -51,7 +51,8 @@ struct IndicatorScore {
 
 // Scores one indicator. `qualitative` maps measured texts to a percent of the
 // weight (per province); unknown qualitative pairs are kManual.
-IndicatorScore score_indicator(std::string_view target, std::string_view actual, const Decimal& weight,
+IndicatorScore score_indicator(std::string_view target, std::string_view actual,
+                               const Decimal& weight,
                                const std::map<std::string, Decimal>& qualitative = {});
 
 // Budget execution: 得分 = 分值 × 执行率, capped at 分值; rate in percent points.
