@@ -573,7 +573,10 @@ class Checker {
     ++summary.recomputed;
     const Decimal rate = Decimal::divide(spent.value * kHundred, budget.value, 2);
     const Decimal expected = execution_score(weight.value, rate);
-    if (stated.present && agrees_at_stated_precision(stated.value, expected)) return;
+    const bool agrees = stated.present && agrees_at_stated_precision(stated.value, expected);
+    summary.items.push_back({ex.score.row, "预算执行率", "分值 × 执行率", rate.to_string() + "%", weight.raw,
+                             stated.raw, expected, agrees});
+    if (agrees) return;
     const Target tg = resolve(ex.score, "", "");
     Finding& f = add("score.execution", Severity::kError, tg.row, tg.column);
     set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, ColumnType::kScore);
@@ -604,13 +607,15 @@ class Checker {
       const std::string target = text(ind.target);
       const std::string actual = text(ind.actual);
       const IndicatorScore s = score_indicator(target, actual, weight.value, sc.qualitative);
+      const std::string name = row_label(*form_, report_, rr.key);
+      const bool agrees = s.score && stated.present && agrees_at_stated_precision(stated.value, *s.score);
+      summary.items.push_back({rr.key, name, target, actual, weight.raw, stated.raw, s.score, agrees || !s.score});
       if (!s.score) {
         ++summary.by_hand;
         continue;
       }
       ++summary.recomputed;
-      const std::string name = row_label(*form_, report_, rr.key);
-      if (!stated.present || !agrees_at_stated_precision(stated.value, *s.score)) {
+      if (!agrees) {
         Finding& f = add("score.indicator", Severity::kError, rr.key, ind.score);
         set_numbers(f, stated.present ? stated.raw : "", stated.value, *s.score,
                     ColumnType::kScore);
@@ -659,13 +664,17 @@ class Checker {
   void score_by_standard(const StandardRule& rule, const std::string& row, const Num& weight,
                          const Num& stated, ScoreSummary& summary) {
     const Num input = read(report_, *form_, row, rule.input_column);
+    const std::string label = row_label(*form_, report_, row);
     if (!input.present) {
       ++summary.by_hand;  // the measured value the standard needs was not entered
+      summary.items.push_back({row, label, "评分标准", "", weight.raw, stated.raw, std::nullopt, true});
       return;
     }
     ++summary.recomputed;
     const Decimal expected = apply_standard(rule, weight.value, input.value).rounded(2);
-    if (stated.present && agrees_at_stated_precision(stated.value, expected)) return;
+    const bool agrees = stated.present && agrees_at_stated_precision(stated.value, expected);
+    summary.items.push_back({row, label, "评分标准", input.raw, weight.raw, stated.raw, expected, agrees});
+    if (agrees) return;
     const std::string col = form_->scoring.indicators->score;
     Finding& f = add("score.standard", Severity::kError, row, col);
     set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, ColumnType::kScore);

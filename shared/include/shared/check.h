@@ -36,6 +36,18 @@ struct CheckOptions {
   Decimal rounding_tolerance_wan = Decimal::from_units(1, 2);
 };
 
+// One scored part of a report, as stated and as recomputed.
+struct ScoredItem {
+  std::string row;
+  std::string label;
+  std::string target;  // 年度指标值, or the rule applied ("分值 × 执行率")
+  std::string actual;  // 实际完成值 or the measured input
+  std::string weight;
+  std::string stated;
+  std::optional<Decimal> computed;  // none: scored by hand
+  bool agrees = true;
+};
+
 // Score overview of one scored report.
 struct ScoreSummary {
   ReportKey report;
@@ -45,6 +57,7 @@ struct ScoreSummary {
   std::string grade;   // from the stated total
   int recomputed = 0;  // scored parts the engine recomputed
   int by_hand = 0;     // parts only a person can score (qualitative)
+  std::vector<ScoredItem> items;
 };
 
 struct CheckResult {

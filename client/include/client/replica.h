@@ -1,0 +1,147 @@
+// The local replica: one SQLite database holding a unit's reports, every value
+// each cell has had, and the outbox of operations not yet acknowledged by a
+// server. Every change is one transaction that changes the data and appends its
+// operation; a change whose call returned ok is on disk (WAL, synchronous=FULL).
+//
+// Not thread-safe: one Replica object per thread (SQLite handles several
+// processes on one file).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "shared/catalog.h"
+#include "shared/report.h"
+#include "shared/status.h"
+#include "sync/clock.h"
+#include "sync/hlc.h"
+#include "sync/operation.h"
+#include "sync/random.h"
+
+namespace budgetsync::client {
+
+namespace sqlite {
+class Db;
+}
+
+struct ReplicaIdentity {
+  std::string unit;
+  std::string unit_name;
+  std::string user;
+};
+
+struct ReportSummary {
+  ReportKey key;
+  std::string unit_name;
+  std::string form_title;
+  std::string name;   // project name, for forms filed once per project
+  std::string state;  // draft, submitted, returned, approved
+  std::optional<sync::Hlc> last_edit;
+  std::string last_edit_by;
+  int64_t cells = 0;
+};
+
+struct HistoryEntry {
+  int n = 0;                         // 1 = the oldest value
+  std::optional<std::string> value;  // none: removed (row deleted)
+  std::string author;
+  std::string device;
+  sync::OpId op;
+  sync::OpKind kind = sync::OpKind::kSetCell;
+  sync::Hlc hlc;
+};
+
+struct OpRecord {
+  int64_t seq = 0;
+  sync::Operation op;
+  std::string status;  // pending, acked, rejected
+  std::string reason;
+};
+
+struct ReplicaStatus {
+  ReplicaIdentity identity;
+  std::string device;
+  int64_t reports = 0;
+  int64_t pending_ops = 0;
+  std::optional<sync::Hlc> last_local_edit;
+  std::string last_sync;  // empty until a server is attached
+};
+
+// What a cell address resolved to, with its value before and after an edit.
+struct CellEdit {
+  std::string row;
+  std::string column;
+  std::optional<std::string> before;
+  std::string after;
+  sync::OpId op;
+};
+
+class Replica {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  ~Replica();
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+
+  // Creates a replica in a new database file; refuses an existing file.
+  // `vfs` selects an SQLite VFS (tests inject faults through one).
+  static Result<std::unique_ptr<Replica>> create(const std::string& path, const ReplicaIdentity& identity,
+                                                 const Catalog& catalog, sync::ClockSource& clock,
+                                                 sync::RandomSource& random, const char* vfs = nullptr);
+  // Opens an existing replica, upgrading its schema from any earlier version.
+  // A replica written by a newer program is refused, not guessed at.
+  static Result<std::unique_ptr<Replica>> open(const std::string& path, const Catalog& catalog,
+                                               sync::ClockSource& clock, sync::RandomSource& random,
+                                               const char* vfs = nullptr);
+
+  const ReplicaIdentity& identity() const { return identity_; }
+  const std::string& device() const { return device_; }
+
+  // Imports one report as one transaction: all its cells or none. A report that
+  // is already in the replica is refused (edit it with set_cell). Reports of
+  // another unit are refused unless `allow_other_units`.
+  Status import_report(const Report& report, bool allow_other_units = false);
+
+  // Sets one cell. `row` is a row key or classification code; `column` a column
+  // key or label. The text is read by the column's type; malformed text, an
+  // unknown row or column, a deleted row or an unknown report change nothing.
+  Result<CellEdit> set_cell(const ReportKey& key, std::string_view row, std::string_view column,
+                            std::string_view text);
+
+  // Adds a dynamic row to `section` (empty: the form's only dynamic section),
+  // after `after_row` (empty: at the end), with the given cells. Returns the new
+  // row's key.
+  Result<std::string> add_row(const ReportKey& key, std::string_view section, std::string_view after_row,
+                              const std::vector<std::pair<std::string, std::string>>& cells);
+  // Gives a dynamic row a tombstone; its values stay in the history.
+  Status delete_row(const ReportKey& key, std::string_view row);
+
+  Result<std::vector<ReportSummary>> reports() const;
+  // The current values of a report, read by the template's column types.
+  Result<Report> load(const ReportKey& key) const;
+  Result<std::vector<Report>> load_all() const;
+
+  // Every value the cell has had, oldest first.
+  Result<std::vector<HistoryEntry>> history(const ReportKey& key, std::string_view row,
+                                            std::string_view column) const;
+  // Sets the cell back to the value of history entry `n`: a new edit, never a
+  // rewrite of history.
+  Result<CellEdit> revert(const ReportKey& key, std::string_view row, std::string_view column, int n);
+
+  Result<ReplicaStatus> status() const;
+  Result<std::vector<OpRecord>> log(bool pending_only) const;
+
+ private:
+  struct Impl;
+  explicit Replica(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  ReplicaIdentity identity_;
+  std::string device_;
+};
+
+}  // namespace budgetsync::client

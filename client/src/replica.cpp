@@ -1,0 +1,802 @@
+#include "client/replica.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "replica_schema.h"
+#include "shared/text.h"
+#include "sqlite_db.h"
+#include "sync/sort_key.h"
+
+namespace budgetsync::client {
+namespace {
+
+using sqlite::Db;
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+#define BS_RETURN_IF_ERROR(expr)        \
+  do {                                  \
+    if (Status _s = (expr); !_s.ok()) { \
+      return _s;                        \
+    }                                   \
+  } while (0)
+
+#define BS_ASSIGN_OR_RETURN(lhs, expr) \
+  auto lhs##_result = (expr);          \
+  if (!lhs##_result.ok()) return lhs##_result.status(); \
+  auto lhs = std::move(*lhs##_result)
+
+std::string report_label(const ReportKey& k) { return k.to_string(); }
+
+}  // namespace
+
+struct Replica::Impl {
+  Db db;
+  const Catalog& catalog;
+  sync::ClockSource& clock_source;
+  sync::RandomSource& random;
+  sync::HybridClock clock;
+  int64_t counter = 0;
+  ReplicaIdentity identity;
+  std::string device;
+
+  Impl(Db d, const Catalog& c, sync::ClockSource& cs, sync::RandomSource& r)
+      : db(std::move(d)), catalog(c), clock_source(cs), random(r), clock(cs) {}
+
+  // ---- meta --------------------------------------------------------------
+
+  Result<std::string> meta(std::string_view key) const {
+    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).prepare("SELECT value FROM meta WHERE key = ?"));
+    st.bind(1, key);
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) return Status::Corruption(fmt::format("replica: meta “{}” is missing", key));
+    return st.col_text(0);
+  }
+
+  Status set_meta(std::string_view key, std::string_view value) {
+    BS_ASSIGN_OR_RETURN(st, db.prepare("INSERT INTO meta(key, value) VALUES(?, ?) "
+                                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+    return st.bind(1, key).bind(2, value).run();
+  }
+
+  Status load_identity() {
+    for (auto [key, field] : {std::pair{"unit", &identity.unit}, std::pair{"unit_name", &identity.unit_name},
+                              std::pair{"user", &identity.user}, std::pair{"device", &device}}) {
+      BS_ASSIGN_OR_RETURN(v, meta(key));
+      *field = v;
+    }
+    BS_ASSIGN_OR_RETURN(c, meta("clock"));
+    const auto bar = c.find('|');
+    auto hlc = sync::Hlc::parse(bar == std::string::npos ? "" : c.substr(bar + 1));
+    if (bar == std::string::npos || !hlc.ok()) return Status::Corruption("replica: clock state is damaged");
+    counter = std::stoll(c.substr(0, bar));
+    clock.restore(*hlc);
+    return Status::Ok();
+  }
+
+  // The next operation's id and timestamp; persisted by save_clock() inside the
+  // same transaction, so neither goes backwards after a restart.
+  std::pair<int64_t, sync::Hlc> tick() { return {++counter, clock.now()}; }
+  Status save_clock() { return set_meta("clock", fmt::format("{}|{}", counter, clock.last().to_string())); }
+
+  // Restores the in-memory clock after a rolled-back transaction.
+  Status reload_clock() {
+    BS_ASSIGN_OR_RETURN(c, meta("clock"));
+    const auto bar = c.find('|');
+    counter = std::stoll(c.substr(0, bar));
+    auto hlc = sync::Hlc::parse(c.substr(bar + 1));
+    if (hlc.ok()) clock.restore(*hlc);
+    return Status::Ok();
+  }
+
+  // ---- reports and rows --------------------------------------------------
+
+  struct ReportRef {
+    int64_t id = 0;
+    const FormTemplate* form = nullptr;
+    std::string state;
+  };
+
+  Result<ReportRef> find_report(const ReportKey& key) const {
+    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).prepare(
+                                "SELECT id, template_version, state FROM reports "
+                                "WHERE unit = ? AND year = ? AND form = ? AND instance = ?"));
+    st.bind(1, key.unit).bind(2, static_cast<int64_t>(key.year)).bind(3, key.form).bind(4, key.instance);
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) {
+      return Status::NotFound(
+          fmt::format("report {} is not in this replica (see `budgetsync reports`)", report_label(key)));
+    }
+    ReportRef r;
+    r.id = st.col_int(0);
+    r.form = catalog.form(key.form, static_cast<int>(st.col_int(1)));
+    r.state = st.col_text(2);
+    if (!r.form) {
+      return Status::NotFound(fmt::format("report {} uses form {} version {}, which this program does not have",
+                                          report_label(key), key.form, st.col_int(1)));
+    }
+    return r;
+  }
+
+  struct RowRef {
+    std::string key;
+    const Section* section = nullptr;
+    bool exists = false;
+    bool deleted = false;
+  };
+
+  // Resolves a row the way people name it: its key, or its classification code.
+  Result<RowRef> resolve_row(const ReportRef& rep, const ReportKey& key, std::string_view row_text) const {
+    const std::string row(trim(row_text));
+    RowRef r;
+    r.key = row;
+    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).prepare(
+                                "SELECT section, deleted_op IS NOT NULL FROM rows WHERE report_id = ? AND row_key = ?"));
+    st.bind(1, rep.id).bind(2, row);
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (has) {
+      r.exists = true;
+      r.section = rep.form->section(st.col_text(0));
+      r.deleted = st.col_int(1) != 0;
+      if (!r.section) return Status::Corruption(fmt::format("row {} has an unknown section", row));
+      return r;
+    }
+    r.section = rep.form->section_for_row(row);
+    if (!r.section) {
+      return Status::NotFound(fmt::format("report {} has no row “{}” (see `budgetsync show {}`)", report_label(key),
+                                          row, report_label(key)));
+    }
+    if (!r.section->row(row) && !r.section->code_list.empty()) {
+      const CodeList* codes = catalog.code_list(r.section->code_list, key.year);
+      if (codes && !codes->find(row)) {
+        return Status::NotFound(fmt::format("code {} is not in the {} code list for {}", row,
+                                            r.section->code_list, key.year));
+      }
+    }
+    return r;
+  }
+
+  static Result<const Column*> resolve_column(const Section& section, std::string_view column_text) {
+    const std::string_view c = trim(column_text);
+    if (const Column* col = section.column(c)) return col;
+    for (const auto& col : section.columns) {
+      if (col.label == c) return &col;
+    }
+    std::string known;
+    for (const auto& col : section.columns) known += fmt::format("{}{} ({})", known.empty() ? "" : ", ", col.key, col.label);
+    return Status::NotFound(fmt::format("no column “{}” in this part of the form; columns: {}", c, known));
+  }
+
+  // A sort key that places a new fixed or coded row among the existing ones by
+  // its template position or code; dynamic rows go where the caller says.
+  Result<std::string> place_row(int64_t report_id, const Section& section, const std::string& row) {
+    BS_ASSIGN_OR_RETURN(st, db.prepare("SELECT row_key, sort_key FROM rows WHERE report_id = ? AND section = ? "
+                                       "ORDER BY sort_key"));
+    st.bind(1, report_id).bind(2, section.key);
+    auto rank = [&](const std::string& k) -> std::pair<int, std::string> {
+      for (size_t i = 0; i < section.rows.size(); ++i) {
+        if (section.rows[i].key == k) return {static_cast<int>(i) < 1 ? 0 : 2, fmt::format("{:06d}", i)};
+      }
+      return {1, k};  // codes sort between the first fixed row (合计) and the rest
+    };
+    const auto mine = rank(row);
+    std::string low, high;
+    for (;;) {
+      BS_ASSIGN_OR_RETURN(has, st.step());
+      if (!has) break;
+      const std::string k = st.col_text(0);
+      if (rank(k) < mine) {
+        low = st.col_text(1);
+      } else if (high.empty()) {
+        high = st.col_text(1);
+      }
+    }
+    return sync::sort_key_between(low, high);
+  }
+
+  Status insert_row(int64_t report_id, const std::string& row, const std::string& section, const std::string& sort) {
+    BS_ASSIGN_OR_RETURN(st, db.prepare("INSERT INTO rows(report_id, row_key, section, sort_key) VALUES(?, ?, ?, ?)"));
+    return st.bind(1, report_id).bind(2, row).bind(3, section).bind(4, sort).run();
+  }
+
+  Result<int64_t> append_op(sync::OpKind kind, int64_t report_id, const std::string& row, const std::string& col,
+                            const std::optional<std::string>& value, int64_t base_version,
+                            const std::string& section = {}, const std::string& sort_key = {}) {
+    const auto [n, hlc] = tick();
+    BS_ASSIGN_OR_RETURN(st, db.prepare(
+                                "INSERT INTO ops(device, counter, hlc, author, kind, report_id, row_key, col, value, "
+                                "base_version, section, sort_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st.bind(1, device).bind(2, n).bind(3, hlc.to_string()).bind(4, identity.user);
+    st.bind(5, sync::op_kind_name(kind)).bind(6, report_id).bind(7, row).bind(8, col).bind(9, value);
+    st.bind(10, base_version).bind(11, section).bind(12, sort_key);
+    BS_RETURN_IF_ERROR(st.run());
+    return db.last_insert_rowid();
+  }
+
+  // Writes one cell's new value, keeping the old one in the history.
+  Result<CellEdit> write_cell(const ReportRef& rep, const ReportKey& key, const RowRef& row, const Column& col,
+                              const std::string& text) {
+    CellEdit edit;
+    edit.row = row.key;
+    edit.column = col.key;
+    edit.after = text;
+    BS_ASSIGN_OR_RETURN(cur, db.prepare("SELECT value, op, version FROM cells WHERE report_id = ? AND row_key = ? "
+                                        "AND col = ?"));
+    cur.bind(1, rep.id).bind(2, row.key).bind(3, col.key);
+    BS_ASSIGN_OR_RETURN(has, cur.step());
+    int64_t version = 0;
+    if (has) {
+      edit.before = cur.col_text(0);
+      version = cur.col_int(2);
+      if (*edit.before == text) return edit;  // unchanged: no operation
+      BS_ASSIGN_OR_RETURN(h, db.prepare("INSERT INTO history(report_id, row_key, col, value, op) VALUES(?, ?, ?, ?, ?)"));
+      BS_RETURN_IF_ERROR(h.bind(1, rep.id).bind(2, row.key).bind(3, col.key).bind(4, *edit.before).bind(5, cur.col_int(1)).run());
+    } else if (text.empty()) {
+      return edit;  // blank stays blank
+    }
+    (void)key;
+    BS_ASSIGN_OR_RETURN(seq, append_op(sync::OpKind::kSetCell, rep.id, row.key, col.key, text, version));
+    BS_ASSIGN_OR_RETURN(up, db.prepare("INSERT INTO cells(report_id, row_key, col, value, op, version) "
+                                       "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(report_id, row_key, col) DO UPDATE "
+                                       "SET value = excluded.value, op = excluded.op"));
+    BS_RETURN_IF_ERROR(up.bind(1, rep.id).bind(2, row.key).bind(3, col.key).bind(4, text).bind(5, seq).bind(6, version).run());
+    BS_ASSIGN_OR_RETURN(id, op_id_of(seq));
+    edit.op = id;
+    return edit;
+  }
+
+  Result<sync::OpId> op_id_of(int64_t seq) const {
+    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).prepare("SELECT device, counter FROM ops WHERE seq = ?"));
+    st.bind(1, seq);
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) return Status::Corruption(fmt::format("operation {} is missing", seq));
+    return sync::OpId{st.col_text(0), st.col_int(1)};
+  }
+
+  static Result<std::string> checked_text(const Column& col, MoneyUnit unit, std::string_view text,
+                                          const RowRef& row) {
+    const std::string t(trim(text));
+    auto v = parse_cell(t, col.type, unit);
+    if (!v.ok()) {
+      return Status::InvalidArgument(
+          fmt::format("row {}, column {} ({}): {}", row.key, col.key, col.label, v.status().message()));
+    }
+    return t;
+  }
+
+  Status check_editable(const ReportRef& rep, const ReportKey& key) const {
+    if (rep.state == "submitted" || rep.state == "approved") {
+      return Status::FailedPrecondition(
+          fmt::format("report {} is {} and locked; edits wait until a reviewer returns it", report_label(key),
+                      rep.state));
+    }
+    return Status::Ok();
+  }
+};
+
+Replica::Replica(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  identity_ = impl_->identity;
+  device_ = impl_->device;
+}
+
+Replica::~Replica() = default;
+
+namespace {
+
+Status configure(Db& db) {
+  // WAL with synchronous=FULL: a transaction whose COMMIT returned is on disk
+  // even if power fails right after (NORMAL would only protect the database
+  // file, not the last commits). See docs/replica.md.
+  BS_RETURN_IF_ERROR(db.exec("PRAGMA journal_mode=WAL"));
+  BS_RETURN_IF_ERROR(db.exec("PRAGMA synchronous=FULL"));
+  BS_RETURN_IF_ERROR(db.exec("PRAGMA foreign_keys=ON"));
+  BS_RETURN_IF_ERROR(db.exec("PRAGMA busy_timeout=5000"));
+  return Status::Ok();
+}
+
+Result<int> schema_version(Db& db) {
+  BS_ASSIGN_OR_RETURN(st, db.prepare("PRAGMA user_version"));
+  BS_ASSIGN_OR_RETURN(has, st.step());
+  return has ? static_cast<int>(st.col_int(0)) : 0;
+}
+
+// Applies every upgrade step the database has not had, each in its own
+// transaction with the version bump, so a crash mid-upgrade resumes cleanly.
+Status upgrade(Db& db, const std::string& path) {
+  BS_ASSIGN_OR_RETURN(version, schema_version(db));
+  const auto& steps = schema::upgrade_steps();
+  if (version > static_cast<int>(steps.size())) {
+    return Status::FailedPrecondition(fmt::format(
+        "{}: the replica has schema version {}, newer than this program's {}; use a newer budgetsync", path, version,
+        steps.size()));
+  }
+  for (int v = version; v < static_cast<int>(steps.size()); ++v) {
+    Transaction tx(db);
+    BS_RETURN_IF_ERROR(tx.begin());
+    BS_RETURN_IF_ERROR(db.exec(steps[static_cast<size_t>(v)]));
+    BS_RETURN_IF_ERROR(db.exec(fmt::format("PRAGMA user_version = {}", v + 1)));
+    BS_RETURN_IF_ERROR(tx.commit());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Replica>> Replica::create(const std::string& path, const ReplicaIdentity& identity,
+                                                 const Catalog& catalog, sync::ClockSource& clock,
+                                                 sync::RandomSource& random, const char* vfs) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    return Status::FailedPrecondition(fmt::format("{}: a replica already exists here", path));
+  }
+  if (identity.unit.empty() || identity.unit.find_first_of("/: ") != std::string::npos) {
+    return Status::InvalidArgument(fmt::format("“{}” is not a unit code (no “/”, “:” or spaces)", identity.unit));
+  }
+  if (identity.user.empty()) return Status::InvalidArgument("the replica needs a user name");
+  BS_ASSIGN_OR_RETURN(db, Db::open(path, true, vfs));
+  auto cleanup = [&](Status s) {
+    std::filesystem::remove(path, ec);
+    std::filesystem::remove(path + "-wal", ec);
+    std::filesystem::remove(path + "-shm", ec);
+    return s;
+  };
+  if (Status s = configure(db); !s.ok()) return cleanup(s);
+  if (Status s = upgrade(db, path); !s.ok()) return cleanup(s);
+  auto impl = std::make_unique<Impl>(std::move(db), catalog, clock, random);
+  impl->identity = identity;
+  impl->device = random.hex(8);
+  Transaction tx(impl->db);
+  if (Status s = tx.begin(); !s.ok()) return cleanup(s);
+  for (auto [k, v] : {std::pair{"unit", identity.unit}, std::pair{"unit_name", identity.unit_name},
+                      std::pair{"user", identity.user}, std::pair{"device", impl->device},
+                      std::pair{"sync_cursor", std::string()}, std::pair{"clock", std::string("0|000000000000000.000000")},
+                      std::pair{"created_ms", std::to_string(clock.now_ms())}}) {
+    if (Status s = impl->set_meta(k, v); !s.ok()) return cleanup(s);
+  }
+  {
+    auto st = impl->db.prepare("INSERT INTO units(code, name, parent) VALUES(?, ?, NULL)");
+    if (!st.ok()) return cleanup(st.status());
+    if (Status s = st->bind(1, identity.unit).bind(2, identity.unit_name).run(); !s.ok()) return cleanup(s);
+  }
+  if (Status s = tx.commit(); !s.ok()) return cleanup(s);
+  if (Status s = impl->load_identity(); !s.ok()) return s;
+  return std::unique_ptr<Replica>(new Replica(std::move(impl)));
+}
+
+Result<std::unique_ptr<Replica>> Replica::open(const std::string& path, const Catalog& catalog,
+                                               sync::ClockSource& clock, sync::RandomSource& random, const char* vfs) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Status::NotFound(fmt::format("{}: no replica here (create one with `budgetsync init --unit CODE`)", path));
+  }
+  BS_ASSIGN_OR_RETURN(db, Db::open(path, false, vfs));
+  BS_RETURN_IF_ERROR(configure(db));
+  BS_RETURN_IF_ERROR(upgrade(db, path));
+  auto impl = std::make_unique<Impl>(std::move(db), catalog, clock, random);
+  BS_RETURN_IF_ERROR(impl->load_identity());
+  return std::unique_ptr<Replica>(new Replica(std::move(impl)));
+}
+
+Status Replica::import_report(const Report& report, bool allow_other_units) {
+  Impl& m = *impl_;
+  const FormTemplate* form = m.catalog.form(report.key.form, report.template_version);
+  if (!form) return Status::NotFound(fmt::format("unknown form {}", report.key.form));
+  if (!allow_other_units && report.key.unit != m.identity.unit) {
+    BS_ASSIGN_OR_RETURN(st, m.db.prepare("SELECT 1 FROM units WHERE code = ?"));
+    st.bind(1, report.key.unit);
+    BS_ASSIGN_OR_RETURN(known, st.step());
+    if (!known) {
+      return Status::FailedPrecondition(fmt::format(
+          "report {} belongs to unit {}, not to this replica's unit {}", report_label(report.key), report.key.unit,
+          m.identity.unit));
+    }
+  }
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  auto fail = [&](Status s) {
+    (void)m.reload_clock();
+    return s;
+  };
+  {
+    BS_ASSIGN_OR_RETURN(exists, m.db.prepare("SELECT 1 FROM reports WHERE unit = ? AND year = ? AND form = ? AND "
+                                             "instance = ?"));
+    exists.bind(1, report.key.unit).bind(2, static_cast<int64_t>(report.key.year)).bind(3, report.key.form);
+    exists.bind(4, report.key.instance);
+    BS_ASSIGN_OR_RETURN(found, exists.step());
+    if (found) {
+      return Status::FailedPrecondition(fmt::format(
+          "report {} is already in this replica; change it with `budgetsync set`", report_label(report.key)));
+    }
+  }
+  {
+    BS_ASSIGN_OR_RETURN(st, m.db.prepare("INSERT INTO units(code, name) VALUES(?, ?) ON CONFLICT(code) DO NOTHING"));
+    if (Status s = st.bind(1, report.key.unit).bind(2, report.unit_name).run(); !s.ok()) return fail(s);
+  }
+  BS_ASSIGN_OR_RETURN(ins, m.db.prepare("INSERT INTO reports(unit, year, form, instance, template_version, unit_name, "
+                                        "source) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  ins.bind(1, report.key.unit).bind(2, static_cast<int64_t>(report.key.year)).bind(3, report.key.form);
+  ins.bind(4, report.key.instance).bind(5, static_cast<int64_t>(form->version)).bind(6, report.unit_name);
+  ins.bind(7, report.source);
+  if (Status s = ins.run(); !s.ok()) return fail(s);
+  const int64_t report_id = m.db.last_insert_rowid();
+  auto op = m.append_op(sync::OpKind::kImport, report_id, "", "", report.source, 0);
+  if (!op.ok()) return fail(op.status());
+  BS_ASSIGN_OR_RETURN(row_st, m.db.prepare("INSERT INTO rows(report_id, row_key, section, sort_key) VALUES(?, ?, ?, ?)"));
+  BS_ASSIGN_OR_RETURN(cell_st, m.db.prepare("INSERT INTO cells(report_id, row_key, col, value, op) VALUES(?, ?, ?, ?, ?)"));
+  for (size_t i = 0; i < report.rows.size(); ++i) {
+    const ReportRow& row = report.rows[i];
+    row_st.bind(1, report_id).bind(2, row.key).bind(3, row.section).bind(4, sync::sequential_sort_key(i, report.rows.size()));
+    if (Status s = row_st.run(); !s.ok()) return fail(s);
+    for (const auto& [col, cell] : row.cells) {
+      const std::string text(trim(cell.raw));
+      if (text.empty()) continue;  // a blank cell has no value to keep
+      cell_st.bind(1, report_id).bind(2, row.key).bind(3, col).bind(4, text).bind(5, *op);
+      if (Status s = cell_st.run(); !s.ok()) return fail(s);
+    }
+  }
+  if (Status s = m.save_clock(); !s.ok()) return fail(s);
+  if (Status s = tx.commit(); !s.ok()) return fail(s);
+  return Status::Ok();
+}
+
+Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_text, std::string_view column,
+                                   std::string_view text) {
+  Impl& m = *impl_;
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
+  BS_RETURN_IF_ERROR(m.check_editable(rep, key));
+  BS_ASSIGN_OR_RETURN(row, m.resolve_row(rep, key, row_text));
+  if (row.deleted) return Status::FailedPrecondition(fmt::format("row {} was deleted; it cannot be edited", row.key));
+  if (!row.exists && row.section->dynamic && !row.section->row(row.key) && row.section->code_list.empty()) {
+    return Status::NotFound(fmt::format("report {} has no row “{}”; add it with `budgetsync add-row`",
+                                        report_label(key), row.key));
+  }
+  BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, column));
+  BS_ASSIGN_OR_RETURN(checked, Impl::checked_text(*col, rep.form->unit, text, row));
+  auto undo = [&](Status s) {
+    (void)m.reload_clock();
+    return s;
+  };
+  if (!row.exists) {
+    auto sort = m.place_row(rep.id, *row.section, row.key);
+    if (!sort.ok()) return undo(sort.status());
+    if (Status s = m.insert_row(rep.id, row.key, row.section->key, *sort); !s.ok()) return undo(s);
+  }
+  auto edit = m.write_cell(rep, key, row, *col, checked);
+  if (!edit.ok()) return undo(edit.status());
+  if (Status s = m.save_clock(); !s.ok()) return undo(s);
+  if (Status s = tx.commit(); !s.ok()) return undo(s);
+  return edit;
+}
+
+Result<std::string> Replica::add_row(const ReportKey& key, std::string_view section_key, std::string_view after_row,
+                                     const std::vector<std::pair<std::string, std::string>>& cells) {
+  Impl& m = *impl_;
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
+  BS_RETURN_IF_ERROR(m.check_editable(rep, key));
+  const Section* section = nullptr;
+  if (!section_key.empty()) {
+    section = rep.form->section(section_key);
+    if (!section || !section->dynamic) {
+      return Status::NotFound(fmt::format("form {} has no section “{}” that takes new rows", rep.form->id, section_key));
+    }
+  } else {
+    for (const auto& s : rep.form->sections) {
+      if (!s.dynamic) continue;
+      if (section) {
+        return Status::InvalidArgument(fmt::format("form {} has several sections that take rows; name one", rep.form->id));
+      }
+      section = &s;
+    }
+    if (!section) return Status::InvalidArgument(fmt::format("form {} has no rows to add", rep.form->id));
+  }
+  // Where the row goes: after `after_row`, else at the end of its section.
+  std::string low, high;
+  {
+    BS_ASSIGN_OR_RETURN(st, m.db.prepare("SELECT row_key, sort_key FROM rows WHERE report_id = ? AND section = ? "
+                                         "ORDER BY sort_key"));
+    st.bind(1, rep.id).bind(2, section->key);
+    bool found_after = after_row.empty();
+    bool take_next = false;
+    for (;;) {
+      BS_ASSIGN_OR_RETURN(has, st.step());
+      if (!has) break;
+      if (take_next) {
+        high = st.col_text(1);
+        take_next = false;
+        break;
+      }
+      if (after_row.empty()) {
+        low = st.col_text(1);
+      } else if (st.col_text(0) == after_row) {
+        low = st.col_text(1);
+        found_after = true;
+        take_next = true;
+      }
+    }
+    if (!found_after) {
+      return Status::NotFound(fmt::format("no row “{}” in section {} to add after", after_row, section->key));
+    }
+  }
+  auto undo = [&](Status s) {
+    (void)m.reload_clock();
+    return s;
+  };
+  // Validate every value before anything is written.
+  Impl::RowRef row;
+  row.section = section;
+  std::vector<std::pair<const Column*, std::string>> checked;
+  for (const auto& [c, v] : cells) {
+    BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*section, c));
+    row.key = "(new)";
+    BS_ASSIGN_OR_RETURN(t, Impl::checked_text(*col, rep.form->unit, v, row));
+    checked.emplace_back(col, t);
+  }
+  const std::string sort = sync::sort_key_between(low, high);
+  const std::string new_key = fmt::format("{}-{}", m.device.substr(0, 8), m.counter + 1);
+  auto op = m.append_op(sync::OpKind::kAddRow, rep.id, new_key, "", std::nullopt, 0, section->key, sort);
+  if (!op.ok()) return undo(op.status());
+  if (Status s = m.insert_row(rep.id, new_key, section->key, sort); !s.ok()) return undo(s);
+  row.key = new_key;
+  row.exists = true;
+  for (const auto& [col, text] : checked) {
+    auto e = m.write_cell(rep, key, row, *col, text);
+    if (!e.ok()) return undo(e.status());
+  }
+  if (Status s = m.save_clock(); !s.ok()) return undo(s);
+  if (Status s = tx.commit(); !s.ok()) return undo(s);
+  return new_key;
+}
+
+Status Replica::delete_row(const ReportKey& key, std::string_view row_text) {
+  Impl& m = *impl_;
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
+  BS_RETURN_IF_ERROR(m.check_editable(rep, key));
+  BS_ASSIGN_OR_RETURN(row, m.resolve_row(rep, key, row_text));
+  if (!row.exists) return Status::NotFound(fmt::format("report {} has no row “{}”", report_label(key), row.key));
+  if (row.deleted) return Status::FailedPrecondition(fmt::format("row {} is already deleted", row.key));
+  if (!row.section->dynamic || row.section->row(row.key)) {
+    return Status::FailedPrecondition(
+        fmt::format("row {} is part of the form itself and cannot be deleted; clear its cells instead", row.key));
+  }
+  auto undo = [&](Status s) {
+    (void)m.reload_clock();
+    return s;
+  };
+  auto op = m.append_op(sync::OpKind::kDeleteRow, rep.id, row.key, "", std::nullopt, 0, row.section->key);
+  if (!op.ok()) return undo(op.status());
+  BS_ASSIGN_OR_RETURN(st, m.db.prepare("UPDATE rows SET deleted_op = ? WHERE report_id = ? AND row_key = ?"));
+  if (Status s = st.bind(1, *op).bind(2, rep.id).bind(3, row.key).run(); !s.ok()) return undo(s);
+  if (Status s = m.save_clock(); !s.ok()) return undo(s);
+  if (Status s = tx.commit(); !s.ok()) return undo(s);
+  return Status::Ok();
+}
+
+Result<std::vector<ReportSummary>> Replica::reports() const {
+  Impl& m = *impl_;
+  BS_ASSIGN_OR_RETURN(st, m.db.prepare(
+                              "SELECT r.unit, r.year, r.form, r.instance, r.unit_name, r.state, "
+                              "(SELECT o.hlc FROM ops o WHERE o.report_id = r.id ORDER BY o.seq DESC LIMIT 1), "
+                              "(SELECT o.author FROM ops o WHERE o.report_id = r.id ORDER BY o.seq DESC LIMIT 1), "
+                              "(SELECT COUNT(*) FROM cells c WHERE c.report_id = r.id), "
+                              "(SELECT value FROM cells c WHERE c.report_id = r.id AND c.row_key = 'header' AND "
+                              "c.col = 'name'), r.template_version "
+                              "FROM reports r ORDER BY r.unit, r.year, r.form, r.instance"));
+  std::vector<ReportSummary> out;
+  for (;;) {
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) break;
+    ReportSummary s;
+    s.key = {st.col_text(0), static_cast<int>(st.col_int(1)), st.col_text(2), st.col_text(3)};
+    s.unit_name = st.col_text(4);
+    s.state = st.col_text(5);
+    if (auto h = st.col_opt_text(6)) {
+      if (auto p = sync::Hlc::parse(*h); p.ok()) s.last_edit = *p;
+    }
+    s.last_edit_by = st.col_text(7);
+    s.cells = st.col_int(8);
+    s.name = st.col_text(9);
+    const FormTemplate* f = m.catalog.form(s.key.form, static_cast<int>(st.col_int(10)));
+    s.form_title = f ? f->display_name() : s.key.form;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<Report> Replica::load(const ReportKey& key) const {
+  Impl& m = *impl_;
+  BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
+  Report r;
+  r.key = key;
+  r.template_version = rep.form->version;
+  {
+    BS_ASSIGN_OR_RETURN(st, m.db.prepare("SELECT unit_name, source FROM reports WHERE id = ?"));
+    st.bind(1, rep.id);
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (has) {
+      r.unit_name = st.col_text(0);
+      r.source = st.col_text(1);
+    }
+  }
+  std::map<std::string, size_t> section_rank;
+  for (size_t i = 0; i < rep.form->sections.size(); ++i) section_rank[rep.form->sections[i].key] = i;
+  struct RowOrder {
+    size_t section;
+    std::string sort;
+    ReportRow row;
+  };
+  std::vector<RowOrder> rows;
+  std::map<std::string, size_t> index;
+  {
+    BS_ASSIGN_OR_RETURN(st, m.db.prepare("SELECT row_key, section, sort_key FROM rows WHERE report_id = ? AND "
+                                         "deleted_op IS NULL"));
+    st.bind(1, rep.id);
+    for (;;) {
+      BS_ASSIGN_OR_RETURN(has, st.step());
+      if (!has) break;
+      RowOrder o{section_rank[st.col_text(1)], st.col_text(2), {}};
+      o.row.key = st.col_text(0);
+      o.row.section = st.col_text(1);
+      index[o.row.key] = rows.size();
+      rows.push_back(std::move(o));
+    }
+  }
+  {
+    BS_ASSIGN_OR_RETURN(st, m.db.prepare("SELECT row_key, col, value FROM cells WHERE report_id = ?"));
+    st.bind(1, rep.id);
+    for (;;) {
+      BS_ASSIGN_OR_RETURN(has, st.step());
+      if (!has) break;
+      auto it = index.find(st.col_text(0));
+      if (it == index.end()) continue;  // a deleted row's cells
+      ReportRow& row = rows[it->second].row;
+      const std::string col_key = st.col_text(1);
+      const Section* sec = rep.form->section(row.section);
+      const Column* col = sec ? sec->column(col_key) : nullptr;
+      if (!col) return Status::Corruption(fmt::format("report {}: stored column {} is not in the form", report_label(key), col_key));
+      const std::string raw = st.col_text(2);
+      auto v = parse_cell(raw, col->type, rep.form->unit);
+      if (!v.ok()) return Status::Corruption(fmt::format("report {}: stored value of {}:{} is unreadable", report_label(key), row.key, col_key));
+      row.cells.insert_or_assign(col_key, ReportCell{raw, std::move(*v)});
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const RowOrder& a, const RowOrder& b) {
+    return std::tie(a.section, a.sort) < std::tie(b.section, b.sort);
+  });
+  for (auto& o : rows) r.rows.push_back(std::move(o.row));
+  r.reindex();
+  return r;
+}
+
+Result<std::vector<Report>> Replica::load_all() const {
+  BS_ASSIGN_OR_RETURN(list, reports());
+  std::vector<Report> out;
+  for (const auto& s : list) {
+    BS_ASSIGN_OR_RETURN(r, load(s.key));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::string_view row_text,
+                                                   std::string_view column) const {
+  Impl& m = *impl_;
+  BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
+  BS_ASSIGN_OR_RETURN(row, m.resolve_row(rep, key, row_text));
+  BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, column));
+  BS_ASSIGN_OR_RETURN(st, m.db.prepare(
+                              "SELECT v.value, o.author, o.device, o.counter, o.kind, o.hlc FROM ("
+                              "  SELECT value, op, id AS ord FROM history WHERE report_id = ?1 AND row_key = ?2 AND col = ?3"
+                              "  UNION ALL"
+                              "  SELECT value, op, 9223372036854775807 FROM cells WHERE report_id = ?1 AND row_key = ?2 "
+                              "AND col = ?3) v JOIN ops o ON o.seq = v.op ORDER BY v.ord"));
+  st.bind(1, rep.id).bind(2, row.key).bind(3, col->key);
+  std::vector<HistoryEntry> out;
+  auto add = [&](std::optional<std::string> value, std::string author, std::string device, int64_t counter,
+                 const std::string& kind, const std::string& hlc) -> Status {
+    HistoryEntry e;
+    e.n = static_cast<int>(out.size()) + 1;
+    e.value = std::move(value);
+    e.author = std::move(author);
+    e.device = device;
+    e.op = {device, counter};
+    auto k = sync::parse_op_kind(kind);
+    if (!k.ok()) return k.status();
+    e.kind = *k;
+    auto h = sync::Hlc::parse(hlc);
+    if (!h.ok()) return h.status();
+    e.hlc = *h;
+    out.push_back(std::move(e));
+    return Status::Ok();
+  };
+  for (;;) {
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) break;
+    BS_RETURN_IF_ERROR(add(st.col_opt_text(0), st.col_text(1), st.col_text(2), st.col_int(3), st.col_text(4), st.col_text(5)));
+  }
+  if (row.deleted) {
+    BS_ASSIGN_OR_RETURN(d, m.db.prepare("SELECT o.author, o.device, o.counter, o.kind, o.hlc FROM rows r JOIN ops o "
+                                        "ON o.seq = r.deleted_op WHERE r.report_id = ? AND r.row_key = ?"));
+    d.bind(1, rep.id).bind(2, row.key);
+    BS_ASSIGN_OR_RETURN(has, d.step());
+    if (has) BS_RETURN_IF_ERROR(add(std::nullopt, d.col_text(0), d.col_text(1), d.col_int(2), d.col_text(3), d.col_text(4)));
+  }
+  return out;
+}
+
+Result<CellEdit> Replica::revert(const ReportKey& key, std::string_view row, std::string_view column, int n) {
+  BS_ASSIGN_OR_RETURN(entries, history(key, row, column));
+  if (n < 1 || n > static_cast<int>(entries.size())) {
+    return Status::InvalidArgument(fmt::format("there is no value number {} (the history has {})", n, entries.size()));
+  }
+  const auto& e = entries[static_cast<size_t>(n - 1)];
+  return set_cell(key, row, column, e.value.value_or(""));
+}
+
+Result<ReplicaStatus> Replica::status() const {
+  Impl& m = *impl_;
+  ReplicaStatus s;
+  s.identity = m.identity;
+  s.device = m.device;
+  BS_ASSIGN_OR_RETURN(st, m.db.prepare(
+                              "SELECT (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM ops WHERE status = 'pending'), "
+                              "(SELECT hlc FROM ops WHERE device = ? ORDER BY seq DESC LIMIT 1)"));
+  st.bind(1, m.device);
+  BS_ASSIGN_OR_RETURN(has, st.step());
+  if (has) {
+    s.reports = st.col_int(0);
+    s.pending_ops = st.col_int(1);
+    if (auto h = st.col_opt_text(2)) {
+      if (auto p = sync::Hlc::parse(*h); p.ok()) s.last_local_edit = *p;
+    }
+  }
+  BS_ASSIGN_OR_RETURN(cursor, m.meta("sync_cursor"));
+  s.last_sync = cursor;
+  return s;
+}
+
+Result<std::vector<OpRecord>> Replica::log(bool pending_only) const {
+  Impl& m = *impl_;
+  BS_ASSIGN_OR_RETURN(st, m.db.prepare(fmt::format(
+                              "SELECT o.seq, o.device, o.counter, o.hlc, o.author, o.kind, r.unit, r.year, r.form, "
+                              "r.instance, o.row_key, o.col, o.value, o.base_version, o.section, o.sort_key, o.status, "
+                              "o.reason FROM ops o JOIN reports r ON r.id = o.report_id {} ORDER BY o.seq",
+                              pending_only ? "WHERE o.status = 'pending'" : "")));
+  std::vector<OpRecord> out;
+  for (;;) {
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) break;
+    OpRecord rec;
+    rec.seq = st.col_int(0);
+    rec.op.id = {st.col_text(1), st.col_int(2)};
+    auto h = sync::Hlc::parse(st.col_text(3));
+    if (!h.ok()) return h.status();
+    rec.op.hlc = *h;
+    rec.op.author = st.col_text(4);
+    auto k = sync::parse_op_kind(st.col_text(5));
+    if (!k.ok()) return k.status();
+    rec.op.kind = *k;
+    rec.op.report = {st.col_text(6), static_cast<int>(st.col_int(7)), st.col_text(8), st.col_text(9)};
+    rec.op.row = st.col_text(10);
+    rec.op.column = st.col_text(11);
+    rec.op.value = st.col_opt_text(12);
+    rec.op.base_version = st.col_int(13);
+    rec.op.section = st.col_text(14);
+    rec.op.sort_key = st.col_text(15);
+    rec.status = st.col_text(16);
+    rec.reason = st.col_text(17);
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+}  // namespace budgetsync::client

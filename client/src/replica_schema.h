@@ -1,0 +1,59 @@
+// Internal: the replica's schema and the steps that upgrade older ones.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace budgetsync::client::schema {
+
+// steps[i] upgrades a database at version i to version i + 1; version 0 is an
+// empty file. The version lives in PRAGMA user_version.
+inline const std::vector<std::string_view>& upgrade_steps() {
+  static const std::vector<std::string_view> steps{
+      // 0 -> 1: the first schema.
+      R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE units(code TEXT PRIMARY KEY, name TEXT NOT NULL, parent TEXT) WITHOUT ROWID;
+CREATE TABLE reports(
+  id INTEGER PRIMARY KEY,
+  unit TEXT NOT NULL, year INTEGER NOT NULL, form TEXT NOT NULL, instance TEXT NOT NULL,
+  template_version INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'draft',
+  unit_name TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '',
+  UNIQUE(unit, year, form, instance));
+-- Every change to the replica, local or (later) pulled; the local ones not yet
+-- acknowledged by a server are the outbox (status 'pending').
+CREATE TABLE ops(
+  seq INTEGER PRIMARY KEY,
+  device TEXT NOT NULL, counter INTEGER NOT NULL, hlc TEXT NOT NULL, author TEXT NOT NULL,
+  kind TEXT NOT NULL, report_id INTEGER NOT NULL REFERENCES reports(id),
+  row_key TEXT NOT NULL DEFAULT '', col TEXT NOT NULL DEFAULT '', value TEXT,
+  base_version INTEGER NOT NULL DEFAULT 0,
+  section TEXT NOT NULL DEFAULT '', sort_key TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT 'pending', reason TEXT NOT NULL DEFAULT '',
+  UNIQUE(device, counter));
+CREATE INDEX ops_pending ON ops(status) WHERE status <> 'acked';
+CREATE TABLE rows(
+  report_id INTEGER NOT NULL REFERENCES reports(id),
+  row_key TEXT NOT NULL, section TEXT NOT NULL, sort_key TEXT NOT NULL,
+  deleted_op INTEGER REFERENCES ops(seq),
+  PRIMARY KEY(report_id, row_key)) WITHOUT ROWID;
+-- The current value of each cell and the operation that wrote it.
+CREATE TABLE cells(
+  report_id INTEGER NOT NULL, row_key TEXT NOT NULL, col TEXT NOT NULL,
+  value TEXT NOT NULL,
+  op INTEGER NOT NULL,
+  version INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(report_id, row_key, col)) WITHOUT ROWID;
+-- Values a cell had before its current one, with the operation that wrote each.
+CREATE TABLE history(
+  id INTEGER PRIMARY KEY,
+  report_id INTEGER NOT NULL, row_key TEXT NOT NULL, col TEXT NOT NULL,
+  value TEXT, op INTEGER NOT NULL);
+CREATE INDEX history_cell ON history(report_id, row_key, col, id);
+)sql",
+  };
+  return steps;
+}
+
+}  // namespace budgetsync::client::schema

@@ -1,0 +1,357 @@
+#include "client/report_view.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "client/text_table.h"
+#include "shared/text.h"
+
+namespace budgetsync::client {
+namespace {
+
+std::string display_value(const ReportCell* cell, const Column& col, MoneyUnit unit) {
+  if (!cell) return "";
+  if (col.type == ColumnType::kAmount && cell->value.kind() == CellValue::Kind::kMoney) {
+    return cell->value.as_money().format(MoneyUnit::kWanYuan, 2, true);
+  }
+  (void)unit;
+  return cell->raw;
+}
+
+bool is_numeric(ColumnType t) {
+  return t == ColumnType::kAmount || t == ColumnType::kRate || t == ColumnType::kScore || t == ColumnType::kNumber;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string heading(const Report& report, const FormTemplate& form) {
+  std::string name;
+  if (const ReportCell* c = report.cell("header", "name"); c && !c->raw.empty()) name = "（" + c->raw + "）";
+  return fmt::format("{}{}\n{}  {} 年度  {}", form.display_name(), name,
+                     report.unit_name.empty() ? report.key.unit : report.unit_name, report.key.year,
+                     report.key.to_string());
+}
+
+bool has_amounts(const FormTemplate& form) {
+  for (const auto& s : form.sections) {
+    for (const auto& c : s.columns) {
+      if (c.type == ColumnType::kAmount) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string row_display_label(const Report& report, const FormTemplate& form, const Catalog& catalog,
+                              const ReportRow& row) {
+  const Section* s = form.section(row.section);
+  if (!s) return row.key;
+  if (const RowDef* d = s->row(row.key)) return std::string(static_cast<size_t>(d->indent) * 2, ' ') + d->label;
+  if (!s->label_column.empty()) {
+    if (auto it = row.cells.find(s->label_column); it != row.cells.end() && !it->second.raw.empty()) {
+      return it->second.raw;
+    }
+  }
+  if (!s->code_list.empty()) {
+    if (const CodeList* codes = catalog.code_list(s->code_list, report.key.year)) {
+      if (const CodeEntry* e = codes->find(row.key)) return e->name;
+    }
+  }
+  return "";
+}
+
+namespace {
+
+// 类 flush left, 款 and 项 indented under it, as the printed tables do.
+std::string indented_label(const ReportRow& row, std::string label) {
+  if (!is_classification_code(row.key)) return label;
+  const size_t depth = row.key.size() <= 3 ? 0 : (row.key.size() <= 5 ? 1 : 2);
+  return std::string(depth * 2, ' ') + label;
+}
+
+}  // namespace
+
+std::string render_report_text(const Report& report, const FormTemplate& form, const Catalog& catalog) {
+  std::string out = heading(report, form) + (has_amounts(form) ? "  单位：万元" : "") + "\n";
+  bool any_computed = false;
+  for (const auto& section : form.sections) {
+    std::vector<const ReportRow*> rows;
+    for (const auto& r : report.rows) {
+      if (r.section == section.key) rows.push_back(&r);
+    }
+    if (rows.empty()) continue;
+    out += "\n" + (section.title.empty() ? std::string() : "【" + section.title + "】\n");
+    std::vector<std::string> headers{"行", "项目"};
+    std::vector<TextTable::Align> align{TextTable::Align::kLeft, TextTable::Align::kLeft};
+    std::vector<const Column*> cols;
+    for (const auto& c : section.columns) {
+      if (c.key == section.label_column) continue;
+      std::string h = c.label;
+      if (!c.col_no.empty()) h += "(" + c.col_no + ")";
+      if (c.computed) {
+        h += "※";
+        any_computed = true;
+      }
+      headers.push_back(h);
+      align.push_back(is_numeric(c.type) ? TextTable::Align::kRight : TextTable::Align::kLeft);
+      cols.push_back(&c);
+    }
+    TextTable table(headers, align);
+    for (const ReportRow* r : rows) {
+      std::vector<std::string> line{r->key, indented_label(*r, row_display_label(report, form, catalog, *r))};
+      for (const Column* c : cols) {
+        auto it = r->cells.find(c->key);
+        line.push_back(display_value(it == r->cells.end() ? nullptr : &it->second, *c, form.unit));
+      }
+      table.add_row(std::move(line));
+    }
+    out += table.render(24);
+  }
+  if (any_computed) out += "\n※ 由规则计算的栏：程序会复核，但保留填报值。\n";
+  return out;
+}
+
+std::string render_report_csv(const Report& report, const FormTemplate& form, const Catalog& catalog) {
+  std::string out = "section,row,row_label,column,column_label,value\n";
+  for (const auto& row : report.rows) {
+    const Section* s = form.section(row.section);
+    if (!s) continue;
+    const std::string label = row_display_label(report, form, catalog, row);
+    for (const auto& c : s->columns) {
+      auto it = row.cells.find(c.key);
+      if (it == row.cells.end()) continue;
+      out += fmt::format("{},{},{},{},{},{}\n", csv_field(s->key), csv_field(row.key), csv_field(std::string(trim(label))),
+                         csv_field(c.key), csv_field(c.label), csv_field(it->second.raw));
+    }
+  }
+  return out;
+}
+
+std::string render_report_html(const Report& report, const FormTemplate& form, const Catalog& catalog) {
+  std::string name;
+  if (const ReportCell* c = report.cell("header", "name"); c && !c->raw.empty()) name = "（" + c->raw + "）";
+  std::string out = fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>{0}</title>\n<style>\n"
+      "body{{font-family:\"Noto Serif CJK SC\",\"Songti SC\",SimSun,serif;margin:2em;}}\n"
+      "h1{{text-align:center;font-size:1.4em;margin-bottom:.2em}} .meta{{display:flex;justify-content:space-between;"
+      "margin:.5em 0}}\n"
+      "table{{border-collapse:collapse;width:100%;margin-bottom:1.2em}} th,td{{border:1px solid #000;padding:.25em .4em;"
+      "font-size:.9em}}\n"
+      "th{{background:#f2f2f2}} td.num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}\n"
+      "caption{{text-align:left;font-weight:bold;padding:.3em 0}} .no{{color:#555;font-size:.8em}}\n"
+      "@media print{{body{{margin:0}} th{{background:none}}}}\n</style>\n</head>\n<body>\n"
+      "<h1>{0}</h1>\n<div class=\"meta\"><span>单位：{1}</span><span>{2} 年度</span><span>{3}</span></div>\n",
+      html_escape(form.display_name() + name), html_escape(report.unit_name.empty() ? report.key.unit : report.unit_name),
+      report.key.year, has_amounts(form) ? "金额单位：万元" : "");
+  for (const auto& section : form.sections) {
+    std::vector<const ReportRow*> rows;
+    for (const auto& r : report.rows) {
+      if (r.section == section.key) rows.push_back(&r);
+    }
+    if (rows.empty()) continue;
+    out += "<table>\n";
+    if (!section.title.empty()) out += "<caption>" + html_escape(section.title) + "</caption>\n";
+    out += "<thead><tr><th>项目</th>";
+    std::vector<const Column*> cols;
+    for (const auto& c : section.columns) {
+      if (c.key == section.label_column) continue;
+      cols.push_back(&c);
+      out += "<th>" + html_escape(c.label) + (c.col_no.empty() ? "" : "<br><span class=\"no\">" + html_escape(c.col_no) + "</span>") + "</th>";
+    }
+    out += "</tr></thead>\n<tbody>\n";
+    for (const ReportRow* r : rows) {
+      std::string label = row_display_label(report, form, catalog, *r);
+      if (is_classification_code(r->key)) label = r->key + " " + std::string(trim(label));
+      out += "<tr><td>" + html_escape(label) + "</td>";
+      for (const Column* c : cols) {
+        auto it = r->cells.find(c->key);
+        const std::string v = display_value(it == r->cells.end() ? nullptr : &it->second, *c, form.unit);
+        out += std::string(is_numeric(c->type) ? "<td class=\"num\">" : "<td>") + html_escape(v) + "</td>";
+      }
+      out += "</tr>\n";
+    }
+    out += "</tbody>\n</table>\n";
+  }
+  out += fmt::format("<p class=\"no\">{} · budgetsync</p>\n</body>\n</html>\n", html_escape(report.key.to_string()));
+  return out;
+}
+
+std::string render_report_json(const Report& report) {
+  nlohmann::ordered_json doc;
+  doc["format"] = "budgetsync-report/1";
+  doc["unit"] = report.key.unit;
+  doc["unit_name"] = report.unit_name;
+  doc["year"] = report.key.year;
+  doc["form"] = report.key.form;
+  if (!report.key.instance.empty()) doc["instance"] = report.key.instance;
+  doc["template_version"] = report.template_version;
+  if (!report.source.empty()) doc["source"] = report.source;
+  doc["rows"] = nlohmann::ordered_json::array();
+  for (const auto& row : report.rows) {
+    nlohmann::ordered_json r;
+    r["key"] = row.key;
+    r["section"] = row.section;
+    r["cells"] = nlohmann::ordered_json::object();
+    for (const auto& [col, cell] : row.cells) r["cells"][col] = cell.raw;
+    doc["rows"].push_back(std::move(r));
+  }
+  return doc.dump(2) + "\n";
+}
+
+namespace {
+
+// Splits CSV text into records of fields (RFC 4180 quoting), remembering the
+// line each record starts on.
+struct CsvRecord {
+  size_t line;
+  std::vector<std::string> fields;
+};
+
+Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view source) {
+  std::vector<CsvRecord> records;
+  CsvRecord cur{1, {}};
+  std::string field;
+  bool quoted = false;
+  size_t line = 1;
+  bool any = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field += c;
+      }
+      continue;
+    }
+    if (c == '"') {
+      if (!field.empty()) {
+        return Status::InvalidArgument(fmt::format("{}: line {}, field {}: a quote in the middle of a field", source,
+                                                   line, cur.fields.size() + 1));
+      }
+      quoted = true;
+      any = true;
+    } else if (c == ',') {
+      cur.fields.push_back(std::move(field));
+      field.clear();
+      any = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      if (any || !field.empty()) {
+        cur.fields.push_back(std::move(field));
+        records.push_back(std::move(cur));
+      }
+      field.clear();
+      any = false;
+      ++line;
+      cur = CsvRecord{line, {}};
+    } else {
+      field += c;
+    }
+  }
+  if (quoted) return Status::InvalidArgument(fmt::format("{}: line {}: a quoted field is not closed", source, line));
+  if (any || !field.empty()) {
+    cur.fields.push_back(std::move(field));
+    records.push_back(std::move(cur));
+  }
+  return records;
+}
+
+}  // namespace
+
+Result<Report> parse_report_csv(std::string_view text, std::string_view source, const ReportKey& key,
+                                const Catalog& catalog) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // spreadsheet BOM
+  auto records = split_csv(text, source);
+  if (!records.ok()) return records.status();
+  if (records->empty()) return Status::InvalidArgument(fmt::format("{}: the file is empty", source));
+  const auto& header = records->front().fields;
+  std::map<std::string, size_t> col_index;
+  for (size_t i = 0; i < header.size(); ++i) col_index[std::string(trim(header[i]))] = i;
+  for (const char* need : {"row", "column", "value"}) {
+    if (!col_index.count(need)) {
+      return Status::InvalidArgument(
+          fmt::format("{}: line 1: the header needs the columns row, column and value (it has: {})", source,
+                      fmt::join(header, ", ")));
+    }
+  }
+  // Build the import document and let the one report parser check it.
+  nlohmann::json doc;
+  doc["format"] = "budgetsync-report/1";
+  doc["unit"] = key.unit;
+  doc["year"] = key.year;
+  doc["form"] = key.form;
+  if (!key.instance.empty()) doc["instance"] = key.instance;
+  doc["source"] = std::string(source);
+  doc["rows"] = nlohmann::json::array();
+  std::map<std::string, size_t> row_pos;
+  std::map<std::pair<std::string, std::string>, size_t> seen;
+  for (size_t r = 1; r < records->size(); ++r) {
+    const CsvRecord& rec = (*records)[r];
+    auto field = [&](const char* name) -> std::string {
+      const size_t i = col_index[name];
+      return i < rec.fields.size() ? std::string(trim(rec.fields[i])) : std::string();
+    };
+    const std::string row = field("row");
+    const std::string column = field("column");
+    if (row.empty()) return Status::InvalidArgument(fmt::format("{}: line {}: the row is empty", source, rec.line));
+    if (column.empty()) return Status::InvalidArgument(fmt::format("{}: line {}: the column is empty", source, rec.line));
+    if (auto [it, fresh] = seen.emplace(std::pair{row, column}, rec.line); !fresh) {
+      return Status::InvalidArgument(fmt::format("{}: line {}: row {} column {} was already given on line {}", source,
+                                                 rec.line, row, column, it->second));
+    }
+    auto [it, fresh] = row_pos.emplace(row, doc["rows"].size());
+    if (fresh) {
+      nlohmann::json jr;
+      jr["key"] = row;
+      if (col_index.count("section") && !field("section").empty()) jr["section"] = field("section");
+      jr["cells"] = nlohmann::json::object();
+      doc["rows"].push_back(std::move(jr));
+    }
+    doc["rows"][it->second]["cells"][column] = field("value");
+  }
+  auto report = parse_report(doc.dump(), source, catalog);
+  if (!report.ok()) {
+    // Point at the CSV line of the cell the parser refused, when it names one.
+    std::string msg = report.status().message();
+    for (const auto& [rc, line] : seen) {
+      if (msg.find("(row " + rc.first + ")") != std::string::npos &&
+          msg.find("column " + rc.second + ":") != std::string::npos) {
+        return Status::InvalidArgument(fmt::format("{}: line {}: row {}, column {}: {}", source, line, rc.first,
+                                                   rc.second, msg.substr(msg.rfind(": ") + 2)));
+      }
+    }
+    return report.status();
+  }
+  return report;
+}
+
+}  // namespace budgetsync::client

@@ -1,0 +1,13 @@
+#include <chrono>
+
+#include "sync/clock.h"
+
+namespace budgetsync::sync {
+
+int64_t SystemClock::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace budgetsync::sync
