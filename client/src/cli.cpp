@@ -106,7 +106,8 @@ int cmd_init(Context& ctx, const std::string& unit, const std::string& name, std
 
 // ---- import ----------------------------------------------------------------
 
-int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::string& report_key, bool other_units) {
+int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::string& report_key, bool other_units,
+               bool progress_lines) {
   auto replica = ctx.open_replica();
   if (!replica.ok()) return fail(replica.status());
   const Catalog& catalog = **ctx.load_catalog_once();
@@ -135,7 +136,7 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
     if (!loaded.ok()) return fail(loaded.status());
     for (auto& r : *loaded) reports.push_back(std::move(r));
   }
-  const bool progress = !ctx.json && on_terminal() && reports.size() > 1;
+  const bool progress = !progress_lines && !ctx.json && on_terminal() && reports.size() > 1;
   size_t imported = 0;
   for (const auto& r : reports) {
     if (Status s = (*replica)->import_report(r, other_units); !s.ok()) {
@@ -145,6 +146,8 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
     }
     ++imported;
     if (progress) fmt::print(stderr, "\r导入 {}/{}", imported, reports.size());
+    // One line per committed report, for programs that follow the import.
+    if (progress_lines) fmt::print(stderr, "imported {}/{} {}\n", imported, reports.size(), r.key.to_string());
   }
   if (progress) fmt::print(stderr, "\n");
   if (ctx.json) {
@@ -564,6 +567,8 @@ int run_cli(int argc, char** argv) {
   import->add_option("PATH", import_paths, "Report files or folders")->required();
   import->add_option("--report", import_key, "The report a CSV file fills (UNIT/YEAR/FORM)");
   import->add_flag("--allow-other-units", other_units, "Accept reports of units other than the replica's");
+  bool progress_lines = false;
+  import->add_flag("--progress", progress_lines, "Print a line on standard error as each report is committed");
 
   auto* reports = app.add_subcommand("reports", "List the reports with state, last edit and validation status.");
 
@@ -632,7 +637,7 @@ int run_cli(int argc, char** argv) {
   }
   if (*check) return cmd_check(ctx, paths, tolerance);
   if (*init) return cmd_init(ctx, unit, unit_name, user);
-  if (*import) return cmd_import(ctx, import_paths, import_key, other_units);
+  if (*import) return cmd_import(ctx, import_paths, import_key, other_units, progress_lines);
   if (*reports) return cmd_reports(ctx);
   if (*show) return cmd_show(ctx, key, csv);
   if (*set) return cmd_set(ctx, key, row, column, value);
