@@ -50,7 +50,7 @@ struct Replica::Impl {
   // ---- meta --------------------------------------------------------------
 
   Result<std::string> meta(std::string_view key) const {
-    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).prepare("SELECT value FROM meta WHERE key = ?"));
+    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached("SELECT value FROM meta WHERE key = ?"));
     st.bind(1, key);
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (!has) return Status::Corruption(fmt::format("replica: meta “{}” is missing", key));
@@ -58,7 +58,7 @@ struct Replica::Impl {
   }
 
   Status set_meta(std::string_view key, std::string_view value) {
-    BS_ASSIGN_OR_RETURN(st, db.prepare("INSERT INTO meta(key, value) VALUES(?, ?) "
+    BS_ASSIGN_OR_RETURN(st, db.cached("INSERT INTO meta(key, value) VALUES(?, ?) "
                                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     return st.bind(1, key).bind(2, value).run();
   }
@@ -69,27 +69,34 @@ struct Replica::Impl {
       BS_ASSIGN_OR_RETURN(v, meta(key));
       *field = v;
     }
-    BS_ASSIGN_OR_RETURN(c, meta("clock"));
-    const auto bar = c.find('|');
-    auto hlc = sync::Hlc::parse(bar == std::string::npos ? "" : c.substr(bar + 1));
-    if (bar == std::string::npos || !hlc.ok()) return Status::Corruption("replica: clock state is damaged");
-    counter = std::stoll(c.substr(0, bar));
-    clock.restore(*hlc);
-    return Status::Ok();
+    return reload_clock();
   }
 
-  // The next operation's id and timestamp; persisted by save_clock() inside the
-  // same transaction, so neither goes backwards after a restart.
+  // The next operation's id and timestamp. Both are derived from the log itself
+  // (the largest counter of this device, the largest timestamp seen), so they
+  // are durable with the operation that used them and never go backwards after
+  // a restart, without a second write per edit.
   std::pair<int64_t, sync::Hlc> tick() { return {++counter, clock.now()}; }
-  Status save_clock() { return set_meta("clock", fmt::format("{}|{}", counter, clock.last().to_string())); }
 
-  // Restores the in-memory clock after a rolled-back transaction.
+  // Re-reads the clock state from the log: at open, and after a rolled-back
+  // transaction consumed numbers that were never written.
   Status reload_clock() {
-    BS_ASSIGN_OR_RETURN(c, meta("clock"));
-    const auto bar = c.find('|');
-    counter = std::stoll(c.substr(0, bar));
-    auto hlc = sync::Hlc::parse(c.substr(bar + 1));
-    if (hlc.ok()) clock.restore(*hlc);
+    // This device's newest operation is found scanning back from the end of
+    // the log; only operations after it can carry a later timestamp.
+    BS_ASSIGN_OR_RETURN(st, db.cached(
+                                "WITH mine AS (SELECT seq, counter FROM ops WHERE device = ?1 ORDER BY seq DESC LIMIT 1) "
+                                "SELECT (SELECT counter FROM mine), "
+                                "(SELECT MAX(hlc) FROM ops WHERE seq >= COALESCE((SELECT seq FROM mine), 0))"));
+    st.bind(1, device);
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    counter = has && !st.col_null(0) ? st.col_int(0) : 0;
+    sync::Hlc last;
+    if (has && !st.col_null(1)) {
+      auto h = sync::Hlc::parse(st.col_text(1));
+      if (!h.ok()) return Status::Corruption("replica: an operation's timestamp is damaged");
+      last = *h;
+    }
+    clock.restore(std::max(last, clock.last()));
     return Status::Ok();
   }
 
@@ -102,7 +109,7 @@ struct Replica::Impl {
   };
 
   Result<ReportRef> find_report(const ReportKey& key) const {
-    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).prepare(
+    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached(
                                 "SELECT id, template_version, state FROM reports "
                                 "WHERE unit = ? AND year = ? AND form = ? AND instance = ?"));
     st.bind(1, key.unit).bind(2, static_cast<int64_t>(key.year)).bind(3, key.form).bind(4, key.instance);
@@ -134,7 +141,7 @@ struct Replica::Impl {
     const std::string row(trim(row_text));
     RowRef r;
     r.key = row;
-    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).prepare(
+    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached(
                                 "SELECT section, deleted_op IS NOT NULL FROM rows WHERE report_id = ? AND row_key = ?"));
     st.bind(1, rep.id).bind(2, row);
     BS_ASSIGN_OR_RETURN(has, st.step());
@@ -174,7 +181,7 @@ struct Replica::Impl {
   // A sort key that places a new fixed or coded row among the existing ones by
   // its template position or code; dynamic rows go where the caller says.
   Result<std::string> place_row(int64_t report_id, const Section& section, const std::string& row) {
-    BS_ASSIGN_OR_RETURN(st, db.prepare("SELECT row_key, sort_key FROM rows WHERE report_id = ? AND section = ? "
+    BS_ASSIGN_OR_RETURN(st, db.cached("SELECT row_key, sort_key FROM rows WHERE report_id = ? AND section = ? "
                                        "ORDER BY sort_key"));
     st.bind(1, report_id).bind(2, section.key);
     auto rank = [&](const std::string& k) -> std::pair<int, std::string> {
@@ -199,7 +206,7 @@ struct Replica::Impl {
   }
 
   Status insert_row(int64_t report_id, const std::string& row, const std::string& section, const std::string& sort) {
-    BS_ASSIGN_OR_RETURN(st, db.prepare("INSERT INTO rows(report_id, row_key, section, sort_key) VALUES(?, ?, ?, ?)"));
+    BS_ASSIGN_OR_RETURN(st, db.cached("INSERT INTO rows(report_id, row_key, section, sort_key) VALUES(?, ?, ?, ?)"));
     return st.bind(1, report_id).bind(2, row).bind(3, section).bind(4, sort).run();
   }
 
@@ -207,7 +214,7 @@ struct Replica::Impl {
                             const std::optional<std::string>& value, int64_t base_version,
                             const std::string& section = {}, const std::string& sort_key = {}) {
     const auto [n, hlc] = tick();
-    BS_ASSIGN_OR_RETURN(st, db.prepare(
+    BS_ASSIGN_OR_RETURN(st, db.cached(
                                 "INSERT INTO ops(device, counter, hlc, author, kind, report_id, row_key, col, value, "
                                 "base_version, section, sort_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     st.bind(1, device).bind(2, n).bind(3, hlc.to_string()).bind(4, identity.user);
@@ -224,7 +231,7 @@ struct Replica::Impl {
     edit.row = row.key;
     edit.column = col.key;
     edit.after = text;
-    BS_ASSIGN_OR_RETURN(cur, db.prepare("SELECT value, op, version FROM cells WHERE report_id = ? AND row_key = ? "
+    BS_ASSIGN_OR_RETURN(cur, db.cached("SELECT value, op, version FROM cells WHERE report_id = ? AND row_key = ? "
                                         "AND col = ?"));
     cur.bind(1, rep.id).bind(2, row.key).bind(3, col.key);
     BS_ASSIGN_OR_RETURN(has, cur.step());
@@ -233,24 +240,23 @@ struct Replica::Impl {
       edit.before = cur.col_text(0);
       version = cur.col_int(2);
       if (*edit.before == text) return edit;  // unchanged: no operation
-      BS_ASSIGN_OR_RETURN(h, db.prepare("INSERT INTO history(report_id, row_key, col, value, op) VALUES(?, ?, ?, ?, ?)"));
+      BS_ASSIGN_OR_RETURN(h, db.cached("INSERT INTO history(report_id, row_key, col, value, op) VALUES(?, ?, ?, ?, ?)"));
       BS_RETURN_IF_ERROR(h.bind(1, rep.id).bind(2, row.key).bind(3, col.key).bind(4, *edit.before).bind(5, cur.col_int(1)).run());
     } else if (text.empty()) {
       return edit;  // blank stays blank
     }
     (void)key;
     BS_ASSIGN_OR_RETURN(seq, append_op(sync::OpKind::kSetCell, rep.id, row.key, col.key, text, version));
-    BS_ASSIGN_OR_RETURN(up, db.prepare("INSERT INTO cells(report_id, row_key, col, value, op, version) "
+    BS_ASSIGN_OR_RETURN(up, db.cached("INSERT INTO cells(report_id, row_key, col, value, op, version) "
                                        "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(report_id, row_key, col) DO UPDATE "
                                        "SET value = excluded.value, op = excluded.op"));
     BS_RETURN_IF_ERROR(up.bind(1, rep.id).bind(2, row.key).bind(3, col.key).bind(4, text).bind(5, seq).bind(6, version).run());
-    BS_ASSIGN_OR_RETURN(id, op_id_of(seq));
-    edit.op = id;
+    edit.op = {device, counter};  // the operation append_op just wrote
     return edit;
   }
 
   Result<sync::OpId> op_id_of(int64_t seq) const {
-    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).prepare("SELECT device, counter FROM ops WHERE seq = ?"));
+    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached("SELECT device, counter FROM ops WHERE seq = ?"));
     st.bind(1, seq);
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (!has) return Status::Corruption(fmt::format("operation {} is missing", seq));
@@ -295,11 +301,13 @@ Status configure(Db& db) {
   BS_RETURN_IF_ERROR(db.exec("PRAGMA synchronous=FULL"));
   BS_RETURN_IF_ERROR(db.exec("PRAGMA foreign_keys=ON"));
   BS_RETURN_IF_ERROR(db.exec("PRAGMA busy_timeout=5000"));
+  // A larger page cache keeps the cells B-tree in memory during big imports.
+  BS_RETURN_IF_ERROR(db.exec("PRAGMA cache_size=-32768"));
   return Status::Ok();
 }
 
 Result<int> schema_version(Db& db) {
-  BS_ASSIGN_OR_RETURN(st, db.prepare("PRAGMA user_version"));
+  BS_ASSIGN_OR_RETURN(st, db.cached("PRAGMA user_version"));
   BS_ASSIGN_OR_RETURN(has, st.step());
   return has ? static_cast<int>(st.col_int(0)) : 0;
 }
@@ -353,12 +361,12 @@ Result<std::unique_ptr<Replica>> Replica::create(const std::string& path, const 
   if (Status s = tx.begin(); !s.ok()) return cleanup(s);
   for (auto [k, v] : {std::pair{"unit", identity.unit}, std::pair{"unit_name", identity.unit_name},
                       std::pair{"user", identity.user}, std::pair{"device", impl->device},
-                      std::pair{"sync_cursor", std::string()}, std::pair{"clock", std::string("0|000000000000000.000000")},
+                      std::pair{"sync_cursor", std::string()},
                       std::pair{"created_ms", std::to_string(clock.now_ms())}}) {
     if (Status s = impl->set_meta(k, v); !s.ok()) return cleanup(s);
   }
   {
-    auto st = impl->db.prepare("INSERT INTO units(code, name, parent) VALUES(?, ?, NULL)");
+    auto st = impl->db.cached("INSERT INTO units(code, name, parent) VALUES(?, ?, NULL)");
     if (!st.ok()) return cleanup(st.status());
     if (Status s = st->bind(1, identity.unit).bind(2, identity.unit_name).run(); !s.ok()) return cleanup(s);
   }
@@ -386,7 +394,7 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   const FormTemplate* form = m.catalog.form(report.key.form, report.template_version);
   if (!form) return Status::NotFound(fmt::format("unknown form {}", report.key.form));
   if (!allow_other_units && report.key.unit != m.identity.unit) {
-    BS_ASSIGN_OR_RETURN(st, m.db.prepare("SELECT 1 FROM units WHERE code = ?"));
+    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT 1 FROM units WHERE code = ?"));
     st.bind(1, report.key.unit);
     BS_ASSIGN_OR_RETURN(known, st.step());
     if (!known) {
@@ -402,7 +410,7 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     return s;
   };
   {
-    BS_ASSIGN_OR_RETURN(exists, m.db.prepare("SELECT 1 FROM reports WHERE unit = ? AND year = ? AND form = ? AND "
+    BS_ASSIGN_OR_RETURN(exists, m.db.cached("SELECT 1 FROM reports WHERE unit = ? AND year = ? AND form = ? AND "
                                              "instance = ?"));
     exists.bind(1, report.key.unit).bind(2, static_cast<int64_t>(report.key.year)).bind(3, report.key.form);
     exists.bind(4, report.key.instance);
@@ -413,10 +421,10 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     }
   }
   {
-    BS_ASSIGN_OR_RETURN(st, m.db.prepare("INSERT INTO units(code, name) VALUES(?, ?) ON CONFLICT(code) DO NOTHING"));
+    BS_ASSIGN_OR_RETURN(st, m.db.cached("INSERT INTO units(code, name) VALUES(?, ?) ON CONFLICT(code) DO NOTHING"));
     if (Status s = st.bind(1, report.key.unit).bind(2, report.unit_name).run(); !s.ok()) return fail(s);
   }
-  BS_ASSIGN_OR_RETURN(ins, m.db.prepare("INSERT INTO reports(unit, year, form, instance, template_version, unit_name, "
+  BS_ASSIGN_OR_RETURN(ins, m.db.cached("INSERT INTO reports(unit, year, form, instance, template_version, unit_name, "
                                         "source) VALUES(?, ?, ?, ?, ?, ?, ?)"));
   ins.bind(1, report.key.unit).bind(2, static_cast<int64_t>(report.key.year)).bind(3, report.key.form);
   ins.bind(4, report.key.instance).bind(5, static_cast<int64_t>(form->version)).bind(6, report.unit_name);
@@ -425,20 +433,24 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   const int64_t report_id = m.db.last_insert_rowid();
   auto op = m.append_op(sync::OpKind::kImport, report_id, "", "", report.source, 0);
   if (!op.ok()) return fail(op.status());
-  BS_ASSIGN_OR_RETURN(row_st, m.db.prepare("INSERT INTO rows(report_id, row_key, section, sort_key) VALUES(?, ?, ?, ?)"));
-  BS_ASSIGN_OR_RETURN(cell_st, m.db.prepare("INSERT INTO cells(report_id, row_key, col, value, op) VALUES(?, ?, ?, ?, ?)"));
-  for (size_t i = 0; i < report.rows.size(); ++i) {
+  BS_ASSIGN_OR_RETURN(row_st, m.db.cached("INSERT INTO rows(report_id, row_key, section, sort_key) VALUES(?, ?, ?, ?)"));
+  BS_ASSIGN_OR_RETURN(cell_st, m.db.cached("INSERT INTO cells(report_id, row_key, col, value, op) VALUES(?, ?, ?, ?, ?)"));
+  // Rows keep their printed order in sort keys; they are written in key order,
+  // which lets SQLite append to its B-trees instead of splitting pages.
+  std::vector<size_t> order(report.rows.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return report.rows[a].key < report.rows[b].key; });
+  for (const size_t i : order) {
     const ReportRow& row = report.rows[i];
     row_st.bind(1, report_id).bind(2, row.key).bind(3, row.section).bind(4, sync::sequential_sort_key(i, report.rows.size()));
     if (Status s = row_st.run(); !s.ok()) return fail(s);
     for (const auto& [col, cell] : row.cells) {
-      const std::string text(trim(cell.raw));
+      const std::string_view text = trim(cell.raw);
       if (text.empty()) continue;  // a blank cell has no value to keep
-      cell_st.bind(1, report_id).bind(2, row.key).bind(3, col).bind(4, text).bind(5, *op);
+      cell_st.bind(1, report_id).bind_static(2, row.key).bind_static(3, col).bind_static(4, text).bind(5, *op);
       if (Status s = cell_st.run(); !s.ok()) return fail(s);
     }
   }
-  if (Status s = m.save_clock(); !s.ok()) return fail(s);
   if (Status s = tx.commit(); !s.ok()) return fail(s);
   return Status::Ok();
 }
@@ -469,7 +481,6 @@ Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_te
   }
   auto edit = m.write_cell(rep, key, row, *col, checked);
   if (!edit.ok()) return undo(edit.status());
-  if (Status s = m.save_clock(); !s.ok()) return undo(s);
   if (Status s = tx.commit(); !s.ok()) return undo(s);
   return edit;
 }
@@ -500,7 +511,7 @@ Result<std::string> Replica::add_row(const ReportKey& key, std::string_view sect
   // Where the row goes: after `after_row`, else at the end of its section.
   std::string low, high;
   {
-    BS_ASSIGN_OR_RETURN(st, m.db.prepare("SELECT row_key, sort_key FROM rows WHERE report_id = ? AND section = ? "
+    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT row_key, sort_key FROM rows WHERE report_id = ? AND section = ? "
                                          "ORDER BY sort_key"));
     st.bind(1, rep.id).bind(2, section->key);
     bool found_after = after_row.empty();
@@ -550,7 +561,6 @@ Result<std::string> Replica::add_row(const ReportKey& key, std::string_view sect
     auto e = m.write_cell(rep, key, row, *col, text);
     if (!e.ok()) return undo(e.status());
   }
-  if (Status s = m.save_clock(); !s.ok()) return undo(s);
   if (Status s = tx.commit(); !s.ok()) return undo(s);
   return new_key;
 }
@@ -574,16 +584,15 @@ Status Replica::delete_row(const ReportKey& key, std::string_view row_text) {
   };
   auto op = m.append_op(sync::OpKind::kDeleteRow, rep.id, row.key, "", std::nullopt, 0, row.section->key);
   if (!op.ok()) return undo(op.status());
-  BS_ASSIGN_OR_RETURN(st, m.db.prepare("UPDATE rows SET deleted_op = ? WHERE report_id = ? AND row_key = ?"));
+  BS_ASSIGN_OR_RETURN(st, m.db.cached("UPDATE rows SET deleted_op = ? WHERE report_id = ? AND row_key = ?"));
   if (Status s = st.bind(1, *op).bind(2, rep.id).bind(3, row.key).run(); !s.ok()) return undo(s);
-  if (Status s = m.save_clock(); !s.ok()) return undo(s);
   if (Status s = tx.commit(); !s.ok()) return undo(s);
   return Status::Ok();
 }
 
 Result<std::vector<ReportSummary>> Replica::reports() const {
   Impl& m = *impl_;
-  BS_ASSIGN_OR_RETURN(st, m.db.prepare(
+  BS_ASSIGN_OR_RETURN(st, m.db.cached(
                               "SELECT r.unit, r.year, r.form, r.instance, r.unit_name, r.state, "
                               "(SELECT o.hlc FROM ops o WHERE o.report_id = r.id ORDER BY o.seq DESC LIMIT 1), "
                               "(SELECT o.author FROM ops o WHERE o.report_id = r.id ORDER BY o.seq DESC LIMIT 1), "
@@ -619,7 +628,7 @@ Result<Report> Replica::load(const ReportKey& key) const {
   r.key = key;
   r.template_version = rep.form->version;
   {
-    BS_ASSIGN_OR_RETURN(st, m.db.prepare("SELECT unit_name, source FROM reports WHERE id = ?"));
+    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT unit_name, source FROM reports WHERE id = ?"));
     st.bind(1, rep.id);
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (has) {
@@ -637,7 +646,7 @@ Result<Report> Replica::load(const ReportKey& key) const {
   std::vector<RowOrder> rows;
   std::map<std::string, size_t> index;
   {
-    BS_ASSIGN_OR_RETURN(st, m.db.prepare("SELECT row_key, section, sort_key FROM rows WHERE report_id = ? AND "
+    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT row_key, section, sort_key FROM rows WHERE report_id = ? AND "
                                          "deleted_op IS NULL"));
     st.bind(1, rep.id);
     for (;;) {
@@ -651,7 +660,7 @@ Result<Report> Replica::load(const ReportKey& key) const {
     }
   }
   {
-    BS_ASSIGN_OR_RETURN(st, m.db.prepare("SELECT row_key, col, value FROM cells WHERE report_id = ?"));
+    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT row_key, col, value FROM cells WHERE report_id = ?"));
     st.bind(1, rep.id);
     for (;;) {
       BS_ASSIGN_OR_RETURN(has, st.step());
@@ -693,9 +702,9 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
   BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
   BS_ASSIGN_OR_RETURN(row, m.resolve_row(rep, key, row_text));
   BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, column));
-  BS_ASSIGN_OR_RETURN(st, m.db.prepare(
+  BS_ASSIGN_OR_RETURN(st, m.db.cached(
                               "SELECT v.value, o.author, o.device, o.counter, o.kind, o.hlc FROM ("
-                              "  SELECT value, op, id AS ord FROM history WHERE report_id = ?1 AND row_key = ?2 AND col = ?3"
+                              "  SELECT value, op, op AS ord FROM history WHERE report_id = ?1 AND row_key = ?2 AND col = ?3"
                               "  UNION ALL"
                               "  SELECT value, op, 9223372036854775807 FROM cells WHERE report_id = ?1 AND row_key = ?2 "
                               "AND col = ?3) v JOIN ops o ON o.seq = v.op ORDER BY v.ord"));
@@ -724,7 +733,7 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
     BS_RETURN_IF_ERROR(add(st.col_opt_text(0), st.col_text(1), st.col_text(2), st.col_int(3), st.col_text(4), st.col_text(5)));
   }
   if (row.deleted) {
-    BS_ASSIGN_OR_RETURN(d, m.db.prepare("SELECT o.author, o.device, o.counter, o.kind, o.hlc FROM rows r JOIN ops o "
+    BS_ASSIGN_OR_RETURN(d, m.db.cached("SELECT o.author, o.device, o.counter, o.kind, o.hlc FROM rows r JOIN ops o "
                                         "ON o.seq = r.deleted_op WHERE r.report_id = ? AND r.row_key = ?"));
     d.bind(1, rep.id).bind(2, row.key);
     BS_ASSIGN_OR_RETURN(has, d.step());
@@ -747,7 +756,7 @@ Result<ReplicaStatus> Replica::status() const {
   ReplicaStatus s;
   s.identity = m.identity;
   s.device = m.device;
-  BS_ASSIGN_OR_RETURN(st, m.db.prepare(
+  BS_ASSIGN_OR_RETURN(st, m.db.cached(
                               "SELECT (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM ops WHERE status = 'pending'), "
                               "(SELECT hlc FROM ops WHERE device = ? ORDER BY seq DESC LIMIT 1)"));
   st.bind(1, m.device);
@@ -766,7 +775,7 @@ Result<ReplicaStatus> Replica::status() const {
 
 Result<std::vector<OpRecord>> Replica::log(bool pending_only) const {
   Impl& m = *impl_;
-  BS_ASSIGN_OR_RETURN(st, m.db.prepare(fmt::format(
+  BS_ASSIGN_OR_RETURN(st, m.db.cached(fmt::format(
                               "SELECT o.seq, o.device, o.counter, o.hlc, o.author, o.kind, r.unit, r.year, r.form, "
                               "r.instance, o.row_key, o.col, o.value, o.base_version, o.section, o.sort_key, o.status, "
                               "o.reason FROM ops o JOIN reports r ON r.id = o.report_id {} ORDER BY o.seq",

@@ -30,9 +30,7 @@ CREATE TABLE ops(
   row_key TEXT NOT NULL DEFAULT '', col TEXT NOT NULL DEFAULT '', value TEXT,
   base_version INTEGER NOT NULL DEFAULT 0,
   section TEXT NOT NULL DEFAULT '', sort_key TEXT NOT NULL DEFAULT '',
-  status TEXT NOT NULL DEFAULT 'pending', reason TEXT NOT NULL DEFAULT '',
-  UNIQUE(device, counter));
-CREATE INDEX ops_pending ON ops(status) WHERE status <> 'acked';
+  status TEXT NOT NULL DEFAULT 'pending', reason TEXT NOT NULL DEFAULT '');
 CREATE TABLE rows(
   report_id INTEGER NOT NULL REFERENCES reports(id),
   row_key TEXT NOT NULL, section TEXT NOT NULL, sort_key TEXT NOT NULL,
@@ -45,12 +43,12 @@ CREATE TABLE cells(
   op INTEGER NOT NULL,
   version INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(report_id, row_key, col)) WITHOUT ROWID;
--- Values a cell had before its current one, with the operation that wrote each.
+-- Values a cell had before its current one, with the operation that wrote each;
+-- clustered by cell so an edit touches one B-tree and a cell's story is one range.
 CREATE TABLE history(
-  id INTEGER PRIMARY KEY,
-  report_id INTEGER NOT NULL, row_key TEXT NOT NULL, col TEXT NOT NULL,
-  value TEXT, op INTEGER NOT NULL);
-CREATE INDEX history_cell ON history(report_id, row_key, col, id);
+  report_id INTEGER NOT NULL, row_key TEXT NOT NULL, col TEXT NOT NULL, op INTEGER NOT NULL,
+  value TEXT,
+  PRIMARY KEY(report_id, row_key, col, op)) WITHOUT ROWID;
 )sql",
   };
   return steps;

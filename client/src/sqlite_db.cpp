@@ -28,6 +28,11 @@ Stmt& Stmt::bind(int i, std::string_view v) {
   return *this;
 }
 
+Stmt& Stmt::bind_static(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
+
 Stmt& Stmt::bind_null(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;
@@ -69,7 +74,18 @@ std::optional<std::string> Stmt::col_opt_text(int i) const {
 }
 
 Db::~Db() {
+  cache_.clear();  // statements before the connection
   if (db_) sqlite3_close_v2(db_);
+}
+
+Result<StmtRef> Db::cached(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    auto st = prepare(sql);
+    if (!st.ok()) return st.status();
+    it = cache_.emplace(std::string(sql), std::move(*st)).first;
+  }
+  return StmtRef(it->second);
 }
 
 Result<Db> Db::open(const std::string& path, bool create, const char* vfs) {
@@ -109,17 +125,23 @@ Status Db::error(std::string_view what) const {
 }
 
 Transaction::~Transaction() {
-  if (open_) (void)db_.exec("ROLLBACK");
+  if (!open_) return;
+  auto st = db_.cached("ROLLBACK");
+  if (st.ok()) (void)st->run();
 }
 
 Status Transaction::begin() {
-  Status s = db_.exec("BEGIN IMMEDIATE");
+  auto st = db_.cached("BEGIN IMMEDIATE");
+  if (!st.ok()) return st.status();
+  Status s = st->run();
   open_ = s.ok();
   return s;
 }
 
 Status Transaction::commit() {
-  Status s = db_.exec("COMMIT");
+  auto st = db_.cached("COMMIT");
+  if (!st.ok()) return st.status();
+  Status s = st->run();
   if (s.ok()) open_ = false;
   // On failure the destructor rolls back: nothing half-applied survives.
   return s;

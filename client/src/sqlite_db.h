@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,8 @@ class Stmt {
   Stmt& bind(int i, int64_t v);
   Stmt& bind(int i, std::string_view v);
   Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  // Binds text the caller keeps alive and unchanged until the statement is reset.
+  Stmt& bind_static(int i, std::string_view v);
   Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
   Stmt& bind_null(int i);
   Stmt& bind(int i, const std::optional<std::string>& v) {
@@ -48,10 +51,44 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// A cached statement lent for one use: reset when the loan ends, so a statement
+// stepped part-way never holds a read snapshot open.
+class StmtRef {
+ public:
+  explicit StmtRef(Stmt& s) : s_(&s) {}
+  StmtRef(StmtRef&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  StmtRef& operator=(StmtRef&&) = delete;
+  ~StmtRef() {
+    if (s_) s_->reset();
+  }
+  template <typename T>
+  StmtRef& bind(int i, const T& v) {
+    s_->bind(i, v);
+    return *this;
+  }
+  StmtRef& bind_static(int i, std::string_view v) {
+    s_->bind_static(i, v);
+    return *this;
+  }
+  StmtRef& bind_null(int i) {
+    s_->bind_null(i);
+    return *this;
+  }
+  Result<bool> step() { return s_->step(); }
+  Status run() { return s_->run(); }
+  int64_t col_int(int i) const { return s_->col_int(i); }
+  bool col_null(int i) const { return s_->col_null(i); }
+  std::string col_text(int i) const { return s_->col_text(i); }
+  std::optional<std::string> col_opt_text(int i) const { return s_->col_opt_text(i); }
+
+ private:
+  Stmt* s_;
+};
+
 class Db {
  public:
   Db() = default;
-  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db(Db&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
   Db& operator=(Db&&) = delete;
   ~Db();
 
@@ -59,6 +96,8 @@ class Db {
   static Result<Db> open(const std::string& path, bool create, const char* vfs = nullptr);
   Status exec(std::string_view sql);
   Result<Stmt> prepare(std::string_view sql);
+  // The statement for `sql`, prepared once per connection and reused.
+  Result<StmtRef> cached(std::string_view sql);
   int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() const { return db_; }
@@ -67,6 +106,7 @@ class Db {
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
+  std::map<std::string, Stmt, std::less<>> cache_;
 };
 
 // A transaction that rolls back unless committed. BEGIN IMMEDIATE takes the
