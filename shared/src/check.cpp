@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "shared/scoring.h"
@@ -14,6 +13,40 @@ namespace budgetsync {
 namespace {
 
 const Decimal kHundred = Decimal::from_int(100);
+
+// The weight a group label states at its end: "投入 (15分)", "产出指标 (50 分)",
+// "自评报告 70分", "满意度指标（10分）". Nothing when the label states none.
+std::optional<Decimal> weight_in_label(std::string_view label) {
+  std::string_view t = trim(label);
+  auto strip_suffix = [&](std::string_view suffix) {
+    if (t.size() >= suffix.size() && t.substr(t.size() - suffix.size()) == suffix) {
+      t = trim(t.substr(0, t.size() - suffix.size()));
+      return true;
+    }
+    return false;
+  };
+  const bool closed = strip_suffix(")") || strip_suffix("）");
+  if (!strip_suffix("分")) return std::nullopt;
+  size_t start = t.size();
+  while (start > 0 && (std::isdigit(static_cast<unsigned char>(t[start - 1])) || t[start - 1] == '.')) --start;
+  if (start == t.size()) return std::nullopt;
+  const std::string_view number = t.substr(start);
+  std::string_view before = trim(t.substr(0, start));
+  if (closed) {
+    if (before.size() >= 1 && before.back() == '(') {
+      before.remove_suffix(1);
+    } else if (before.size() >= 3 && before.substr(before.size() - 3) == "（") {
+      before.remove_suffix(3);
+    } else {
+      return std::nullopt;
+    }
+  } else if (!before.empty() && start > 0 && t[start - 1] != ' ') {
+    return std::nullopt;  // "得5分" inside a sentence is not a group weight
+  }
+  auto d = Decimal::parse(number);
+  if (!d.ok()) return std::nullopt;
+  return *d;
+}
 
 // A number read from one cell for a rule.
 struct Num {
@@ -301,12 +334,16 @@ class Checker {
   }
 
   // Reports stated ≠ expected for an equality rule; rounding-sized gaps on
-  // amounts are warnings.
-  void report_mismatch(const Rule& rule, const Target& tg, const Num& stated,
-                       const Decimal& expected, const std::string& explanation) {
+  // amounts are warnings. `explain` builds the middle of the message; it runs
+  // only when there is a finding, since naming cells costs far more than
+  // comparing numbers.
+  template <typename Explain>
+  void report_mismatch(const Rule& rule, const Target& tg, const Num& stated, const Decimal& expected,
+                       Explain explain) {
     const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
     const Decimal diff = stated.value - expected;
     if (diff.is_zero()) return;
+    const std::string explanation = explain();
     const bool rounding = type == ColumnType::kAmount && diff.abs() <= tolerance();
     Finding& f = add(rule.id, rounding ? Severity::kWarning : rule.severity, tg.row, tg.column);
     set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, type);
@@ -324,38 +361,31 @@ class Checker {
   }
 
   void check_sum(const Rule& rule, const std::string& row, const std::string& col) {
-    const Target tg = resolve(rule.target, row, col);
     const Num target = value_of(rule.target, row, col);
     Decimal sum;
     bool any = target.present;
-    bool other_missing = false;
-    std::vector<std::string> names;
     for (const auto& term : rule.terms) {
+      if (!term.form.empty() && !resolve(term, row, col).report) return;  // the other table is not here
       const Num n = value_of(term, row, col);
-      if (!term.form.empty() && !resolve(term, row, col).report) other_missing = true;
       any = any || n.present;
       sum += n.value;
-      names.push_back((term.negate ? "减 " : "") + ref_name(term, row, col));
     }
-    if (!any || other_missing) return;
-    std::string explanation;
-    const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
-    switch (rule.kind) {
-      case RuleKind::kBalance:
-      case RuleKind::kCrossTable:
-        explanation = fmt::format("而{}为 {}，两者应相等", names.front(), fmt_num(sum, type));
-        break;
-      default:
-        if (names.size() <= 4) {
-          std::string joined;
-          for (const auto& n : names) joined += (joined.empty() ? "" : " + ") + n;
-          explanation = fmt::format("应等于 {} = {}", joined, fmt_num(sum, type));
-        } else {
-          explanation = fmt::format("应等于{}等 {} 项之和 {}", names.front(), names.size(),
-                                    fmt_num(sum, type));
-        }
-    }
-    report_mismatch(rule, tg, target, sum, explanation);
+    if (!any) return;
+    const Target tg = resolve(rule.target, row, col);
+    report_mismatch(rule, tg, target, sum, [&] {
+      std::vector<std::string> names;
+      for (const auto& term : rule.terms) names.push_back((term.negate ? "减 " : "") + ref_name(term, row, col));
+      const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
+      if (rule.kind == RuleKind::kBalance || rule.kind == RuleKind::kCrossTable) {
+        return fmt::format("而{}为 {}，两者应相等", names.front(), fmt_num(sum, type));
+      }
+      if (names.size() <= 4) {
+        std::string joined;
+        for (const auto& n : names) joined += (joined.empty() ? "" : " + ") + n;
+        return fmt::format("应等于 {} = {}", joined, fmt_num(sum, type));
+      }
+      return fmt::format("应等于{}等 {} 项之和 {}", names.front(), names.size(), fmt_num(sum, type));
+    });
   }
 
   void check_hierarchy(const Rule& rule) {
@@ -395,13 +425,14 @@ class Checker {
           sum += n.value;
         }
         if (!any) continue;
-        std::string kid_list;
-        for (size_t i = 0; i < kids.size() && i < 6; ++i) kid_list += (i ? "、" : "") + kids[i];
-        if (kids.size() > 6) kid_list += fmt::format(" 等 {} 个", kids.size());
         Target tg{report_, form_, parent, col};
-        report_mismatch(rule, tg, stated, sum,
-                        fmt::format("其{}（{}）合计为 {}，两者应相等", what, kid_list,
-                                    fmt_num(sum, column_type(*form_, report_, parent, col))));
+        report_mismatch(rule, tg, stated, sum, [&] {
+          std::string kid_list;
+          for (size_t i = 0; i < kids.size() && i < 6; ++i) kid_list += (i ? "、" : "") + kids[i];
+          if (kids.size() > 6) kid_list += fmt::format(" 等 {} 个", kids.size());
+          return fmt::format("其{}（{}）合计为 {}，两者应相等", what, kid_list,
+                             fmt_num(sum, column_type(*form_, report_, parent, col)));
+        });
       }
     };
     for (const auto& [parent, kids] : children) check_parent(parent, kids, "下级科目");
@@ -462,9 +493,6 @@ class Checker {
   }
 
   void check_group_weight(const Rule& rule) {
-    // "投入 (15分)", "产出指标 (50 分)", "自评报告 70分": a weight at the end of the label.
-    static const std::regex kWeightInLabel(
-        R"((?:^|\s|\(|（)([0-9]+(?:\.[0-9]+)?)\s*分\s*(?:\)|）)?\s*$)");
     struct Group {
       std::string label;
       std::string first_row;
@@ -485,15 +513,15 @@ class Checker {
           }
         }
         const std::string& label = carried[level];
-        std::smatch m;
-        if (label.empty() || !std::regex_search(label, m, kWeightInLabel)) continue;
+        const std::optional<Decimal> stated_weight = weight_in_label(label);
+        if (!stated_weight) continue;
         std::string key;
         for (size_t k = 0; k <= level; ++k) key += carried[k] + "\x1f";
         auto [it, inserted] = groups.try_emplace(key);
         if (inserted) {
           it->second.label = label;
           it->second.first_row = rr.key;
-          it->second.stated = *Decimal::parse(m[1].str());
+          it->second.stated = *stated_weight;
           order.push_back(key);
         }
         const Num w = read(report_, *form_, rr.key, rule.weight_column);
