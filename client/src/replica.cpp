@@ -231,8 +231,8 @@ struct Replica::Impl {
     edit.row = row.key;
     edit.column = col.key;
     edit.after = text;
-    BS_ASSIGN_OR_RETURN(cur, db.cached("SELECT value, op, version FROM cells WHERE report_id = ? AND row_key = ? "
-                                        "AND col = ?"));
+    BS_ASSIGN_OR_RETURN(cur, db.cached("SELECT c.value, c.op, c.version, o.kind FROM cells c JOIN ops o ON o.seq = c.op "
+                                        "WHERE c.report_id = ? AND c.row_key = ? AND c.col = ?"));
     cur.bind(1, rep.id).bind(2, row.key).bind(3, col.key);
     BS_ASSIGN_OR_RETURN(has, cur.step());
     int64_t version = 0;
@@ -240,8 +240,13 @@ struct Replica::Impl {
       edit.before = cur.col_text(0);
       version = cur.col_int(2);
       if (*edit.before == text) return edit;  // unchanged: no operation
-      BS_ASSIGN_OR_RETURN(h, db.cached("INSERT INTO history(report_id, row_key, col, value, op) VALUES(?, ?, ?, ?, ?)"));
-      BS_RETURN_IF_ERROR(h.bind(1, rep.id).bind(2, row.key).bind(3, col.key).bind(4, *edit.before).bind(5, cur.col_int(1)).run());
+      // A value set by an operation stays in the log with it; only a value that
+      // came with a whole-report import has to be kept aside before it goes.
+      if (cur.col_text(3) == sync::op_kind_name(sync::OpKind::kImport)) {
+        BS_ASSIGN_OR_RETURN(h, db.cached("INSERT INTO history(report_id, row_key, col, value, op) VALUES(?, ?, ?, ?, ?)"));
+        BS_RETURN_IF_ERROR(
+            h.bind(1, rep.id).bind(2, row.key).bind(3, col.key).bind(4, *edit.before).bind(5, cur.col_int(1)).run());
+      }
     } else if (text.empty()) {
       return edit;  // blank stays blank
     }
@@ -704,10 +709,13 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
   BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, column));
   BS_ASSIGN_OR_RETURN(st, m.db.cached(
                               "SELECT v.value, o.author, o.device, o.counter, o.kind, o.hlc FROM ("
-                              "  SELECT value, op, op AS ord FROM history WHERE report_id = ?1 AND row_key = ?2 AND col = ?3"
+                              "  SELECT value, op FROM history WHERE report_id = ?1 AND row_key = ?2 AND col = ?3"
                               "  UNION ALL"
-                              "  SELECT value, op, 9223372036854775807 FROM cells WHERE report_id = ?1 AND row_key = ?2 "
-                              "AND col = ?3) v JOIN ops o ON o.seq = v.op ORDER BY v.ord"));
+                              "  SELECT c.value, c.op FROM cells c JOIN ops i ON i.seq = c.op AND i.kind = 'import'"
+                              "    WHERE c.report_id = ?1 AND c.row_key = ?2 AND c.col = ?3"
+                              "  UNION ALL"
+                              "  SELECT value, seq FROM ops WHERE kind = 'set' AND report_id = ?1 AND row_key = ?2 AND "
+                              "col = ?3) v JOIN ops o ON o.seq = v.op ORDER BY v.op"));
   st.bind(1, rep.id).bind(2, row.key).bind(3, col->key);
   std::vector<HistoryEntry> out;
   auto add = [&](std::optional<std::string> value, std::string author, std::string device, int64_t counter,

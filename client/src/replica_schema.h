@@ -43,8 +43,8 @@ CREATE TABLE cells(
   op INTEGER NOT NULL,
   version INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(report_id, row_key, col)) WITHOUT ROWID;
--- Values a cell had before its current one, with the operation that wrote each;
--- clustered by cell so an edit touches one B-tree and a cell's story is one range.
+-- Imported values a later edit replaced (values set by an operation stay in the
+-- log with it). A cell's story is this, its current value and its operations.
 CREATE TABLE history(
   report_id INTEGER NOT NULL, row_key TEXT NOT NULL, col TEXT NOT NULL, op INTEGER NOT NULL,
   value TEXT,

@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -106,7 +106,11 @@ class Db {
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
-  std::map<std::string, Stmt, std::less<>> cache_;
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Stmt, SqlHash, std::equal_to<>> cache_;
 };
 
 // A transaction that rolls back unless committed. BEGIN IMMEDIATE takes the
