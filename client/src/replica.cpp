@@ -307,7 +307,7 @@ Status configure(Db& db) {
   BS_RETURN_IF_ERROR(db.exec("PRAGMA foreign_keys=ON"));
   BS_RETURN_IF_ERROR(db.exec("PRAGMA busy_timeout=5000"));
   // A larger page cache keeps the cells B-tree in memory during big imports.
-  BS_RETURN_IF_ERROR(db.exec("PRAGMA cache_size=-32768"));
+  BS_RETURN_IF_ERROR(db.exec("PRAGMA cache_size=-65536"));
   return Status::Ok();
 }
 

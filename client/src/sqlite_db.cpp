@@ -59,8 +59,8 @@ Status Stmt::run() {
 }
 
 void Stmt::reset() {
+  // Bindings are left in place: every use binds all its parameters again.
   sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
 }
 
 std::string Stmt::col_text(int i) const {

@@ -96,23 +96,43 @@ bool is_combining(char32_t cp) {
 }  // namespace
 
 std::string_view trim(std::string_view s) {
-  // Work on code points so multi-byte spaces are recognised.
-  size_t begin = 0;
-  while (begin < s.size()) {
-    size_t i = begin;
-    bool valid = false;
-    const char32_t cp = decode(s, i, valid);
-    if (!valid || !is_space(cp)) break;
-    begin = i;
+  // Only the ends are looked at: ASCII white space, and the multi-byte spaces
+  // people paste from documents (U+00A0, U+2002, U+2003, U+2009, U+200B,
+  // U+3000, U+FEFF) matched as byte sequences.
+  static constexpr std::string_view kWide[] = {"\xC2\xA0",     "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x89",
+                                               "\xE2\x80\x8B", "\xE3\x80\x80", "\xEF\xBB\xBF"};
+  auto ascii_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  for (bool changed = true; changed && !s.empty();) {
+    changed = false;
+    if (ascii_space(s.front())) {
+      s.remove_prefix(1);
+      changed = true;
+      continue;
+    }
+    for (std::string_view w : kWide) {
+      if (s.substr(0, w.size()) == w) {
+        s.remove_prefix(w.size());
+        changed = true;
+        break;
+      }
+    }
   }
-  size_t end = begin;
-  size_t scan = begin;
-  while (scan < s.size()) {
-    bool valid = false;
-    const char32_t cp = decode(s, scan, valid);
-    if (!valid || !is_space(cp)) end = scan;
+  for (bool changed = true; changed && !s.empty();) {
+    changed = false;
+    if (ascii_space(s.back())) {
+      s.remove_suffix(1);
+      changed = true;
+      continue;
+    }
+    for (std::string_view w : kWide) {
+      if (s.size() >= w.size() && s.substr(s.size() - w.size()) == w) {
+        s.remove_suffix(w.size());
+        changed = true;
+        break;
+      }
+    }
   }
-  return s.substr(begin, end - begin);
+  return s;
 }
 
 std::string normalize_numeric_text(std::string_view s) {
