@@ -202,7 +202,7 @@ int cmd_reports(Context& ctx) {
     table.add_row({s.key.to_string(), s.name.empty() ? s.form_title : s.name, st == kStates.end() ? s.state : st->second,
                    format_time(s.last_edit), s.last_edit_by, validation(s.key)});
   }
-  fmt::print("{}", table.render(30));
+  fmt::print("{}", table.render(44));
   fmt::print("共 {} 张报表。\n", list->size());
   return kExitOk;
 }
