@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "replica_schema.h"
 #include "shared/text.h"
@@ -43,6 +44,53 @@ struct Replica::Impl {
   int64_t counter = 0;
   ReplicaIdentity identity;
   std::string device;
+  std::map<std::string, int64_t, std::less<>> col_ids;  // cols table, in memory
+
+  // Numbers every column key the catalog's forms use (once per new key), and
+  // reads the numbering into memory. Keys are only ever added.
+  Status load_columns() {
+    std::set<std::string> wanted;
+    for (const FormTemplate* f : catalog.forms()) {
+      for (const auto& s : f->sections) {
+        for (const auto& c : s.columns) wanted.insert(c.key);
+      }
+    }
+    auto read_all = [&]() -> Status {
+      col_ids.clear();
+      BS_ASSIGN_OR_RETURN(st, db.cached("SELECT id, key FROM cols"));
+      for (;;) {
+        BS_ASSIGN_OR_RETURN(has, st.step());
+        if (!has) break;
+        col_ids.emplace(st.col_text(1), st.col_int(0));
+      }
+      return Status::Ok();
+    };
+    BS_RETURN_IF_ERROR(read_all());
+    bool missing = false;
+    for (const auto& k : wanted) missing = missing || !col_ids.count(k);
+    if (!missing) return Status::Ok();
+    Transaction tx(db);
+    BS_RETURN_IF_ERROR(tx.begin());
+    BS_ASSIGN_OR_RETURN(ins, db.cached("INSERT INTO cols(key) VALUES(?) ON CONFLICT(key) DO NOTHING"));
+    for (const auto& k : wanted) {
+      if (!col_ids.count(k)) BS_RETURN_IF_ERROR(ins.bind(1, k).run());
+    }
+    BS_RETURN_IF_ERROR(tx.commit());
+    return read_all();
+  }
+
+  Result<int64_t> col_id(std::string_view key) const {
+    auto it = col_ids.find(key);
+    if (it == col_ids.end()) return Status::NotFound(fmt::format("column “{}” is not known to this replica", key));
+    return it->second;
+  }
+
+  std::string_view col_key(int64_t id) const {
+    for (const auto& [k, v] : col_ids) {
+      if (v == id) return k;
+    }
+    return {};
+  }
 
   Impl(Db d, const Catalog& c, sync::ClockSource& cs, sync::RandomSource& r)
       : db(std::move(d)), catalog(c), clock_source(cs), random(r), clock(cs) {}
@@ -69,6 +117,7 @@ struct Replica::Impl {
       BS_ASSIGN_OR_RETURN(v, meta(key));
       *field = v;
     }
+    BS_RETURN_IF_ERROR(load_columns());
     return reload_clock();
   }
 
@@ -130,6 +179,7 @@ struct Replica::Impl {
   }
 
   struct RowRef {
+    int64_t id = 0;  // rows.id once the row exists
     std::string key;
     const Section* section = nullptr;
     bool exists = false;
@@ -142,13 +192,14 @@ struct Replica::Impl {
     RowRef r;
     r.key = row;
     BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached(
-                                "SELECT section, deleted_op IS NOT NULL FROM rows WHERE report_id = ? AND row_key = ?"));
+                                "SELECT section, deleted_op IS NOT NULL, id FROM rows WHERE report_id = ? AND row_key = ?"));
     st.bind(1, rep.id).bind(2, row);
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (has) {
       r.exists = true;
       r.section = rep.form->section(st.col_text(0));
       r.deleted = st.col_int(1) != 0;
+      r.id = st.col_int(2);
       if (!r.section) return Status::Corruption(fmt::format("row {} has an unknown section", row));
       return r;
     }
@@ -205,9 +256,11 @@ struct Replica::Impl {
     return sync::sort_key_between(low, high);
   }
 
-  Status insert_row(int64_t report_id, const std::string& row, const std::string& section, const std::string& sort) {
+  Result<int64_t> insert_row(int64_t report_id, const std::string& row, const std::string& section,
+                             const std::string& sort) {
     BS_ASSIGN_OR_RETURN(st, db.cached("INSERT INTO rows(report_id, row_key, section, sort_key) VALUES(?, ?, ?, ?)"));
-    return st.bind(1, report_id).bind(2, row).bind(3, section).bind(4, sort).run();
+    BS_RETURN_IF_ERROR(st.bind(1, report_id).bind(2, row).bind(3, section).bind(4, sort).run());
+    return db.last_insert_rowid();
   }
 
   Result<int64_t> append_op(sync::OpKind kind, int64_t report_id, const std::string& row, const std::string& col,
@@ -231,9 +284,10 @@ struct Replica::Impl {
     edit.row = row.key;
     edit.column = col.key;
     edit.after = text;
+    BS_ASSIGN_OR_RETURN(cid, col_id(col.key));
     BS_ASSIGN_OR_RETURN(cur, db.cached("SELECT c.value, c.op, c.version, o.kind FROM cells c JOIN ops o ON o.seq = c.op "
-                                        "WHERE c.report_id = ? AND c.row_key = ? AND c.col = ?"));
-    cur.bind(1, rep.id).bind(2, row.key).bind(3, col.key);
+                                        "WHERE c.row_id = ? AND c.col_id = ?"));
+    cur.bind(1, row.id).bind(2, cid);
     BS_ASSIGN_OR_RETURN(has, cur.step());
     int64_t version = 0;
     if (has) {
@@ -243,19 +297,17 @@ struct Replica::Impl {
       // A value set by an operation stays in the log with it; only a value that
       // came with a whole-report import has to be kept aside before it goes.
       if (cur.col_text(3) == sync::op_kind_name(sync::OpKind::kImport)) {
-        BS_ASSIGN_OR_RETURN(h, db.cached("INSERT INTO history(report_id, row_key, col, value, op) VALUES(?, ?, ?, ?, ?)"));
-        BS_RETURN_IF_ERROR(
-            h.bind(1, rep.id).bind(2, row.key).bind(3, col.key).bind(4, *edit.before).bind(5, cur.col_int(1)).run());
+        BS_ASSIGN_OR_RETURN(h, db.cached("INSERT INTO history(row_id, col_id, op, value) VALUES(?, ?, ?, ?)"));
+        BS_RETURN_IF_ERROR(h.bind(1, row.id).bind(2, cid).bind(3, cur.col_int(1)).bind(4, *edit.before).run());
       }
     } else if (text.empty()) {
       return edit;  // blank stays blank
     }
     (void)key;
     BS_ASSIGN_OR_RETURN(seq, append_op(sync::OpKind::kSetCell, rep.id, row.key, col.key, text, version));
-    BS_ASSIGN_OR_RETURN(up, db.cached("INSERT INTO cells(report_id, row_key, col, value, op, version) "
-                                       "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(report_id, row_key, col) DO UPDATE "
-                                       "SET value = excluded.value, op = excluded.op"));
-    BS_RETURN_IF_ERROR(up.bind(1, rep.id).bind(2, row.key).bind(3, col.key).bind(4, text).bind(5, seq).bind(6, version).run());
+    BS_ASSIGN_OR_RETURN(up, db.cached("INSERT INTO cells(row_id, col_id, value, op, version) VALUES(?, ?, ?, ?, ?) "
+                                       "ON CONFLICT(row_id, col_id) DO UPDATE SET value = excluded.value, op = excluded.op"));
+    BS_RETURN_IF_ERROR(up.bind(1, row.id).bind(2, cid).bind(3, text).bind(4, seq).bind(5, version).run());
     edit.op = {device, counter};  // the operation append_op just wrote
     return edit;
   }
@@ -438,21 +490,33 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   const int64_t report_id = m.db.last_insert_rowid();
   auto op = m.append_op(sync::OpKind::kImport, report_id, "", "", report.source, 0);
   if (!op.ok()) return fail(op.status());
-  BS_ASSIGN_OR_RETURN(row_st, m.db.cached("INSERT INTO rows(report_id, row_key, section, sort_key) VALUES(?, ?, ?, ?)"));
-  BS_ASSIGN_OR_RETURN(cell_st, m.db.cached("INSERT INTO cells(report_id, row_key, col, value, op) VALUES(?, ?, ?, ?, ?)"));
-  // Rows keep their printed order in sort keys; they are written in key order,
-  // which lets SQLite append to its B-trees instead of splitting pages.
+  BS_ASSIGN_OR_RETURN(cell_st, m.db.cached("INSERT INTO cells(row_id, col_id, value, op) VALUES(?, ?, ?, ?)"));
+  // Rows are numbered in key order and their cells written in (row, column)
+  // order, so SQLite appends to its B-trees instead of splitting pages; printed
+  // order lives in the sort keys.
   std::vector<size_t> order(report.rows.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return report.rows[a].key < report.rows[b].key; });
+  struct Pending {
+    int64_t col;
+    std::string_view text;
+  };
+  std::vector<Pending> pending;
   for (const size_t i : order) {
     const ReportRow& row = report.rows[i];
-    row_st.bind(1, report_id).bind(2, row.key).bind(3, row.section).bind(4, sync::sequential_sort_key(i, report.rows.size()));
-    if (Status s = row_st.run(); !s.ok()) return fail(s);
+    auto row_id = m.insert_row(report_id, row.key, row.section, sync::sequential_sort_key(i, report.rows.size()));
+    if (!row_id.ok()) return fail(row_id.status());
+    pending.clear();
     for (const auto& [col, cell] : row.cells) {
       const std::string_view text = trim(cell.raw);
       if (text.empty()) continue;  // a blank cell has no value to keep
-      cell_st.bind(1, report_id).bind_static(2, row.key).bind_static(3, col).bind_static(4, text).bind(5, *op);
+      auto cid = m.col_id(col);
+      if (!cid.ok()) return fail(cid.status());
+      pending.push_back({*cid, text});
+    }
+    std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) { return a.col < b.col; });
+    for (const auto& p : pending) {
+      cell_st.bind(1, *row_id).bind(2, p.col).bind_static(3, p.text).bind(4, *op);
       if (Status s = cell_st.run(); !s.ok()) return fail(s);
     }
   }
@@ -482,7 +546,9 @@ Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_te
   if (!row.exists) {
     auto sort = m.place_row(rep.id, *row.section, row.key);
     if (!sort.ok()) return undo(sort.status());
-    if (Status s = m.insert_row(rep.id, row.key, row.section->key, *sort); !s.ok()) return undo(s);
+    auto id = m.insert_row(rep.id, row.key, row.section->key, *sort);
+    if (!id.ok()) return undo(id.status());
+    row.id = *id;
   }
   auto edit = m.write_cell(rep, key, row, *col, checked);
   if (!edit.ok()) return undo(edit.status());
@@ -559,7 +625,9 @@ Result<std::string> Replica::add_row(const ReportKey& key, std::string_view sect
   const std::string new_key = fmt::format("{}-{}", m.device.substr(0, 8), m.counter + 1);
   auto op = m.append_op(sync::OpKind::kAddRow, rep.id, new_key, "", std::nullopt, 0, section->key, sort);
   if (!op.ok()) return undo(op.status());
-  if (Status s = m.insert_row(rep.id, new_key, section->key, sort); !s.ok()) return undo(s);
+  auto new_id = m.insert_row(rep.id, new_key, section->key, sort);
+  if (!new_id.ok()) return undo(new_id.status());
+  row.id = *new_id;
   row.key = new_key;
   row.exists = true;
   for (const auto& [col, text] : checked) {
@@ -589,8 +657,8 @@ Status Replica::delete_row(const ReportKey& key, std::string_view row_text) {
   };
   auto op = m.append_op(sync::OpKind::kDeleteRow, rep.id, row.key, "", std::nullopt, 0, row.section->key);
   if (!op.ok()) return undo(op.status());
-  BS_ASSIGN_OR_RETURN(st, m.db.cached("UPDATE rows SET deleted_op = ? WHERE report_id = ? AND row_key = ?"));
-  if (Status s = st.bind(1, *op).bind(2, rep.id).bind(3, row.key).run(); !s.ok()) return undo(s);
+  BS_ASSIGN_OR_RETURN(st, m.db.cached("UPDATE rows SET deleted_op = ? WHERE id = ?"));
+  if (Status s = st.bind(1, *op).bind(2, row.id).run(); !s.ok()) return undo(s);
   if (Status s = tx.commit(); !s.ok()) return undo(s);
   return Status::Ok();
 }
@@ -601,9 +669,9 @@ Result<std::vector<ReportSummary>> Replica::reports() const {
                               "SELECT r.unit, r.year, r.form, r.instance, r.unit_name, r.state, "
                               "(SELECT o.hlc FROM ops o WHERE o.report_id = r.id ORDER BY o.seq DESC LIMIT 1), "
                               "(SELECT o.author FROM ops o WHERE o.report_id = r.id ORDER BY o.seq DESC LIMIT 1), "
-                              "(SELECT COUNT(*) FROM cells c WHERE c.report_id = r.id), "
-                              "(SELECT value FROM cells c WHERE c.report_id = r.id AND c.row_key = 'header' AND "
-                              "c.col = 'name'), r.template_version "
+                              "(SELECT COUNT(*) FROM rows w JOIN cells c ON c.row_id = w.id WHERE w.report_id = r.id), "
+                              "(SELECT c.value FROM rows w JOIN cells c ON c.row_id = w.id JOIN cols k ON k.id = c.col_id "
+                              "WHERE w.report_id = r.id AND w.row_key = 'header' AND k.key = 'name'), r.template_version "
                               "FROM reports r ORDER BY r.unit, r.year, r.form, r.instance"));
   std::vector<ReportSummary> out;
   for (;;) {
@@ -665,7 +733,8 @@ Result<Report> Replica::load(const ReportKey& key) const {
     }
   }
   {
-    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT row_key, col, value FROM cells WHERE report_id = ?"));
+    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT w.row_key, k.key, c.value FROM rows w JOIN cells c ON c.row_id = w.id "
+                                        "JOIN cols k ON k.id = c.col_id WHERE w.report_id = ?"));
     st.bind(1, rep.id);
     for (;;) {
       BS_ASSIGN_OR_RETURN(has, st.step());
@@ -709,14 +778,15 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
   BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, column));
   BS_ASSIGN_OR_RETURN(st, m.db.cached(
                               "SELECT v.value, o.author, o.device, o.counter, o.kind, o.hlc FROM ("
-                              "  SELECT value, op FROM history WHERE report_id = ?1 AND row_key = ?2 AND col = ?3"
+                              "  SELECT value, op FROM history WHERE row_id = ?1 AND col_id = ?2"
                               "  UNION ALL"
                               "  SELECT c.value, c.op FROM cells c JOIN ops i ON i.seq = c.op AND i.kind = 'import'"
-                              "    WHERE c.report_id = ?1 AND c.row_key = ?2 AND c.col = ?3"
+                              "    WHERE c.row_id = ?1 AND c.col_id = ?2"
                               "  UNION ALL"
-                              "  SELECT value, seq FROM ops WHERE kind = 'set' AND report_id = ?1 AND row_key = ?2 AND "
-                              "col = ?3) v JOIN ops o ON o.seq = v.op ORDER BY v.op"));
-  st.bind(1, rep.id).bind(2, row.key).bind(3, col->key);
+                              "  SELECT value, seq FROM ops WHERE kind = 'set' AND report_id = ?3 AND row_key = ?4 AND "
+                              "col = ?5) v JOIN ops o ON o.seq = v.op ORDER BY v.op"));
+  BS_ASSIGN_OR_RETURN(cid, m.col_id(col->key));
+  st.bind(1, row.id).bind(2, cid).bind(3, rep.id).bind(4, row.key).bind(5, col->key);
   std::vector<HistoryEntry> out;
   auto add = [&](std::optional<std::string> value, std::string author, std::string device, int64_t counter,
                  const std::string& kind, const std::string& hlc) -> Status {
@@ -742,8 +812,8 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
   }
   if (row.deleted) {
     BS_ASSIGN_OR_RETURN(d, m.db.cached("SELECT o.author, o.device, o.counter, o.kind, o.hlc FROM rows r JOIN ops o "
-                                        "ON o.seq = r.deleted_op WHERE r.report_id = ? AND r.row_key = ?"));
-    d.bind(1, rep.id).bind(2, row.key);
+                                        "ON o.seq = r.deleted_op WHERE r.id = ?"));
+    d.bind(1, row.id);
     BS_ASSIGN_OR_RETURN(has, d.step());
     if (has) BS_RETURN_IF_ERROR(add(std::nullopt, d.col_text(0), d.col_text(1), d.col_int(2), d.col_text(3), d.col_text(4)));
   }

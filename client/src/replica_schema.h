@@ -32,23 +32,26 @@ CREATE TABLE ops(
   section TEXT NOT NULL DEFAULT '', sort_key TEXT NOT NULL DEFAULT '',
   status TEXT NOT NULL DEFAULT 'pending', reason TEXT NOT NULL DEFAULT '');
 CREATE TABLE rows(
+  id INTEGER PRIMARY KEY,
   report_id INTEGER NOT NULL REFERENCES reports(id),
   row_key TEXT NOT NULL, section TEXT NOT NULL, sort_key TEXT NOT NULL,
   deleted_op INTEGER REFERENCES ops(seq),
-  PRIMARY KEY(report_id, row_key)) WITHOUT ROWID;
+  UNIQUE(report_id, row_key));
+-- Column keys, numbered once, so a cell's key is two integers.
+CREATE TABLE cols(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
 -- The current value of each cell and the operation that wrote it.
 CREATE TABLE cells(
-  report_id INTEGER NOT NULL, row_key TEXT NOT NULL, col TEXT NOT NULL,
+  row_id INTEGER NOT NULL, col_id INTEGER NOT NULL,
   value TEXT NOT NULL,
   op INTEGER NOT NULL,
   version INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY(report_id, row_key, col)) WITHOUT ROWID;
+  PRIMARY KEY(row_id, col_id)) WITHOUT ROWID;
 -- Imported values a later edit replaced (values set by an operation stay in the
 -- log with it). A cell's story is this, its current value and its operations.
 CREATE TABLE history(
-  report_id INTEGER NOT NULL, row_key TEXT NOT NULL, col TEXT NOT NULL, op INTEGER NOT NULL,
+  row_id INTEGER NOT NULL, col_id INTEGER NOT NULL, op INTEGER NOT NULL,
   value TEXT,
-  PRIMARY KEY(report_id, row_key, col, op)) WITHOUT ROWID;
+  PRIMARY KEY(row_id, col_id, op)) WITHOUT ROWID;
 )sql",
   };
   return steps;
