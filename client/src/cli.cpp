@@ -1,9 +1,9 @@
 #include "client/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -55,8 +55,10 @@ struct Context {
   fs::path replica_dir() const {
     if (!dir.empty()) return dir;
     if (const char* env = std::getenv("BUDGETSYNC_DIR"); env && *env) return env;
-    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return fs::path(xdg) / "budgetsync";
-    if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".local/share/budgetsync";
+    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+      return fs::path(xdg) / "budgetsync";
+    if (const char* home = std::getenv("HOME"); home && *home)
+      return fs::path(home) / ".local/share/budgetsync";
     return fs::path(".budgetsync");
   }
   std::string replica_path() const { return (replica_dir() / "replica.db").string(); }
@@ -68,7 +70,9 @@ struct Context {
   }
 };
 
-bool on_terminal() { return isatty(STDERR_FILENO) != 0; }
+bool on_terminal() {
+  return isatty(STDERR_FILENO) != 0;
+}
 
 std::string format_time(const std::optional<sync::Hlc>& h) {
   if (!h) return "";
@@ -80,7 +84,23 @@ std::string format_time(const std::optional<sync::Hlc>& h) {
   return buf;
 }
 
-Result<ReportKey> parse_key(const std::string& text) { return ReportKey::parse(text); }
+Result<ReportKey> parse_key(const std::string& text) {
+  return ReportKey::parse(text);
+}
+
+// A command's report and the replica it lives in.
+struct Target {
+  ReportKey key;
+  std::unique_ptr<Replica> replica;
+};
+
+Result<Target> open_target(Context& ctx, const std::string& key_text) {
+  auto key = parse_key(key_text);
+  if (!key.ok()) return key.status();
+  auto replica = ctx.open_replica();
+  if (!replica.ok()) return replica.status();
+  return Target{std::move(*key), std::move(*replica)};
+}
 
 // ---- init ------------------------------------------------------------------
 
@@ -93,21 +113,29 @@ int cmd_init(Context& ctx, const std::string& unit, const std::string& name, std
   if (!catalog.ok()) return fail(catalog.status());
   std::error_code ec;
   fs::create_directories(ctx.replica_dir(), ec);
-  if (ec) return fail(Status::IoError(fmt::format("{}: cannot create the folder: {}", ctx.replica_dir().string(), ec.message())));
-  auto r = Replica::create(ctx.replica_path(), {unit, name, user}, **catalog, ctx.clock, ctx.random);
+  if (ec)
+    return fail(Status::IoError(
+        fmt::format("{}: cannot create the folder: {}", ctx.replica_dir().string(), ec.message())));
+  auto r =
+      Replica::create(ctx.replica_path(), {unit, name, user}, **catalog, ctx.clock, ctx.random);
   if (!r.ok()) return fail(r.status());
   if (ctx.json) {
-    fmt::print("{}\n", json{{"replica", ctx.replica_path()}, {"unit", unit}, {"user", user}, {"device", (*r)->device()}}.dump(2));
+    fmt::print("{}\n", json{{"replica", ctx.replica_path()},
+                            {"unit", unit},
+                            {"user", user},
+                            {"device", (*r)->device()}}
+                           .dump(2));
   } else {
-    fmt::print("已创建本地副本 {}\n单位 {} {}，用户 {}，设备 {}\n", ctx.replica_path(), unit, name, user, (*r)->device());
+    fmt::print("已创建本地副本 {}\n单位 {} {}，用户 {}，设备 {}\n", ctx.replica_path(), unit, name,
+               user, (*r)->device());
   }
   return kExitOk;
 }
 
 // ---- import ----------------------------------------------------------------
 
-int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::string& report_key, bool other_units,
-               bool progress_lines) {
+int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::string& report_key,
+               bool other_units, bool progress_lines) {
   auto replica = ctx.open_replica();
   if (!replica.ok()) return fail(replica.status());
   const Catalog& catalog = **ctx.load_catalog_once();
@@ -118,7 +146,8 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
   for (const auto& p : paths) {
     if (fs::path(p).extension() == ".csv") {
       if (report_key.empty()) {
-        return fail(Status::InvalidArgument(fmt::format("{}: a CSV file needs --report UNIT/YEAR/FORM", p)));
+        return fail(Status::InvalidArgument(
+            fmt::format("{}: a CSV file needs --report UNIT/YEAR/FORM", p)));
       }
       auto key = parse_key(report_key);
       if (!key.ok()) return fail(key.status());
@@ -141,13 +170,15 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
   for (const auto& r : reports) {
     if (Status s = (*replica)->import_report(r, other_units); !s.ok()) {
       if (progress) fmt::print(stderr, "\n");
-      fmt::print(stderr, "budgetsync: {} was not imported; {} earlier report(s) were.\n", r.key.to_string(), imported);
+      fmt::print(stderr, "budgetsync: {} was not imported; {} earlier report(s) were.\n",
+                 r.key.to_string(), imported);
       return fail(s);
     }
     ++imported;
     if (progress) fmt::print(stderr, "\r导入 {}/{}", imported, reports.size());
     // One line per committed report, for programs that follow the import.
-    if (progress_lines) fmt::print(stderr, "imported {}/{} {}\n", imported, reports.size(), r.key.to_string());
+    if (progress_lines)
+      fmt::print(stderr, "imported {}/{} {}\n", imported, reports.size(), r.key.to_string());
   }
   if (progress) fmt::print(stderr, "\n");
   if (ctx.json) {
@@ -184,9 +215,14 @@ int cmd_reports(Context& ctx) {
     json arr = json::array();
     for (const auto& s : *list) {
       auto it = counts.find(s.key.to_string());
-      arr.push_back({{"report", s.key.to_string()}, {"unit_name", s.unit_name}, {"form_title", s.form_title},
-                     {"name", s.name}, {"state", s.state}, {"last_edit", format_time(s.last_edit)},
-                     {"last_edit_by", s.last_edit_by}, {"cells", s.cells},
+      arr.push_back({{"report", s.key.to_string()},
+                     {"unit_name", s.unit_name},
+                     {"form_title", s.form_title},
+                     {"name", s.name},
+                     {"state", s.state},
+                     {"last_edit", format_time(s.last_edit)},
+                     {"last_edit_by", s.last_edit_by},
+                     {"cells", s.cells},
                      {"errors", it == counts.end() ? 0 : it->second.first},
                      {"warnings", it == counts.end() ? 0 : it->second.second}});
     }
@@ -194,13 +230,15 @@ int cmd_reports(Context& ctx) {
     return kExitOk;
   }
   using A = TextTable::Align;
-  TextTable table({"报表", "表名", "状态", "最后修改", "修改人", "校验"}, {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft});
+  TextTable table({"报表", "表名", "状态", "最后修改", "修改人", "校验"},
+                  {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft});
   static const std::map<std::string, std::string> kStates{
       {"draft", "草稿"}, {"submitted", "已上报"}, {"returned", "已退回"}, {"approved", "已审核"}};
   for (const auto& s : *list) {
     auto st = kStates.find(s.state);
-    table.add_row({s.key.to_string(), s.name.empty() ? s.form_title : s.name, st == kStates.end() ? s.state : st->second,
-                   format_time(s.last_edit), s.last_edit_by, validation(s.key)});
+    table.add_row({s.key.to_string(), s.name.empty() ? s.form_title : s.name,
+                   st == kStates.end() ? s.state : st->second, format_time(s.last_edit),
+                   s.last_edit_by, validation(s.key)});
   }
   fmt::print("{}", table.render(44));
   fmt::print("共 {} 张报表。\n", list->size());
@@ -210,14 +248,14 @@ int cmd_reports(Context& ctx) {
 // ---- show / export ---------------------------------------------------------
 
 int cmd_show(Context& ctx, const std::string& key_text, bool csv) {
-  auto key = parse_key(key_text);
-  if (!key.ok()) return fail(key.status());
-  auto replica = ctx.open_replica();
-  if (!replica.ok()) return fail(replica.status());
-  auto report = (*replica)->load(*key);
+  auto target = open_target(ctx, key_text);
+  if (!target.ok()) return fail(target.status());
+  const ReportKey& key = target->key;
+  Replica& replica = *target->replica;
+  auto report = replica.load(key);
   if (!report.ok()) return fail(report.status());
   const Catalog& catalog = **ctx.load_catalog_once();
-  const FormTemplate* form = catalog.form(key->form, report->template_version);
+  const FormTemplate* form = catalog.form(key.form, report->template_version);
   if (ctx.json) {
     fmt::print("{}", render_report_json(*report));
   } else if (csv) {
@@ -228,15 +266,16 @@ int cmd_show(Context& ctx, const std::string& key_text, bool csv) {
   return kExitOk;
 }
 
-int cmd_export(Context& ctx, const std::string& key_text, const std::string& format, const std::string& output) {
-  auto key = parse_key(key_text);
-  if (!key.ok()) return fail(key.status());
-  auto replica = ctx.open_replica();
-  if (!replica.ok()) return fail(replica.status());
-  auto report = (*replica)->load(*key);
+int cmd_export(Context& ctx, const std::string& key_text, const std::string& format,
+               const std::string& output) {
+  auto target = open_target(ctx, key_text);
+  if (!target.ok()) return fail(target.status());
+  const ReportKey& key = target->key;
+  Replica& replica = *target->replica;
+  auto report = replica.load(key);
   if (!report.ok()) return fail(report.status());
   const Catalog& catalog = **ctx.load_catalog_once();
-  const FormTemplate* form = catalog.form(key->form, report->template_version);
+  const FormTemplate* form = catalog.form(key.form, report->template_version);
   std::string text;
   if (format == "csv") {
     text = render_report_csv(*report, *form, catalog);
@@ -259,8 +298,10 @@ int cmd_export(Context& ctx, const std::string& key_text, const std::string& for
   }
   std::error_code ec;
   fs::rename(tmp, output, ec);
-  if (ec) return fail(Status::IoError(fmt::format("{}: cannot write the file: {}", output, ec.message())));
-  if (!ctx.json) fmt::print(stderr, "已导出 {} 到 {}\n", key->to_string(), output);
+  if (ec)
+    return fail(
+        Status::IoError(fmt::format("{}: cannot write the file: {}", output, ec.message())));
+  if (!ctx.json) fmt::print(stderr, "已导出 {} 到 {}\n", key.to_string(), output);
   return kExitOk;
 }
 
@@ -268,32 +309,35 @@ int cmd_export(Context& ctx, const std::string& key_text, const std::string& for
 
 void print_edit(const Context& ctx, const ReportKey& key, const CellEdit& e) {
   if (ctx.json) {
-    fmt::print("{}\n", json{{"report", key.to_string()}, {"row", e.row}, {"column", e.column},
-                            {"before", e.before ? json(*e.before) : json(nullptr)}, {"after", e.after},
+    fmt::print("{}\n", json{{"report", key.to_string()},
+                            {"row", e.row},
+                            {"column", e.column},
+                            {"before", e.before ? json(*e.before) : json(nullptr)},
+                            {"after", e.after},
                             {"op", e.op.counter ? json(e.op.to_string()) : json(nullptr)}}
                            .dump(2));
   } else if (!e.op.counter) {
     fmt::print("{} {}:{} 没有变化（{}）。\n", key.to_string(), e.row, e.column, e.after);
   } else {
-    fmt::print("{} {}:{}  {} → {}\n", key.to_string(), e.row, e.column, e.before ? *e.before : "（空）",
-               e.after.empty() ? "（空）" : e.after);
+    fmt::print("{} {}:{}  {} → {}\n", key.to_string(), e.row, e.column,
+               e.before ? *e.before : "（空）", e.after.empty() ? "（空）" : e.after);
   }
 }
 
-int cmd_set(Context& ctx, const std::string& key_text, const std::string& row, const std::string& column,
-            const std::string& value) {
-  auto key = parse_key(key_text);
-  if (!key.ok()) return fail(key.status());
-  auto replica = ctx.open_replica();
-  if (!replica.ok()) return fail(replica.status());
-  auto edit = (*replica)->set_cell(*key, row, column, value);
+int cmd_set(Context& ctx, const std::string& key_text, const std::string& row,
+            const std::string& column, const std::string& value) {
+  auto target = open_target(ctx, key_text);
+  if (!target.ok()) return fail(target.status());
+  const ReportKey& key = target->key;
+  Replica& replica = *target->replica;
+  auto edit = replica.set_cell(key, row, column, value);
   if (!edit.ok()) return fail(edit.status());
-  print_edit(ctx, *key, *edit);
+  print_edit(ctx, key, *edit);
   return kExitOk;
 }
 
-int cmd_add_row(Context& ctx, const std::string& key_text, const std::string& section, const std::string& after,
-                const std::vector<std::string>& assignments) {
+int cmd_add_row(Context& ctx, const std::string& key_text, const std::string& section,
+                const std::string& after, const std::vector<std::string>& assignments) {
   auto key = parse_key(key_text);
   if (!key.ok()) return fail(key.status());
   std::vector<std::pair<std::string, std::string>> cells;
@@ -317,33 +361,32 @@ int cmd_add_row(Context& ctx, const std::string& key_text, const std::string& se
 }
 
 int cmd_delete_row(Context& ctx, const std::string& key_text, const std::string& row) {
-  auto key = parse_key(key_text);
-  if (!key.ok()) return fail(key.status());
-  auto replica = ctx.open_replica();
-  if (!replica.ok()) return fail(replica.status());
-  if (Status s = (*replica)->delete_row(*key, row); !s.ok()) return fail(s);
+  auto target = open_target(ctx, key_text);
+  if (!target.ok()) return fail(target.status());
+  const ReportKey& key = target->key;
+  Replica& replica = *target->replica;
+  if (Status s = replica.delete_row(key, row); !s.ok()) return fail(s);
   if (ctx.json) {
-    fmt::print("{}\n", json{{"report", key->to_string()}, {"deleted", row}}.dump(2));
+    fmt::print("{}\n", json{{"report", key.to_string()}, {"deleted", row}}.dump(2));
   } else {
-    fmt::print("{} 已删除行 {}（历史仍保留）\n", key->to_string(), row);
+    fmt::print("{} 已删除行 {}（历史仍保留）\n", key.to_string(), row);
   }
   return kExitOk;
 }
 
 // ---- validate / score ------------------------------------------------------
 
+// Every report of the replica (cross-table rules need a report's siblings),
+// after checking that each named one is there.
 Result<std::vector<Report>> reports_for(Replica& replica, const std::vector<std::string>& keys) {
   auto all = replica.load_all();
-  if (!all.ok() || keys.empty()) return all;
-  // Keep the named reports, plus their unit-year siblings for cross-table rules.
-  std::vector<ReportKey> wanted;
+  if (!all.ok()) return all;
   for (const auto& k : keys) {
     auto key = ReportKey::parse(k);
     if (!key.ok()) return key.status();
     bool found = false;
     for (const auto& r : *all) found = found || r.key == *key;
     if (!found) return Status::NotFound(fmt::format("report {} is not in this replica", k));
-    wanted.push_back(*key);
   }
   return all;
 }
@@ -357,8 +400,10 @@ int cmd_validate(Context& ctx, const std::vector<std::string>& keys) {
   size_t checked = reports->size();
   if (!keys.empty()) {
     std::set<std::string> names(keys.begin(), keys.end());
-    std::erase_if(result.findings, [&](const Finding& f) { return !names.count(f.report.to_string()); });
-    std::erase_if(result.scores, [&](const ScoreSummary& s) { return !names.count(s.report.to_string()); });
+    std::erase_if(result.findings,
+                  [&](const Finding& f) { return !names.count(f.report.to_string()); });
+    std::erase_if(result.scores,
+                  [&](const ScoreSummary& s) { return !names.count(s.report.to_string()); });
     checked = keys.size();
   }
   fmt::print("{}", ctx.json ? findings_to_json(result) : render_check_text(result, checked));
@@ -366,90 +411,114 @@ int cmd_validate(Context& ctx, const std::vector<std::string>& keys) {
 }
 
 int cmd_score(Context& ctx, const std::string& key_text) {
-  auto key = parse_key(key_text);
-  if (!key.ok()) return fail(key.status());
-  auto replica = ctx.open_replica();
-  if (!replica.ok()) return fail(replica.status());
-  auto reports = reports_for(**replica, {key_text});
+  auto target = open_target(ctx, key_text);
+  if (!target.ok()) return fail(target.status());
+  const ReportKey& key = target->key;
+  Replica& replica = *target->replica;
+  auto reports = reports_for(replica, {key_text});
   if (!reports.ok()) return fail(reports.status());
   const CheckResult result = check_reports(*reports, **ctx.load_catalog_once());
   const ScoreSummary* summary = nullptr;
   for (const auto& s : result.scores) {
-    if (s.report == *key) summary = &s;
+    if (s.report == key) summary = &s;
   }
   if (!summary) {
-    return fail(Status::InvalidArgument(fmt::format("report {} has no scores (or its 总分 is blank)", key->to_string())));
+    return fail(Status::InvalidArgument(
+        fmt::format("report {} has no scores (or its 总分 is blank)", key.to_string())));
   }
   bool disagree = false;
   for (const auto& i : summary->items) disagree = disagree || !i.agrees;
   if (ctx.json) {
     json items = json::array();
     for (const auto& i : summary->items) {
-      items.push_back({{"row", i.row}, {"label", i.label}, {"target", i.target}, {"actual", i.actual},
-                       {"weight", i.weight}, {"stated", i.stated},
-                       {"computed", i.computed ? json(i.computed->to_string()) : json(nullptr)}, {"agrees", i.agrees}});
+      items.push_back({{"row", i.row},
+                       {"label", i.label},
+                       {"target", i.target},
+                       {"actual", i.actual},
+                       {"weight", i.weight},
+                       {"stated", i.stated},
+                       {"computed", i.computed ? json(i.computed->to_string()) : json(nullptr)},
+                       {"agrees", i.agrees}});
     }
-    fmt::print("{}\n", json{{"report", key->to_string()}, {"name", summary->name},
-                            {"stated_total", summary->stated_total ? summary->stated_total->to_string() : ""},
-                            {"grade", summary->grade}, {"items", items}}
+    fmt::print("{}\n", json{{"report", key.to_string()},
+                            {"name", summary->name},
+                            {"stated_total",
+                             summary->stated_total ? summary->stated_total->to_string() : ""},
+                            {"grade", summary->grade},
+                            {"items", items}}
                            .dump(2));
   } else {
     using A = TextTable::Align;
-    TextTable table({"行", "指标", "指标值/规则", "实际", "分值", "填报得分", "复算得分", ""},
-                    {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kRight, A::kRight, A::kRight, A::kLeft});
+    TextTable table(
+        {"行", "指标", "指标值/规则", "实际", "分值", "填报得分", "复算得分", ""},
+        {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kRight, A::kRight, A::kRight, A::kLeft});
     for (const auto& i : summary->items) {
-      table.add_row({i.row, i.label, i.target, i.actual, i.weight, i.stated, i.computed ? i.computed->to_string() : "人工评分",
+      table.add_row({i.row, i.label, i.target, i.actual, i.weight, i.stated,
+                     i.computed ? i.computed->to_string() : "人工评分",
                      i.agrees ? "" : "✗ 不一致"});
     }
     fmt::print("{} {}\n{}", summary->form_title, summary->name, table.render(26));
-    fmt::print("总分 {}，等级 {}。\n", summary->stated_total ? summary->stated_total->to_string() : "（空）", summary->grade);
+    fmt::print("总分 {}，等级 {}。\n",
+               summary->stated_total ? summary->stated_total->to_string() : "（空）",
+               summary->grade);
   }
   return disagree ? kExitFindings : kExitOk;
 }
 
 // ---- history / revert / status / log ---------------------------------------
 
-int cmd_history(Context& ctx, const std::string& key_text, const std::string& row, const std::string& column) {
-  auto key = parse_key(key_text);
-  if (!key.ok()) return fail(key.status());
-  auto replica = ctx.open_replica();
-  if (!replica.ok()) return fail(replica.status());
-  auto entries = (*replica)->history(*key, row, column);
+int cmd_history(Context& ctx, const std::string& key_text, const std::string& row,
+                const std::string& column) {
+  auto target = open_target(ctx, key_text);
+  if (!target.ok()) return fail(target.status());
+  const ReportKey& key = target->key;
+  Replica& replica = *target->replica;
+  auto entries = replica.history(key, row, column);
   if (!entries.ok()) return fail(entries.status());
   if (ctx.json) {
     json arr = json::array();
     for (const auto& e : *entries) {
-      arr.push_back({{"n", e.n}, {"value", e.value ? json(*e.value) : json(nullptr)}, {"author", e.author},
-                     {"device", e.device}, {"op", e.op.to_string()}, {"kind", std::string(sync::op_kind_name(e.kind))},
-                     {"time", format_time(e.hlc)}, {"hlc", e.hlc.to_string()}});
+      arr.push_back({{"n", e.n},
+                     {"value", e.value ? json(*e.value) : json(nullptr)},
+                     {"author", e.author},
+                     {"device", e.device},
+                     {"op", e.op.to_string()},
+                     {"kind", std::string(sync::op_kind_name(e.kind))},
+                     {"time", format_time(e.hlc)},
+                     {"hlc", e.hlc.to_string()}});
     }
     fmt::print("{}\n", arr.dump(2));
     return kExitOk;
   }
   if (entries->empty()) {
-    fmt::print("{} {}:{} 从未填写。\n", key->to_string(), row, column);
+    fmt::print("{} {}:{} 从未填写。\n", key.to_string(), row, column);
     return kExitOk;
   }
-  static const std::map<sync::OpKind, std::string> kKinds{{sync::OpKind::kSetCell, "修改"}, {sync::OpKind::kImport, "导入"},
-                                                          {sync::OpKind::kAddRow, "新增行"}, {sync::OpKind::kDeleteRow, "删除行"}};
+  static const std::map<sync::OpKind, std::string> kKinds{{sync::OpKind::kSetCell, "修改"},
+                                                          {sync::OpKind::kImport, "导入"},
+                                                          {sync::OpKind::kAddRow, "新增行"},
+                                                          {sync::OpKind::kDeleteRow, "删除行"}};
   using A = TextTable::Align;
-  TextTable table({"#", "值", "方式", "修改人", "设备", "时间"}, {A::kRight, A::kRight, A::kLeft, A::kLeft, A::kLeft, A::kLeft});
+  TextTable table({"#", "值", "方式", "修改人", "设备", "时间"},
+                  {A::kRight, A::kRight, A::kLeft, A::kLeft, A::kLeft, A::kLeft});
   for (const auto& e : *entries) {
-    table.add_row({std::to_string(e.n), e.value ? (e.value->empty() ? "（空）" : *e.value) : "（已删除）", kKinds.at(e.kind),
-                   e.author, e.device.substr(0, 8), format_time(e.hlc)});
+    table.add_row({std::to_string(e.n),
+                   e.value ? (e.value->empty() ? "（空）" : *e.value) : "（已删除）",
+                   kKinds.at(e.kind), e.author, e.device.substr(0, 8), format_time(e.hlc)});
   }
-  fmt::print("{} {}:{}\n{}", key->to_string(), row, column, table.render(40));
+  fmt::print("{} {}:{}\n{}", key.to_string(), row, column, table.render(40));
   return kExitOk;
 }
 
-int cmd_revert(Context& ctx, const std::string& key_text, const std::string& row, const std::string& column, int n) {
-  auto key = parse_key(key_text);
-  if (!key.ok()) return fail(key.status());
-  auto replica = ctx.open_replica();
-  if (!replica.ok()) return fail(replica.status());
-  auto edit = (*replica)->revert(*key, row, column, n);
+int cmd_revert(Context& ctx, const std::string& key_text, const std::string& row,
+               const std::string& column, int n) {
+  auto target = open_target(ctx, key_text);
+  if (!target.ok()) return fail(target.status());
+  const ReportKey& key = target->key;
+  Replica& replica = *target->replica;
+  auto edit = replica.revert(key, row, column, n);
   if (!edit.ok()) return fail(edit.status());
-  print_edit(ctx, *key, *edit);
+  print_edit(ctx, key, *edit);
   return kExitOk;
 }
 
@@ -459,17 +528,26 @@ int cmd_status(Context& ctx) {
   auto s = (*replica)->status();
   if (!s.ok()) return fail(s.status());
   if (ctx.json) {
-    fmt::print("{}\n", json{{"replica", ctx.replica_path()}, {"unit", s->identity.unit}, {"unit_name", s->identity.unit_name},
-                            {"user", s->identity.user}, {"device", s->device}, {"reports", s->reports},
-                            {"pending_ops", s->pending_ops}, {"last_local_edit", format_time(s->last_local_edit)},
-                            {"last_sync", s->last_sync.empty() ? json(nullptr) : json(s->last_sync)}, {"online", false}}
-                           .dump(2));
+    fmt::print("{}\n",
+               json{{"replica", ctx.replica_path()},
+                    {"unit", s->identity.unit},
+                    {"unit_name", s->identity.unit_name},
+                    {"user", s->identity.user},
+                    {"device", s->device},
+                    {"reports", s->reports},
+                    {"pending_ops", s->pending_ops},
+                    {"last_local_edit", format_time(s->last_local_edit)},
+                    {"last_sync", s->last_sync.empty() ? json(nullptr) : json(s->last_sync)},
+                    {"online", false}}
+                   .dump(2));
     return kExitOk;
   }
-  fmt::print("本地副本  {}\n单位      {} {}\n用户      {}（设备 {}）\n报表      {} 张\n待同步    {} 项修改\n最后修改  {}\n同步      {}\n",
-             ctx.replica_path(), s->identity.unit, s->identity.unit_name, s->identity.user, s->device, s->reports,
-             s->pending_ops, s->last_local_edit ? format_time(s->last_local_edit) : "（无）",
-             s->last_sync.empty() ? "未连接服务器（离线工作）" : s->last_sync);
+  fmt::print(
+      "本地副本  {}\n单位      {} {}\n用户      {}（设备 {}）\n报表      {} 张\n待同步    {} "
+      "项修改\n最后修改  {}\n同步      {}\n",
+      ctx.replica_path(), s->identity.unit, s->identity.unit_name, s->identity.user, s->device,
+      s->reports, s->pending_ops, s->last_local_edit ? format_time(s->last_local_edit) : "（无）",
+      s->last_sync.empty() ? "未连接服务器（离线工作）" : s->last_sync);
   return kExitOk;
 }
 
@@ -481,22 +559,31 @@ int cmd_log(Context& ctx, bool pending) {
   if (ctx.json) {
     json arr = json::array();
     for (const auto& r : *ops) {
-      arr.push_back({{"op", r.op.id.to_string()}, {"hlc", r.op.hlc.to_string()}, {"time", format_time(r.op.hlc)},
-                     {"author", r.op.author}, {"kind", std::string(sync::op_kind_name(r.op.kind))},
-                     {"report", r.op.report.to_string()}, {"row", r.op.row}, {"column", r.op.column},
-                     {"value", r.op.value ? json(*r.op.value) : json(nullptr)}, {"base_version", r.op.base_version},
-                     {"status", r.status}, {"reason", r.reason}});
+      arr.push_back({{"op", r.op.id.to_string()},
+                     {"hlc", r.op.hlc.to_string()},
+                     {"time", format_time(r.op.hlc)},
+                     {"author", r.op.author},
+                     {"kind", std::string(sync::op_kind_name(r.op.kind))},
+                     {"report", r.op.report.to_string()},
+                     {"row", r.op.row},
+                     {"column", r.op.column},
+                     {"value", r.op.value ? json(*r.op.value) : json(nullptr)},
+                     {"base_version", r.op.base_version},
+                     {"status", r.status},
+                     {"reason", r.reason}});
     }
     fmt::print("{}\n", arr.dump(2));
     return kExitOk;
   }
   using A = TextTable::Align;
-  TextTable table({"操作", "时间", "修改人", "类型", "报表", "行", "栏", "值", "状态"},
-                  {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kRight, A::kLeft});
+  TextTable table(
+      {"操作", "时间", "修改人", "类型", "报表", "行", "栏", "值", "状态"},
+      {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kRight, A::kLeft});
   for (const auto& r : *ops) {
-    table.add_row({r.op.id.to_string().substr(0, 8) + "…:" + std::to_string(r.op.id.counter), format_time(r.op.hlc), r.op.author,
-                   std::string(sync::op_kind_name(r.op.kind)), r.op.report.to_string(), r.op.row, r.op.column,
-                   r.op.value.value_or(""), r.status == "pending" ? "待同步" : r.status});
+    table.add_row({r.op.id.to_string().substr(0, 8) + "…:" + std::to_string(r.op.id.counter),
+                   format_time(r.op.hlc), r.op.author, std::string(sync::op_kind_name(r.op.kind)),
+                   r.op.report.to_string(), r.op.row, r.op.column, r.op.value.value_or(""),
+                   r.status == "pending" ? "待同步" : r.status});
   }
   fmt::print("{}共 {} 项。\n", table.render(40), ops->size());
   return kExitOk;
@@ -510,8 +597,8 @@ int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::st
   CheckOptions options;
   auto tol = Decimal::parse(tolerance);
   if (!tol.ok() || tol->is_negative()) {
-    return fail(Status::InvalidArgument(
-        fmt::format("--tolerance “{}” must be a non-negative amount in 万元, e.g. 0.01", tolerance)));
+    return fail(Status::InvalidArgument(fmt::format(
+        "--tolerance “{}” must be a non-negative amount in 万元, e.g. 0.01", tolerance)));
   }
   options.rounding_tolerance_wan = *tol;
   std::vector<fs::path> files(paths.begin(), paths.end());
@@ -523,35 +610,44 @@ int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::st
   auto reports = load_reports(files, **catalog, progress);
   if (!reports.ok()) return fail(reports.status());
   const CheckResult result = check_reports(*reports, **catalog, options);
-  fmt::print("{}", ctx.json ? findings_to_json(result) : render_check_text(result, reports->size()));
+  fmt::print("{}",
+             ctx.json ? findings_to_json(result) : render_check_text(result, reports->size()));
   return result.errors() > 0 ? kExitFindings : kExitOk;
 }
 
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"budgetsync: budget, final-accounts and performance records of budget units, offline-first."};
+  CLI::App app{
+      "budgetsync: budget, final-accounts and performance records of budget units, offline-first."};
   app.set_version_flag("--version", "budgetsync 0.1.0");
   app.footer(
       "REPORT is UNIT/YEAR/FORM or UNIT/YEAR/FORM:INSTANCE, e.g. 411325-ybj/2024/final02.\n"
-      "Exit status: 0 ok; 1 validation errors, or a request refused (a locked report, a replica that exists); "
+      "Exit status: 0 ok; 1 validation errors, or a request refused (a locked report, a replica "
+      "that exists); "
       "2 usage error or bad input.");
   app.require_subcommand(1);
   Context ctx;
   ctx.argv0 = argv[0];
-  app.add_option("--data", ctx.data_dir,
-                 "Folder holding forms/ and codes/ (default: $BUDGETSYNC_DATA_DIR, else the installed data)");
-  app.add_option("--dir", ctx.dir, "Replica folder (default: $BUDGETSYNC_DIR, else $XDG_DATA_HOME/budgetsync)");
+  app.add_option(
+      "--data", ctx.data_dir,
+      "Folder holding forms/ and codes/ (default: $BUDGETSYNC_DATA_DIR, else the installed data)");
+  app.add_option("--dir", ctx.dir,
+                 "Replica folder (default: $BUDGETSYNC_DIR, else $XDG_DATA_HOME/budgetsync)");
   app.add_flag("--json", ctx.json, "Print JSON instead of tables");
 
-  auto* check = app.add_subcommand(
-      "check", "Validate and score report files: sums, hierarchies, balances, cross-table totals, rates, scores.");
+  auto* check = app.add_subcommand("check",
+                                   "Validate and score report files: sums, hierarchies, balances, "
+                                   "cross-table totals, rates, scores.");
   std::vector<std::string> paths;
   std::string tolerance = "0.01";
   check->add_option("PATH", paths, "Report files (.json) or folders searched for them")->required();
-  check->add_flag("--json", ctx.json, "Print one JSON array of findings instead of the readable report");
-  check->add_option("--tolerance", tolerance,
-                    "Largest gap in 万元 treated as a rounding difference (尾差), reported as a warning")
+  check->add_flag("--json", ctx.json,
+                  "Print one JSON array of findings instead of the readable report");
+  check
+      ->add_option(
+          "--tolerance", tolerance,
+          "Largest gap in 万元 treated as a rounding difference (尾差), reported as a warning")
       ->capture_default_str();
 
   auto* init = app.add_subcommand("init", "Create a local replica for a unit (works offline).");
@@ -560,17 +656,21 @@ int run_cli(int argc, char** argv) {
   init->add_option("--name", unit_name, "The unit's name");
   init->add_option("--user", user, "Your name as an editor (default: $USER)");
 
-  auto* import = app.add_subcommand("import", "Import report files (.json, or .csv with --report); each file all or nothing.");
+  auto* import = app.add_subcommand(
+      "import", "Import report files (.json, or .csv with --report); each file all or nothing.");
   std::vector<std::string> import_paths;
   std::string import_key;
   bool other_units = false;
   import->add_option("PATH", import_paths, "Report files or folders")->required();
   import->add_option("--report", import_key, "The report a CSV file fills (UNIT/YEAR/FORM)");
-  import->add_flag("--allow-other-units", other_units, "Accept reports of units other than the replica's");
+  import->add_flag("--allow-other-units", other_units,
+                   "Accept reports of units other than the replica's");
   bool progress_lines = false;
-  import->add_flag("--progress", progress_lines, "Print a line on standard error as each report is committed");
+  import->add_flag("--progress", progress_lines,
+                   "Print a line on standard error as each report is committed");
 
-  auto* reports = app.add_subcommand("reports", "List the reports with state, last edit and validation status.");
+  auto* reports = app.add_subcommand(
+      "reports", "List the reports with state, last edit and validation status.");
 
   auto* show = app.add_subcommand("show", "Show a report laid out like the paper form.");
   std::string key;
@@ -578,12 +678,15 @@ int run_cli(int argc, char** argv) {
   show->add_option("REPORT", key, "The report")->required();
   show->add_flag("--csv", csv, "One line per cell, as CSV");
 
-  auto* set = app.add_subcommand("set", "Set one cell: ROW by key or code, COLUMN by key or label.");
+  auto* set =
+      app.add_subcommand("set", "Set one cell: ROW by key or code, COLUMN by key or label.");
   std::string row, column, value;
   set->add_option("REPORT", key, "The report")->required();
   set->add_option("ROW", row, "Row key or classification code")->required();
   set->add_option("COLUMN", column, "Column key or label")->required();
-  set->add_option("VALUE", value, "The value, as you would write it on the form (\"\" clears the cell)")->required();
+  set->add_option("VALUE", value,
+                  "The value, as you would write it on the form (\"\" clears the cell)")
+      ->required();
 
   auto* add_row = app.add_subcommand("add-row", "Add a project, indicator or member row.");
   std::string section, after;
@@ -593,18 +696,21 @@ int run_cli(int argc, char** argv) {
   add_row->add_option("--after", after, "Place the row after this row (default: at the end)");
   add_row->add_option("--section", section, "The section to add to, when the form has several");
 
-  auto* delete_row = app.add_subcommand("delete-row", "Delete a row you added (its values stay in the history).");
+  auto* delete_row =
+      app.add_subcommand("delete-row", "Delete a row you added (its values stay in the history).");
   delete_row->add_option("REPORT", key, "The report")->required();
   delete_row->add_option("ROW", row, "Row key")->required();
 
-  auto* validate = app.add_subcommand("validate", "Validate reports in the replica (all when none is named).");
+  auto* validate =
+      app.add_subcommand("validate", "Validate reports in the replica (all when none is named).");
   std::vector<std::string> keys;
   validate->add_option("REPORT", keys, "Reports to validate");
 
   auto* score = app.add_subcommand("score", "Recompute a report's scores beside the stated ones.");
   score->add_option("REPORT", key, "The report")->required();
 
-  auto* history = app.add_subcommand("history", "Every value a cell has had, with who, where and when.");
+  auto* history =
+      app.add_subcommand("history", "Every value a cell has had, with who, where and when.");
   history->add_option("REPORT", key, "The report")->required();
   history->add_option("ROW", row, "Row key or code")->required();
   history->add_option("COLUMN", column, "Column key or label")->required();
@@ -618,10 +724,12 @@ int run_cli(int argc, char** argv) {
 
   auto* status = app.add_subcommand("status", "Pending edits, last local edit and sync state.");
 
-  auto* export_cmd = app.add_subcommand("export", "Export a report as CSV, JSON (the import format) or printable HTML.");
+  auto* export_cmd = app.add_subcommand(
+      "export", "Export a report as CSV, JSON (the import format) or printable HTML.");
   std::string format = "html", output;
   export_cmd->add_option("REPORT", key, "The report")->required();
-  export_cmd->add_option("--format", format, "csv, json or html")->check(CLI::IsMember({"csv", "json", "html"}))
+  export_cmd->add_option("--format", format, "csv, json or html")
+      ->check(CLI::IsMember({"csv", "json", "html"}))
       ->capture_default_str();
   export_cmd->add_option("-o,--output", output, "File to write (default: standard output)");
 

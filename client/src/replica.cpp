@@ -26,12 +26,14 @@ using sqlite::Transaction;
     }                                   \
   } while (0)
 
-#define BS_ASSIGN_OR_RETURN(lhs, expr) \
-  auto lhs##_result = (expr);          \
+#define BS_ASSIGN_OR_RETURN(lhs, expr)                  \
+  auto lhs##_result = (expr);                           \
   if (!lhs##_result.ok()) return lhs##_result.status(); \
   auto lhs = std::move(*lhs##_result)
 
-std::string report_label(const ReportKey& k) { return k.to_string(); }
+std::string report_label(const ReportKey& k) {
+  return k.to_string();
+}
 
 }  // namespace
 
@@ -71,7 +73,8 @@ struct Replica::Impl {
     if (!missing) return Status::Ok();
     Transaction tx(db);
     BS_RETURN_IF_ERROR(tx.begin());
-    BS_ASSIGN_OR_RETURN(ins, db.cached("INSERT INTO cols(key) VALUES(?) ON CONFLICT(key) DO NOTHING"));
+    BS_ASSIGN_OR_RETURN(ins,
+                        db.cached("INSERT INTO cols(key) VALUES(?) ON CONFLICT(key) DO NOTHING"));
     for (const auto& k : wanted) {
       if (!col_ids.count(k)) BS_RETURN_IF_ERROR(ins.bind(1, k).run());
     }
@@ -81,7 +84,8 @@ struct Replica::Impl {
 
   Result<int64_t> col_id(std::string_view key) const {
     auto it = col_ids.find(key);
-    if (it == col_ids.end()) return Status::NotFound(fmt::format("column “{}” is not known to this replica", key));
+    if (it == col_ids.end())
+      return Status::NotFound(fmt::format("column “{}” is not known to this replica", key));
     return it->second;
   }
 
@@ -107,13 +111,14 @@ struct Replica::Impl {
 
   Status set_meta(std::string_view key, std::string_view value) {
     BS_ASSIGN_OR_RETURN(st, db.cached("INSERT INTO meta(key, value) VALUES(?, ?) "
-                                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+                                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     return st.bind(1, key).bind(2, value).run();
   }
 
   Status load_identity() {
-    for (auto [key, field] : {std::pair{"unit", &identity.unit}, std::pair{"unit_name", &identity.unit_name},
-                              std::pair{"user", &identity.user}, std::pair{"device", &device}}) {
+    for (auto [key, field] :
+         {std::pair{"unit", &identity.unit}, std::pair{"unit_name", &identity.unit_name},
+          std::pair{"user", &identity.user}, std::pair{"device", &device}}) {
       BS_ASSIGN_OR_RETURN(v, meta(key));
       *field = v;
     }
@@ -132,10 +137,12 @@ struct Replica::Impl {
   Status reload_clock() {
     // This device's newest operation is found scanning back from the end of
     // the log; only operations after it can carry a later timestamp.
-    BS_ASSIGN_OR_RETURN(st, db.cached(
-                                "WITH mine AS (SELECT seq, counter FROM ops WHERE device = ?1 ORDER BY seq DESC LIMIT 1) "
-                                "SELECT (SELECT counter FROM mine), "
-                                "(SELECT MAX(hlc) FROM ops WHERE seq >= COALESCE((SELECT seq FROM mine), 0))"));
+    BS_ASSIGN_OR_RETURN(
+        st,
+        db.cached("WITH mine AS (SELECT seq, counter FROM ops WHERE device = ?1 ORDER BY seq DESC "
+                  "LIMIT 1) "
+                  "SELECT (SELECT counter FROM mine), "
+                  "(SELECT MAX(hlc) FROM ops WHERE seq >= COALESCE((SELECT seq FROM mine), 0))"));
     st.bind(1, device);
     BS_ASSIGN_OR_RETURN(has, st.step());
     counter = has && !st.col_null(0) ? st.col_int(0) : 0;
@@ -161,19 +168,23 @@ struct Replica::Impl {
     BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached(
                                 "SELECT id, template_version, state FROM reports "
                                 "WHERE unit = ? AND year = ? AND form = ? AND instance = ?"));
-    st.bind(1, key.unit).bind(2, static_cast<int64_t>(key.year)).bind(3, key.form).bind(4, key.instance);
+    st.bind(1, key.unit)
+        .bind(2, static_cast<int64_t>(key.year))
+        .bind(3, key.form)
+        .bind(4, key.instance);
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (!has) {
-      return Status::NotFound(
-          fmt::format("report {} is not in this replica (see `budgetsync reports`)", report_label(key)));
+      return Status::NotFound(fmt::format(
+          "report {} is not in this replica (see `budgetsync reports`)", report_label(key)));
     }
     ReportRef r;
     r.id = st.col_int(0);
     r.form = catalog.form(key.form, static_cast<int>(st.col_int(1)));
     r.state = st.col_text(2);
     if (!r.form) {
-      return Status::NotFound(fmt::format("report {} uses form {} version {}, which this program does not have",
-                                          report_label(key), key.form, st.col_int(1)));
+      return Status::NotFound(
+          fmt::format("report {} uses form {} version {}, which this program does not have",
+                      report_label(key), key.form, st.col_int(1)));
     }
     return r;
   }
@@ -187,12 +198,14 @@ struct Replica::Impl {
   };
 
   // Resolves a row the way people name it: its key, or its classification code.
-  Result<RowRef> resolve_row(const ReportRef& rep, const ReportKey& key, std::string_view row_text) const {
+  Result<RowRef> resolve_row(const ReportRef& rep, const ReportKey& key,
+                             std::string_view row_text) const {
     const std::string row(trim(row_text));
     RowRef r;
     r.key = row;
-    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached(
-                                "SELECT section, deleted_op IS NOT NULL, id FROM rows WHERE report_id = ? AND row_key = ?"));
+    BS_ASSIGN_OR_RETURN(
+        st, const_cast<Db&>(db).cached("SELECT section, deleted_op IS NOT NULL, id FROM rows WHERE "
+                                       "report_id = ? AND row_key = ?"));
     st.bind(1, rep.id).bind(2, row);
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (has) {
@@ -205,8 +218,8 @@ struct Replica::Impl {
     }
     r.section = rep.form->section_for_row(row);
     if (!r.section) {
-      return Status::NotFound(fmt::format("report {} has no row “{}” (see `budgetsync show {}`)", report_label(key),
-                                          row, report_label(key)));
+      return Status::NotFound(fmt::format("report {} has no row “{}” (see `budgetsync show {}`)",
+                                          report_label(key), row, report_label(key)));
     }
     if (!r.section->row(row) && !r.section->code_list.empty()) {
       const CodeList* codes = catalog.code_list(r.section->code_list, key.year);
@@ -218,26 +231,31 @@ struct Replica::Impl {
     return r;
   }
 
-  static Result<const Column*> resolve_column(const Section& section, std::string_view column_text) {
+  static Result<const Column*> resolve_column(const Section& section,
+                                              std::string_view column_text) {
     const std::string_view c = trim(column_text);
     if (const Column* col = section.column(c)) return col;
     for (const auto& col : section.columns) {
       if (col.label == c) return &col;
     }
     std::string known;
-    for (const auto& col : section.columns) known += fmt::format("{}{} ({})", known.empty() ? "" : ", ", col.key, col.label);
-    return Status::NotFound(fmt::format("no column “{}” in this part of the form; columns: {}", c, known));
+    for (const auto& col : section.columns)
+      known += fmt::format("{}{} ({})", known.empty() ? "" : ", ", col.key, col.label);
+    return Status::NotFound(
+        fmt::format("no column “{}” in this part of the form; columns: {}", c, known));
   }
 
   // A sort key that places a new fixed or coded row among the existing ones by
   // its template position or code; dynamic rows go where the caller says.
   Result<std::string> place_row(int64_t report_id, const Section& section, const std::string& row) {
-    BS_ASSIGN_OR_RETURN(st, db.cached("SELECT row_key, sort_key FROM rows WHERE report_id = ? AND section = ? "
-                                       "ORDER BY sort_key"));
+    BS_ASSIGN_OR_RETURN(
+        st, db.cached("SELECT row_key, sort_key FROM rows WHERE report_id = ? AND section = ? "
+                      "ORDER BY sort_key"));
     st.bind(1, report_id).bind(2, section.key);
     auto rank = [&](const std::string& k) -> std::pair<int, std::string> {
       for (size_t i = 0; i < section.rows.size(); ++i) {
-        if (section.rows[i].key == k) return {static_cast<int>(i) < 1 ? 0 : 2, fmt::format("{:06d}", i)};
+        if (section.rows[i].key == k)
+          return {static_cast<int>(i) < 1 ? 0 : 2, fmt::format("{:06d}", i)};
       }
       return {1, k};  // codes sort between the first fixed row (合计) and the rest
     };
@@ -258,35 +276,46 @@ struct Replica::Impl {
 
   Result<int64_t> insert_row(int64_t report_id, const std::string& row, const std::string& section,
                              const std::string& sort) {
-    BS_ASSIGN_OR_RETURN(st, db.cached("INSERT INTO rows(report_id, row_key, section, sort_key) VALUES(?, ?, ?, ?)"));
+    BS_ASSIGN_OR_RETURN(
+        st,
+        db.cached("INSERT INTO rows(report_id, row_key, section, sort_key) VALUES(?, ?, ?, ?)"));
     BS_RETURN_IF_ERROR(st.bind(1, report_id).bind(2, row).bind(3, section).bind(4, sort).run());
     return db.last_insert_rowid();
   }
 
-  Result<int64_t> append_op(sync::OpKind kind, int64_t report_id, const std::string& row, const std::string& col,
-                            const std::optional<std::string>& value, int64_t base_version,
-                            const std::string& section = {}, const std::string& sort_key = {}) {
+  Result<int64_t> append_op(sync::OpKind kind, int64_t report_id, const std::string& row,
+                            const std::string& col, const std::optional<std::string>& value,
+                            int64_t base_version, const std::string& section = {},
+                            const std::string& sort_key = {}) {
     const auto [n, hlc] = tick();
-    BS_ASSIGN_OR_RETURN(st, db.cached(
-                                "INSERT INTO ops(device, counter, hlc, author, kind, report_id, row_key, col, value, "
-                                "base_version, section, sort_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    BS_ASSIGN_OR_RETURN(
+        st,
+        db.cached(
+            "INSERT INTO ops(device, counter, hlc, author, kind, report_id, row_key, col, value, "
+            "base_version, section, sort_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     st.bind(1, device).bind(2, n).bind(3, hlc.to_string()).bind(4, identity.user);
-    st.bind(5, sync::op_kind_name(kind)).bind(6, report_id).bind(7, row).bind(8, col).bind(9, value);
+    st.bind(5, sync::op_kind_name(kind))
+        .bind(6, report_id)
+        .bind(7, row)
+        .bind(8, col)
+        .bind(9, value);
     st.bind(10, base_version).bind(11, section).bind(12, sort_key);
     BS_RETURN_IF_ERROR(st.run());
     return db.last_insert_rowid();
   }
 
   // Writes one cell's new value, keeping the old one in the history.
-  Result<CellEdit> write_cell(const ReportRef& rep, const ReportKey& key, const RowRef& row, const Column& col,
-                              const std::string& text) {
+  Result<CellEdit> write_cell(const ReportRef& rep, const ReportKey& key, const RowRef& row,
+                              const Column& col, const std::string& text) {
     CellEdit edit;
     edit.row = row.key;
     edit.column = col.key;
     edit.after = text;
     BS_ASSIGN_OR_RETURN(cid, col_id(col.key));
-    BS_ASSIGN_OR_RETURN(cur, db.cached("SELECT c.value, c.op, c.version, o.kind FROM cells c JOIN ops o ON o.seq = c.op "
-                                        "WHERE c.row_id = ? AND c.col_id = ?"));
+    BS_ASSIGN_OR_RETURN(
+        cur,
+        db.cached("SELECT c.value, c.op, c.version, o.kind FROM cells c JOIN ops o ON o.seq = c.op "
+                  "WHERE c.row_id = ? AND c.col_id = ?"));
     cur.bind(1, row.id).bind(2, cid);
     BS_ASSIGN_OR_RETURN(has, cur.step());
     int64_t version = 0;
@@ -297,23 +326,31 @@ struct Replica::Impl {
       // A value set by an operation stays in the log with it; only a value that
       // came with a whole-report import has to be kept aside before it goes.
       if (cur.col_text(3) == sync::op_kind_name(sync::OpKind::kImport)) {
-        BS_ASSIGN_OR_RETURN(h, db.cached("INSERT INTO history(row_id, col_id, op, value) VALUES(?, ?, ?, ?)"));
-        BS_RETURN_IF_ERROR(h.bind(1, row.id).bind(2, cid).bind(3, cur.col_int(1)).bind(4, *edit.before).run());
+        BS_ASSIGN_OR_RETURN(
+            h, db.cached("INSERT INTO history(row_id, col_id, op, value) VALUES(?, ?, ?, ?)"));
+        BS_RETURN_IF_ERROR(
+            h.bind(1, row.id).bind(2, cid).bind(3, cur.col_int(1)).bind(4, *edit.before).run());
       }
     } else if (text.empty()) {
       return edit;  // blank stays blank
     }
     (void)key;
-    BS_ASSIGN_OR_RETURN(seq, append_op(sync::OpKind::kSetCell, rep.id, row.key, col.key, text, version));
-    BS_ASSIGN_OR_RETURN(up, db.cached("INSERT INTO cells(row_id, col_id, value, op, version) VALUES(?, ?, ?, ?, ?) "
-                                       "ON CONFLICT(row_id, col_id) DO UPDATE SET value = excluded.value, op = excluded.op"));
-    BS_RETURN_IF_ERROR(up.bind(1, row.id).bind(2, cid).bind(3, text).bind(4, seq).bind(5, version).run());
+    BS_ASSIGN_OR_RETURN(seq,
+                        append_op(sync::OpKind::kSetCell, rep.id, row.key, col.key, text, version));
+    BS_ASSIGN_OR_RETURN(
+        up,
+        db.cached(
+            "INSERT INTO cells(row_id, col_id, value, op, version) VALUES(?, ?, ?, ?, ?) "
+            "ON CONFLICT(row_id, col_id) DO UPDATE SET value = excluded.value, op = excluded.op"));
+    BS_RETURN_IF_ERROR(
+        up.bind(1, row.id).bind(2, cid).bind(3, text).bind(4, seq).bind(5, version).run());
     edit.op = {device, counter};  // the operation append_op just wrote
     return edit;
   }
 
   Result<sync::OpId> op_id_of(int64_t seq) const {
-    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached("SELECT device, counter FROM ops WHERE seq = ?"));
+    BS_ASSIGN_OR_RETURN(
+        st, const_cast<Db&>(db).cached("SELECT device, counter FROM ops WHERE seq = ?"));
     st.bind(1, seq);
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (!has) return Status::Corruption(fmt::format("operation {} is missing", seq));
@@ -325,8 +362,8 @@ struct Replica::Impl {
     const std::string t(trim(text));
     auto v = parse_cell(t, col.type, unit);
     if (!v.ok()) {
-      return Status::InvalidArgument(
-          fmt::format("row {}, column {} ({}): {}", row.key, col.key, col.label, v.status().message()));
+      return Status::InvalidArgument(fmt::format("row {}, column {} ({}): {}", row.key, col.key,
+                                                 col.label, v.status().message()));
     }
     return t;
   }
@@ -334,8 +371,8 @@ struct Replica::Impl {
   Status check_editable(const ReportRef& rep, const ReportKey& key) const {
     if (rep.state == "submitted" || rep.state == "approved") {
       return Status::FailedPrecondition(
-          fmt::format("report {} is {} and locked; edits wait until a reviewer returns it", report_label(key),
-                      rep.state));
+          fmt::format("report {} is {} and locked; edits wait until a reviewer returns it",
+                      report_label(key), rep.state));
     }
     return Status::Ok();
   }
@@ -375,9 +412,10 @@ Status upgrade(Db& db, const std::string& path) {
   BS_ASSIGN_OR_RETURN(version, schema_version(db));
   const auto& steps = schema::upgrade_steps();
   if (version > static_cast<int>(steps.size())) {
-    return Status::FailedPrecondition(fmt::format(
-        "{}: the replica has schema version {}, newer than this program's {}; use a newer budgetsync", path, version,
-        steps.size()));
+    return Status::FailedPrecondition(
+        fmt::format("{}: the replica has schema version {}, newer than this program's {}; use a "
+                    "newer budgetsync",
+                    path, version, steps.size()));
   }
   for (int v = version; v < static_cast<int>(steps.size()); ++v) {
     Transaction tx(db);
@@ -391,7 +429,8 @@ Status upgrade(Db& db, const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<Replica>> Replica::create(const std::string& path, const ReplicaIdentity& identity,
+Result<std::unique_ptr<Replica>> Replica::create(const std::string& path,
+                                                 const ReplicaIdentity& identity,
                                                  const Catalog& catalog, sync::ClockSource& clock,
                                                  sync::RandomSource& random, const char* vfs) {
   std::error_code ec;
@@ -399,7 +438,8 @@ Result<std::unique_ptr<Replica>> Replica::create(const std::string& path, const 
     return Status::FailedPrecondition(fmt::format("{}: a replica already exists here", path));
   }
   if (identity.unit.empty() || identity.unit.find_first_of("/: ") != std::string::npos) {
-    return Status::InvalidArgument(fmt::format("“{}” is not a unit code (no “/”, “:” or spaces)", identity.unit));
+    return Status::InvalidArgument(
+        fmt::format("“{}” is not a unit code (no “/”, “:” or spaces)", identity.unit));
   }
   if (identity.user.empty()) return Status::InvalidArgument("the replica needs a user name");
   BS_ASSIGN_OR_RETURN(db, Db::open(path, true, vfs));
@@ -425,7 +465,8 @@ Result<std::unique_ptr<Replica>> Replica::create(const std::string& path, const 
   {
     auto st = impl->db.cached("INSERT INTO units(code, name, parent) VALUES(?, ?, NULL)");
     if (!st.ok()) return cleanup(st.status());
-    if (Status s = st->bind(1, identity.unit).bind(2, identity.unit_name).run(); !s.ok()) return cleanup(s);
+    if (Status s = st->bind(1, identity.unit).bind(2, identity.unit_name).run(); !s.ok())
+      return cleanup(s);
   }
   if (Status s = tx.commit(); !s.ok()) return cleanup(s);
   if (Status s = impl->load_identity(); !s.ok()) return s;
@@ -433,10 +474,12 @@ Result<std::unique_ptr<Replica>> Replica::create(const std::string& path, const 
 }
 
 Result<std::unique_ptr<Replica>> Replica::open(const std::string& path, const Catalog& catalog,
-                                               sync::ClockSource& clock, sync::RandomSource& random, const char* vfs) {
+                                               sync::ClockSource& clock, sync::RandomSource& random,
+                                               const char* vfs) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    return Status::NotFound(fmt::format("{}: no replica here (create one with `budgetsync init --unit CODE`)", path));
+    return Status::NotFound(
+        fmt::format("{}: no replica here (create one with `budgetsync init --unit CODE`)", path));
   }
   BS_ASSIGN_OR_RETURN(db, Db::open(path, false, vfs));
   BS_RETURN_IF_ERROR(configure(db));
@@ -455,9 +498,9 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     st.bind(1, report.key.unit);
     BS_ASSIGN_OR_RETURN(known, st.step());
     if (!known) {
-      return Status::FailedPrecondition(fmt::format(
-          "report {} belongs to unit {}, not to this replica's unit {}", report_label(report.key), report.key.unit,
-          m.identity.unit));
+      return Status::FailedPrecondition(
+          fmt::format("report {} belongs to unit {}, not to this replica's unit {}",
+                      report_label(report.key), report.key.unit, m.identity.unit));
     }
   }
   Transaction tx(m.db);
@@ -467,36 +510,50 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     return s;
   };
   {
-    BS_ASSIGN_OR_RETURN(exists, m.db.cached("SELECT 1 FROM reports WHERE unit = ? AND year = ? AND form = ? AND "
-                                             "instance = ?"));
-    exists.bind(1, report.key.unit).bind(2, static_cast<int64_t>(report.key.year)).bind(3, report.key.form);
+    BS_ASSIGN_OR_RETURN(
+        exists, m.db.cached("SELECT 1 FROM reports WHERE unit = ? AND year = ? AND form = ? AND "
+                            "instance = ?"));
+    exists.bind(1, report.key.unit)
+        .bind(2, static_cast<int64_t>(report.key.year))
+        .bind(3, report.key.form);
     exists.bind(4, report.key.instance);
     BS_ASSIGN_OR_RETURN(found, exists.step());
     if (found) {
-      return Status::FailedPrecondition(fmt::format(
-          "report {} is already in this replica; change it with `budgetsync set`", report_label(report.key)));
+      return Status::FailedPrecondition(
+          fmt::format("report {} is already in this replica; change it with `budgetsync set`",
+                      report_label(report.key)));
     }
   }
   {
-    BS_ASSIGN_OR_RETURN(st, m.db.cached("INSERT INTO units(code, name) VALUES(?, ?) ON CONFLICT(code) DO NOTHING"));
-    if (Status s = st.bind(1, report.key.unit).bind(2, report.unit_name).run(); !s.ok()) return fail(s);
+    BS_ASSIGN_OR_RETURN(
+        st, m.db.cached("INSERT INTO units(code, name) VALUES(?, ?) ON CONFLICT(code) DO NOTHING"));
+    if (Status s = st.bind(1, report.key.unit).bind(2, report.unit_name).run(); !s.ok())
+      return fail(s);
   }
-  BS_ASSIGN_OR_RETURN(ins, m.db.cached("INSERT INTO reports(unit, year, form, instance, template_version, unit_name, "
-                                        "source) VALUES(?, ?, ?, ?, ?, ?, ?)"));
-  ins.bind(1, report.key.unit).bind(2, static_cast<int64_t>(report.key.year)).bind(3, report.key.form);
-  ins.bind(4, report.key.instance).bind(5, static_cast<int64_t>(form->version)).bind(6, report.unit_name);
+  BS_ASSIGN_OR_RETURN(
+      ins,
+      m.db.cached("INSERT INTO reports(unit, year, form, instance, template_version, unit_name, "
+                  "source) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  ins.bind(1, report.key.unit)
+      .bind(2, static_cast<int64_t>(report.key.year))
+      .bind(3, report.key.form);
+  ins.bind(4, report.key.instance)
+      .bind(5, static_cast<int64_t>(form->version))
+      .bind(6, report.unit_name);
   ins.bind(7, report.source);
   if (Status s = ins.run(); !s.ok()) return fail(s);
   const int64_t report_id = m.db.last_insert_rowid();
   auto op = m.append_op(sync::OpKind::kImport, report_id, "", "", report.source, 0);
   if (!op.ok()) return fail(op.status());
-  BS_ASSIGN_OR_RETURN(cell_st, m.db.cached("INSERT INTO cells(row_id, col_id, value, op) VALUES(?, ?, ?, ?)"));
+  BS_ASSIGN_OR_RETURN(
+      cell_st, m.db.cached("INSERT INTO cells(row_id, col_id, value, op) VALUES(?, ?, ?, ?)"));
   // Rows are numbered in key order and their cells written in (row, column)
   // order, so SQLite appends to its B-trees instead of splitting pages; printed
   // order lives in the sort keys.
   std::vector<size_t> order(report.rows.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return report.rows[a].key < report.rows[b].key; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return report.rows[a].key < report.rows[b].key; });
   struct Pending {
     int64_t col;
     std::string_view text;
@@ -504,7 +561,8 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   std::vector<Pending> pending;
   for (const size_t i : order) {
     const ReportRow& row = report.rows[i];
-    auto row_id = m.insert_row(report_id, row.key, row.section, sync::sequential_sort_key(i, report.rows.size()));
+    auto row_id = m.insert_row(report_id, row.key, row.section,
+                               sync::sequential_sort_key(i, report.rows.size()));
     if (!row_id.ok()) return fail(row_id.status());
     pending.clear();
     for (const auto& [col, cell] : row.cells) {
@@ -514,7 +572,8 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
       if (!cid.ok()) return fail(cid.status());
       pending.push_back({*cid, text});
     }
-    std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) { return a.col < b.col; });
+    std::sort(pending.begin(), pending.end(),
+              [](const Pending& a, const Pending& b) { return a.col < b.col; });
     for (const auto& p : pending) {
       cell_st.bind(1, *row_id).bind(2, p.col).bind_static(3, p.text).bind(4, *op);
       if (Status s = cell_st.run(); !s.ok()) return fail(s);
@@ -524,18 +583,21 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   return Status::Ok();
 }
 
-Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_text, std::string_view column,
-                                   std::string_view text) {
+Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_text,
+                                   std::string_view column, std::string_view text) {
   Impl& m = *impl_;
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
   BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
   BS_RETURN_IF_ERROR(m.check_editable(rep, key));
   BS_ASSIGN_OR_RETURN(row, m.resolve_row(rep, key, row_text));
-  if (row.deleted) return Status::FailedPrecondition(fmt::format("row {} was deleted; it cannot be edited", row.key));
-  if (!row.exists && row.section->dynamic && !row.section->row(row.key) && row.section->code_list.empty()) {
-    return Status::NotFound(fmt::format("report {} has no row “{}”; add it with `budgetsync add-row`",
-                                        report_label(key), row.key));
+  if (row.deleted)
+    return Status::FailedPrecondition(
+        fmt::format("row {} was deleted; it cannot be edited", row.key));
+  if (!row.exists && row.section->dynamic && !row.section->row(row.key) &&
+      row.section->code_list.empty()) {
+    return Status::NotFound(fmt::format(
+        "report {} has no row “{}”; add it with `budgetsync add-row`", report_label(key), row.key));
   }
   BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, column));
   BS_ASSIGN_OR_RETURN(checked, Impl::checked_text(*col, rep.form->unit, text, row));
@@ -556,8 +618,9 @@ Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_te
   return edit;
 }
 
-Result<std::string> Replica::add_row(const ReportKey& key, std::string_view section_key, std::string_view after_row,
-                                     const std::vector<std::pair<std::string, std::string>>& cells) {
+Result<std::string> Replica::add_row(
+    const ReportKey& key, std::string_view section_key, std::string_view after_row,
+    const std::vector<std::pair<std::string, std::string>>& cells) {
   Impl& m = *impl_;
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
@@ -567,23 +630,27 @@ Result<std::string> Replica::add_row(const ReportKey& key, std::string_view sect
   if (!section_key.empty()) {
     section = rep.form->section(section_key);
     if (!section || !section->dynamic) {
-      return Status::NotFound(fmt::format("form {} has no section “{}” that takes new rows", rep.form->id, section_key));
+      return Status::NotFound(fmt::format("form {} has no section “{}” that takes new rows",
+                                          rep.form->id, section_key));
     }
   } else {
     for (const auto& s : rep.form->sections) {
       if (!s.dynamic) continue;
       if (section) {
-        return Status::InvalidArgument(fmt::format("form {} has several sections that take rows; name one", rep.form->id));
+        return Status::InvalidArgument(
+            fmt::format("form {} has several sections that take rows; name one", rep.form->id));
       }
       section = &s;
     }
-    if (!section) return Status::InvalidArgument(fmt::format("form {} has no rows to add", rep.form->id));
+    if (!section)
+      return Status::InvalidArgument(fmt::format("form {} has no rows to add", rep.form->id));
   }
   // Where the row goes: after `after_row`, else at the end of its section.
   std::string low, high;
   {
-    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT row_key, sort_key FROM rows WHERE report_id = ? AND section = ? "
-                                         "ORDER BY sort_key"));
+    BS_ASSIGN_OR_RETURN(
+        st, m.db.cached("SELECT row_key, sort_key FROM rows WHERE report_id = ? AND section = ? "
+                        "ORDER BY sort_key"));
     st.bind(1, rep.id).bind(2, section->key);
     bool found_after = after_row.empty();
     bool take_next = false;
@@ -604,7 +671,8 @@ Result<std::string> Replica::add_row(const ReportKey& key, std::string_view sect
       }
     }
     if (!found_after) {
-      return Status::NotFound(fmt::format("no row “{}” in section {} to add after", after_row, section->key));
+      return Status::NotFound(
+          fmt::format("no row “{}” in section {} to add after", after_row, section->key));
     }
   }
   auto undo = [&](Status s) {
@@ -623,7 +691,8 @@ Result<std::string> Replica::add_row(const ReportKey& key, std::string_view sect
   }
   const std::string sort = sync::sort_key_between(low, high);
   const std::string new_key = fmt::format("{}-{}", m.device.substr(0, 8), m.counter + 1);
-  auto op = m.append_op(sync::OpKind::kAddRow, rep.id, new_key, "", std::nullopt, 0, section->key, sort);
+  auto op =
+      m.append_op(sync::OpKind::kAddRow, rep.id, new_key, "", std::nullopt, 0, section->key, sort);
   if (!op.ok()) return undo(op.status());
   auto new_id = m.insert_row(rep.id, new_key, section->key, sort);
   if (!new_id.ok()) return undo(new_id.status());
@@ -645,17 +714,21 @@ Status Replica::delete_row(const ReportKey& key, std::string_view row_text) {
   BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
   BS_RETURN_IF_ERROR(m.check_editable(rep, key));
   BS_ASSIGN_OR_RETURN(row, m.resolve_row(rep, key, row_text));
-  if (!row.exists) return Status::NotFound(fmt::format("report {} has no row “{}”", report_label(key), row.key));
-  if (row.deleted) return Status::FailedPrecondition(fmt::format("row {} is already deleted", row.key));
+  if (!row.exists)
+    return Status::NotFound(fmt::format("report {} has no row “{}”", report_label(key), row.key));
+  if (row.deleted)
+    return Status::FailedPrecondition(fmt::format("row {} is already deleted", row.key));
   if (!row.section->dynamic || row.section->row(row.key)) {
-    return Status::FailedPrecondition(
-        fmt::format("row {} is part of the form itself and cannot be deleted; clear its cells instead", row.key));
+    return Status::FailedPrecondition(fmt::format(
+        "row {} is part of the form itself and cannot be deleted; clear its cells instead",
+        row.key));
   }
   auto undo = [&](Status s) {
     (void)m.reload_clock();
     return s;
   };
-  auto op = m.append_op(sync::OpKind::kDeleteRow, rep.id, row.key, "", std::nullopt, 0, row.section->key);
+  auto op =
+      m.append_op(sync::OpKind::kDeleteRow, rep.id, row.key, "", std::nullopt, 0, row.section->key);
   if (!op.ok()) return undo(op.status());
   BS_ASSIGN_OR_RETURN(st, m.db.cached("UPDATE rows SET deleted_op = ? WHERE id = ?"));
   if (Status s = st.bind(1, *op).bind(2, row.id).run(); !s.ok()) return undo(s);
@@ -665,14 +738,18 @@ Status Replica::delete_row(const ReportKey& key, std::string_view row_text) {
 
 Result<std::vector<ReportSummary>> Replica::reports() const {
   Impl& m = *impl_;
-  BS_ASSIGN_OR_RETURN(st, m.db.cached(
-                              "SELECT r.unit, r.year, r.form, r.instance, r.unit_name, r.state, "
-                              "(SELECT o.hlc FROM ops o WHERE o.report_id = r.id ORDER BY o.seq DESC LIMIT 1), "
-                              "(SELECT o.author FROM ops o WHERE o.report_id = r.id ORDER BY o.seq DESC LIMIT 1), "
-                              "(SELECT COUNT(*) FROM rows w JOIN cells c ON c.row_id = w.id WHERE w.report_id = r.id), "
-                              "(SELECT c.value FROM rows w JOIN cells c ON c.row_id = w.id JOIN cols k ON k.id = c.col_id "
-                              "WHERE w.report_id = r.id AND w.row_key = 'header' AND k.key = 'name'), r.template_version "
-                              "FROM reports r ORDER BY r.unit, r.year, r.form, r.instance"));
+  BS_ASSIGN_OR_RETURN(
+      st,
+      m.db.cached(
+          "SELECT r.unit, r.year, r.form, r.instance, r.unit_name, r.state, "
+          "(SELECT o.hlc FROM ops o WHERE o.report_id = r.id ORDER BY o.seq DESC LIMIT 1), "
+          "(SELECT o.author FROM ops o WHERE o.report_id = r.id ORDER BY o.seq DESC LIMIT 1), "
+          "(SELECT COUNT(*) FROM rows w JOIN cells c ON c.row_id = w.id WHERE w.report_id = r.id), "
+          "(SELECT c.value FROM rows w JOIN cells c ON c.row_id = w.id JOIN cols k ON k.id = "
+          "c.col_id "
+          "WHERE w.report_id = r.id AND w.row_key = 'header' AND k.key = 'name'), "
+          "r.template_version "
+          "FROM reports r ORDER BY r.unit, r.year, r.form, r.instance"));
   std::vector<ReportSummary> out;
   for (;;) {
     BS_ASSIGN_OR_RETURN(has, st.step());
@@ -710,7 +787,8 @@ Result<Report> Replica::load(const ReportKey& key) const {
     }
   }
   std::map<std::string, size_t> section_rank;
-  for (size_t i = 0; i < rep.form->sections.size(); ++i) section_rank[rep.form->sections[i].key] = i;
+  for (size_t i = 0; i < rep.form->sections.size(); ++i)
+    section_rank[rep.form->sections[i].key] = i;
   struct RowOrder {
     size_t section;
     std::string sort;
@@ -719,8 +797,9 @@ Result<Report> Replica::load(const ReportKey& key) const {
   std::vector<RowOrder> rows;
   std::map<std::string, size_t> index;
   {
-    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT row_key, section, sort_key FROM rows WHERE report_id = ? AND "
-                                         "deleted_op IS NULL"));
+    BS_ASSIGN_OR_RETURN(
+        st, m.db.cached("SELECT row_key, section, sort_key FROM rows WHERE report_id = ? AND "
+                        "deleted_op IS NULL"));
     st.bind(1, rep.id);
     for (;;) {
       BS_ASSIGN_OR_RETURN(has, st.step());
@@ -733,8 +812,10 @@ Result<Report> Replica::load(const ReportKey& key) const {
     }
   }
   {
-    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT w.row_key, k.key, c.value FROM rows w JOIN cells c ON c.row_id = w.id "
-                                        "JOIN cols k ON k.id = c.col_id WHERE w.report_id = ?"));
+    BS_ASSIGN_OR_RETURN(
+        st,
+        m.db.cached("SELECT w.row_key, k.key, c.value FROM rows w JOIN cells c ON c.row_id = w.id "
+                    "JOIN cols k ON k.id = c.col_id WHERE w.report_id = ?"));
     st.bind(1, rep.id);
     for (;;) {
       BS_ASSIGN_OR_RETURN(has, st.step());
@@ -745,10 +826,14 @@ Result<Report> Replica::load(const ReportKey& key) const {
       const std::string col_key = st.col_text(1);
       const Section* sec = rep.form->section(row.section);
       const Column* col = sec ? sec->column(col_key) : nullptr;
-      if (!col) return Status::Corruption(fmt::format("report {}: stored column {} is not in the form", report_label(key), col_key));
+      if (!col)
+        return Status::Corruption(fmt::format("report {}: stored column {} is not in the form",
+                                              report_label(key), col_key));
       const std::string raw = st.col_text(2);
       auto v = parse_cell(raw, col->type, rep.form->unit);
-      if (!v.ok()) return Status::Corruption(fmt::format("report {}: stored value of {}:{} is unreadable", report_label(key), row.key, col_key));
+      if (!v.ok())
+        return Status::Corruption(fmt::format("report {}: stored value of {}:{} is unreadable",
+                                              report_label(key), row.key, col_key));
       row.cells.insert_or_assign(col_key, ReportCell{raw, std::move(*v)});
     }
   }
@@ -776,20 +861,22 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
   BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
   BS_ASSIGN_OR_RETURN(row, m.resolve_row(rep, key, row_text));
   BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, column));
-  BS_ASSIGN_OR_RETURN(st, m.db.cached(
-                              "SELECT v.value, o.author, o.device, o.counter, o.kind, o.hlc FROM ("
-                              "  SELECT value, op FROM history WHERE row_id = ?1 AND col_id = ?2"
-                              "  UNION ALL"
-                              "  SELECT c.value, c.op FROM cells c JOIN ops i ON i.seq = c.op AND i.kind = 'import'"
-                              "    WHERE c.row_id = ?1 AND c.col_id = ?2"
-                              "  UNION ALL"
-                              "  SELECT value, seq FROM ops WHERE kind = 'set' AND report_id = ?3 AND row_key = ?4 AND "
-                              "col = ?5) v JOIN ops o ON o.seq = v.op ORDER BY v.op"));
+  BS_ASSIGN_OR_RETURN(
+      st,
+      m.db.cached(
+          "SELECT v.value, o.author, o.device, o.counter, o.kind, o.hlc FROM ("
+          "  SELECT value, op FROM history WHERE row_id = ?1 AND col_id = ?2"
+          "  UNION ALL"
+          "  SELECT c.value, c.op FROM cells c JOIN ops i ON i.seq = c.op AND i.kind = 'import'"
+          "    WHERE c.row_id = ?1 AND c.col_id = ?2"
+          "  UNION ALL"
+          "  SELECT value, seq FROM ops WHERE kind = 'set' AND report_id = ?3 AND row_key = ?4 AND "
+          "col = ?5) v JOIN ops o ON o.seq = v.op ORDER BY v.op"));
   BS_ASSIGN_OR_RETURN(cid, m.col_id(col->key));
   st.bind(1, row.id).bind(2, cid).bind(3, rep.id).bind(4, row.key).bind(5, col->key);
   std::vector<HistoryEntry> out;
-  auto add = [&](std::optional<std::string> value, std::string author, std::string device, int64_t counter,
-                 const std::string& kind, const std::string& hlc) -> Status {
+  auto add = [&](std::optional<std::string> value, std::string author, std::string device,
+                 int64_t counter, const std::string& kind, const std::string& hlc) -> Status {
     HistoryEntry e;
     e.n = static_cast<int>(out.size()) + 1;
     e.value = std::move(value);
@@ -808,22 +895,28 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
   for (;;) {
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (!has) break;
-    BS_RETURN_IF_ERROR(add(st.col_opt_text(0), st.col_text(1), st.col_text(2), st.col_int(3), st.col_text(4), st.col_text(5)));
+    BS_RETURN_IF_ERROR(add(st.col_opt_text(0), st.col_text(1), st.col_text(2), st.col_int(3),
+                           st.col_text(4), st.col_text(5)));
   }
   if (row.deleted) {
-    BS_ASSIGN_OR_RETURN(d, m.db.cached("SELECT o.author, o.device, o.counter, o.kind, o.hlc FROM rows r JOIN ops o "
-                                        "ON o.seq = r.deleted_op WHERE r.id = ?"));
+    BS_ASSIGN_OR_RETURN(
+        d, m.db.cached("SELECT o.author, o.device, o.counter, o.kind, o.hlc FROM rows r JOIN ops o "
+                       "ON o.seq = r.deleted_op WHERE r.id = ?"));
     d.bind(1, row.id);
     BS_ASSIGN_OR_RETURN(has, d.step());
-    if (has) BS_RETURN_IF_ERROR(add(std::nullopt, d.col_text(0), d.col_text(1), d.col_int(2), d.col_text(3), d.col_text(4)));
+    if (has)
+      BS_RETURN_IF_ERROR(add(std::nullopt, d.col_text(0), d.col_text(1), d.col_int(2),
+                             d.col_text(3), d.col_text(4)));
   }
   return out;
 }
 
-Result<CellEdit> Replica::revert(const ReportKey& key, std::string_view row, std::string_view column, int n) {
+Result<CellEdit> Replica::revert(const ReportKey& key, std::string_view row,
+                                 std::string_view column, int n) {
   BS_ASSIGN_OR_RETURN(entries, history(key, row, column));
   if (n < 1 || n > static_cast<int>(entries.size())) {
-    return Status::InvalidArgument(fmt::format("there is no value number {} (the history has {})", n, entries.size()));
+    return Status::InvalidArgument(
+        fmt::format("there is no value number {} (the history has {})", n, entries.size()));
   }
   const auto& e = entries[static_cast<size_t>(n - 1)];
   return set_cell(key, row, column, e.value.value_or(""));
@@ -834,9 +927,10 @@ Result<ReplicaStatus> Replica::status() const {
   ReplicaStatus s;
   s.identity = m.identity;
   s.device = m.device;
-  BS_ASSIGN_OR_RETURN(st, m.db.cached(
-                              "SELECT (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM ops WHERE status = 'pending'), "
-                              "(SELECT hlc FROM ops WHERE device = ? ORDER BY seq DESC LIMIT 1)"));
+  BS_ASSIGN_OR_RETURN(
+      st, m.db.cached("SELECT (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM ops WHERE "
+                      "status = 'pending'), "
+                      "(SELECT hlc FROM ops WHERE device = ? ORDER BY seq DESC LIMIT 1)"));
   st.bind(1, m.device);
   BS_ASSIGN_OR_RETURN(has, st.step());
   if (has) {
@@ -853,11 +947,13 @@ Result<ReplicaStatus> Replica::status() const {
 
 Result<std::vector<OpRecord>> Replica::log(bool pending_only) const {
   Impl& m = *impl_;
-  BS_ASSIGN_OR_RETURN(st, m.db.cached(fmt::format(
-                              "SELECT o.seq, o.device, o.counter, o.hlc, o.author, o.kind, r.unit, r.year, r.form, "
-                              "r.instance, o.row_key, o.col, o.value, o.base_version, o.section, o.sort_key, o.status, "
-                              "o.reason FROM ops o JOIN reports r ON r.id = o.report_id {} ORDER BY o.seq",
-                              pending_only ? "WHERE o.status = 'pending'" : "")));
+  BS_ASSIGN_OR_RETURN(
+      st,
+      m.db.cached(fmt::format(
+          "SELECT o.seq, o.device, o.counter, o.hlc, o.author, o.kind, r.unit, r.year, r.form, "
+          "r.instance, o.row_key, o.col, o.value, o.base_version, o.section, o.sort_key, o.status, "
+          "o.reason FROM ops o JOIN reports r ON r.id = o.report_id {} ORDER BY o.seq",
+          pending_only ? "WHERE o.status = 'pending'" : "")));
   std::vector<OpRecord> out;
   for (;;) {
     BS_ASSIGN_OR_RETURN(has, st.step());
@@ -872,7 +968,8 @@ Result<std::vector<OpRecord>> Replica::log(bool pending_only) const {
     auto k = sync::parse_op_kind(st.col_text(5));
     if (!k.ok()) return k.status();
     rec.op.kind = *k;
-    rec.op.report = {st.col_text(6), static_cast<int>(st.col_int(7)), st.col_text(8), st.col_text(9)};
+    rec.op.report = {st.col_text(6), static_cast<int>(st.col_int(7)), st.col_text(8),
+                     st.col_text(9)};
     rec.op.row = st.col_text(10);
     rec.op.column = st.col_text(11);
     rec.op.value = st.col_opt_text(12);

@@ -21,7 +21,8 @@ std::string display_value(const ReportCell* cell, const Column& col, MoneyUnit u
 }
 
 bool is_numeric(ColumnType t) {
-  return t == ColumnType::kAmount || t == ColumnType::kRate || t == ColumnType::kScore || t == ColumnType::kNumber;
+  return t == ColumnType::kAmount || t == ColumnType::kRate || t == ColumnType::kScore ||
+         t == ColumnType::kNumber;
 }
 
 std::string csv_field(const std::string& s) {
@@ -35,11 +36,20 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -47,7 +57,8 @@ std::string html_escape(const std::string& s) {
 
 std::string heading(const Report& report, const FormTemplate& form) {
   std::string name;
-  if (const ReportCell* c = report.cell("header", "name"); c && !c->raw.empty()) name = "（" + c->raw + "）";
+  if (const ReportCell* c = report.cell("header", "name"); c && !c->raw.empty())
+    name = "（" + c->raw + "）";
   return fmt::format("{}{}\n{}  {} 年度  {}", form.display_name(), name,
                      report.unit_name.empty() ? report.key.unit : report.unit_name, report.key.year,
                      report.key.to_string());
@@ -64,13 +75,15 @@ bool has_amounts(const FormTemplate& form) {
 
 }  // namespace
 
-std::string row_display_label(const Report& report, const FormTemplate& form, const Catalog& catalog,
-                              const ReportRow& row) {
+std::string row_display_label(const Report& report, const FormTemplate& form,
+                              const Catalog& catalog, const ReportRow& row) {
   const Section* s = form.section(row.section);
   if (!s) return row.key;
-  if (const RowDef* d = s->row(row.key)) return std::string(static_cast<size_t>(d->indent) * 2, ' ') + d->label;
+  if (const RowDef* d = s->row(row.key))
+    return std::string(static_cast<size_t>(d->indent) * 2, ' ') + d->label;
   if (!s->label_column.empty()) {
-    if (auto it = row.cells.find(s->label_column); it != row.cells.end() && !it->second.raw.empty()) {
+    if (auto it = row.cells.find(s->label_column);
+        it != row.cells.end() && !it->second.raw.empty()) {
       return it->second.raw;
     }
   }
@@ -93,7 +106,8 @@ std::string indented_label(const ReportRow& row, std::string label) {
 
 }  // namespace
 
-std::string render_report_text(const Report& report, const FormTemplate& form, const Catalog& catalog) {
+std::string render_report_text(const Report& report, const FormTemplate& form,
+                               const Catalog& catalog) {
   std::string out = heading(report, form) + (has_amounts(form) ? "  单位：万元" : "") + "\n";
   bool any_computed = false;
   for (const auto& section : form.sections) {
@@ -120,7 +134,8 @@ std::string render_report_text(const Report& report, const FormTemplate& form, c
     }
     TextTable table(headers, align);
     for (const ReportRow* r : rows) {
-      std::vector<std::string> line{r->key, indented_label(*r, row_display_label(report, form, catalog, *r))};
+      std::vector<std::string> line{
+          r->key, indented_label(*r, row_display_label(report, form, catalog, *r))};
       for (const Column* c : cols) {
         auto it = r->cells.find(c->key);
         line.push_back(display_value(it == r->cells.end() ? nullptr : &it->second, *c, form.unit));
@@ -133,7 +148,8 @@ std::string render_report_text(const Report& report, const FormTemplate& form, c
   return out;
 }
 
-std::string render_report_csv(const Report& report, const FormTemplate& form, const Catalog& catalog) {
+std::string render_report_csv(const Report& report, const FormTemplate& form,
+                              const Catalog& catalog) {
   std::string out = "section,row,row_label,column,column_label,value\n";
   for (const auto& row : report.rows) {
     const Section* s = form.section(row.section);
@@ -142,29 +158,39 @@ std::string render_report_csv(const Report& report, const FormTemplate& form, co
     for (const auto& c : s->columns) {
       auto it = row.cells.find(c.key);
       if (it == row.cells.end()) continue;
-      out += fmt::format("{},{},{},{},{},{}\n", csv_field(s->key), csv_field(row.key), csv_field(std::string(trim(label))),
-                         csv_field(c.key), csv_field(c.label), csv_field(it->second.raw));
+      out += fmt::format("{},{},{},{},{},{}\n", csv_field(s->key), csv_field(row.key),
+                         csv_field(std::string(trim(label))), csv_field(c.key), csv_field(c.label),
+                         csv_field(it->second.raw));
     }
   }
   return out;
 }
 
-std::string render_report_html(const Report& report, const FormTemplate& form, const Catalog& catalog) {
+std::string render_report_html(const Report& report, const FormTemplate& form,
+                               const Catalog& catalog) {
   std::string name;
-  if (const ReportCell* c = report.cell("header", "name"); c && !c->raw.empty()) name = "（" + c->raw + "）";
+  if (const ReportCell* c = report.cell("header", "name"); c && !c->raw.empty())
+    name = "（" + c->raw + "）";
   std::string out = fmt::format(
-      "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>{0}</title>\n<style>\n"
+      "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta "
+      "charset=\"utf-8\">\n<title>{0}</title>\n<style>\n"
       "body{{font-family:\"Noto Serif CJK SC\",\"Songti SC\",SimSun,serif;margin:2em;}}\n"
-      "h1{{text-align:center;font-size:1.4em;margin-bottom:.2em}} .meta{{display:flex;justify-content:space-between;"
+      "h1{{text-align:center;font-size:1.4em;margin-bottom:.2em}} "
+      ".meta{{display:flex;justify-content:space-between;"
       "margin:.5em 0}}\n"
-      "table{{border-collapse:collapse;width:100%;margin-bottom:1.2em}} th,td{{border:1px solid #000;padding:.25em .4em;"
+      "table{{border-collapse:collapse;width:100%;margin-bottom:1.2em}} th,td{{border:1px solid "
+      "#000;padding:.25em .4em;"
       "font-size:.9em}}\n"
-      "th{{background:#f2f2f2}} td.num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}\n"
-      "caption{{text-align:left;font-weight:bold;padding:.3em 0}} .no{{color:#555;font-size:.8em}}\n"
+      "th{{background:#f2f2f2}} "
+      "td.num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}\n"
+      "caption{{text-align:left;font-weight:bold;padding:.3em 0}} "
+      ".no{{color:#555;font-size:.8em}}\n"
       "@media print{{body{{margin:0}} th{{background:none}}}}\n</style>\n</head>\n<body>\n"
-      "<h1>{0}</h1>\n<div class=\"meta\"><span>单位：{1}</span><span>{2} 年度</span><span>{3}</span></div>\n",
-      html_escape(form.display_name() + name), html_escape(report.unit_name.empty() ? report.key.unit : report.unit_name),
-      report.key.year, has_amounts(form) ? "金额单位：万元" : "");
+      "<h1>{0}</h1>\n<div class=\"meta\"><span>单位：{1}</span><span>{2} "
+      "年度</span><span>{3}</span></div>\n",
+      html_escape(form.display_name() + name),
+      html_escape(report.unit_name.empty() ? report.key.unit : report.unit_name), report.key.year,
+      has_amounts(form) ? "金额单位：万元" : "");
   for (const auto& section : form.sections) {
     std::vector<const ReportRow*> rows;
     for (const auto& r : report.rows) {
@@ -178,7 +204,10 @@ std::string render_report_html(const Report& report, const FormTemplate& form, c
     for (const auto& c : section.columns) {
       if (c.key == section.label_column) continue;
       cols.push_back(&c);
-      out += "<th>" + html_escape(c.label) + (c.col_no.empty() ? "" : "<br><span class=\"no\">" + html_escape(c.col_no) + "</span>") + "</th>";
+      out +=
+          "<th>" + html_escape(c.label) +
+          (c.col_no.empty() ? "" : "<br><span class=\"no\">" + html_escape(c.col_no) + "</span>") +
+          "</th>";
     }
     out += "</tr></thead>\n<tbody>\n";
     for (const ReportRow* r : rows) {
@@ -187,14 +216,17 @@ std::string render_report_html(const Report& report, const FormTemplate& form, c
       out += "<tr><td>" + html_escape(label) + "</td>";
       for (const Column* c : cols) {
         auto it = r->cells.find(c->key);
-        const std::string v = display_value(it == r->cells.end() ? nullptr : &it->second, *c, form.unit);
-        out += std::string(is_numeric(c->type) ? "<td class=\"num\">" : "<td>") + html_escape(v) + "</td>";
+        const std::string v =
+            display_value(it == r->cells.end() ? nullptr : &it->second, *c, form.unit);
+        out += std::string(is_numeric(c->type) ? "<td class=\"num\">" : "<td>") + html_escape(v) +
+               "</td>";
       }
       out += "</tr>\n";
     }
     out += "</tbody>\n</table>\n";
   }
-  out += fmt::format("<p class=\"no\">{} · budgetsync</p>\n</body>\n</html>\n", html_escape(report.key.to_string()));
+  out += fmt::format("<p class=\"no\">{} · budgetsync</p>\n</body>\n</html>\n",
+                     html_escape(report.key.to_string()));
   return out;
 }
 
@@ -254,8 +286,9 @@ Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view
     }
     if (c == '"') {
       if (!field.empty()) {
-        return Status::InvalidArgument(fmt::format("{}: line {}, field {}: a quote in the middle of a field", source,
-                                                   line, cur.fields.size() + 1));
+        return Status::InvalidArgument(
+            fmt::format("{}: line {}, field {}: a quote in the middle of a field", source, line,
+                        cur.fields.size() + 1));
       }
       quoted = true;
       any = true;
@@ -277,7 +310,9 @@ Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view
       field += c;
     }
   }
-  if (quoted) return Status::InvalidArgument(fmt::format("{}: line {}: a quoted field is not closed", source, line));
+  if (quoted)
+    return Status::InvalidArgument(
+        fmt::format("{}: line {}: a quoted field is not closed", source, line));
   if (any || !field.empty()) {
     cur.fields.push_back(std::move(field));
     records.push_back(std::move(cur));
@@ -287,20 +322,21 @@ Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view
 
 }  // namespace
 
-Result<Report> parse_report_csv(std::string_view text, std::string_view source, const ReportKey& key,
-                                const Catalog& catalog) {
+Result<Report> parse_report_csv(std::string_view text, std::string_view source,
+                                const ReportKey& key, const Catalog& catalog) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // spreadsheet BOM
   auto records = split_csv(text, source);
   if (!records.ok()) return records.status();
-  if (records->empty()) return Status::InvalidArgument(fmt::format("{}: the file is empty", source));
+  if (records->empty())
+    return Status::InvalidArgument(fmt::format("{}: the file is empty", source));
   const auto& header = records->front().fields;
   std::map<std::string, size_t> col_index;
   for (size_t i = 0; i < header.size(); ++i) col_index[std::string(trim(header[i]))] = i;
   for (const char* need : {"row", "column", "value"}) {
     if (!col_index.count(need)) {
       return Status::InvalidArgument(
-          fmt::format("{}: line 1: the header needs the columns row, column and value (it has: {})", source,
-                      fmt::join(header, ", ")));
+          fmt::format("{}: line 1: the header needs the columns row, column and value (it has: {})",
+                      source, fmt::join(header, ", ")));
     }
   }
   // Build the import document and let the one report parser check it.
@@ -322,11 +358,16 @@ Result<Report> parse_report_csv(std::string_view text, std::string_view source, 
     };
     const std::string row = field("row");
     const std::string column = field("column");
-    if (row.empty()) return Status::InvalidArgument(fmt::format("{}: line {}: the row is empty", source, rec.line));
-    if (column.empty()) return Status::InvalidArgument(fmt::format("{}: line {}: the column is empty", source, rec.line));
+    if (row.empty())
+      return Status::InvalidArgument(
+          fmt::format("{}: line {}: the row is empty", source, rec.line));
+    if (column.empty())
+      return Status::InvalidArgument(
+          fmt::format("{}: line {}: the column is empty", source, rec.line));
     if (auto [it, fresh] = seen.emplace(std::pair{row, column}, rec.line); !fresh) {
-      return Status::InvalidArgument(fmt::format("{}: line {}: row {} column {} was already given on line {}", source,
-                                                 rec.line, row, column, it->second));
+      return Status::InvalidArgument(
+          fmt::format("{}: line {}: row {} column {} was already given on line {}", source,
+                      rec.line, row, column, it->second));
     }
     auto [it, fresh] = row_pos.emplace(row, doc["rows"].size());
     if (fresh) {
@@ -345,8 +386,9 @@ Result<Report> parse_report_csv(std::string_view text, std::string_view source, 
     for (const auto& [rc, line] : seen) {
       if (msg.find("(row " + rc.first + ")") != std::string::npos &&
           msg.find("column " + rc.second + ":") != std::string::npos) {
-        return Status::InvalidArgument(fmt::format("{}: line {}: row {}, column {}: {}", source, line, rc.first,
-                                                   rc.second, msg.substr(msg.rfind(": ") + 2)));
+        return Status::InvalidArgument(fmt::format("{}: line {}: row {}, column {}: {}", source,
+                                                   line, rc.first, rc.second,
+                                                   msg.substr(msg.rfind(": ") + 2)));
       }
     }
     return report.status();

@@ -5,10 +5,10 @@
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "shared/status.h"
 

@@ -28,7 +28,9 @@ std::optional<Decimal> weight_in_label(std::string_view label) {
   const bool closed = strip_suffix(")") || strip_suffix("）");
   if (!strip_suffix("分")) return std::nullopt;
   size_t start = t.size();
-  while (start > 0 && (std::isdigit(static_cast<unsigned char>(t[start - 1])) || t[start - 1] == '.')) --start;
+  while (start > 0 &&
+         (std::isdigit(static_cast<unsigned char>(t[start - 1])) || t[start - 1] == '.'))
+    --start;
   if (start == t.size()) return std::nullopt;
   const std::string_view number = t.substr(start);
   std::string_view before = trim(t.substr(0, start));
@@ -338,8 +340,8 @@ class Checker {
   // only when there is a finding, since naming cells costs far more than
   // comparing numbers.
   template <typename Explain>
-  void report_mismatch(const Rule& rule, const Target& tg, const Num& stated, const Decimal& expected,
-                       Explain explain) {
+  void report_mismatch(const Rule& rule, const Target& tg, const Num& stated,
+                       const Decimal& expected, Explain explain) {
     const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
     const Decimal diff = stated.value - expected;
     if (diff.is_zero()) return;
@@ -365,7 +367,8 @@ class Checker {
     Decimal sum;
     bool any = target.present;
     for (const auto& term : rule.terms) {
-      if (!term.form.empty() && !resolve(term, row, col).report) return;  // the other table is not here
+      if (!term.form.empty() && !resolve(term, row, col).report)
+        return;  // the other table is not here
       const Num n = value_of(term, row, col);
       any = any || n.present;
       sum += n.value;
@@ -374,7 +377,8 @@ class Checker {
     const Target tg = resolve(rule.target, row, col);
     report_mismatch(rule, tg, target, sum, [&] {
       std::vector<std::string> names;
-      for (const auto& term : rule.terms) names.push_back((term.negate ? "减 " : "") + ref_name(term, row, col));
+      for (const auto& term : rule.terms)
+        names.push_back((term.negate ? "减 " : "") + ref_name(term, row, col));
       const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
       if (rule.kind == RuleKind::kBalance || rule.kind == RuleKind::kCrossTable) {
         return fmt::format("而{}为 {}，两者应相等", names.front(), fmt_num(sum, type));
@@ -384,7 +388,8 @@ class Checker {
         for (const auto& n : names) joined += (joined.empty() ? "" : " + ") + n;
         return fmt::format("应等于 {} = {}", joined, fmt_num(sum, type));
       }
-      return fmt::format("应等于{}等 {} 项之和 {}", names.front(), names.size(), fmt_num(sum, type));
+      return fmt::format("应等于{}等 {} 项之和 {}", names.front(), names.size(),
+                         fmt_num(sum, type));
     });
   }
 
@@ -602,8 +607,8 @@ class Checker {
     const Decimal rate = Decimal::divide(spent.value * kHundred, budget.value, 2);
     const Decimal expected = execution_score(weight.value, rate);
     const bool agrees = stated.present && agrees_at_stated_precision(stated.value, expected);
-    summary.items.push_back({ex.score.row, "预算执行率", "分值 × 执行率", rate.to_string() + "%", weight.raw,
-                             stated.raw, expected, agrees});
+    summary.items.push_back({ex.score.row, "预算执行率", "分值 × 执行率", rate.to_string() + "%",
+                             weight.raw, stated.raw, expected, agrees});
     if (agrees) return;
     const Target tg = resolve(ex.score, "", "");
     Finding& f = add("score.execution", Severity::kError, tg.row, tg.column);
@@ -636,8 +641,10 @@ class Checker {
       const std::string actual = text(ind.actual);
       const IndicatorScore s = score_indicator(target, actual, weight.value, sc.qualitative);
       const std::string name = row_label(*form_, report_, rr.key);
-      const bool agrees = s.score && stated.present && agrees_at_stated_precision(stated.value, *s.score);
-      summary.items.push_back({rr.key, name, target, actual, weight.raw, stated.raw, s.score, agrees || !s.score});
+      const bool agrees =
+          s.score && stated.present && agrees_at_stated_precision(stated.value, *s.score);
+      summary.items.push_back(
+          {rr.key, name, target, actual, weight.raw, stated.raw, s.score, agrees || !s.score});
       if (!s.score) {
         ++summary.by_hand;
         continue;
@@ -695,13 +702,15 @@ class Checker {
     const std::string label = row_label(*form_, report_, row);
     if (!input.present) {
       ++summary.by_hand;  // the measured value the standard needs was not entered
-      summary.items.push_back({row, label, "评分标准", "", weight.raw, stated.raw, std::nullopt, true});
+      summary.items.push_back(
+          {row, label, "评分标准", "", weight.raw, stated.raw, std::nullopt, true});
       return;
     }
     ++summary.recomputed;
     const Decimal expected = apply_standard(rule, weight.value, input.value).rounded(2);
     const bool agrees = stated.present && agrees_at_stated_precision(stated.value, expected);
-    summary.items.push_back({row, label, "评分标准", input.raw, weight.raw, stated.raw, expected, agrees});
+    summary.items.push_back(
+        {row, label, "评分标准", input.raw, weight.raw, stated.raw, expected, agrees});
     if (agrees) return;
     const std::string col = form_->scoring.indicators->score;
     Finding& f = add("score.standard", Severity::kError, row, col);

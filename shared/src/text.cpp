@@ -99,9 +99,12 @@ std::string_view trim(std::string_view s) {
   // Only the ends are looked at: ASCII white space, and the multi-byte spaces
   // people paste from documents (U+00A0, U+2002, U+2003, U+2009, U+200B,
   // U+3000, U+FEFF) matched as byte sequences.
-  static constexpr std::string_view kWide[] = {"\xC2\xA0",     "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x89",
-                                               "\xE2\x80\x8B", "\xE3\x80\x80", "\xEF\xBB\xBF"};
-  auto ascii_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  static constexpr std::string_view kWide[] = {"\xC2\xA0",     "\xE2\x80\x82", "\xE2\x80\x83",
+                                               "\xE2\x80\x89", "\xE2\x80\x8B", "\xE3\x80\x80",
+                                               "\xEF\xBB\xBF"};
+  auto ascii_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
   for (bool changed = true; changed && !s.empty();) {
     changed = false;
     if (ascii_space(s.front())) {

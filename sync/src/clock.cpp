@@ -1,6 +1,6 @@
-#include <chrono>
-
 #include "sync/clock.h"
+
+#include <chrono>
 
 namespace budgetsync::sync {
 

@@ -7,7 +7,9 @@
 
 namespace budgetsync::sync {
 
-std::string Hlc::to_string() const { return fmt::format("{:015d}.{:06d}", wall_ms, logical); }
+std::string Hlc::to_string() const {
+  return fmt::format("{:015d}.{:06d}", wall_ms, logical);
+}
 
 Result<Hlc> Hlc::parse(std::string_view text) {
   const auto dot = text.find('.');

@@ -17,18 +17,22 @@ constexpr std::array<std::pair<OpKind, std::string_view>, 4> kKinds{{
 
 }  // namespace
 
-std::string OpId::to_string() const { return fmt::format("{}:{}", device, counter); }
+std::string OpId::to_string() const {
+  return fmt::format("{}:{}", device, counter);
+}
 
 Result<OpId> OpId::parse(std::string_view text) {
   const auto colon = text.rfind(':');
   OpId id;
   if (colon == std::string_view::npos || colon == 0) {
-    return Status::InvalidArgument(fmt::format("“{}” is not an operation id (DEVICE:COUNTER)", text));
+    return Status::InvalidArgument(
+        fmt::format("“{}” is not an operation id (DEVICE:COUNTER)", text));
   }
   id.device = std::string(text.substr(0, colon));
   auto [p, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), id.counter);
   if (ec != std::errc() || p != text.data() + text.size() || id.counter <= 0) {
-    return Status::InvalidArgument(fmt::format("“{}” is not an operation id (DEVICE:COUNTER)", text));
+    return Status::InvalidArgument(
+        fmt::format("“{}” is not an operation id (DEVICE:COUNTER)", text));
   }
   return id;
 }

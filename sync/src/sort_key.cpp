@@ -5,8 +5,12 @@ namespace {
 
 constexpr int kBase = 36;
 
-int digit(char c) { return c >= 'a' ? c - 'a' + 10 : c - '0'; }
-char glyph(int d) { return static_cast<char>(d < 10 ? '0' + d : 'a' + d - 10); }
+int digit(char c) {
+  return c >= 'a' ? c - 'a' + 10 : c - '0';
+}
+char glyph(int d) {
+  return static_cast<char>(d < 10 ? '0' + d : 'a' + d - 10);
+}
 
 }  // namespace
 

@@ -27,7 +27,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 void check(bool ok, const std::string& what) {
   if (!ok) {
@@ -36,7 +38,9 @@ void check(bool ok, const std::string& what) {
   }
 }
 
-void exec(sqlite3* db, const char* sql) { check(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK, sqlite3_errmsg(db)); }
+void exec(sqlite3* db, const char* sql) {
+  check(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
+}
 
 // Reports of the dynamic 16-column procurement form, filling `cells` cells.
 std::vector<Report> synthetic_reports(const Catalog& catalog, size_t cells, size_t reports) {
@@ -56,7 +60,7 @@ std::vector<Report> synthetic_reports(const Catalog& catalog, size_t cells, size
       rr.section = s.key;
       for (const auto& c : s.columns) {
         if (n == per_report) break;
-        const std::string raw = c.type == ColumnType::kAmount ? std::to_string(row % 9973) + ".25"
+        const std::string raw = c.type == ColumnType::kAmount   ? std::to_string(row % 9973) + ".25"
                                 : c.type == ColumnType::kNumber ? std::to_string(row % 100)
                                                                 : "采购项目" + std::to_string(row);
         auto v = parse_cell(raw, c.type, form->unit);
@@ -107,11 +111,14 @@ double plain_single_commits(const std::string& path, int n) {
   check(sqlite3_open(path.c_str(), &db) == SQLITE_OK, "open plain db");
   exec(db, "PRAGMA journal_mode=WAL");
   exec(db, "PRAGMA synchronous=FULL");
-  exec(db, "CREATE TABLE cells(report TEXT, row_key TEXT, col TEXT, value TEXT, PRIMARY KEY(report, row_key, col))");
+  exec(db,
+       "CREATE TABLE cells(report TEXT, row_key TEXT, col TEXT, value TEXT, PRIMARY KEY(report, "
+       "row_key, col))");
   exec(db, "INSERT INTO cells VALUES('r', '2101505', 'total', '15.00')");
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, "UPDATE cells SET value = ? WHERE report = 'r' AND row_key = '2101505' AND col = 'total'", -1,
-                     &st, nullptr);
+  sqlite3_prepare_v2(
+      db, "UPDATE cells SET value = ? WHERE report = 'r' AND row_key = '2101505' AND col = 'total'",
+      -1, &st, nullptr);
   const auto t = Clock::now();
   for (int i = 0; i < n; ++i) {
     const std::string v = std::to_string(16 + i) + ".00";
@@ -136,10 +143,14 @@ int main(int argc, char** argv) {
   fs::path dir = fs::temp_directory_path() / ("budgetsync-bench-" + std::to_string(::getpid()));
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--cells") cells = std::stoul(argv[i + 1]);
-    else if (a == "--edits") edits = std::stoi(argv[i + 1]);
-    else if (a == "--units") units = std::stoi(argv[i + 1]);
-    else if (a == "--dir") dir = argv[i + 1];
+    if (a == "--cells")
+      cells = std::stoul(argv[i + 1]);
+    else if (a == "--edits")
+      edits = std::stoi(argv[i + 1]);
+    else if (a == "--units")
+      units = std::stoi(argv[i + 1]);
+    else if (a == "--dir")
+      dir = argv[i + 1];
   }
   fs::create_directories(dir);
   auto catalog = client::load_catalog(BUDGETSYNC_BENCH_DATA_DIR);
@@ -158,14 +169,16 @@ int main(int argc, char** argv) {
   // 1. Bulk import.
   const size_t report_count = 100;
   const auto reports = synthetic_reports(*catalog, cells, report_count);
-  std::printf("bulk import, %zu cells in %zu reports (one transaction each, WAL, synchronous=FULL):\n", cells,
-              report_count);
+  std::printf(
+      "bulk import, %zu cells in %zu reports (one transaction each, WAL, synchronous=FULL):\n",
+      cells, report_count);
   std::vector<double> import_ratios;
   for (int round = 0; round < rounds; ++round) {
     const fs::path plain_db = dir / ("plain-bulk-" + std::to_string(round) + ".db");
     const fs::path replica_db = dir / ("replica-bulk-" + std::to_string(round) + ".db");
     auto run_replica = [&] {
-      auto replica = client::Replica::create(replica_db.string(), {"bench-0", "基准单位", "bench"}, *catalog, clock, random);
+      auto replica = client::Replica::create(replica_db.string(), {"bench-0", "基准单位", "bench"},
+                                             *catalog, clock, random);
       check(replica.ok(), "create replica");
       const auto t = Clock::now();
       for (const auto& r : reports) check((*replica)->import_report(r, true).ok(), "import");
@@ -180,13 +193,15 @@ int main(int argc, char** argv) {
       plain = plain_bulk_insert(plain_db.string(), reports);
     }
     import_ratios.push_back(through / plain);
-    std::printf("  round %d: plain %10.0f cells/s, replica %10.0f cells/s, ratio %.2fx\n", round + 1, cells / plain,
-                cells / through, through / plain);
+    std::printf("  round %d: plain %10.0f cells/s, replica %10.0f cells/s, ratio %.2fx\n",
+                round + 1, cells / plain, cells / through, through / plain);
   }
-  std::printf("  median ratio replica / plain  %.2fx   (target <= 1.50x)\n\n", median(import_ratios));
+  std::printf("  median ratio replica / plain  %.2fx   (target <= 1.50x)\n\n",
+              median(import_ratios));
 
   // 2. Single durable edits.
-  auto text = client::read_file(fs::path(BUDGETSYNC_BENCH_DATA_DIR) / "seeds/003_b1779cbacafc7ee6/final02.json");
+  auto text = client::read_file(fs::path(BUDGETSYNC_BENCH_DATA_DIR) /
+                                "seeds/003_b1779cbacafc7ee6/final02.json");
   check(text.ok(), "seed");
   auto seed = parse_report(*text, "final02.json", *catalog);
   check(seed.ok(), "seed parse");
@@ -194,8 +209,9 @@ int main(int argc, char** argv) {
   std::vector<double> edit_ratios;
   for (int round = 0; round < rounds; ++round) {
     auto run_replica = [&] {
-      auto r = client::Replica::create((dir / ("replica-edit-" + std::to_string(round) + ".db")).string(),
-                                       {"411325-ybj", "内乡县医疗保障局", "bench"}, *catalog, clock, random);
+      auto r = client::Replica::create(
+          (dir / ("replica-edit-" + std::to_string(round) + ".db")).string(),
+          {"411325-ybj", "内乡县医疗保障局", "bench"}, *catalog, clock, random);
       check(r.ok(), "create");
       check((*r)->import_report(*seed).ok(), "import seed");
       const ReportKey key{"411325-ybj", 2024, "final02", ""};
@@ -215,8 +231,8 @@ int main(int argc, char** argv) {
       plain = plain_single_commits(plain_db, edits);
     }
     edit_ratios.push_back(plain / through);
-    std::printf("  round %d: plain %8.0f edits/s, replica %8.0f edits/s, ratio %.2fx\n", round + 1, edits / plain,
-                edits / through, plain / through);
+    std::printf("  round %d: plain %8.0f edits/s, replica %8.0f edits/s, ratio %.2fx\n", round + 1,
+                edits / plain, edits / through, plain / through);
   }
   std::printf("  median ratio replica / plain  %.2fx   (target >= 0.80x)\n\n", median(edit_ratios));
 
@@ -243,10 +259,10 @@ int main(int argc, char** argv) {
     times.push_back(seconds_since(t));
   }
   const double check_s = median(times);
-  std::printf("validate + score, %d units x the seeds' %zu reports = %zu reports, %zu cells:\n", units, seeds->size(),
-              all.size(), total_cells);
-  std::printf("  median %.1f ms of %d runs, %zu findings   (target < 200 ms)\n", check_s * 1000, rounds,
-              result.findings.size());
+  std::printf("validate + score, %d units x the seeds' %zu reports = %zu reports, %zu cells:\n",
+              units, seeds->size(), all.size(), total_cells);
+  std::printf("  median %.1f ms of %d runs, %zu findings   (target < 200 ms)\n", check_s * 1000,
+              rounds, result.findings.size());
   fs::remove_all(dir);
   return 0;
 }

@@ -83,7 +83,8 @@ class CrashTest : public ::testing::Test {
   }
 
   std::string command(const std::string& args) const {
-    return shell_quote(BUDGETSYNC_TEST_CLI) + " --dir " + shell_quote(dir_.path().string()) + " " + args;
+    return shell_quote(BUDGETSYNC_TEST_CLI) + " --dir " + shell_quote(dir_.path().string()) + " " +
+           args;
   }
 
   std::unique_ptr<Replica> open() {
@@ -108,9 +109,9 @@ TEST_F(CrashTest, EveryAcknowledgedEditSurvivesAKill) {
   // lands at different points of the edit in flight.
   for (int round = 0; round < 8; ++round) {
     const int wait_for = 1 + (round * 3) % 7;
-    const std::string script =
-        "i=" + std::to_string(next) + "; while :; do " + command("set 411325-ybj/2024/final02 2101505 total \"$i.00\"") +
-        " >/dev/null || exit 1; echo $i; i=$((i+1)); done";
+    const std::string script = "i=" + std::to_string(next) + "; while :; do " +
+                               command("set 411325-ybj/2024/final02 2101505 total \"$i.00\"") +
+                               " >/dev/null || exit 1; echo $i; i=$((i+1)); done";
     Child child(script, false);
     for (int k = 0; k < wait_for; ++k) {
       const std::string line = child.read_line();
@@ -127,7 +128,8 @@ TEST_F(CrashTest, EveryAcknowledgedEditSurvivesAKill) {
     ASSERT_TRUE(history.ok()) << history.status().message();
     std::set<std::string> present;
     for (const auto& e : *history) present.insert(e.value.value_or(""));
-    for (const auto& v : acknowledged) EXPECT_TRUE(present.count(v)) << "acknowledged edit " << v << " was lost";
+    for (const auto& v : acknowledged)
+      EXPECT_TRUE(present.count(v)) << "acknowledged edit " << v << " was lost";
     // Every value in the history came with its operation in the log.
     auto log = r->log(false);
     ASSERT_TRUE(log.ok());
@@ -147,7 +149,8 @@ TEST_F(CrashTest, AnInterruptedImportIsNeverHalfApplied) {
   std::map<std::string, size_t> expected_cells;  // report key -> non-blank cells
   int n = 0;
   for (int year = 2001; year <= 2012; ++year) {
-    for (const char* name : {"final02.json", "final03.json", "final06.json", "perf-project_p03.json"}) {
+    for (const char* name :
+         {"final02.json", "final03.json", "final06.json", "perf-project_p03.json"}) {
       auto text = read_file(seed_dir / name);
       ASSERT_TRUE(text.ok());
       std::string t = *text;
@@ -172,7 +175,8 @@ TEST_F(CrashTest, AnInterruptedImportIsNeverHalfApplied) {
       const std::string line = child.read_line();
       if (line.empty()) break;  // finished or refused (reports from an earlier round)
       const auto space = line.rfind(' ');
-      if (line.rfind("imported ", 0) == 0) committed.insert(line.substr(space + 1, line.size() - space - 2));
+      if (line.rfind("imported ", 0) == 0)
+        committed.insert(line.substr(space + 1, line.size() - space - 2));
     }
     child.kill_now();
     auto r = open();
@@ -182,7 +186,8 @@ TEST_F(CrashTest, AnInterruptedImportIsNeverHalfApplied) {
     for (const auto& s : *reports) {
       const auto it = expected_cells.find(s.key.to_string());
       ASSERT_NE(it, expected_cells.end());
-      EXPECT_EQ(static_cast<size_t>(s.cells), it->second) << s.key.to_string() << " is half imported";
+      EXPECT_EQ(static_cast<size_t>(s.cells), it->second)
+          << s.key.to_string() << " is half imported";
     }
     for (const auto& k : committed) {
       bool found = false;

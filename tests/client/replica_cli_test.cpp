@@ -18,7 +18,9 @@ const std::string kP03 = "411325-ybj/2024/perf-project:p03";
 class ReplicaCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(cli({"init", "--unit", "411325-ybj", "--name", "内乡县医疗保障局", "--user", "张三"}).exit_code, 0);
+    ASSERT_EQ(cli({"init", "--unit", "411325-ybj", "--name", "内乡县医疗保障局", "--user", "张三"})
+                  .exit_code,
+              0);
     const auto r = cli({"import", (seeds_dir() / "003_b1779cbacafc7ee6").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
@@ -79,8 +81,10 @@ TEST_F(ReplicaCli, ShowLaysOutTheFormInWanYuan) {
   size_t col_first = std::string::npos, col_second = std::string::npos;
   std::istringstream lines(r.out);
   for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("210 ", 0) == 0) col_first = budgetsync::display_width(line.substr(0, line.find("2,945.68")));
-    if (line.rfind("2101505", 0) == 0) col_second = budgetsync::display_width(line.substr(0, line.find("15.00")));
+    if (line.rfind("210 ", 0) == 0)
+      col_first = budgetsync::display_width(line.substr(0, line.find("2,945.68")));
+    if (line.rfind("2101505", 0) == 0)
+      col_second = budgetsync::display_width(line.substr(0, line.find("15.00")));
   }
   ASSERT_NE(col_first, std::string::npos);
   // "2,945.68" and "15.00" end in the same column: right-aligned amounts.
@@ -130,8 +134,8 @@ TEST_F(ReplicaCli, ScoreShowsStatedBesideRecomputed) {
 }
 
 TEST_F(ReplicaCli, AddAndDeleteRows) {
-  auto r = cli({"--json", "add-row", kP03, "--section", "indicators", "--after", "i02", "level3=维修面积", "target=≥100平方米",
-                "actual=120平方米", "weight=5", "score=5"});
+  auto r = cli({"--json", "add-row", kP03, "--section", "indicators", "--after", "i02",
+                "level3=维修面积", "target=≥100平方米", "actual=120平方米", "weight=5", "score=5"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string row = nlohmann::json::parse(r.out)["row"];
   EXPECT_NE(cli({"show", kP03}).out.find(row), std::string::npos);
@@ -162,18 +166,39 @@ TEST_P(ReplicaCliBadInput, IsRefusedAndChangesNothing) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, ReplicaCliBadInput,
     ::testing::Values(
-        BadEdit{"non_numeric_amount", {"set", kFinal02, "2101505", "total", "15元5角"}, 2, "is not an amount in 万元"},
-        BadEdit{"unknown_column", {"set", kFinal02, "2101505", "合计数", "1"}, 2, "no column “合计数”"},
-        BadEdit{"unknown_row", {"set", kFinal02, "9999999", "total", "1"}, 2, "code 9999999 is not in the function code list"},
-        BadEdit{"unknown_report", {"set", "411325-ybj/2024/final99", "210", "total", "1"}, 2, "is not in this replica"},
+        BadEdit{"non_numeric_amount",
+                {"set", kFinal02, "2101505", "total", "15元5角"},
+                2,
+                "is not an amount in 万元"},
+        BadEdit{
+            "unknown_column", {"set", kFinal02, "2101505", "合计数", "1"}, 2, "no column “合计数”"},
+        BadEdit{"unknown_row",
+                {"set", kFinal02, "9999999", "total", "1"},
+                2,
+                "code 9999999 is not in the function code list"},
+        BadEdit{"unknown_report",
+                {"set", "411325-ybj/2024/final99", "210", "total", "1"},
+                2,
+                "is not in this replica"},
         BadEdit{"bad_report_key", {"set", "final02", "210", "total", "1"}, 2, "is not a report"},
         BadEdit{"bad_rate", {"set", kP03, "funds_total", "rate", "全部"}, 2, "is not a rate"},
-        BadEdit{"reimport", {"import", (seeds_dir() / "003_b1779cbacafc7ee6" / "final02.json").string()}, 1,
+        BadEdit{"reimport",
+                {"import", (seeds_dir() / "003_b1779cbacafc7ee6" / "final02.json").string()},
+                1,
                 "already in this replica"},
         BadEdit{"csv_without_report", {"import", "/dev/null.csv"}, 2, "needs --report"},
-        BadEdit{"revert_too_far", {"revert", kFinal02, "2101505", "total", "--to", "5"}, 2, "no value number 5"},
-        BadEdit{"add_row_bad_value", {"add-row", kP03, "--section", "indicators", "weight=五"}, 2, "is not a score"},
-        BadEdit{"add_row_bad_cell", {"add-row", kP03, "--section", "indicators", "weight"}, 2, "is not COLUMN=VALUE"}),
+        BadEdit{"revert_too_far",
+                {"revert", kFinal02, "2101505", "total", "--to", "5"},
+                2,
+                "no value number 5"},
+        BadEdit{"add_row_bad_value",
+                {"add-row", kP03, "--section", "indicators", "weight=五"},
+                2,
+                "is not a score"},
+        BadEdit{"add_row_bad_cell",
+                {"add-row", kP03, "--section", "indicators", "weight"},
+                2,
+                "is not COLUMN=VALUE"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(ReplicaCli, ExportRoundTripsAndPrints) {
@@ -182,7 +207,9 @@ TEST_F(ReplicaCli, ExportRoundTripsAndPrints) {
   ASSERT_EQ(cli({"export", kP03, "--format", "json", "-o", json_file.string()}).exit_code, 0);
   // The exported file checks exactly like the seed it came from.
   const CliResult a = run_budgetsync({"--json", "check", json_file.string()});
-  const CliResult b = run_budgetsync({"--json", "check", (seeds_dir() / "003_b1779cbacafc7ee6" / "perf-project_p03.json").string()});
+  const CliResult b =
+      run_budgetsync({"--json", "check",
+                      (seeds_dir() / "003_b1779cbacafc7ee6" / "perf-project_p03.json").string()});
   EXPECT_EQ(a.out, b.out);
   const CliResult html = cli({"export", kFinal02, "--format", "html"});
   ASSERT_EQ(html.exit_code, 0);
@@ -190,7 +217,8 @@ TEST_F(ReplicaCli, ExportRoundTripsAndPrints) {
   EXPECT_NE(html.out.find("<h1>公开02表 收入决算表</h1>"), std::string::npos);
   EXPECT_NE(html.out.find("2,945.68"), std::string::npos);
   const CliResult csv = cli({"export", kFinal02, "--format", "csv"});
-  EXPECT_NE(csv.out.find("main,2101505,医疗保障政策管理,total,本年收入合计,15.00"), std::string::npos);
+  EXPECT_NE(csv.out.find("main,2101505,医疗保障政策管理,total,本年收入合计,15.00"),
+            std::string::npos);
   EXPECT_EQ(cli({"export", kFinal02, "--format", "pdf"}).exit_code, 2);
 }
 
@@ -203,7 +231,9 @@ TEST_F(ReplicaCli, CsvImportOfOneTableNamesTheLineOfABadCell) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad.csv: line 3: row 21015, column total"), std::string::npos) << r.err;
   EXPECT_EQ(cli({"show", "411325-ybj/2023/final02"}).exit_code, 2);  // nothing imported
-  const auto csv = in.write("ok.csv", "section,row,row_label,column,column_label,value\nmain,210,卫生健康支出,total,合计,\"1,000.00\"\n");
+  const auto csv = in.write("ok.csv",
+                            "section,row,row_label,column,column_label,value\nmain,210,"
+                            "卫生健康支出,total,合计,\"1,000.00\"\n");
   ASSERT_EQ(cli({"import", "--report", "411325-ybj/2023/final02", csv.string()}).exit_code, 0);
   EXPECT_NE(cli({"show", "411325-ybj/2023/final02"}).out.find("1,000.00"), std::string::npos);
 }

@@ -28,14 +28,16 @@ std::string snapshot(Replica& r) {
   for (const auto& rep : *all) {
     out += rep.key.to_string() + "\n";
     for (const auto& row : rep.rows) {
-      for (const auto& [col, cell] : row.cells) out += "  " + row.key + ":" + col + "=" + cell.raw + "\n";
+      for (const auto& [col, cell] : row.cells)
+        out += "  " + row.key + ":" + col + "=" + cell.raw + "\n";
     }
   }
   auto log = r.log(false);
   EXPECT_TRUE(log.ok());
   for (const auto& op : *log) {
-    out += op.op.id.to_string() + " " + op.op.hlc.to_string() + " " + std::string(sync::op_kind_name(op.op.kind)) + " " +
-           op.op.row + ":" + op.op.column + "=" + op.op.value.value_or("<none>") + "\n";
+    out += op.op.id.to_string() + " " + op.op.hlc.to_string() + " " +
+           std::string(sync::op_kind_name(op.op.kind)) + " " + op.op.row + ":" + op.op.column +
+           "=" + op.op.value.value_or("<none>") + "\n";
   }
   return out;
 }
@@ -51,7 +53,8 @@ class ReplicaFaults : public ::testing::Test {
   static void TearDownTestSuite() { delete catalog_; }
 
   void SetUp() override {
-    auto r = Replica::create(path(), {"411325-ybj", "内乡县医疗保障局", "张三"}, *catalog_, clock_, random_);
+    auto r = Replica::create(path(), {"411325-ybj", "内乡县医疗保障局", "张三"}, *catalog_, clock_,
+                             random_);
     ASSERT_TRUE(r.ok());
     ASSERT_TRUE((*r)->import_report(seed("final02.json")).ok());
     ASSERT_TRUE((*r)->import_report(seed("perf-project_p03.json")).ok());
@@ -100,7 +103,8 @@ class ReplicaFaults : public ::testing::Test {
         // there in full, and reported as done.
         EXPECT_NE(after, before) << "n=" << n;
       } else {
-        EXPECT_EQ(after, before) << "n=" << n << " left a partial change after: " << result.message();
+        EXPECT_EQ(after, before) << "n=" << n
+                                 << " left a partial change after: " << result.message();
         EXPECT_FALSE(result.message().empty());
       }
     }
@@ -136,11 +140,12 @@ TEST_F(ReplicaFaults, AnImport) {
 }
 
 TEST_F(ReplicaFaults, AddingAndDeletingRows) {
-  EXPECT_GT(loop_until_success([&](Replica& r) {
-              auto row = r.add_row(kProject, "indicators", "", {{"level3", "新指标"}, {"weight", "5"}});
-              return row.ok() ? Status::Ok() : row.status();
-            }),
-            0);
+  EXPECT_GT(
+      loop_until_success([&](Replica& r) {
+        auto row = r.add_row(kProject, "indicators", "", {{"level3", "新指标"}, {"weight", "5"}});
+        return row.ok() ? Status::Ok() : row.status();
+      }),
+      0);
   EXPECT_GT(loop_until_success([&](Replica& r) { return r.delete_row(kProject, "i06"); }), 0);
 }
 

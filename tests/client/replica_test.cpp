@@ -26,7 +26,8 @@ class ReplicaTest : public ::testing::Test {
   std::string path() const { return (dir_.path() / "replica.db").string(); }
 
   std::unique_ptr<Replica> create() {
-    auto r = Replica::create(path(), {"411325-ybj", "内乡县医疗保障局", "张三"}, *catalog_, clock_, random_);
+    auto r = Replica::create(path(), {"411325-ybj", "内乡县医疗保障局", "张三"}, *catalog_, clock_,
+                             random_);
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? std::move(*r) : nullptr;
   }
@@ -45,7 +46,8 @@ class ReplicaTest : public ::testing::Test {
     return *r;
   }
 
-  static std::string value(Replica& r, const ReportKey& key, const std::string& row, const std::string& col) {
+  static std::string value(Replica& r, const ReportKey& key, const std::string& row,
+                           const std::string& col) {
     auto rep = r.load(key);
     EXPECT_TRUE(rep.ok()) << rep.status().message();
     const ReportCell* c = rep.ok() ? rep->cell(row, col) : nullptr;
@@ -92,7 +94,8 @@ TEST_F(ReplicaTest, ImportKeepsEveryCellAsPrinted) {
   for (size_t i = 0; i < original.rows.size(); ++i) {
     EXPECT_EQ(loaded->rows[i].key, original.rows[i].key);  // printed order kept
     for (const auto& [col, cell] : original.rows[i].cells) {
-      EXPECT_EQ(loaded->cell(original.rows[i].key, col)->raw, cell.raw) << original.rows[i].key << ":" << col;
+      EXPECT_EQ(loaded->cell(original.rows[i].key, col)->raw, cell.raw)
+          << original.rows[i].key << ":" << col;
     }
   }
   auto again = r->import_report(original);
@@ -161,12 +164,13 @@ TEST_F(ReplicaTest, BadEditsAreRefusedAndChangeNothing) {
     const char* value;
     const char* message;
   };
-  for (const Case& c : {Case{kFinal02, "2101505", "total", "十五", "“十五” is not an amount in 万元"},
-                        Case{kFinal02, "2101505", "total", "1.234567891", "more decimal places"},
-                        Case{kFinal02, "2101505", "totl", "1", "no column “totl”"},
-                        Case{kFinal02, "nope", "total", "1", "has no row “nope”"},
-                        Case{kFinal02, "2109999", "total", "1", "code 2109999 is not in the function code list"},
-                        Case{{"411325-ybj", 2024, "final03", ""}, "210", "total", "1", "is not in this replica"}}) {
+  for (const Case& c :
+       {Case{kFinal02, "2101505", "total", "十五", "“十五” is not an amount in 万元"},
+        Case{kFinal02, "2101505", "total", "1.234567891", "more decimal places"},
+        Case{kFinal02, "2101505", "totl", "1", "no column “totl”"},
+        Case{kFinal02, "nope", "total", "1", "has no row “nope”"},
+        Case{kFinal02, "2109999", "total", "1", "code 2109999 is not in the function code list"},
+        Case{{"411325-ybj", 2024, "final03", ""}, "210", "total", "1", "is not in this replica"}}) {
     auto e = r->set_cell(c.key, c.row, c.col, c.value);
     ASSERT_FALSE(e.ok()) << c.row << " " << c.col << " " << c.value;
     EXPECT_NE(e.status().message().find(c.message), std::string::npos) << e.status().message();
@@ -182,7 +186,8 @@ TEST_F(ReplicaTest, BadEditsAreRefusedAndChangeNothing) {
 TEST_F(ReplicaTest, AFixedOrCodedRowNotYetFilledCanBeSet) {
   auto r = create();
   ASSERT_TRUE(r->import_report(seed("final02.json")).ok());
-  auto e = r->set_cell(kFinal02, "2101504", "total", "3.00");  // a listed code the report did not have
+  auto e =
+      r->set_cell(kFinal02, "2101504", "total", "3.00");  // a listed code the report did not have
   ASSERT_TRUE(e.ok()) << e.status().message();
   auto rep = r->load(kFinal02);
   ASSERT_TRUE(rep.ok());
@@ -200,7 +205,8 @@ TEST_F(ReplicaTest, AFixedOrCodedRowNotYetFilledCanBeSet) {
 TEST_F(ReplicaTest, RowsAreAddedWhereAskedAndDeletedWithATombstone) {
   auto r = create();
   ASSERT_TRUE(r->import_report(seed("perf-project_p03.json")).ok());
-  auto row = r->add_row(kProject, "indicators", "i02", {{"level3", "维修面积"}, {"target", "≥100平方米"}, {"weight", "5"}});
+  auto row = r->add_row(kProject, "indicators", "i02",
+                        {{"level3", "维修面积"}, {"target", "≥100平方米"}, {"weight", "5"}});
   ASSERT_TRUE(row.ok()) << row.status().message();
   EXPECT_EQ(row->substr(0, 8), r->device().substr(0, 8));
   auto rep = r->load(kProject);

@@ -90,9 +90,11 @@ class Replica {
 
   // Creates a replica in a new database file; refuses an existing file.
   // `vfs` selects an SQLite VFS (tests inject faults through one).
-  static Result<std::unique_ptr<Replica>> create(const std::string& path, const ReplicaIdentity& identity,
+  static Result<std::unique_ptr<Replica>> create(const std::string& path,
+                                                 const ReplicaIdentity& identity,
                                                  const Catalog& catalog, sync::ClockSource& clock,
-                                                 sync::RandomSource& random, const char* vfs = nullptr);
+                                                 sync::RandomSource& random,
+                                                 const char* vfs = nullptr);
   // Opens an existing replica, upgrading its schema from any earlier version.
   // A replica written by a newer program is refused, not guessed at.
   static Result<std::unique_ptr<Replica>> open(const std::string& path, const Catalog& catalog,
@@ -116,7 +118,8 @@ class Replica {
   // Adds a dynamic row to `section` (empty: the form's only dynamic section),
   // after `after_row` (empty: at the end), with the given cells. Returns the new
   // row's key.
-  Result<std::string> add_row(const ReportKey& key, std::string_view section, std::string_view after_row,
+  Result<std::string> add_row(const ReportKey& key, std::string_view section,
+                              std::string_view after_row,
                               const std::vector<std::pair<std::string, std::string>>& cells);
   // Gives a dynamic row a tombstone; its values stay in the history.
   Status delete_row(const ReportKey& key, std::string_view row);
@@ -131,7 +134,8 @@ class Replica {
                                             std::string_view column) const;
   // Sets the cell back to the value of history entry `n`: a new edit, never a
   // rewrite of history.
-  Result<CellEdit> revert(const ReportKey& key, std::string_view row, std::string_view column, int n);
+  Result<CellEdit> revert(const ReportKey& key, std::string_view row, std::string_view column,
+                          int n);
 
   Result<ReplicaStatus> status() const;
   Result<std::vector<OpRecord>> log(bool pending_only) const;

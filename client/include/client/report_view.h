@@ -12,14 +12,17 @@ namespace budgetsync::client {
 // Each section as an aligned table: row key (what `set` takes), label, then the
 // section's columns with their 栏次. Amounts in 万元 with two decimals; columns a
 // rule computes are marked ※.
-std::string render_report_text(const Report& report, const FormTemplate& form, const Catalog& catalog);
+std::string render_report_text(const Report& report, const FormTemplate& form,
+                               const Catalog& catalog);
 
 // Long-format CSV, one line per cell: section,row,row_label,column,column_label,value.
 // The same layout `budgetsync import --report KEY FILE.csv` reads.
-std::string render_report_csv(const Report& report, const FormTemplate& form, const Catalog& catalog);
+std::string render_report_csv(const Report& report, const FormTemplate& form,
+                              const Catalog& catalog);
 
 // A self-contained printable page of the report.
-std::string render_report_html(const Report& report, const FormTemplate& form, const Catalog& catalog);
+std::string render_report_html(const Report& report, const FormTemplate& form,
+                               const Catalog& catalog);
 
 // The report in the import format (docs/import-format.md); importing it gives
 // the same report back.
@@ -27,12 +30,12 @@ std::string render_report_json(const Report& report);
 
 // The label of a row: its fixed label, "code name" for a classification code,
 // or the section's label column.
-std::string row_display_label(const Report& report, const FormTemplate& form, const Catalog& catalog,
-                              const ReportRow& row);
+std::string row_display_label(const Report& report, const FormTemplate& form,
+                              const Catalog& catalog, const ReportRow& row);
 
 // Parses a long-format CSV (header with at least row, column, value) into a
 // report of `key`. Errors name the file, line and column.
-Result<Report> parse_report_csv(std::string_view text, std::string_view source, const ReportKey& key,
-                                const Catalog& catalog);
+Result<Report> parse_report_csv(std::string_view text, std::string_view source,
+                                const ReportKey& key, const Catalog& catalog);
 
 }  // namespace budgetsync::client
