@@ -499,7 +499,8 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     BS_ASSIGN_OR_RETURN(known, st.step());
     if (!known) {
       return Status::FailedPrecondition(
-          fmt::format("report {} belongs to unit {}, not to this replica's unit {}",
+          fmt::format("report {} belongs to unit {}, not to this replica's unit {} (import with "
+                      "--allow-other-units to keep another unit's reports here)",
                       report_label(report.key), report.key.unit, m.identity.unit));
     }
   }
