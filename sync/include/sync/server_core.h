@@ -1,0 +1,113 @@
+// The server's half of sync, over an injected store: takes pushed batches of
+// operations, merges each (sync/merge.h), appends it to one gap-free log, and
+// serves that log to pulls. No sockets here; the network server and the
+// in-process tests both drive this.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "shared/status.h"
+#include "sync/clock.h"
+#include "sync/hlc.h"
+#include "sync/merge.h"
+#include "sync/operation.h"
+
+namespace budgetsync::sync {
+
+// One accepted or rejected operation, as the log keeps it.
+struct LogEntry {
+  int64_t seq = 0;  // 0 for a rejected operation (it is not in the log)
+  Operation op;     // with the timestamp the server accepted
+  Outcome outcome = Outcome::kApplied;
+  std::string reason;       // why it was rejected
+  ServerCell cell;          // kSetCell: the cell after this operation
+  bool row_deleted = false;  // kDeleteRow: the row's tombstone is set
+};
+
+// Where the server keeps its log and state. One batch is one transaction:
+// begin(), reads and appends, commit() — durable before commit returns.
+class ServerStore {
+ public:
+  virtual ~ServerStore() = default;
+  virtual Status begin() = 0;
+  virtual Status commit() = 0;
+  virtual void rollback() = 0;
+  // The entry an operation id got, if it was ever handled (rejections too).
+  virtual Result<std::optional<LogEntry>> find(const OpId& id) = 0;
+  virtual Result<ServerCell> cell(const ReportKey& report, const std::string& row, const std::string& column) = 0;
+  virtual Result<std::optional<Contender>> tombstone(const ReportKey& report, const std::string& row) = 0;
+  virtual Result<int64_t> last_seq() = 0;
+  // Records an entry: the log (when seq > 0), the cell or row it changed, and
+  // the op id's answer.
+  virtual Status record(const LogEntry& entry) = 0;
+  // Log entries after `after`, in order, at most `limit`.
+  virtual Result<std::vector<LogEntry>> read(int64_t after, size_t limit) = 0;
+};
+
+// A store in memory: the reference implementation, and the tests' store.
+class MemoryServerStore final : public ServerStore {
+ public:
+  Status begin() override;
+  Status commit() override;
+  void rollback() override;
+  Result<std::optional<LogEntry>> find(const OpId& id) override;
+  Result<ServerCell> cell(const ReportKey& report, const std::string& row, const std::string& column) override;
+  Result<std::optional<Contender>> tombstone(const ReportKey& report, const std::string& row) override;
+  Result<int64_t> last_seq() override;
+  Status record(const LogEntry& entry) override;
+  Result<std::vector<LogEntry>> read(int64_t after, size_t limit) override;
+
+ private:
+  struct State {
+    std::vector<LogEntry> log;
+    std::map<std::string, LogEntry> by_op;
+    std::map<std::tuple<ReportKey, std::string, std::string>, ServerCell> cells;
+    std::map<std::pair<ReportKey, std::string>, Contender> tombstones;
+  };
+  State state_;
+  std::optional<State> saved_;  // the state at begin(), restored by rollback()
+};
+
+// Decides whether the pushing user may apply an operation: empty when allowed,
+// else the reason it is refused.
+using Authorizer = std::function<std::optional<std::string>(const Operation&)>;
+
+class ServerCore {
+ public:
+  ServerCore(ServerStore& store, ClockSource& clock) : store_(store), clock_(clock), hlc_(clock) {}
+
+  // Handles a batch in order, all in one store transaction, and returns one
+  // entry per operation. Idempotent: an operation id seen before gets its first
+  // answer again. An id reused with different content (a cloned device) is
+  // rejected. Timestamps more than `max_skew_ms` ahead of the server's clock
+  // are clamped, so a wrong clock cannot win every conflict.
+  Result<std::vector<LogEntry>> push(const std::vector<Operation>& batch, const Authorizer& authorize,
+                                     int64_t max_skew_ms = HybridClock::kDefaultMaxSkewMs);
+
+  // Log entries after `cursor` that `visible` lets the puller read, at most
+  // `limit` entries scanned. Returns the entries and the cursor to resume from.
+  struct Pulled {
+    std::vector<LogEntry> entries;
+    int64_t cursor = 0;
+    bool more = false;
+  };
+  Result<Pulled> pull(int64_t cursor, size_t limit, const std::function<bool(const ReportKey&)>& visible);
+
+ private:
+  Result<LogEntry> handle(const Operation& op, const Authorizer& authorize, int64_t max_skew_ms);
+
+  ServerStore& store_;
+  ClockSource& clock_;
+  HybridClock hlc_;
+};
+
+// Two operations are the same operation (a resend) when everything the author
+// wrote matches.
+bool same_content(const Operation& a, const Operation& b);
+
+}  // namespace budgetsync::sync

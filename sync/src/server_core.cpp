@@ -1,0 +1,166 @@
+#include "sync/server_core.h"
+
+#include <fmt/format.h>
+
+namespace budgetsync::sync {
+
+bool same_content(const Operation& a, const Operation& b) {
+  return a.id == b.id && a.hlc == b.hlc && a.author == b.author && a.kind == b.kind && a.report == b.report &&
+         a.row == b.row && a.column == b.column && a.value == b.value && a.base_version == b.base_version &&
+         a.section == b.section && a.sort_key == b.sort_key;
+}
+
+// ---- MemoryServerStore -------------------------------------------------------
+
+Status MemoryServerStore::begin() {
+  saved_ = state_;
+  return Status::Ok();
+}
+
+Status MemoryServerStore::commit() {
+  saved_.reset();
+  return Status::Ok();
+}
+
+void MemoryServerStore::rollback() {
+  if (saved_) state_ = std::move(*saved_);
+  saved_.reset();
+}
+
+Result<std::optional<LogEntry>> MemoryServerStore::find(const OpId& id) {
+  auto it = state_.by_op.find(id.to_string());
+  if (it == state_.by_op.end()) return std::optional<LogEntry>();
+  return std::optional<LogEntry>(it->second);
+}
+
+Result<ServerCell> MemoryServerStore::cell(const ReportKey& report, const std::string& row,
+                                           const std::string& column) {
+  auto it = state_.cells.find({report, row, column});
+  return it == state_.cells.end() ? ServerCell{} : it->second;
+}
+
+Result<std::optional<Contender>> MemoryServerStore::tombstone(const ReportKey& report, const std::string& row) {
+  auto it = state_.tombstones.find({report, row});
+  if (it == state_.tombstones.end()) return std::optional<Contender>();
+  return std::optional<Contender>(it->second);
+}
+
+Result<int64_t> MemoryServerStore::last_seq() {
+  return state_.log.empty() ? int64_t{0} : state_.log.back().seq;
+}
+
+Status MemoryServerStore::record(const LogEntry& e) {
+  if (e.seq > 0) {
+    if (e.seq != (state_.log.empty() ? 1 : state_.log.back().seq + 1)) {
+      return Status::Corruption(fmt::format("log sequence {} would leave a gap", e.seq));
+    }
+    state_.log.push_back(e);
+    if (e.op.kind == OpKind::kSetCell) state_.cells[{e.op.report, e.op.row, e.op.column}] = e.cell;
+    if (e.op.kind == OpKind::kDeleteRow && e.row_deleted) {
+      state_.tombstones.emplace(std::pair{e.op.report, e.op.row},
+                                Contender{e.op.id, e.op.author, e.op.hlc, std::nullopt, 0});
+    }
+  }
+  state_.by_op[e.op.id.to_string()] = e;
+  return Status::Ok();
+}
+
+Result<std::vector<LogEntry>> MemoryServerStore::read(int64_t after, size_t limit) {
+  std::vector<LogEntry> out;
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0)); i < state_.log.size() && out.size() < limit; ++i) {
+    out.push_back(state_.log[i]);
+  }
+  return out;
+}
+
+// ---- ServerCore --------------------------------------------------------------
+
+Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer& authorize, int64_t max_skew_ms) {
+  auto seen = store_.find(incoming.id);
+  if (!seen.ok()) return seen.status();
+  if (*seen) {
+    if (same_content((*seen)->op, incoming) ||
+        // The server may have clamped the timestamp it kept.
+        ((*seen)->op.hlc != incoming.hlc && [&] {
+          Operation a = (*seen)->op;
+          a.hlc = incoming.hlc;
+          return same_content(a, incoming);
+        }())) {
+      return **seen;  // a resend: the same answer
+    }
+    LogEntry r;
+    r.op = incoming;
+    r.outcome = Outcome::kRejected;
+    r.reason = "op_id_reused: this operation id was already used for a different change; the device must take a "
+               "new device id and re-send its outbox";
+    return r;  // not recorded: the first answer stays the answer
+  }
+  LogEntry e;
+  e.op = incoming;
+  if (auto refusal = authorize ? authorize(incoming) : std::nullopt) {
+    e.outcome = Outcome::kRejected;
+    e.reason = *refusal;
+    if (Status s = store_.record(e); !s.ok()) return s;
+    return e;
+  }
+  e.op.hlc = hlc_.receive(incoming.hlc, max_skew_ms);
+  if (incoming.hlc.wall_ms <= clock_.now_ms() + max_skew_ms) e.op.hlc = incoming.hlc;  // trusted as sent
+  auto last = store_.last_seq();
+  if (!last.ok()) return last.status();
+  e.seq = *last + 1;
+  switch (incoming.kind) {
+    case OpKind::kSetCell: {
+      auto current = store_.cell(incoming.report, incoming.row, incoming.column);
+      if (!current.ok()) return current.status();
+      auto tomb = store_.tombstone(incoming.report, incoming.row);
+      if (!tomb.ok()) return tomb.status();
+      const MergeResult m = merge_set(*current, e.op, e.seq, *tomb);
+      e.outcome = m.outcome;
+      e.cell = m.cell;
+      break;
+    }
+    case OpKind::kDeleteRow:
+      e.row_deleted = true;
+      break;
+    case OpKind::kAddRow:
+    case OpKind::kImport:
+      break;
+  }
+  if (Status s = store_.record(e); !s.ok()) return s;
+  return e;
+}
+
+Result<std::vector<LogEntry>> ServerCore::push(const std::vector<Operation>& batch, const Authorizer& authorize,
+                                               int64_t max_skew_ms) {
+  if (Status s = store_.begin(); !s.ok()) return s;
+  std::vector<LogEntry> results;
+  for (const auto& op : batch) {
+    auto r = handle(op, authorize, max_skew_ms);
+    if (!r.ok()) {
+      store_.rollback();  // nothing of a failed batch is kept
+      return r.status();
+    }
+    results.push_back(std::move(*r));
+  }
+  if (Status s = store_.commit(); !s.ok()) {
+    store_.rollback();
+    return s;
+  }
+  return results;
+}
+
+Result<ServerCore::Pulled> ServerCore::pull(int64_t cursor, size_t limit,
+                                            const std::function<bool(const ReportKey&)>& visible) {
+  auto entries = store_.read(cursor, limit);
+  if (!entries.ok()) return entries.status();
+  Pulled p;
+  p.cursor = cursor;
+  for (auto& e : *entries) {
+    p.cursor = e.seq;
+    if (!visible || visible(e.op.report)) p.entries.push_back(std::move(e));
+  }
+  p.more = entries->size() == limit;
+  return p;
+}
+
+}  // namespace budgetsync::sync

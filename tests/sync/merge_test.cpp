@@ -1,0 +1,166 @@
+#include "sync/merge.h"
+
+#include <gtest/gtest.h>
+
+#include "sync/server_core.h"
+
+namespace budgetsync::sync {
+namespace {
+
+const ReportKey kReport{"411325-ybj", 2024, "final02", ""};
+
+Operation set_op(const std::string& device, int64_t counter, int64_t wall, const std::string& value, int64_t base,
+                 const std::string& row = "2101505") {
+  Operation op;
+  op.id = {device, counter};
+  op.hlc = {wall, 0};
+  op.author = "user-" + device;
+  op.kind = OpKind::kSetCell;
+  op.report = kReport;
+  op.row = row;
+  op.column = "total";
+  op.value = value;
+  op.base_version = base;
+  return op;
+}
+
+TEST(Merge, AnEditOnTheVersionItSawIsApplied) {
+  const auto r = merge_set(ServerCell{}, set_op("a", 1, 100, "15.00", 0), 1);
+  EXPECT_EQ(r.outcome, Outcome::kApplied);
+  EXPECT_EQ(r.cell.value, "15.00");
+  EXPECT_EQ(r.cell.version, 1);
+  EXPECT_TRUE(r.cell.conflict.empty());
+}
+
+TEST(Merge, ConcurrentDifferentValuesConflictAndKeepBoth) {
+  const ServerCell after_a = merge_set(ServerCell{}, set_op("a", 1, 100, "15.00", 0), 1).cell;
+  const auto r = merge_set(after_a, set_op("b", 1, 90, "16.00", 0), 2);
+  EXPECT_EQ(r.outcome, Outcome::kConflict);
+  ASSERT_EQ(r.cell.conflict.size(), 2u);
+  EXPECT_EQ(r.cell.value, "15.00");  // a's clock is later: a wins, b is kept
+  EXPECT_EQ(r.cell.conflict[0].value, "15.00");
+  EXPECT_EQ(r.cell.conflict[1].value, "16.00");
+  EXPECT_EQ(r.cell.conflict[1].author, "user-b");
+  EXPECT_EQ(r.cell.version, 2);
+}
+
+TEST(Merge, TheWinnerIsTheSameWhicheverArrivesFirst) {
+  const Operation a = set_op("a", 1, 100, "15.00", 0);
+  const Operation b = set_op("b", 1, 100, "16.00", 0);  // same clock: device id decides
+  const ServerCell ab = merge_set(merge_set(ServerCell{}, a, 1).cell, b, 2).cell;
+  const ServerCell ba = merge_set(merge_set(ServerCell{}, b, 1).cell, a, 2).cell;
+  EXPECT_EQ(ab.value, "16.00");
+  EXPECT_EQ(ba.value, "16.00");
+  EXPECT_EQ(ab.conflict, ba.conflict);
+}
+
+TEST(Merge, EqualValuesAreNoConflict) {
+  const ServerCell after_a = merge_set(ServerCell{}, set_op("a", 1, 100, "15.00", 0), 1).cell;
+  const auto r = merge_set(after_a, set_op("b", 1, 90, "15.00", 0), 2);
+  EXPECT_EQ(r.outcome, Outcome::kApplied);
+  EXPECT_TRUE(r.cell.conflict.empty());
+}
+
+TEST(Merge, AnEditThatSawTheConflictResolvesIt) {
+  ServerCell c = merge_set(ServerCell{}, set_op("a", 1, 100, "15.00", 0), 1).cell;
+  c = merge_set(c, set_op("b", 1, 90, "16.00", 0), 2).cell;
+  ASSERT_FALSE(c.conflict.empty());
+  const auto r = merge_set(c, set_op("b", 2, 120, "15.50", 2), 3);
+  EXPECT_EQ(r.outcome, Outcome::kApplied);
+  EXPECT_EQ(r.cell.value, "15.50");
+  EXPECT_TRUE(r.cell.conflict.empty());
+}
+
+TEST(Merge, AThirdConcurrentValueJoinsTheOpenConflict) {
+  ServerCell c = merge_set(ServerCell{}, set_op("a", 1, 100, "15.00", 0), 1).cell;
+  c = merge_set(c, set_op("b", 1, 90, "16.00", 0), 2).cell;
+  const auto r = merge_set(c, set_op("c", 1, 200, "17.00", 1), 3);
+  EXPECT_EQ(r.outcome, Outcome::kConflict);
+  EXPECT_EQ(r.cell.conflict.size(), 3u);
+  EXPECT_EQ(r.cell.value, "17.00");
+}
+
+TEST(Merge, AnEditToADeletedRowIsKeptInAConflictNotResurrected) {
+  const ServerCell c = merge_set(ServerCell{}, set_op("a", 1, 100, "5", 0, "r-1"), 1).cell;
+  const Contender tomb{{"b", 3}, "user-b", {150, 0}, std::nullopt, 0};
+  const auto r = merge_set(c, set_op("a", 2, 200, "6", 1, "r-1"), 3, tomb);
+  EXPECT_EQ(r.outcome, Outcome::kConflict);
+  EXPECT_EQ(r.cell.value, "5");  // the row stays deleted; its last value is unchanged
+  bool kept = false, tombstone = false;
+  for (const auto& k : r.cell.conflict) {
+    kept = kept || k.value == "6";
+    tombstone = tombstone || !k.value.has_value();
+  }
+  EXPECT_TRUE(kept);
+  EXPECT_TRUE(tombstone);
+}
+
+class ServerCoreTest : public ::testing::Test {
+ protected:
+  FakeClock clock_{1'000'000};
+  MemoryServerStore store_;
+  ServerCore core_{store_, clock_};
+};
+
+TEST_F(ServerCoreTest, AResentOperationGetsItsFirstAnswer) {
+  const Operation op = set_op("a", 1, 1'000'000, "15.00", 0);
+  auto first = core_.push({op}, nullptr);
+  ASSERT_TRUE(first.ok());
+  auto again = core_.push({op, op}, nullptr);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].seq, (*first)[0].seq);
+  EXPECT_EQ((*again)[1].seq, (*first)[0].seq);
+  EXPECT_EQ(core_.pull(0, 100, nullptr)->entries.size(), 1u);  // once in the log
+}
+
+TEST_F(ServerCoreTest, AnIdReusedForDifferentContentIsRejected) {
+  ASSERT_TRUE(core_.push({set_op("a", 1, 1'000'000, "15.00", 0)}, nullptr).ok());
+  auto r = core_.push({set_op("a", 1, 1'000'000, "99.00", 0)}, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].outcome, Outcome::kRejected);
+  EXPECT_NE((*r)[0].reason.find("op_id_reused"), std::string::npos);
+  EXPECT_EQ(core_.pull(0, 100, nullptr)->entries.size(), 1u);
+}
+
+TEST_F(ServerCoreTest, ARefusedOperationChangesNothing) {
+  auto r = core_.push({set_op("a", 1, 1'000'000, "15.00", 0)},
+                      [](const Operation&) { return std::optional<std::string>("not_your_unit"); });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].outcome, Outcome::kRejected);
+  EXPECT_EQ((*r)[0].reason, "not_your_unit");
+  EXPECT_TRUE(core_.pull(0, 100, nullptr)->entries.empty());
+  EXPECT_EQ(store_.cell(kReport, "2101505", "total")->version, 0);
+}
+
+TEST_F(ServerCoreTest, AClockFarAheadCannotWinEveryConflict) {
+  ASSERT_TRUE(core_.push({set_op("a", 1, 1'000'000, "15.00", 0)}, nullptr).ok());
+  // Device z's clock is a year ahead; its edit is concurrent (base 0).
+  auto r = core_.push({set_op("z", 1, 1'000'000 + 365LL * 86'400'000, "99.00", 0)}, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_LE((*r)[0].op.hlc.wall_ms, 1'000'000 + HybridClock::kDefaultMaxSkewMs);
+  // A later honest edit that did not see z's value still ranks by real time.
+  clock_.advance(HybridClock::kDefaultMaxSkewMs + 1000);
+  auto later = core_.push({set_op("b", 1, clock_.now_ms(), "16.00", 1)}, nullptr);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ((*later)[0].cell.value, "16.00");
+}
+
+TEST_F(ServerCoreTest, PullIsScopedAndResumable) {
+  Operation other = set_op("a", 2, 1'000'000, "1.00", 0);
+  other.report.unit = "430602-ybj";
+  ASSERT_TRUE(core_.push({set_op("a", 1, 1'000'000, "15.00", 0), other, set_op("a", 3, 1'000'001, "16.00", 1)}, nullptr)
+                  .ok());
+  auto mine = [](const ReportKey& k) { return k.unit == "411325-ybj"; };
+  auto page = core_.pull(0, 2, mine);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->cursor, 2);
+  EXPECT_TRUE(page->more);
+  auto rest = core_.pull(page->cursor, 2, mine);
+  ASSERT_EQ(rest->entries.size(), 1u);
+  EXPECT_EQ(rest->entries[0].op.value, "16.00");
+  EXPECT_FALSE(rest->more);
+}
+
+}  // namespace
+}  // namespace budgetsync::sync
