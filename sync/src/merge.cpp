@@ -24,7 +24,9 @@ bool wins_over(const Contender& a, const Contender& b) {
 
 namespace {
 
-Contender contender_of(const Operation& op) { return {op.id, op.author, op.hlc, op.value, op.base_version}; }
+Contender contender_of(const Operation& op) {
+  return {op.id, op.author, op.hlc, op.value, op.base_version};
+}
 
 Contender contender_of(const ServerCell& cell) {
   return {cell.writer, cell.author, cell.hlc, cell.value, cell.writer_base};
@@ -46,12 +48,21 @@ ServerCell applied(const Operation& op, int64_t new_version) {
 MergeResult merge_set(const ServerCell& current, const Operation& op, int64_t new_version,
                       const std::optional<Contender>& row_deleted) {
   MergeResult r;
-  if (!row_deleted && op.base_version == current.version) {
-    r.cell = applied(op, new_version);  // the editor saw what is there: no conflict (any open one is resolved)
+  // The editor saw the current value when it is the version they based the
+  // edit on, or when their own device wrote it earlier (a device sees its own
+  // edits before the server numbers them) and no conflict has opened since.
+  const bool saw_current = op.base_version == current.version ||
+                           (current.conflict.empty() && current.writer.device == op.id.device &&
+                            current.writer.counter < op.id.counter);
+  if (!row_deleted && saw_current) {
+    r.cell = applied(
+        op, new_version);  // the editor saw what is there: no conflict (any open one is resolved)
     return r;
   }
   if (!row_deleted && op.value == current.value && current.conflict.empty()) {
-    r.cell = applied(op, new_version);  // concurrent, but the same value
+    // Concurrent, but the same value: accepted, and the cell is unchanged —
+    // its version stays, so editors who saw it are not pushed into a conflict.
+    r.cell = current;
     return r;
   }
   // A true conflict: keep every competing value.
@@ -62,7 +73,8 @@ MergeResult merge_set(const ServerCell& current, const Operation& op, int64_t ne
   }
   const Contender incoming = contender_of(op);
   if (std::find(all.begin(), all.end(), incoming) == all.end()) all.push_back(incoming);
-  std::sort(all.begin(), all.end(), [](const Contender& a, const Contender& b) { return wins_over(a, b); });
+  std::sort(all.begin(), all.end(),
+            [](const Contender& a, const Contender& b) { return wins_over(a, b); });
   r.outcome = Outcome::kConflict;
   if (row_deleted) {
     // The row stays deleted; the edit waits in the conflict for a person to

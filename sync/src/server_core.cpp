@@ -5,9 +5,9 @@
 namespace budgetsync::sync {
 
 bool same_content(const Operation& a, const Operation& b) {
-  return a.id == b.id && a.hlc == b.hlc && a.author == b.author && a.kind == b.kind && a.report == b.report &&
-         a.row == b.row && a.column == b.column && a.value == b.value && a.base_version == b.base_version &&
-         a.section == b.section && a.sort_key == b.sort_key;
+  return a.id == b.id && a.hlc == b.hlc && a.author == b.author && a.kind == b.kind &&
+         a.report == b.report && a.row == b.row && a.column == b.column && a.value == b.value &&
+         a.base_version == b.base_version && a.section == b.section && a.sort_key == b.sort_key;
 }
 
 // ---- MemoryServerStore -------------------------------------------------------
@@ -39,7 +39,8 @@ Result<ServerCell> MemoryServerStore::cell(const ReportKey& report, const std::s
   return it == state_.cells.end() ? ServerCell{} : it->second;
 }
 
-Result<std::optional<Contender>> MemoryServerStore::tombstone(const ReportKey& report, const std::string& row) {
+Result<std::optional<Contender>> MemoryServerStore::tombstone(const ReportKey& report,
+                                                              const std::string& row) {
   auto it = state_.tombstones.find({report, row});
   if (it == state_.tombstones.end()) return std::optional<Contender>();
   return std::optional<Contender>(it->second);
@@ -67,7 +68,8 @@ Status MemoryServerStore::record(const LogEntry& e) {
 
 Result<std::vector<LogEntry>> MemoryServerStore::read(int64_t after, size_t limit) {
   std::vector<LogEntry> out;
-  for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0)); i < state_.log.size() && out.size() < limit; ++i) {
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0));
+       i < state_.log.size() && out.size() < limit; ++i) {
     out.push_back(state_.log[i]);
   }
   return out;
@@ -75,7 +77,8 @@ Result<std::vector<LogEntry>> MemoryServerStore::read(int64_t after, size_t limi
 
 // ---- ServerCore --------------------------------------------------------------
 
-Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer& authorize, int64_t max_skew_ms) {
+Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer& authorize,
+                                    int64_t max_skew_ms) {
   auto seen = store_.find(incoming.id);
   if (!seen.ok()) return seen.status();
   if (*seen) {
@@ -91,8 +94,10 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
     LogEntry r;
     r.op = incoming;
     r.outcome = Outcome::kRejected;
-    r.reason = "op_id_reused: this operation id was already used for a different change; the device must take a "
-               "new device id and re-send its outbox";
+    r.reason =
+        "op_id_reused: this operation id was already used for a different change; the device must "
+        "take a "
+        "new device id and re-send its outbox";
     return r;  // not recorded: the first answer stays the answer
   }
   LogEntry e;
@@ -104,7 +109,8 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
     return e;
   }
   e.op.hlc = hlc_.receive(incoming.hlc, max_skew_ms);
-  if (incoming.hlc.wall_ms <= clock_.now_ms() + max_skew_ms) e.op.hlc = incoming.hlc;  // trusted as sent
+  if (incoming.hlc.wall_ms <= clock_.now_ms() + max_skew_ms)
+    e.op.hlc = incoming.hlc;  // trusted as sent
   auto last = store_.last_seq();
   if (!last.ok()) return last.status();
   e.seq = *last + 1;
@@ -130,8 +136,8 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
   return e;
 }
 
-Result<std::vector<LogEntry>> ServerCore::push(const std::vector<Operation>& batch, const Authorizer& authorize,
-                                               int64_t max_skew_ms) {
+Result<std::vector<LogEntry>> ServerCore::push(const std::vector<Operation>& batch,
+                                               const Authorizer& authorize, int64_t max_skew_ms) {
   if (Status s = store_.begin(); !s.ok()) return s;
   std::vector<LogEntry> results;
   for (const auto& op : batch) {

@@ -9,8 +9,8 @@ namespace {
 
 const ReportKey kReport{"411325-ybj", 2024, "final02", ""};
 
-Operation set_op(const std::string& device, int64_t counter, int64_t wall, const std::string& value, int64_t base,
-                 const std::string& row = "2101505") {
+Operation set_op(const std::string& device, int64_t counter, int64_t wall, const std::string& value,
+                 int64_t base, const std::string& row = "2101505") {
   Operation op;
   op.id = {device, counter};
   op.hlc = {wall, 0};
@@ -59,6 +59,7 @@ TEST(Merge, EqualValuesAreNoConflict) {
   const auto r = merge_set(after_a, set_op("b", 1, 90, "15.00", 0), 2);
   EXPECT_EQ(r.outcome, Outcome::kApplied);
   EXPECT_TRUE(r.cell.conflict.empty());
+  EXPECT_EQ(r.cell, after_a);  // nothing changed, not even the version
 }
 
 TEST(Merge, AnEditThatSawTheConflictResolvesIt) {
@@ -148,7 +149,10 @@ TEST_F(ServerCoreTest, AClockFarAheadCannotWinEveryConflict) {
 TEST_F(ServerCoreTest, PullIsScopedAndResumable) {
   Operation other = set_op("a", 2, 1'000'000, "1.00", 0);
   other.report.unit = "430602-ybj";
-  ASSERT_TRUE(core_.push({set_op("a", 1, 1'000'000, "15.00", 0), other, set_op("a", 3, 1'000'001, "16.00", 1)}, nullptr)
+  ASSERT_TRUE(core_
+                  .push({set_op("a", 1, 1'000'000, "15.00", 0), other,
+                         set_op("a", 3, 1'000'001, "16.00", 1)},
+                        nullptr)
                   .ok());
   auto mine = [](const ReportKey& k) { return k.unit == "411325-ybj"; };
   auto page = core_.pull(0, 2, mine);

@@ -53,9 +53,11 @@ struct MergeResult {
 // tombstone of the cell's row when it has one: an edit concurrent with a row
 // deletion is a conflict, never dropped and never a resurrection.
 //
-//  - base == current version: applied; a later edit based on what the editor
-//    saw resolves an open conflict.
-//  - base != current version, same value: applied, no conflict.
+//  - base == current version, or the current value was written earlier by the
+//    same device with no conflict open since: applied; an edit based on what
+//    the editor saw resolves an open conflict.
+//  - base != current version, same value: accepted, no conflict; the cell and
+//    its version are unchanged.
 //  - base != current version, different value: a conflict keeping every value;
 //    the visible one is the winner (larger hybrid clock, then larger device id).
 MergeResult merge_set(const ServerCell& current, const Operation& op, int64_t new_version,

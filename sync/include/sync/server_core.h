@@ -24,8 +24,8 @@ struct LogEntry {
   int64_t seq = 0;  // 0 for a rejected operation (it is not in the log)
   Operation op;     // with the timestamp the server accepted
   Outcome outcome = Outcome::kApplied;
-  std::string reason;       // why it was rejected
-  ServerCell cell;          // kSetCell: the cell after this operation
+  std::string reason;        // why it was rejected
+  ServerCell cell;           // kSetCell: the cell after this operation
   bool row_deleted = false;  // kDeleteRow: the row's tombstone is set
 };
 
@@ -39,8 +39,10 @@ class ServerStore {
   virtual void rollback() = 0;
   // The entry an operation id got, if it was ever handled (rejections too).
   virtual Result<std::optional<LogEntry>> find(const OpId& id) = 0;
-  virtual Result<ServerCell> cell(const ReportKey& report, const std::string& row, const std::string& column) = 0;
-  virtual Result<std::optional<Contender>> tombstone(const ReportKey& report, const std::string& row) = 0;
+  virtual Result<ServerCell> cell(const ReportKey& report, const std::string& row,
+                                  const std::string& column) = 0;
+  virtual Result<std::optional<Contender>> tombstone(const ReportKey& report,
+                                                     const std::string& row) = 0;
   virtual Result<int64_t> last_seq() = 0;
   // Records an entry: the log (when seq > 0), the cell or row it changed, and
   // the op id's answer.
@@ -56,8 +58,10 @@ class MemoryServerStore final : public ServerStore {
   Status commit() override;
   void rollback() override;
   Result<std::optional<LogEntry>> find(const OpId& id) override;
-  Result<ServerCell> cell(const ReportKey& report, const std::string& row, const std::string& column) override;
-  Result<std::optional<Contender>> tombstone(const ReportKey& report, const std::string& row) override;
+  Result<ServerCell> cell(const ReportKey& report, const std::string& row,
+                          const std::string& column) override;
+  Result<std::optional<Contender>> tombstone(const ReportKey& report,
+                                             const std::string& row) override;
   Result<int64_t> last_seq() override;
   Status record(const LogEntry& entry) override;
   Result<std::vector<LogEntry>> read(int64_t after, size_t limit) override;
@@ -86,7 +90,8 @@ class ServerCore {
   // answer again. An id reused with different content (a cloned device) is
   // rejected. Timestamps more than `max_skew_ms` ahead of the server's clock
   // are clamped, so a wrong clock cannot win every conflict.
-  Result<std::vector<LogEntry>> push(const std::vector<Operation>& batch, const Authorizer& authorize,
+  Result<std::vector<LogEntry>> push(const std::vector<Operation>& batch,
+                                     const Authorizer& authorize,
                                      int64_t max_skew_ms = HybridClock::kDefaultMaxSkewMs);
 
   // Log entries after `cursor` that `visible` lets the puller read, at most
@@ -96,7 +101,8 @@ class ServerCore {
     int64_t cursor = 0;
     bool more = false;
   };
-  Result<Pulled> pull(int64_t cursor, size_t limit, const std::function<bool(const ReportKey&)>& visible);
+  Result<Pulled> pull(int64_t cursor, size_t limit,
+                      const std::function<bool(const ReportKey&)>& visible);
 
  private:
   Result<LogEntry> handle(const Operation& op, const Authorizer& authorize, int64_t max_skew_ms);
