@@ -1,0 +1,94 @@
+// The sync wire protocol: versioned JSON messages (docs/protocol.md), with a
+// CBOR encoding of the same objects that a connection may negotiate. Pure:
+// bytes in, typed messages out, every malformed input a Status naming what was
+// wrong. Limits are checked before anything is allocated for a message.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "shared/status.h"
+#include "sync/operation.h"
+#include "sync/protocol_version.h"
+#include "sync/server_core.h"
+
+namespace budgetsync::sync {
+
+struct Limits {
+  size_t max_frame_bytes = 4 * 1024 * 1024;
+  size_t max_batch_ops = 5000;
+  size_t max_pull_entries = 5000;
+};
+
+// client -> server: who is syncing and from where.
+struct Hello {
+  std::string device;
+  int64_t cursor = 0;
+  std::string store_id;  // the server store the cursor belongs to; empty on first contact
+  int64_t epoch = 0;
+};
+
+// server -> client: the store's identity; `cursor_valid` false when the
+// client's cursor cannot be honoured (another store, an older epoch): the client
+// re-downloads what it may see and keeps re-pushing its outbox.
+struct Welcome {
+  std::string store_id;
+  int64_t epoch = 0;
+  int64_t last_seq = 0;
+  bool cursor_valid = true;
+};
+
+struct Push {
+  std::string batch_id;
+  std::vector<Operation> ops;
+};
+
+struct PushResult {
+  std::string batch_id;
+  std::vector<LogEntry> results;
+};
+
+struct Pull {
+  int64_t cursor = 0;
+  size_t limit = 1000;
+};
+
+struct PullResult {
+  std::vector<LogEntry> entries;
+  int64_t cursor = 0;
+  bool more = false;
+};
+
+// server -> client: new operations exist up to `last_seq`.
+struct Notify {
+  int64_t last_seq = 0;
+};
+
+struct ErrorMessage {
+  std::string code;  // malformed, too_large, unsupported_version, unauthorized, out_of_order, ...
+  std::string message;
+  bool fatal = false;  // the server closes the connection after sending it
+};
+
+using Message =
+    std::variant<Hello, Welcome, Push, PushResult, Pull, PullResult, Notify, ErrorMessage>;
+
+enum class Encoding { kJson, kCbor };
+
+// The message as one frame's bytes.
+std::string encode(const Message& m, Encoding enc = Encoding::kJson);
+
+// Reads one frame. Refuses frames over the limit, unknown protocol versions and
+// types, missing or mistyped fields, and batches over the limits, naming the
+// field: "push.ops[3].value: must be a string or null".
+Result<Message> decode(std::string_view frame, Encoding enc = Encoding::kJson,
+                       const Limits& limits = {});
+
+// The message type's wire name ("hello", "push", ...).
+std::string_view message_type(const Message& m);
+
+}  // namespace budgetsync::sync

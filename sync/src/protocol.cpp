@@ -1,0 +1,326 @@
+#include "sync/protocol.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace budgetsync::sync {
+namespace {
+
+using nlohmann::json;
+
+struct DecodeError {
+  std::string code;
+  std::string message;
+};
+
+[[noreturn]] void bad(const std::string& path, const std::string& what) {
+  throw DecodeError{"malformed", fmt::format("{}: {}", path, what)};
+}
+
+const json& field(const json& o, const char* key, const std::string& path) {
+  if (!o.is_object()) bad(path, "must be an object");
+  auto it = o.find(key);
+  if (it == o.end()) bad(path + "." + key, "is required but missing");
+  return *it;
+}
+
+std::string str(const json& o, const char* key, const std::string& path) {
+  const json& v = field(o, key, path);
+  if (!v.is_string()) bad(path + "." + key, "must be a string");
+  return v.get<std::string>();
+}
+
+std::optional<std::string> opt_str(const json& o, const char* key, const std::string& path) {
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) bad(path + "." + key, "must be a string or null");
+  return it->get<std::string>();
+}
+
+int64_t integer(const json& o, const char* key, const std::string& path) {
+  const json& v = field(o, key, path);
+  if (!v.is_number_integer()) bad(path + "." + key, "must be a whole number");
+  return v.get<int64_t>();
+}
+
+bool boolean(const json& o, const char* key, const std::string& path) {
+  const json& v = field(o, key, path);
+  if (!v.is_boolean()) bad(path + "." + key, "must be true or false");
+  return v.get<bool>();
+}
+
+json to_json(const Hlc& h) {
+  return h.to_string();
+}
+
+Hlc hlc_at(const json& o, const char* key, const std::string& path) {
+  auto h = Hlc::parse(str(o, key, path));
+  if (!h.ok()) bad(path + "." + key, h.status().message());
+  return *h;
+}
+
+json to_json(const OpId& id) {
+  return id.to_string();
+}
+
+OpId op_id_at(const json& o, const char* key, const std::string& path) {
+  auto id = OpId::parse(str(o, key, path));
+  if (!id.ok()) bad(path + "." + key, id.status().message());
+  return *id;
+}
+
+json to_json(const Operation& op) {
+  json j{{"id", to_json(op.id)},
+         {"hlc", to_json(op.hlc)},
+         {"author", op.author},
+         {"kind", std::string(op_kind_name(op.kind))},
+         {"report", op.report.to_string()},
+         {"row", op.row},
+         {"column", op.column},
+         {"value", op.value ? json(*op.value) : json(nullptr)},
+         {"base", op.base_version}};
+  if (!op.section.empty()) j["section"] = op.section;
+  if (!op.sort_key.empty()) j["sort_key"] = op.sort_key;
+  return j;
+}
+
+Operation operation_at(const json& j, const std::string& path) {
+  Operation op;
+  op.id = op_id_at(j, "id", path);
+  op.hlc = hlc_at(j, "hlc", path);
+  op.author = str(j, "author", path);
+  auto kind = parse_op_kind(str(j, "kind", path));
+  if (!kind.ok()) bad(path + ".kind", kind.status().message());
+  op.kind = *kind;
+  auto key = ReportKey::parse(str(j, "report", path));
+  if (!key.ok()) bad(path + ".report", key.status().message());
+  op.report = *key;
+  op.row = str(j, "row", path);
+  op.column = str(j, "column", path);
+  op.value = opt_str(j, "value", path);
+  op.base_version = integer(j, "base", path);
+  op.section = opt_str(j, "section", path).value_or("");
+  op.sort_key = opt_str(j, "sort_key", path).value_or("");
+  if (op.kind == OpKind::kSetCell && (op.row.empty() || op.column.empty())) {
+    bad(path, "a set operation needs a row and a column");
+  }
+  if (op.base_version < 0) bad(path + ".base", "must not be negative");
+  return op;
+}
+
+json to_json(const Contender& c) {
+  return {{"op", to_json(c.op)},
+          {"author", c.author},
+          {"hlc", to_json(c.hlc)},
+          {"value", c.value ? json(*c.value) : json(nullptr)},
+          {"base", c.base_version}};
+}
+
+Contender contender_at(const json& j, const std::string& path) {
+  return {op_id_at(j, "op", path), str(j, "author", path), hlc_at(j, "hlc", path),
+          opt_str(j, "value", path), integer(j, "base", path)};
+}
+
+json to_json(const ServerCell& c) {
+  json conflict = json::array();
+  for (const auto& k : c.conflict) conflict.push_back(to_json(k));
+  return {{"value", c.value ? json(*c.value) : json(nullptr)},
+          {"version", c.version},
+          {"hlc", to_json(c.hlc)},
+          {"writer", c.writer.counter ? to_json(c.writer) : json(nullptr)},
+          {"author", c.author},
+          {"writer_base", c.writer_base},
+          {"conflict", conflict}};
+}
+
+ServerCell cell_at(const json& j, const std::string& path) {
+  ServerCell c;
+  c.value = opt_str(j, "value", path);
+  c.version = integer(j, "version", path);
+  c.hlc = hlc_at(j, "hlc", path);
+  if (!field(j, "writer", path).is_null()) c.writer = op_id_at(j, "writer", path);
+  c.author = str(j, "author", path);
+  c.writer_base = integer(j, "writer_base", path);
+  const json& conflict = field(j, "conflict", path);
+  if (!conflict.is_array()) bad(path + ".conflict", "must be an array");
+  for (size_t i = 0; i < conflict.size(); ++i) {
+    c.conflict.push_back(contender_at(conflict[i], fmt::format("{}.conflict[{}]", path, i)));
+  }
+  return c;
+}
+
+json to_json(const LogEntry& e) {
+  json j{{"seq", e.seq}, {"op", to_json(e.op)}, {"outcome", std::string(outcome_name(e.outcome))}};
+  if (!e.reason.empty()) j["reason"] = e.reason;
+  if (e.op.kind == OpKind::kSetCell && e.outcome != Outcome::kRejected) j["cell"] = to_json(e.cell);
+  if (e.row_deleted) j["row_deleted"] = true;
+  return j;
+}
+
+LogEntry entry_at(const json& j, const std::string& path) {
+  LogEntry e;
+  e.seq = integer(j, "seq", path);
+  e.op = operation_at(field(j, "op", path), path + ".op");
+  const std::string outcome = str(j, "outcome", path);
+  if (outcome == "applied") {
+    e.outcome = Outcome::kApplied;
+  } else if (outcome == "conflict") {
+    e.outcome = Outcome::kConflict;
+  } else if (outcome == "rejected") {
+    e.outcome = Outcome::kRejected;
+  } else {
+    bad(path + ".outcome", fmt::format("unknown outcome “{}”", outcome));
+  }
+  e.reason = opt_str(j, "reason", path).value_or("");
+  if (j.contains("cell")) e.cell = cell_at(j["cell"], path + ".cell");
+  if (j.contains("row_deleted")) e.row_deleted = boolean(j, "row_deleted", path);
+  return e;
+}
+
+template <typename T>
+json entries_json(const std::vector<T>& v) {
+  json a = json::array();
+  for (const auto& x : v) a.push_back(to_json(x));
+  return a;
+}
+
+struct Encoder {
+  json operator()(const Hello& m) const {
+    return {{"type", "hello"},
+            {"device", m.device},
+            {"cursor", m.cursor},
+            {"store_id", m.store_id},
+            {"epoch", m.epoch}};
+  }
+  json operator()(const Welcome& m) const {
+    return {{"type", "welcome"},
+            {"store_id", m.store_id},
+            {"epoch", m.epoch},
+            {"last_seq", m.last_seq},
+            {"cursor_valid", m.cursor_valid}};
+  }
+  json operator()(const Push& m) const {
+    return {{"type", "push"}, {"batch_id", m.batch_id}, {"ops", entries_json(m.ops)}};
+  }
+  json operator()(const PushResult& m) const {
+    return {
+        {"type", "push_result"}, {"batch_id", m.batch_id}, {"results", entries_json(m.results)}};
+  }
+  json operator()(const Pull& m) const {
+    return {{"type", "pull"}, {"cursor", m.cursor}, {"limit", m.limit}};
+  }
+  json operator()(const PullResult& m) const {
+    return {{"type", "pull_result"},
+            {"entries", entries_json(m.entries)},
+            {"cursor", m.cursor},
+            {"more", m.more}};
+  }
+  json operator()(const Notify& m) const { return {{"type", "notify"}, {"last_seq", m.last_seq}}; }
+  json operator()(const ErrorMessage& m) const {
+    return {{"type", "error"}, {"code", m.code}, {"message", m.message}, {"fatal", m.fatal}};
+  }
+};
+
+const json& array_at(const json& o, const char* key, const std::string& path, size_t max,
+                     const char* what) {
+  const json& a = field(o, key, path);
+  if (!a.is_array()) bad(path + "." + key, "must be an array");
+  if (a.size() > max) {
+    throw DecodeError{"too_large", fmt::format("{}.{}: {} {} is over the limit of {}", path, key,
+                                               a.size(), what, max)};
+  }
+  return a;
+}
+
+Message decode_json(const json& j, const Limits& limits) {
+  if (!j.is_object()) bad("message", "must be a JSON object");
+  const int64_t v = integer(j, "v", "message");
+  if (v != kProtocolVersion) {
+    throw DecodeError{"unsupported_version",
+                      fmt::format("protocol version {} is not supported (this side speaks {})", v,
+                                  kProtocolVersion)};
+  }
+  const std::string type = str(j, "type", "message");
+  const std::string p = type;
+  if (type == "hello")
+    return Hello{str(j, "device", p), integer(j, "cursor", p), str(j, "store_id", p),
+                 integer(j, "epoch", p)};
+  if (type == "welcome") {
+    return Welcome{str(j, "store_id", p), integer(j, "epoch", p), integer(j, "last_seq", p),
+                   boolean(j, "cursor_valid", p)};
+  }
+  if (type == "push") {
+    Push m{str(j, "batch_id", p), {}};
+    const json& ops = array_at(j, "ops", p, limits.max_batch_ops, "operations");
+    for (size_t i = 0; i < ops.size(); ++i)
+      m.ops.push_back(operation_at(ops[i], fmt::format("push.ops[{}]", i)));
+    return m;
+  }
+  if (type == "push_result") {
+    PushResult m{str(j, "batch_id", p), {}};
+    const json& r = array_at(j, "results", p, limits.max_batch_ops, "results");
+    for (size_t i = 0; i < r.size(); ++i)
+      m.results.push_back(entry_at(r[i], fmt::format("push_result.results[{}]", i)));
+    return m;
+  }
+  if (type == "pull") {
+    const int64_t limit = integer(j, "limit", p);
+    if (limit < 1 || static_cast<size_t>(limit) > limits.max_pull_entries) {
+      throw DecodeError{"too_large", fmt::format("pull.limit: {} is outside 1..{}", limit,
+                                                 limits.max_pull_entries)};
+    }
+    return Pull{integer(j, "cursor", p), static_cast<size_t>(limit)};
+  }
+  if (type == "pull_result") {
+    PullResult m;
+    const json& e = array_at(j, "entries", p, limits.max_pull_entries, "entries");
+    for (size_t i = 0; i < e.size(); ++i)
+      m.entries.push_back(entry_at(e[i], fmt::format("pull_result.entries[{}]", i)));
+    m.cursor = integer(j, "cursor", p);
+    m.more = boolean(j, "more", p);
+    return m;
+  }
+  if (type == "notify") return Notify{integer(j, "last_seq", p)};
+  if (type == "error")
+    return ErrorMessage{str(j, "code", p), str(j, "message", p), boolean(j, "fatal", p)};
+  throw DecodeError{"malformed", fmt::format("message.type: unknown message type “{}”", type)};
+}
+
+}  // namespace
+
+std::string_view message_type(const Message& m) {
+  static constexpr std::string_view kNames[] = {"hello", "welcome",     "push",   "push_result",
+                                                "pull",  "pull_result", "notify", "error"};
+  return kNames[m.index()];
+}
+
+std::string encode(const Message& m, Encoding enc) {
+  json j = std::visit(Encoder{}, m);
+  j["v"] = kProtocolVersion;
+  if (enc == Encoding::kCbor) {
+    const std::vector<uint8_t> bytes = json::to_cbor(j);
+    return std::string(bytes.begin(), bytes.end());
+  }
+  return j.dump();
+}
+
+Result<Message> decode(std::string_view frame, Encoding enc, const Limits& limits) {
+  if (frame.size() > limits.max_frame_bytes) {
+    return Status::InvalidArgument(
+        fmt::format("too_large: a frame of {} bytes is over the limit of {}", frame.size(),
+                    limits.max_frame_bytes));
+  }
+  try {
+    json j = enc == Encoding::kCbor ? json::from_cbor(frame.begin(), frame.end())
+                                    : json::parse(frame.begin(), frame.end());
+    return decode_json(j, limits);
+  } catch (const DecodeError& e) {
+    return Status::InvalidArgument(fmt::format("{}: {}", e.code, e.message));
+  } catch (const json::exception&) {
+    return Status::InvalidArgument(fmt::format("malformed: the frame is not valid {}",
+                                               enc == Encoding::kCbor ? "CBOR" : "JSON"));
+  }
+}
+
+}  // namespace budgetsync::sync
