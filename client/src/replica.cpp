@@ -9,15 +9,15 @@
 
 #include "replica_schema.h"
 #include "shared/text.h"
-#include "sqlite_db.h"
+#include "sqlite/db.h"
 #include "sync/sort_key.h"
 
 namespace budgetsync::client {
 namespace {
 
-using sqlite::Db;
-using sqlite::Stmt;
-using sqlite::Transaction;
+using budgetsync::sqlite::Db;
+using budgetsync::sqlite::Stmt;
+using budgetsync::sqlite::Transaction;
 
 #define BS_RETURN_IF_ERROR(expr)        \
   do {                                  \

@@ -24,10 +24,6 @@
 
 namespace budgetsync::client {
 
-namespace sqlite {
-class Db;
-}
-
 struct ReplicaIdentity {
   std::string unit;
   std::string unit_name;

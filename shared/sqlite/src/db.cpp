@@ -1,8 +1,8 @@
-#include "sqlite_db.h"
+#include "sqlite/db.h"
 
 #include <fmt/format.h>
 
-namespace budgetsync::client::sqlite {
+namespace budgetsync::sqlite {
 
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
   if (this != &o) {
@@ -147,4 +147,4 @@ Status Transaction::commit() {
   return s;
 }
 
-}  // namespace budgetsync::client::sqlite
+}  // namespace budgetsync::sqlite

@@ -1,5 +1,6 @@
-// Internal: a thin RAII layer over the SQLite C API that turns every failure
-// into a Status naming what was being done.
+// budgetsync_sqlite: a thin RAII layer over the SQLite C API that turns every
+// failure into a Status naming what was being done. Used by the client's replica
+// and the server's store; the domain core (budgetsync_shared) never uses it.
 #pragma once
 
 #include <sqlite3.h>
@@ -12,7 +13,7 @@
 
 #include "shared/status.h"
 
-namespace budgetsync::client::sqlite {
+namespace budgetsync::sqlite {
 
 class Db;
 
@@ -128,4 +129,4 @@ class Transaction {
   bool open_ = false;
 };
 
-}  // namespace budgetsync::client::sqlite
+}  // namespace budgetsync::sqlite
