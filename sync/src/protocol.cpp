@@ -295,6 +295,40 @@ std::string_view message_type(const Message& m) {
   return kNames[m.index()];
 }
 
+namespace {
+
+template <typename T, typename Read>
+Result<T> decode_part(std::string_view text, const char* what, Read read) {
+  try {
+    return read(json::parse(text.begin(), text.end()), std::string(what));
+  } catch (const DecodeError& e) {
+    return Status::Corruption(fmt::format("stored {} is damaged: {}", what, e.message));
+  } catch (const json::exception&) {
+    return Status::Corruption(fmt::format("stored {} is not valid JSON", what));
+  }
+}
+
+}  // namespace
+
+std::string encode_entry(const LogEntry& e) {
+  return to_json(e).dump();
+}
+Result<LogEntry> decode_entry(std::string_view text) {
+  return decode_part<LogEntry>(text, "entry", entry_at);
+}
+std::string encode_cell(const ServerCell& c) {
+  return to_json(c).dump();
+}
+Result<ServerCell> decode_cell(std::string_view text) {
+  return decode_part<ServerCell>(text, "cell", cell_at);
+}
+std::string encode_contender(const Contender& c) {
+  return to_json(c).dump();
+}
+Result<Contender> decode_contender(std::string_view text) {
+  return decode_part<Contender>(text, "contender", contender_at);
+}
+
 std::string encode(const Message& m, Encoding enc) {
   json j = std::visit(Encoder{}, m);
   j["v"] = kProtocolVersion;

@@ -91,4 +91,13 @@ Result<Message> decode(std::string_view frame, Encoding enc = Encoding::kJson,
 // The message type's wire name ("hello", "push", ...).
 std::string_view message_type(const Message& m);
 
+// One log entry as the JSON text the protocol carries, and back; stores keep
+// entries in this form so what is served is what was stored.
+std::string encode_entry(const LogEntry& e);
+Result<LogEntry> decode_entry(std::string_view text);
+std::string encode_cell(const ServerCell& c);
+Result<ServerCell> decode_cell(std::string_view text);
+std::string encode_contender(const Contender& c);
+Result<Contender> decode_contender(std::string_view text);
+
 }  // namespace budgetsync::sync

@@ -1,0 +1,172 @@
+#include "server/sqlite_store.h"
+
+#include <fmt/format.h>
+
+#include "sqlite/db.h"
+#include "sync/protocol.h"
+
+namespace budgetsync::server {
+
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS log(
+  seq INTEGER PRIMARY KEY,
+  op_id TEXT NOT NULL,
+  report TEXT NOT NULL,
+  entry TEXT NOT NULL);
+-- The answer every operation id got, rejections included, for idempotency.
+CREATE TABLE IF NOT EXISTS answers(op_id TEXT PRIMARY KEY, entry TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cells(
+  report TEXT NOT NULL, row_key TEXT NOT NULL, col TEXT NOT NULL, cell TEXT NOT NULL,
+  PRIMARY KEY(report, row_key, col)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tombstones(
+  report TEXT NOT NULL, row_key TEXT NOT NULL, contender TEXT NOT NULL,
+  PRIMARY KEY(report, row_key)) WITHOUT ROWID;
+)sql";
+
+#define BS_TRY(expr)                    \
+  do {                                  \
+    if (Status _s = (expr); !_s.ok()) { \
+      return _s;                        \
+    }                                   \
+  } while (0)
+
+}  // namespace
+
+struct SqliteServerStore::Impl {
+  sqlite::Db db;
+  std::unique_ptr<sqlite::Transaction> tx;
+};
+
+SqliteServerStore::SqliteServerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteServerStore::~SqliteServerStore() = default;
+
+Result<std::unique_ptr<SqliteServerStore>> SqliteServerStore::open(const std::string& path) {
+  auto db = sqlite::Db::open(path, true);
+  if (!db.ok()) return db.status();
+  for (std::string_view pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000"}) {
+    BS_TRY(db->exec(pragma));
+  }
+  BS_TRY(db->exec(kSchema));
+  auto impl = std::make_unique<Impl>(Impl{std::move(*db), nullptr});
+  return std::unique_ptr<SqliteServerStore>(new SqliteServerStore(std::move(impl)));
+}
+
+Status SqliteServerStore::begin() {
+  impl_->tx = std::make_unique<sqlite::Transaction>(impl_->db);
+  return impl_->tx->begin();
+}
+
+Status SqliteServerStore::commit() {
+  if (!impl_->tx) return Status::FailedPrecondition("commit without begin");
+  Status s = impl_->tx->commit();
+  impl_->tx.reset();  // a failed commit rolls back here
+  return s;
+}
+
+void SqliteServerStore::rollback() {
+  impl_->tx.reset();
+}
+
+Result<std::optional<sync::LogEntry>> SqliteServerStore::find(const sync::OpId& id) {
+  auto st = impl_->db.cached("SELECT entry FROM answers WHERE op_id = ?");
+  if (!st.ok()) return st.status();
+  st->bind(1, id.to_string());
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<sync::LogEntry>();
+  auto e = sync::decode_entry(st->col_text(0));
+  if (!e.ok()) return e.status();
+  return std::optional<sync::LogEntry>(std::move(*e));
+}
+
+Result<sync::ServerCell> SqliteServerStore::cell(const ReportKey& report, const std::string& row,
+                                                 const std::string& column) {
+  auto st = impl_->db.cached("SELECT cell FROM cells WHERE report = ? AND row_key = ? AND col = ?");
+  if (!st.ok()) return st.status();
+  st->bind(1, report.to_string()).bind(2, row).bind(3, column);
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  if (!*has) return sync::ServerCell{};
+  return sync::decode_cell(st->col_text(0));
+}
+
+Result<std::optional<sync::Contender>> SqliteServerStore::tombstone(const ReportKey& report,
+                                                                    const std::string& row) {
+  auto st = impl_->db.cached("SELECT contender FROM tombstones WHERE report = ? AND row_key = ?");
+  if (!st.ok()) return st.status();
+  st->bind(1, report.to_string()).bind(2, row);
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<sync::Contender>();
+  auto c = sync::decode_contender(st->col_text(0));
+  if (!c.ok()) return c.status();
+  return std::optional<sync::Contender>(*c);
+}
+
+Result<int64_t> SqliteServerStore::last_seq() {
+  auto st = impl_->db.cached("SELECT COALESCE(MAX(seq), 0) FROM log");
+  if (!st.ok()) return st.status();
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  return st->col_int(0);
+}
+
+Status SqliteServerStore::record(const sync::LogEntry& e) {
+  const std::string text = sync::encode_entry(e);
+  const std::string id = e.op.id.to_string();
+  const std::string report = e.op.report.to_string();
+  if (e.seq > 0) {
+    auto last = last_seq();
+    if (!last.ok()) return last.status();
+    if (e.seq != *last + 1)
+      return Status::Corruption(fmt::format("log sequence {} would leave a gap", e.seq));
+    auto st = impl_->db.cached("INSERT INTO log(seq, op_id, report, entry) VALUES(?, ?, ?, ?)");
+    if (!st.ok()) return st.status();
+    BS_TRY(st->bind(1, e.seq).bind(2, id).bind(3, report).bind(4, text).run());
+    if (e.op.kind == sync::OpKind::kSetCell) {
+      auto c = impl_->db.cached(
+          "INSERT INTO cells(report, row_key, col, cell) VALUES(?, ?, ?, ?) "
+          "ON CONFLICT(report, row_key, col) DO UPDATE SET cell = excluded.cell");
+      if (!c.ok()) return c.status();
+      BS_TRY(c->bind(1, report)
+                 .bind(2, e.op.row)
+                 .bind(3, e.op.column)
+                 .bind(4, sync::encode_cell(e.cell))
+                 .run());
+    }
+    if (e.op.kind == sync::OpKind::kDeleteRow && e.row_deleted) {
+      auto t = impl_->db.cached(
+          "INSERT INTO tombstones(report, row_key, contender) VALUES(?, ?, ?) "
+          "ON CONFLICT(report, row_key) DO NOTHING");
+      if (!t.ok()) return t.status();
+      const sync::Contender tomb{e.op.id, e.op.author, e.op.hlc, std::nullopt, 0};
+      BS_TRY(t->bind(1, report).bind(2, e.op.row).bind(3, sync::encode_contender(tomb)).run());
+    }
+  }
+  auto a = impl_->db.cached(
+      "INSERT INTO answers(op_id, entry) VALUES(?, ?) "
+      "ON CONFLICT(op_id) DO UPDATE SET entry = excluded.entry");
+  if (!a.ok()) return a.status();
+  return a->bind(1, id).bind(2, text).run();
+}
+
+Result<std::vector<sync::LogEntry>> SqliteServerStore::read(int64_t after, size_t limit) {
+  auto st = impl_->db.cached("SELECT entry FROM log WHERE seq > ? ORDER BY seq LIMIT ?");
+  if (!st.ok()) return st.status();
+  st->bind(1, after).bind(2, static_cast<int64_t>(limit));
+  std::vector<sync::LogEntry> out;
+  for (;;) {
+    auto has = st->step();
+    if (!has.ok()) return has.status();
+    if (!*has) break;
+    auto e = sync::decode_entry(st->col_text(0));
+    if (!e.ok()) return e.status();
+    out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+}  // namespace budgetsync::server

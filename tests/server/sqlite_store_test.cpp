@@ -1,0 +1,129 @@
+// The server's SQLite store behind the same server core: the convergence
+// harness, idempotency across a restart, and all-or-nothing batches.
+#include "server/sqlite_store.h"
+
+#include <gtest/gtest.h>
+
+#include "../client/test_support.h"
+#include "../sync/convergence_harness.h"
+
+namespace budgetsync::server {
+namespace {
+
+using budgetsync::testing::TempDir;
+
+sync::Operation set_op(const std::string& device, int64_t counter, const std::string& value,
+                       int64_t base) {
+  sync::Operation op;
+  op.id = {device, counter};
+  op.hlc = {1'700'000'000'000 + counter, 0};
+  op.author = "staff";
+  op.kind = sync::OpKind::kSetCell;
+  op.report = {"411325-ybj", 2024, "final02", ""};
+  op.row = "2101505";
+  op.column = "total";
+  op.value = value;
+  op.base_version = base;
+  return op;
+}
+
+TEST(SqliteServerStore, ConvergesLikeTheReferenceStore) {
+  for (uint64_t seed = 1; seed <= 150; ++seed) {
+    auto store = SqliteServerStore::open(":memory:");
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    sync::testing::run_seed(seed, **store);
+    if (::testing::Test::HasFailure()) break;
+  }
+}
+
+TEST(SqliteServerStore, AcknowledgedOperationsSurviveARestartAndKeepTheirAnswers) {
+  TempDir dir;
+  const std::string path = (dir.path() / "server.db").string();
+  sync::FakeClock clock(1'700'000'000'000);
+  std::vector<sync::LogEntry> first;
+  {
+    auto store = SqliteServerStore::open(path);
+    ASSERT_TRUE(store.ok());
+    sync::ServerCore core(**store, clock);
+    auto r = core.push({set_op("a", 1, "15.00", 0), set_op("b", 1, "16.00", 0)}, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    first = *r;
+    EXPECT_EQ(first[1].outcome, sync::Outcome::kConflict);
+  }
+  auto store = SqliteServerStore::open(path);
+  ASSERT_TRUE(store.ok());
+  sync::ServerCore core(**store, clock);
+  auto again =
+      core.push({set_op("b", 1, "16.00", 0)}, nullptr);  // the answer was lost; the client resends
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].seq, first[1].seq);
+  EXPECT_EQ((*again)[0].cell, first[1].cell);
+  auto pulled = core.pull(0, 100, nullptr);
+  ASSERT_TRUE(pulled.ok());
+  ASSERT_EQ(pulled->entries.size(), 2u);
+  EXPECT_EQ(pulled->entries[1].cell.conflict.size(), 2u);
+}
+
+// Fails the n-th record() of a batch, as a full disk would.
+class FailingStore final : public sync::ServerStore {
+ public:
+  FailingStore(sync::ServerStore& inner, int fail_at) : inner_(inner), fail_at_(fail_at) {}
+  Status begin() override { return inner_.begin(); }
+  Status commit() override { return inner_.commit(); }
+  void rollback() override { inner_.rollback(); }
+  Result<std::optional<sync::LogEntry>> find(const sync::OpId& id) override {
+    return inner_.find(id);
+  }
+  Result<sync::ServerCell> cell(const ReportKey& r, const std::string& row,
+                                const std::string& col) override {
+    return inner_.cell(r, row, col);
+  }
+  Result<std::optional<sync::Contender>> tombstone(const ReportKey& r,
+                                                   const std::string& row) override {
+    return inner_.tombstone(r, row);
+  }
+  Result<int64_t> last_seq() override { return inner_.last_seq(); }
+  Status record(const sync::LogEntry& e) override {
+    if (++calls_ == fail_at_) return Status::IoError("injected: no space left on device");
+    return inner_.record(e);
+  }
+  Result<std::vector<sync::LogEntry>> read(int64_t after, size_t limit) override {
+    return inner_.read(after, limit);
+  }
+
+ private:
+  sync::ServerStore& inner_;
+  int fail_at_;
+  int calls_ = 0;
+};
+
+TEST(SqliteServerStore, AFailedBatchLeavesNothingBehind) {
+  auto store = SqliteServerStore::open(":memory:");
+  ASSERT_TRUE(store.ok());
+  sync::FakeClock clock(1'700'000'000'000);
+  {
+    sync::ServerCore core(**store, clock);
+    ASSERT_TRUE(core.push({set_op("a", 1, "15.00", 0)}, nullptr).ok());
+  }
+  const std::vector<sync::Operation> batch{set_op("a", 2, "16.00", 1), set_op("a", 3, "17.00", 2),
+                                           set_op("b", 1, "18.00", 0)};
+  for (int n = 1;; ++n) {
+    FailingStore failing(**store, n);
+    sync::ServerCore core(failing, clock);
+    auto r = core.push(batch, nullptr);
+    sync::ServerCore plain(**store, clock);
+    auto log = plain.pull(0, 100, nullptr);
+    ASSERT_TRUE(log.ok());
+    if (r.ok()) {
+      EXPECT_EQ(log->entries.size(), 4u);
+      EXPECT_GT(n, 3);
+      break;
+    }
+    EXPECT_NE(r.status().message().find("no space left"), std::string::npos);
+    ASSERT_EQ(log->entries.size(), 1u) << "n=" << n << ": part of a failed batch was kept";
+    EXPECT_FALSE((*store)->find({"a", 2})->has_value());
+  }
+}
+
+}  // namespace
+}  // namespace budgetsync::server
