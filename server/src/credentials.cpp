@@ -1,0 +1,86 @@
+#include "server/credentials.h"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <charconv>
+#include <vector>
+
+namespace budgetsync::server {
+namespace {
+
+std::string to_hex(const unsigned char* p, size_t n) {
+  std::string out;
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) out += fmt::format("{:02x}", p[i]);
+  return out;
+}
+
+bool from_hex(std::string_view hex, std::vector<unsigned char>& out) {
+  if (hex.size() % 2) return false;
+  out.clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, v, 16);
+    if (ec != std::errc() || p != hex.data() + i + 2) return false;
+    out.push_back(static_cast<unsigned char>(v));
+  }
+  return true;
+}
+
+bool pbkdf2(std::string_view password, const std::vector<unsigned char>& salt, int iterations,
+            std::vector<unsigned char>& out) {
+  out.assign(32, 0);
+  return PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(),
+                           static_cast<int>(salt.size()), iterations, EVP_sha256(), static_cast<int>(out.size()),
+                           out.data()) == 1;
+}
+
+}  // namespace
+
+Result<std::string> hash_password(std::string_view password, int iterations) {
+  if (password.empty()) return Status::InvalidArgument("the password is empty");
+  if (iterations < 1) return Status::InvalidArgument("iterations must be positive");
+  std::vector<unsigned char> salt(16);
+  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) {
+    return Status::IoError("the system could not provide random bytes for a salt");
+  }
+  std::vector<unsigned char> hash;
+  if (!pbkdf2(password, salt, iterations, hash)) return Status::IoError("PBKDF2 failed");
+  return fmt::format("pbkdf2-sha256${}${}${}", iterations, to_hex(salt.data(), salt.size()),
+                     to_hex(hash.data(), hash.size()));
+}
+
+bool verify_password(std::string_view password, std::string_view stored) {
+  // pbkdf2-sha256$ITER$SALT$HASH
+  constexpr std::string_view kPrefix = "pbkdf2-sha256$";
+  if (stored.substr(0, kPrefix.size()) != kPrefix) return false;
+  stored.remove_prefix(kPrefix.size());
+  const auto d1 = stored.find('$');
+  const auto d2 = stored.find('$', d1 == std::string_view::npos ? 0 : d1 + 1);
+  if (d1 == std::string_view::npos || d2 == std::string_view::npos) return false;
+  int iterations = 0;
+  auto [p, ec] = std::from_chars(stored.data(), stored.data() + d1, iterations);
+  if (ec != std::errc() || p != stored.data() + d1 || iterations < 1) return false;
+  std::vector<unsigned char> salt, expected, actual;
+  if (!from_hex(stored.substr(d1 + 1, d2 - d1 - 1), salt) || !from_hex(stored.substr(d2 + 1), expected)) return false;
+  if (expected.size() != 32 || !pbkdf2(password, salt, iterations, actual)) return false;
+  return CRYPTO_memcmp(actual.data(), expected.data(), expected.size()) == 0;
+}
+
+Result<std::string> new_token() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Status::IoError("the system could not provide random bytes");
+  return to_hex(bytes, sizeof bytes);
+}
+
+std::string token_digest(std::string_view token) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  return to_hex(digest, sizeof digest);
+}
+
+}  // namespace budgetsync::server
