@@ -35,8 +35,8 @@ bool pbkdf2(std::string_view password, const std::vector<unsigned char>& salt, i
             std::vector<unsigned char>& out) {
   out.assign(32, 0);
   return PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(),
-                           static_cast<int>(salt.size()), iterations, EVP_sha256(), static_cast<int>(out.size()),
-                           out.data()) == 1;
+                           static_cast<int>(salt.size()), iterations, EVP_sha256(),
+                           static_cast<int>(out.size()), out.data()) == 1;
 }
 
 }  // namespace
@@ -66,14 +66,17 @@ bool verify_password(std::string_view password, std::string_view stored) {
   auto [p, ec] = std::from_chars(stored.data(), stored.data() + d1, iterations);
   if (ec != std::errc() || p != stored.data() + d1 || iterations < 1) return false;
   std::vector<unsigned char> salt, expected, actual;
-  if (!from_hex(stored.substr(d1 + 1, d2 - d1 - 1), salt) || !from_hex(stored.substr(d2 + 1), expected)) return false;
+  if (!from_hex(stored.substr(d1 + 1, d2 - d1 - 1), salt) ||
+      !from_hex(stored.substr(d2 + 1), expected))
+    return false;
   if (expected.size() != 32 || !pbkdf2(password, salt, iterations, actual)) return false;
   return CRYPTO_memcmp(actual.data(), expected.data(), expected.size()) == 0;
 }
 
 Result<std::string> new_token() {
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return Status::IoError("the system could not provide random bytes");
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    return Status::IoError("the system could not provide random bytes");
   return to_hex(bytes, sizeof bytes);
 }
 

@@ -25,8 +25,9 @@ TEST(Passwords, TheDefaultIsOwaspsCountForPbkdf2Sha256) {
 }
 
 TEST(Passwords, MalformedStoredValuesNeverMatch) {
-  for (const char* stored : {"", "plain", "pbkdf2-sha256$", "pbkdf2-sha256$abc$00$00", "pbkdf2-sha256$10$zz$00",
-                             "pbkdf2-sha256$10$00$0011", "sha1$10$00$00"}) {
+  for (const char* stored :
+       {"", "plain", "pbkdf2-sha256$", "pbkdf2-sha256$abc$00$00", "pbkdf2-sha256$10$zz$00",
+        "pbkdf2-sha256$10$00$0011", "sha1$10$00$00"}) {
     EXPECT_FALSE(verify_password("x", stored)) << stored;
   }
   EXPECT_FALSE(hash_password("", 10).ok());
