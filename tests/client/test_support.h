@@ -61,15 +61,18 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs the built budgetsync program with `args`, capturing stdout and stderr.
-inline CliResult run_budgetsync(const std::vector<std::string>& args) {
+// Runs `program` with `args` and `input` on standard input, capturing
+// standard output and standard error.
+inline CliResult run_program(const std::string& program, const std::vector<std::string>& args,
+                             const std::string& input = "") {
   TempDir tmp;
   const auto out_file = tmp.path() / "out";
   const auto err_file = tmp.path() / "err";
-  std::string cmd = shell_quote(BUDGETSYNC_TEST_CLI);
+  const auto in_file = tmp.write("in", input);
+  std::string cmd = shell_quote(program);
   for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " >" + shell_quote(out_file.string()) + " 2>" + shell_quote(err_file.string()) +
-         " </dev/null";
+  cmd += " >" + shell_quote(out_file.string()) + " 2>" + shell_quote(err_file.string()) + " <" +
+         shell_quote(in_file.string());
   const int status = std::system(cmd.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -82,6 +85,11 @@ inline CliResult run_budgetsync(const std::vector<std::string>& args) {
   r.out = slurp(out_file);
   r.err = slurp(err_file);
   return r;
+}
+
+// Runs the built budgetsync program.
+inline CliResult run_budgetsync(const std::vector<std::string>& args) {
+  return run_program(BUDGETSYNC_TEST_CLI, args);
 }
 
 }  // namespace budgetsync::testing

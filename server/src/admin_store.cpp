@@ -1,0 +1,256 @@
+#include "server/admin_store.h"
+
+#include <fmt/format.h>
+
+#include "server/credentials.h"
+#include "sqlite/db.h"
+
+namespace budgetsync::server {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS server_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS units(code TEXT PRIMARY KEY, name TEXT NOT NULL, parent TEXT REFERENCES units(code))
+  WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS users(
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, unit TEXT NOT NULL REFERENCES units(code),
+  password TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tokens(
+  digest TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),
+  expires_ms INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS devices(
+  id TEXT PRIMARY KEY, user TEXT NOT NULL, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL)
+  WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS login_failures(
+  subject TEXT PRIMARY KEY, count INTEGER NOT NULL, since_ms INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+#define BS_TRY(expr)                    \
+  do {                                  \
+    if (Status _s = (expr); !_s.ok()) { \
+      return _s;                        \
+    }                                   \
+  } while (0)
+
+}  // namespace
+
+std::string_view role_name(Role r) {
+  switch (r) {
+    case Role::kStaff:
+      return "staff";
+    case Role::kReviewer:
+      return "reviewer";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "?";
+}
+
+Result<Role> parse_role(std::string_view name) {
+  for (Role r : {Role::kStaff, Role::kReviewer, Role::kAdmin}) {
+    if (role_name(r) == name) return r;
+  }
+  return Status::InvalidArgument(fmt::format("“{}” is not a role (staff, reviewer or admin)", name));
+}
+
+struct AdminStore::Impl {
+  sqlite::Db db;
+
+  Result<bool> exists(std::string_view sql, const std::string& key) {
+    auto st = db.cached(sql);
+    if (!st.ok()) return st.status();
+    st->bind(1, key);
+    return st->step();
+  }
+
+  // Records a failure against a subject ("user:NAME", "addr:IP"), restarting the
+  // count when the window has passed.
+  Status fail(const std::string& subject, int64_t now) {
+    auto st = db.cached(
+        "INSERT INTO login_failures(subject, count, since_ms) VALUES(?1, 1, ?2) ON CONFLICT(subject) DO UPDATE SET "
+        "count = CASE WHEN ?2 - since_ms > ?3 THEN 1 ELSE count + 1 END, "
+        "since_ms = CASE WHEN ?2 - since_ms > ?3 THEN ?2 ELSE since_ms END");
+    if (!st.ok()) return st.status();
+    return st->bind(1, subject).bind(2, now).bind(3, kFailureWindowMs).run();
+  }
+
+  Result<bool> throttled(const std::string& subject, int64_t now) {
+    auto st = db.cached("SELECT count, since_ms FROM login_failures WHERE subject = ?");
+    if (!st.ok()) return st.status();
+    st->bind(1, subject);
+    auto has = st->step();
+    if (!has.ok()) return has.status();
+    return *has && st->col_int(0) >= kMaxFailures && now - st->col_int(1) <= kFailureWindowMs;
+  }
+};
+
+AdminStore::AdminStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AdminStore::~AdminStore() = default;
+
+Result<std::unique_ptr<AdminStore>> AdminStore::open(const std::string& path) {
+  auto db = sqlite::Db::open(path, true);
+  if (!db.ok()) return db.status();
+  for (std::string_view pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"}) {
+    BS_TRY(db->exec(pragma));
+  }
+  BS_TRY(db->exec(kSchema));
+  auto store = std::unique_ptr<AdminStore>(new AdminStore(std::make_unique<Impl>(Impl{std::move(*db)})));
+  // The identity is made once, on first open.
+  auto token = new_token();
+  if (!token.ok()) return token.status();
+  auto st = store->impl_->db.cached("INSERT INTO server_meta(key, value) VALUES('store_id', ?), ('epoch', '1') "
+                                    "ON CONFLICT(key) DO NOTHING");
+  if (!st.ok()) return st.status();
+  BS_TRY(st->bind(1, token->substr(0, 32)).run());
+  return store;
+}
+
+Result<std::pair<std::string, int64_t>> AdminStore::identity() {
+  auto st = impl_->db.cached("SELECT (SELECT value FROM server_meta WHERE key = 'store_id'), "
+                             "(SELECT value FROM server_meta WHERE key = 'epoch')");
+  if (!st.ok()) return st.status();
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  return std::pair<std::string, int64_t>{st->col_text(0), static_cast<int64_t>(std::stoll(st->col_text(1)))};
+}
+
+Status AdminStore::add_unit(const std::string& code, const std::string& name, const std::string& parent) {
+  if (code.empty() || code.find_first_of("/: ") != std::string::npos) {
+    return Status::InvalidArgument(fmt::format("“{}” is not a unit code (no “/”, “:” or spaces)", code));
+  }
+  if (!parent.empty()) {
+    auto found = impl_->exists("SELECT 1 FROM units WHERE code = ?", parent);
+    if (!found.ok()) return found.status();
+    if (!*found) return Status::NotFound(fmt::format("parent unit {} does not exist; add it first", parent));
+  }
+  auto dup = impl_->exists("SELECT 1 FROM units WHERE code = ?", code);
+  if (!dup.ok()) return dup.status();
+  if (*dup) return Status::FailedPrecondition(fmt::format("unit {} exists already", code));
+  auto st = impl_->db.cached("INSERT INTO units(code, name, parent) VALUES(?, ?, ?)");
+  if (!st.ok()) return st.status();
+  return st->bind(1, code).bind(2, name).bind(3, parent.empty() ? std::optional<std::string>() : parent).run();
+}
+
+Result<bool> AdminStore::unit_within(const std::string& unit, const std::string& ancestor) {
+  auto st = impl_->db.cached(
+      "WITH RECURSIVE up(code, parent) AS (SELECT code, parent FROM units WHERE code = ?1 "
+      "UNION ALL SELECT u.code, u.parent FROM units u JOIN up ON u.code = up.parent) "
+      "SELECT 1 FROM up WHERE code = ?2");
+  if (!st.ok()) return st.status();
+  st->bind(1, unit).bind(2, ancestor);
+  return st->step();
+}
+
+Status AdminStore::add_user(const User& user, const std::string& password_hash) {
+  if (user.name.empty() || user.name.find_first_of(" \t\n") != std::string::npos) {
+    return Status::InvalidArgument(fmt::format("“{}” is not a user name (no spaces)", user.name));
+  }
+  auto unit = impl_->exists("SELECT 1 FROM units WHERE code = ?", user.unit);
+  if (!unit.ok()) return unit.status();
+  if (!*unit) return Status::NotFound(fmt::format("unit {} does not exist; add it with `unit add`", user.unit));
+  auto dup = impl_->exists("SELECT 1 FROM users WHERE name = ?", user.name);
+  if (!dup.ok()) return dup.status();
+  if (*dup) return Status::FailedPrecondition(fmt::format("user {} exists already", user.name));
+  auto st = impl_->db.cached("INSERT INTO users(name, role, unit, password) VALUES(?, ?, ?, ?)");
+  if (!st.ok()) return st.status();
+  return st->bind(1, user.name).bind(2, role_name(user.role)).bind(3, user.unit).bind(4, password_hash).run();
+}
+
+Status AdminStore::disable_user(const std::string& name) {
+  auto st = impl_->db.cached("UPDATE users SET disabled = 1 WHERE name = ?");
+  if (!st.ok()) return st.status();
+  BS_TRY(st->bind(1, name).run());
+  if (impl_->db.changes() == 0) return Status::NotFound(fmt::format("no user {}", name));
+  auto revoked = revoke_tokens(name);
+  return revoked.ok() ? Status::Ok() : revoked.status();
+}
+
+Result<std::optional<User>> AdminStore::user(const std::string& name) {
+  auto st = impl_->db.cached("SELECT role, unit, disabled FROM users WHERE name = ?");
+  if (!st.ok()) return st.status();
+  st->bind(1, name);
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<User>();
+  auto role = parse_role(st->col_text(0));
+  if (!role.ok()) return role.status();
+  return std::optional<User>(User{name, *role, st->col_text(1), st->col_int(2) != 0});
+}
+
+Result<Session> AdminStore::login(const std::string& name, const std::string& password, const std::string& address,
+                                  int64_t now_ms) {
+  const std::string user_subject = "user:" + name;
+  const std::string addr_subject = "addr:" + address;
+  for (const auto& subject : {user_subject, addr_subject}) {
+    auto t = impl_->throttled(subject, now_ms);
+    if (!t.ok()) return t.status();
+    if (*t) {
+      return Status::FailedPrecondition("too many failed logins; wait 15 minutes and try again");
+    }
+  }
+  auto st = impl_->db.cached("SELECT password, disabled FROM users WHERE name = ?");
+  if (!st.ok()) return st.status();
+  st->bind(1, name);
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  const bool good = *has && st->col_int(1) == 0 && verify_password(password, st->col_text(0));
+  if (!good) {
+    BS_TRY(impl_->fail(user_subject, now_ms));
+    BS_TRY(impl_->fail(addr_subject, now_ms));
+    return Status::FailedPrecondition("wrong user name or password");
+  }
+  auto token = new_token();
+  if (!token.ok()) return token.status();
+  auto u = user(name);
+  if (!u.ok()) return u.status();
+  Session s{*token, **u, now_ms + kTokenLifetimeMs};
+  auto ins = impl_->db.cached("INSERT INTO tokens(digest, user, expires_ms) VALUES(?, ?, ?)");
+  if (!ins.ok()) return ins.status();
+  BS_TRY(ins->bind(1, token_digest(*token)).bind(2, name).bind(3, s.expires_ms).run());
+  auto clear = impl_->db.cached("DELETE FROM login_failures WHERE subject = ?");
+  if (!clear.ok()) return clear.status();
+  BS_TRY(clear->bind(1, user_subject).run());
+  return s;
+}
+
+Result<std::optional<User>> AdminStore::authenticate(const std::string& token, int64_t now_ms) {
+  auto st = impl_->db.cached("SELECT t.user FROM tokens t JOIN users u ON u.name = t.user "
+                             "WHERE t.digest = ? AND t.revoked = 0 AND t.expires_ms > ? AND u.disabled = 0");
+  if (!st.ok()) return st.status();
+  st->bind(1, token_digest(token)).bind(2, now_ms);
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<User>();
+  const std::string name = st->col_text(0);
+  return user(name);
+}
+
+Result<int> AdminStore::revoke_tokens(const std::string& name) {
+  auto st = impl_->db.cached("UPDATE tokens SET revoked = 1 WHERE user = ? AND revoked = 0");
+  if (!st.ok()) return st.status();
+  BS_TRY(st->bind(1, name).run());
+  return impl_->db.changes();
+}
+
+Status AdminStore::touch_device(const std::string& device, const std::string& user, int64_t now_ms) {
+  auto st = impl_->db.cached("INSERT INTO devices(id, user, first_seen_ms, last_seen_ms) VALUES(?1, ?2, ?3, ?3) "
+                             "ON CONFLICT(id) DO UPDATE SET user = excluded.user, last_seen_ms = excluded.last_seen_ms");
+  if (!st.ok()) return st.status();
+  return st->bind(1, device).bind(2, user).bind(3, now_ms).run();
+}
+
+Result<std::vector<Device>> AdminStore::devices() {
+  auto st = impl_->db.cached("SELECT id, user, first_seen_ms, last_seen_ms FROM devices ORDER BY last_seen_ms DESC");
+  if (!st.ok()) return st.status();
+  std::vector<Device> out;
+  for (;;) {
+    auto has = st->step();
+    if (!has.ok()) return has.status();
+    if (!*has) break;
+    out.push_back({st->col_text(0), st->col_text(1), st->col_int(2), st->col_int(3)});
+  }
+  return out;
+}
+
+}  // namespace budgetsync::server
