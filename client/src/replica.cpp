@@ -139,9 +139,9 @@ struct Replica::Impl {
     // the log; only operations after it can carry a later timestamp.
     BS_ASSIGN_OR_RETURN(
         st,
-        db.cached("WITH mine AS (SELECT seq, counter FROM ops WHERE device = ?1 ORDER BY seq DESC "
-                  "LIMIT 1) "
-                  "SELECT (SELECT counter FROM mine), "
+        db.cached("WITH mine AS (SELECT seq, counter + span - 1 AS last FROM ops WHERE device = ?1 "
+                  "ORDER BY seq DESC LIMIT 1) "
+                  "SELECT (SELECT last FROM mine), "
                   "(SELECT MAX(hlc) FROM ops WHERE seq >= COALESCE((SELECT seq FROM mine), 0))"));
     st.bind(1, device);
     BS_ASSIGN_OR_RETURN(has, st.step());
@@ -560,6 +560,7 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     std::string_view text;
   };
   std::vector<Pending> pending;
+  int64_t written = 0;
   for (const size_t i : order) {
     const ReportRow& row = report.rows[i];
     auto row_id = m.insert_row(report_id, row.key, row.section,
@@ -578,7 +579,14 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     for (const auto& p : pending) {
       cell_st.bind(1, *row_id).bind(2, p.col).bind_static(3, p.text).bind(4, *op);
       if (Status s = cell_st.run(); !s.ok()) return fail(s);
+      ++written;
     }
+  }
+  // The import stands for one operation id per cell it wrote (see outbox()).
+  if (written > 1) {
+    BS_ASSIGN_OR_RETURN(span_st, m.db.cached("UPDATE ops SET span = ? WHERE seq = ?"));
+    if (Status s = span_st.bind(1, written).bind(2, *op).run(); !s.ok()) return fail(s);
+    m.counter += written - 1;
   }
   if (Status s = tx.commit(); !s.ok()) return fail(s);
   return Status::Ok();
@@ -981,6 +989,81 @@ Result<std::vector<OpRecord>> Replica::log(bool pending_only) const {
     rec.reason = st.col_text(17);
     out.push_back(std::move(rec));
   }
+  return out;
+}
+
+}  // namespace budgetsync::client
+
+namespace budgetsync::client {
+
+Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
+  Impl& m = *impl_;
+  BS_ASSIGN_OR_RETURN(
+      st, m.db.cached("SELECT o.seq, o.device, o.counter, o.hlc, o.author, o.kind, r.unit, r.year, "
+                      "r.form, r.instance, o.row_key, o.col, o.value, o.base_version, o.section, "
+                      "o.sort_key FROM ops o JOIN reports r ON r.id = o.report_id "
+                      "WHERE o.status = 'pending' ORDER BY o.seq"));
+  std::vector<sync::Operation> out;
+  struct ImportRef {
+    size_t position;
+    int64_t seq;
+    sync::Operation base;
+  };
+  std::vector<ImportRef> imports;
+  for (;;) {
+    if (out.size() >= limit) break;
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) break;
+    sync::Operation op;
+    op.id = {st.col_text(1), st.col_int(2)};
+    auto hlc = sync::Hlc::parse(st.col_text(3));
+    if (!hlc.ok()) return hlc.status();
+    op.hlc = *hlc;
+    op.author = st.col_text(4);
+    auto kind = sync::parse_op_kind(st.col_text(5));
+    if (!kind.ok()) return kind.status();
+    op.kind = *kind;
+    op.report = {st.col_text(6), static_cast<int>(st.col_int(7)), st.col_text(8), st.col_text(9)};
+    op.row = st.col_text(10);
+    op.column = st.col_text(11);
+    op.value = st.col_opt_text(12);
+    op.base_version = st.col_int(13);
+    op.section = st.col_text(14);
+    op.sort_key = st.col_text(15);
+    if (op.kind == sync::OpKind::kImport) {
+      imports.push_back({out.size(), st.col_int(0), op});
+      out.push_back(op);  // placeholder, replaced by its cells below
+    } else {
+      out.push_back(std::move(op));
+    }
+  }
+  // Expand imports, last first so earlier positions stay valid.
+  for (auto it = imports.rbegin(); it != imports.rend(); ++it) {
+    BS_ASSIGN_OR_RETURN(
+        cells, m.db.cached("SELECT w.row_key, k.key, v.value FROM ("
+                           "  SELECT row_id, col_id, value FROM cells WHERE op = ?1"
+                           "  UNION ALL SELECT row_id, col_id, value FROM history WHERE op = ?1) v "
+                           "JOIN rows w ON w.id = v.row_id JOIN cols k ON k.id = v.col_id "
+                           "ORDER BY w.row_key, k.key"));
+    cells.bind(1, it->seq);
+    std::vector<sync::Operation> expanded;
+    for (;;) {
+      BS_ASSIGN_OR_RETURN(has, cells.step());
+      if (!has) break;
+      sync::Operation op = it->base;
+      op.kind = sync::OpKind::kSetCell;
+      op.id.counter = it->base.id.counter + static_cast<int64_t>(expanded.size());
+      op.row = cells.col_text(0);
+      op.column = cells.col_text(1);
+      op.value = cells.col_text(2);
+      op.base_version = 0;
+      expanded.push_back(std::move(op));
+    }
+    out.erase(out.begin() + static_cast<std::ptrdiff_t>(it->position));
+    out.insert(out.begin() + static_cast<std::ptrdiff_t>(it->position), expanded.begin(),
+               expanded.end());
+  }
+  if (out.size() > limit) out.resize(limit);
   return out;
 }
 

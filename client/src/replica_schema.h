@@ -30,7 +30,10 @@ CREATE TABLE ops(
   row_key TEXT NOT NULL DEFAULT '', col TEXT NOT NULL DEFAULT '', value TEXT,
   base_version INTEGER NOT NULL DEFAULT 0,
   section TEXT NOT NULL DEFAULT '', sort_key TEXT NOT NULL DEFAULT '',
-  status TEXT NOT NULL DEFAULT 'pending', reason TEXT NOT NULL DEFAULT '');
+  status TEXT NOT NULL DEFAULT 'pending', reason TEXT NOT NULL DEFAULT '',
+  -- How many operation ids the row stands for: an import reserves one per cell it
+  -- wrote (counter .. counter + span - 1), sent as separate cell edits.
+  span INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE rows(
   id INTEGER PRIMARY KEY,
   report_id INTEGER NOT NULL REFERENCES reports(id),

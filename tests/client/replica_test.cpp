@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <set>
+
 #include "client/data_files.h"
+#include "sync/server_core.h"
 #include "test_support.h"
 
 namespace budgetsync::client {
@@ -128,7 +131,8 @@ TEST_F(ReplicaTest, AnEditIsOneOperationWithItsHistory) {
   const auto& op = log->back().op;
   EXPECT_EQ(op.kind, sync::OpKind::kSetCell);
   EXPECT_EQ(op.id.device, r->device());
-  EXPECT_EQ(op.id.counter, 2);
+  // The import reserved one operation id per cell it wrote; the edit comes next.
+  EXPECT_EQ(op.id.counter, 1 + r->reports()->front().cells);
   EXPECT_EQ(op.author, "张三");
   EXPECT_EQ(op.report, kFinal02);
   EXPECT_EQ(op.row, "2101505");
@@ -177,10 +181,11 @@ TEST_F(ReplicaTest, BadEditsAreRefusedAndChangeNothing) {
   }
   EXPECT_EQ(value(*r, kFinal02, "2101505", "total"), "15.00");
   EXPECT_EQ(r->log(false)->size(), 1u);
-  // The counter did not move either: the next edit is operation 2.
+  // The counter did not move either: the next edit takes the first id after
+  // those the import reserved.
   auto ok = r->set_cell(kFinal02, "2101505", "total", "15.50");
   ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok->op.counter, 2);
+  EXPECT_EQ(ok->op.counter, 1 + r->reports()->front().cells);
 }
 
 TEST_F(ReplicaTest, AFixedOrCodedRowNotYetFilledCanBeSet) {
@@ -279,6 +284,59 @@ TEST_F(ReplicaTest, AReplicaFromANewerProgramIsRefused) {
   auto r = Replica::open(path(), *catalog_, clock_, random_);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("newer than this program's"), std::string::npos);
+}
+
+TEST_F(ReplicaTest, TheOutboxSendsAnImportAsOneEditPerCellWithTheIdsItReserved) {
+  auto r = create();
+  const Report seed02 = seed("final02.json");
+  ASSERT_TRUE(r->import_report(seed02).ok());
+  const int64_t cells = r->reports()->front().cells;
+  ASSERT_TRUE(
+      r->set_cell(kFinal02, "2101505", "total", "16.00").ok());  // replaces an imported value
+  auto out = r->outbox(100000);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ASSERT_EQ(static_cast<int64_t>(out->size()), cells + 1);
+  std::set<std::string> ids;
+  bool original_sent = false;
+  for (int64_t i = 0; i < cells; ++i) {
+    const auto& op = (*out)[static_cast<size_t>(i)];
+    EXPECT_EQ(op.kind, sync::OpKind::kSetCell);
+    EXPECT_EQ(op.id.counter, 1 + i);  // contiguous from the import's own id
+    EXPECT_EQ(op.base_version, 0);
+    ids.insert(op.id.to_string());
+    // The imported value goes out, even though an edit replaced it since.
+    if (op.row == "2101505" && op.column == "total") original_sent = op.value == "15.00";
+  }
+  EXPECT_TRUE(original_sent);
+  EXPECT_EQ(static_cast<int64_t>(ids.size()), cells);
+  EXPECT_EQ(out->back().value, "16.00");
+  EXPECT_EQ(out->back().id.counter, cells + 1);
+  // The same outbox, read again, is the same operations: a resend is a resend.
+  auto again = r->outbox(100000);
+  ASSERT_EQ(again->size(), out->size());
+  for (size_t i = 0; i < out->size(); ++i) EXPECT_EQ((*again)[i].id, (*out)[i].id);
+  EXPECT_EQ(r->outbox(5)->size(), 5u);
+}
+
+TEST_F(ReplicaTest, AnOutboxPushedTwiceToTheServerCoreIsAcceptedOnce) {
+  auto r = create();
+  ASSERT_TRUE(r->import_report(seed("final02.json")).ok());
+  ASSERT_TRUE(r->set_cell(kFinal02, "2101505", "total", "16.00").ok());
+  auto out = r->outbox(100000);
+  ASSERT_TRUE(out.ok());
+  sync::FakeClock server_clock(clock_.now_ms());
+  sync::MemoryServerStore store;
+  sync::ServerCore server(store, server_clock);
+  auto first = server.push(*out, nullptr);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  for (const auto& e : *first) {
+    EXPECT_EQ(e.outcome, sync::Outcome::kApplied) << e.op.id.to_string() << " " << e.reason;
+  }
+  EXPECT_EQ(first->back().cell.value, "16.00");  // the device's own later edit wins over its import
+  auto second = server.push(*out, nullptr);
+  ASSERT_TRUE(second.ok());
+  for (size_t i = 0; i < out->size(); ++i) EXPECT_EQ((*second)[i].seq, (*first)[i].seq);
+  EXPECT_EQ(server.pull(0, 100000, nullptr)->entries.size(), out->size());
 }
 
 TEST_F(ReplicaTest, StatusCountsPendingEdits) {

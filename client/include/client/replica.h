@@ -134,6 +134,13 @@ class Replica {
                           int n);
 
   Result<ReplicaStatus> status() const;
+
+  // The operations not yet acknowledged by a server, oldest first, as the sync
+  // protocol sends them, at most `limit`. An import goes out as one cell edit
+  // per cell it wrote, with the operation ids it reserved (its counter onwards,
+  // in row and column order) and the values it imported, so a resend repeats
+  // exactly the same operations.
+  Result<std::vector<sync::Operation>> outbox(size_t limit) const;
   Result<std::vector<OpRecord>> log(bool pending_only) const;
 
  private:
