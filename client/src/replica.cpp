@@ -10,6 +10,7 @@
 #include "replica_schema.h"
 #include "shared/text.h"
 #include "sqlite/db.h"
+#include "sync/protocol.h"
 #include "sync/sort_key.h"
 
 namespace budgetsync::client {
@@ -192,6 +193,7 @@ struct Replica::Impl {
   struct RowRef {
     int64_t id = 0;  // rows.id once the row exists
     std::string key;
+    std::string sort;  // its sort key once it exists
     const Section* section = nullptr;
     bool exists = false;
     bool deleted = false;
@@ -203,9 +205,10 @@ struct Replica::Impl {
     const std::string row(trim(row_text));
     RowRef r;
     r.key = row;
-    BS_ASSIGN_OR_RETURN(
-        st, const_cast<Db&>(db).cached("SELECT section, deleted_op IS NOT NULL, id FROM rows WHERE "
-                                       "report_id = ? AND row_key = ?"));
+    BS_ASSIGN_OR_RETURN(st,
+                        const_cast<Db&>(db).cached(
+                            "SELECT section, deleted_op IS NOT NULL, id, sort_key FROM rows WHERE "
+                            "report_id = ? AND row_key = ?"));
     st.bind(1, rep.id).bind(2, row);
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (has) {
@@ -213,6 +216,7 @@ struct Replica::Impl {
       r.section = rep.form->section(st.col_text(0));
       r.deleted = st.col_int(1) != 0;
       r.id = st.col_int(2);
+      r.sort = st.col_text(3);
       if (!r.section) return Status::Corruption(fmt::format("row {} has an unknown section", row));
       return r;
     }
@@ -335,8 +339,8 @@ struct Replica::Impl {
       return edit;  // blank stays blank
     }
     (void)key;
-    BS_ASSIGN_OR_RETURN(seq,
-                        append_op(sync::OpKind::kSetCell, rep.id, row.key, col.key, text, version));
+    BS_ASSIGN_OR_RETURN(seq, append_op(sync::OpKind::kSetCell, rep.id, row.key, col.key, text,
+                                       version, row.section->key, row.sort));
     BS_ASSIGN_OR_RETURN(
         up,
         db.cached(
@@ -620,6 +624,7 @@ Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_te
     auto id = m.insert_row(rep.id, row.key, row.section->key, *sort);
     if (!id.ok()) return undo(id.status());
     row.id = *id;
+    row.sort = *sort;
   }
   auto edit = m.write_cell(rep, key, row, *col, checked);
   if (!edit.ok()) return undo(edit.status());
@@ -706,6 +711,7 @@ Result<std::string> Replica::add_row(
   auto new_id = m.insert_row(rep.id, new_key, section->key, sort);
   if (!new_id.ok()) return undo(new_id.status());
   row.id = *new_id;
+  row.sort = sort;
   row.key = new_key;
   row.exists = true;
   for (const auto& [col, text] : checked) {
@@ -1040,7 +1046,7 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
   // Expand imports, last first so earlier positions stay valid.
   for (auto it = imports.rbegin(); it != imports.rend(); ++it) {
     BS_ASSIGN_OR_RETURN(
-        cells, m.db.cached("SELECT w.row_key, k.key, v.value FROM ("
+        cells, m.db.cached("SELECT w.row_key, k.key, v.value, w.section, w.sort_key FROM ("
                            "  SELECT row_id, col_id, value FROM cells WHERE op = ?1"
                            "  UNION ALL SELECT row_id, col_id, value FROM history WHERE op = ?1) v "
                            "JOIN rows w ON w.id = v.row_id JOIN cols k ON k.id = v.col_id "
@@ -1056,6 +1062,8 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
       op.row = cells.col_text(0);
       op.column = cells.col_text(1);
       op.value = cells.col_text(2);
+      op.section = cells.col_text(3);
+      op.sort_key = cells.col_text(4);
       op.base_version = 0;
       expanded.push_back(std::move(op));
     }
@@ -1064,6 +1072,227 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
                expanded.end());
   }
   if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+}  // namespace budgetsync::client
+
+namespace budgetsync::client {
+
+namespace {
+
+// The local operation an id belongs to: itself, or the import whose reserved
+// range holds it.
+Result<std::optional<std::pair<int64_t, int64_t>>> own_op(budgetsync::sqlite::Db& db,
+                                                          const sync::OpId& id) {
+  BS_ASSIGN_OR_RETURN(
+      st, db.cached("SELECT seq, counter + span - 1 FROM ops WHERE device = ? AND counter <= ? "
+                    "AND counter + span > ? ORDER BY seq DESC LIMIT 1"));
+  st.bind(1, id.device).bind(2, id.counter).bind(3, id.counter);
+  BS_ASSIGN_OR_RETURN(has, st.step());
+  if (!has) return std::optional<std::pair<int64_t, int64_t>>();
+  return std::optional<std::pair<int64_t, int64_t>>(std::pair{st.col_int(0), st.col_int(1)});
+}
+
+}  // namespace
+
+Status Replica::acknowledge(const std::vector<sync::LogEntry>& results) {
+  Impl& m = *impl_;
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  for (const auto& r : results) {
+    BS_ASSIGN_OR_RETURN(mine, own_op(m.db, r.op.id));
+    if (!mine) continue;
+    const auto [seq, last_id] = *mine;
+    if (r.outcome == sync::Outcome::kRejected) {
+      BS_ASSIGN_OR_RETURN(
+          st, m.db.cached("UPDATE ops SET status = 'rejected', reason = ? WHERE seq = ?"));
+      BS_RETURN_IF_ERROR(st.bind(1, r.reason).bind(2, seq).run());
+    } else if (r.op.id.counter == last_id) {
+      // The last id an import reserved answers for the whole import.
+      BS_ASSIGN_OR_RETURN(
+          st, m.db.cached("UPDATE ops SET status = 'acked' WHERE seq = ? AND status = 'pending'"));
+      BS_RETURN_IF_ERROR(st.bind(1, seq).run());
+    }
+  }
+  return tx.commit();
+}
+
+int64_t Replica::sync_cursor() const {
+  auto c = impl_->meta("sync_cursor");
+  return c.ok() && !c->empty() ? std::stoll(*c) : 0;
+}
+
+Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t cursor) {
+  Impl& m = *impl_;
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  auto undo = [&](Status s) {
+    (void)m.reload_clock();
+    return s;
+  };
+  for (const auto& e : entries) {
+    m.clock.receive(e.op.hlc);
+    // The report, created on first sight from another device.
+    const FormTemplate* form = m.catalog.form(e.op.report.form);
+    if (!form) {
+      return undo(Status::NotFound(fmt::format(
+          "pulled an operation for form {}, which this program does not have", e.op.report.form)));
+    }
+    {
+      BS_ASSIGN_OR_RETURN(
+          ins, m.db.cached("INSERT INTO reports(unit, year, form, instance, template_version) "
+                           "VALUES(?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+      ins.bind(1, e.op.report.unit)
+          .bind(2, static_cast<int64_t>(e.op.report.year))
+          .bind(3, e.op.report.form);
+      ins.bind(4, e.op.report.instance).bind(5, static_cast<int64_t>(form->version));
+      if (Status s = ins.run(); !s.ok()) return undo(s);
+    }
+    BS_ASSIGN_OR_RETURN(rep, m.find_report(e.op.report));
+    BS_ASSIGN_OR_RETURN(mine, own_op(m.db, e.op.id));
+    int64_t op_seq = mine ? mine->first : 0;
+    if (!mine) {
+      // Another device's operation: kept in the log so the history shows it.
+      BS_ASSIGN_OR_RETURN(
+          st,
+          m.db.cached(
+              "INSERT INTO ops(device, counter, hlc, author, kind, report_id, row_key, col, value, "
+              "base_version, section, sort_key, status) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "'remote')"));
+      st.bind(1, e.op.id.device)
+          .bind(2, e.op.id.counter)
+          .bind(3, e.op.hlc.to_string())
+          .bind(4, e.op.author);
+      st.bind(5, sync::op_kind_name(e.op.kind))
+          .bind(6, rep.id)
+          .bind(7, e.op.row)
+          .bind(8, e.op.column);
+      st.bind(9, e.op.value)
+          .bind(10, e.op.base_version)
+          .bind(11, e.op.section)
+          .bind(12, e.op.sort_key);
+      if (Status s = st.run(); !s.ok()) return undo(s);
+      op_seq = m.db.last_insert_rowid();
+    }
+    if (e.op.kind == sync::OpKind::kImport) continue;
+    // The row, created when this replica has not seen it, in the section and
+    // place the sending device gave it.
+    Impl::RowRef row;
+    {
+      BS_ASSIGN_OR_RETURN(find,
+                          m.db.cached("SELECT id FROM rows WHERE report_id = ? AND row_key = ?"));
+      find.bind(1, rep.id).bind(2, e.op.row);
+      BS_ASSIGN_OR_RETURN(found, find.step());
+      if (found) row.id = find.col_int(0);
+    }
+    if (row.id == 0) {
+      const Section* section = !e.op.section.empty() ? rep.form->section(e.op.section)
+                                                     : rep.form->section_for_row(e.op.row);
+      if (!section) {
+        return undo(
+            Status::Corruption(fmt::format("pulled row {} of {} names no section of the form",
+                                           e.op.row, e.op.report.to_string())));
+      }
+      std::string sort = e.op.sort_key;
+      if (sort.empty()) {
+        auto placed = m.place_row(rep.id, *section, e.op.row);
+        if (!placed.ok()) return undo(placed.status());
+        sort = *placed;
+      }
+      auto id = m.insert_row(rep.id, e.op.row, section->key, sort);
+      if (!id.ok()) return undo(id.status());
+      row.id = *id;
+    }
+    if (e.op.kind == sync::OpKind::kDeleteRow && e.row_deleted) {
+      BS_ASSIGN_OR_RETURN(
+          st, m.db.cached("UPDATE rows SET deleted_op = COALESCE(deleted_op, ?) WHERE id = ?"));
+      if (Status s = st.bind(1, op_seq).bind(2, row.id).run(); !s.ok()) return undo(s);
+      continue;
+    }
+    if (e.op.kind != sync::OpKind::kSetCell || e.outcome == sync::Outcome::kRejected) continue;
+    auto col = m.col_id(e.op.column);
+    if (!col.ok()) return undo(col.status());
+    // A local edit still waiting for its answer keeps showing.
+    BS_ASSIGN_OR_RETURN(
+        pending, m.db.cached("SELECT 1 FROM ops WHERE status = 'pending' AND device = ? AND "
+                             "report_id = ? AND row_key = ? AND col = ? AND kind = 'set' LIMIT 1"));
+    pending.bind(1, m.device).bind(2, rep.id).bind(3, e.op.row).bind(4, e.op.column);
+    BS_ASSIGN_OR_RETURN(has_pending, pending.step());
+    if (has_pending) {
+      BS_ASSIGN_OR_RETURN(
+          v, m.db.cached("UPDATE cells SET version = ? WHERE row_id = ? AND col_id = ?"));
+      if (Status s = v.bind(1, e.cell.version).bind(2, row.id).bind(3, *col).run(); !s.ok())
+        return undo(s);
+    } else {
+      BS_ASSIGN_OR_RETURN(
+          cur, m.db.cached("SELECT c.value, c.op, o.kind FROM cells c JOIN ops o ON o.seq = c.op "
+                           "WHERE c.row_id = ? AND c.col_id = ?"));
+      cur.bind(1, row.id).bind(2, *col);
+      BS_ASSIGN_OR_RETURN(has, cur.step());
+      if (has && cur.col_text(2) == sync::op_kind_name(sync::OpKind::kImport) &&
+          cur.col_int(1) != op_seq && std::optional<std::string>(cur.col_text(0)) != e.cell.value) {
+        BS_ASSIGN_OR_RETURN(
+            h, m.db.cached("INSERT INTO history(row_id, col_id, op, value) VALUES(?, ?, ?, ?) "
+                           "ON CONFLICT DO NOTHING"));
+        if (Status s = h.bind(1, row.id)
+                           .bind(2, *col)
+                           .bind(3, cur.col_int(1))
+                           .bind(4, cur.col_text(0))
+                           .run();
+            !s.ok()) {
+          return undo(s);
+        }
+      }
+      BS_ASSIGN_OR_RETURN(
+          up,
+          m.db.cached("INSERT INTO cells(row_id, col_id, value, op, version) VALUES(?, ?, ?, ?, ?) "
+                      "ON CONFLICT(row_id, col_id) DO UPDATE SET value = excluded.value, "
+                      "op = CASE WHEN excluded.value = cells.value THEN cells.op ELSE excluded.op "
+                      "END, version = excluded.version"));
+      up.bind(1, row.id)
+          .bind(2, *col)
+          .bind(3, e.cell.value.value_or(""))
+          .bind(4, op_seq)
+          .bind(5, e.cell.version);
+      if (Status s = up.run(); !s.ok()) return undo(s);
+    }
+    if (e.cell.conflict.empty()) {
+      BS_ASSIGN_OR_RETURN(d, m.db.cached("DELETE FROM conflicts WHERE row_id = ? AND col_id = ?"));
+      if (Status s = d.bind(1, row.id).bind(2, *col).run(); !s.ok()) return undo(s);
+    } else {
+      BS_ASSIGN_OR_RETURN(
+          c, m.db.cached("INSERT INTO conflicts(row_id, col_id, cell) VALUES(?, ?, ?) "
+                         "ON CONFLICT(row_id, col_id) DO UPDATE SET cell = excluded.cell"));
+      if (Status s = c.bind(1, row.id).bind(2, *col).bind(3, sync::encode_cell(e.cell)).run();
+          !s.ok())
+        return undo(s);
+    }
+  }
+  if (Status s = m.set_meta("sync_cursor", std::to_string(cursor)); !s.ok()) return undo(s);
+  return tx.commit();
+}
+
+Result<std::vector<Replica::OpenConflict>> Replica::conflicts() const {
+  Impl& m = *impl_;
+  BS_ASSIGN_OR_RETURN(
+      st,
+      m.db.cached(
+          "SELECT r.unit, r.year, r.form, r.instance, w.row_key, k.key, c.cell FROM conflicts c "
+          "JOIN rows w ON w.id = c.row_id JOIN reports r ON r.id = w.report_id "
+          "JOIN cols k ON k.id = c.col_id ORDER BY r.id, w.sort_key, k.key"));
+  std::vector<OpenConflict> out;
+  for (;;) {
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) break;
+    auto cell = sync::decode_cell(st.col_text(6));
+    if (!cell.ok()) return cell.status();
+    out.push_back(
+        {{st.col_text(0), static_cast<int>(st.col_int(1)), st.col_text(2), st.col_text(3)},
+         st.col_text(4),
+         st.col_text(5),
+         std::move(*cell)});
+  }
   return out;
 }
 

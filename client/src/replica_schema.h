@@ -49,6 +49,11 @@ CREATE TABLE cells(
   op INTEGER NOT NULL,
   version INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(row_id, col_id)) WITHOUT ROWID;
+-- Open conflicts the server reported: the cell's competing values (the sync
+-- protocol's cell object, as JSON), until an edit resolves them.
+CREATE TABLE conflicts(
+  row_id INTEGER NOT NULL, col_id INTEGER NOT NULL, cell TEXT NOT NULL,
+  PRIMARY KEY(row_id, col_id)) WITHOUT ROWID;
 -- Imported values a later edit replaced (values set by an operation stay in the
 -- log with it). A cell's story is this, its current value and its operations.
 CREATE TABLE history(

@@ -21,6 +21,7 @@
 #include "sync/hlc.h"
 #include "sync/operation.h"
 #include "sync/random.h"
+#include "sync/server_core.h"
 
 namespace budgetsync::client {
 
@@ -141,6 +142,26 @@ class Replica {
   // in row and column order) and the values it imported, so a resend repeats
   // exactly the same operations.
   Result<std::vector<sync::Operation>> outbox(size_t limit) const;
+
+  // Records the server's answers to pushed operations: acknowledged, or
+  // rejected with the reason (kept, visible in `log`, until the user acts).
+  Status acknowledge(const std::vector<sync::LogEntry>& results);
+
+  // Applies a page of pulled log entries and stores `cursor` with them, in one
+  // transaction: a crash between pages resumes from the last stored cursor.
+  // Other devices' edits become this replica's values (and history); a cell
+  // with a local edit still waiting for its answer keeps showing the local
+  // value; conflicts the server reports are kept for `conflicts`.
+  Status apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t cursor);
+  int64_t sync_cursor() const;
+
+  struct OpenConflict {
+    ReportKey report;
+    std::string row;
+    std::string column;
+    sync::ServerCell cell;  // the visible value and every competing one
+  };
+  Result<std::vector<OpenConflict>> conflicts() const;
   Result<std::vector<OpRecord>> log(bool pending_only) const;
 
  private:

@@ -1,0 +1,179 @@
+// Two real replicas (SQLite) and the server core in one process: an import on
+// one device reaches the other, concurrent edits end as the same conflict on
+// both, a later edit resolves it, and a pending local edit keeps showing.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <tuple>
+
+#include "client/data_files.h"
+#include "client/replica.h"
+#include "sync/server_core.h"
+#include "test_support.h"
+
+namespace budgetsync::client {
+namespace {
+
+using budgetsync::testing::TempDir;
+
+const ReportKey kFinal02{"411325-ybj", 2024, "final02", ""};
+const ReportKey kP03{"411325-ybj", 2024, "perf-project", "p03"};
+
+class ReplicaSync : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto c = load_catalog(budgetsync::testing::data_dir());
+    ASSERT_TRUE(c.ok());
+    catalog_ = new Catalog(std::move(*c));
+  }
+  static void TearDownTestSuite() { delete catalog_; }
+
+  void SetUp() override {
+    for (auto [name, user, slot] :
+         {std::tuple{"a.db", "张三", &a_}, std::tuple{"b.db", "李四", &b_}}) {
+      auto r =
+          Replica::create((dir_.path() / name).string(), {"411325-ybj", "内乡县医疗保障局", user},
+                          *catalog_, clock_, random_);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      *slot = std::move(*r);
+    }
+  }
+
+  void push(Replica& r) {
+    auto out = r.outbox(1'000'000);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    if (out->empty()) return;
+    auto results = server_.push(*out, nullptr);
+    ASSERT_TRUE(results.ok()) << results.status().message();
+    ASSERT_TRUE(r.acknowledge(*results).ok());
+  }
+
+  void pull(Replica& r) {
+    for (;;) {
+      auto page = server_.pull(r.sync_cursor(), 50, nullptr);
+      ASSERT_TRUE(page.ok());
+      Status s = r.apply_pulled(page->entries, page->cursor);
+      ASSERT_TRUE(s.ok()) << s.message();
+      if (!page->more) break;
+    }
+  }
+
+  void sync(Replica& r) {
+    push(r);
+    pull(r);
+  }
+
+  static std::string value(Replica& r, const ReportKey& key, const std::string& row,
+                           const std::string& col) {
+    auto rep = r.load(key);
+    EXPECT_TRUE(rep.ok()) << rep.status().message();
+    const ReportCell* c = rep.ok() ? rep->cell(row, col) : nullptr;
+    return c ? c->raw : "<absent>";
+  }
+
+  static Report seed(const std::string& file) {
+    auto text = read_file(budgetsync::testing::seeds_dir() / "003_b1779cbacafc7ee6" / file);
+    auto r = parse_report(*text, file, *catalog_);
+    EXPECT_TRUE(r.ok());
+    return *r;
+  }
+
+  static Catalog* catalog_;
+  TempDir dir_;
+  sync::FakeClock clock_;
+  sync::SeededRandom random_{3};
+  sync::MemoryServerStore store_;
+  sync::ServerCore server_{store_, clock_};
+  std::unique_ptr<Replica> a_, b_;
+};
+
+Catalog* ReplicaSync::catalog_ = nullptr;
+
+TEST_F(ReplicaSync, AnImportOnOneDeviceReachesTheOther) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  sync(*b_);
+  auto ra = a_->load(kFinal02);
+  auto rb = b_->load(kFinal02);
+  ASSERT_TRUE(ra.ok() && rb.ok()) << rb.status().message();
+  ASSERT_EQ(rb->rows.size(), ra->rows.size());
+  for (const auto& row : ra->rows) {
+    for (const auto& [col, cell] : row.cells)
+      EXPECT_EQ(value(*b_, kFinal02, row.key, col), cell.raw) << row.key;
+  }
+  auto h = b_->history(kFinal02, "2101505", "total");
+  ASSERT_TRUE(h.ok());
+  ASSERT_FALSE(h->empty());
+  EXPECT_EQ(h->back().author, "张三");  // who typed it, on the other device
+  EXPECT_EQ(a_->status()->pending_ops, 0);
+}
+
+TEST_F(ReplicaSync, ConcurrentEditsEndAsTheSameConflictEverywhereAndAnEditResolvesIt) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  sync(*b_);
+  // Both offline, both edit the same cell.
+  clock_.advance(1000);
+  ASSERT_TRUE(a_->set_cell(kFinal02, "2101505", "total", "16.00").ok());
+  clock_.advance(1000);
+  ASSERT_TRUE(b_->set_cell(kFinal02, "2101505", "total", "17.00").ok());
+  sync(*a_);
+  sync(*b_);
+  sync(*a_);
+  EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), value(*b_, kFinal02, "2101505", "total"));
+  EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), "17.00");  // the later clock wins the display
+  for (Replica* r : {a_.get(), b_.get()}) {
+    auto c = r->conflicts();
+    ASSERT_TRUE(c.ok());
+    ASSERT_EQ(c->size(), 1u);
+    std::set<std::string> values;
+    for (const auto& k : (*c)[0].cell.conflict) values.insert(k.value.value_or("<deleted>"));
+    EXPECT_EQ(values, (std::set<std::string>{"16.00", "17.00"}));  // nothing typed is lost
+  }
+  // A, having seen the conflict, settles it.
+  ASSERT_TRUE(a_->set_cell(kFinal02, "2101505", "total", "16.50").ok());
+  sync(*a_);
+  sync(*b_);
+  EXPECT_EQ(value(*b_, kFinal02, "2101505", "total"), "16.50");
+  EXPECT_TRUE(a_->conflicts()->empty());
+  EXPECT_TRUE(b_->conflicts()->empty());
+}
+
+TEST_F(ReplicaSync, APendingLocalEditKeepsShowingUntilTheServerAnswers) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  sync(*b_);
+  ASSERT_TRUE(a_->set_cell(kFinal02, "2101505", "total", "20.00").ok());
+  ASSERT_TRUE(b_->set_cell(kFinal02, "2101505", "total", "21.00").ok());
+  sync(*b_);
+  pull(*a_);  // A pulls B's edit but has not pushed its own yet
+  EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), "20.00");
+  sync(*a_);
+  sync(*b_);
+  EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), value(*b_, kFinal02, "2101505", "total"));
+}
+
+TEST_F(ReplicaSync, RowsAddedAndDeletedOnOneDeviceFollowOnTheOther) {
+  ASSERT_TRUE(a_->import_report(seed("perf-project_p03.json")).ok());
+  sync(*a_);
+  sync(*b_);
+  auto row = a_->add_row(kP03, "indicators", "i02", {{"level3", "维修面积"}, {"weight", "5"}});
+  ASSERT_TRUE(row.ok());
+  sync(*a_);
+  sync(*b_);
+  EXPECT_EQ(value(*b_, kP03, *row, "level3"), "维修面积");
+  auto rep = b_->load(kP03);
+  std::vector<std::string> order;
+  for (const auto& r : rep->rows) {
+    if (r.section == "indicators") order.push_back(r.key);
+  }
+  ASSERT_GE(order.size(), 3u);
+  EXPECT_EQ(order[2], *row);  // placed after i02 there too
+  ASSERT_TRUE(a_->delete_row(kP03, *row).ok());
+  sync(*a_);
+  sync(*b_);
+  EXPECT_EQ(b_->load(kP03)->row(*row), nullptr);
+}
+
+}  // namespace
+}  // namespace budgetsync::client
