@@ -589,6 +589,67 @@ int cmd_log(Context& ctx, bool pending) {
   return kExitOk;
 }
 
+// ---- conflicts / resolve -----------------------------------------------------
+
+int cmd_conflicts(Context& ctx, const std::string& key_text) {
+  auto replica = ctx.open_replica();
+  if (!replica.ok()) return fail(replica.status());
+  auto list = (*replica)->conflicts();
+  if (!list.ok()) return fail(list.status());
+  std::optional<ReportKey> only;
+  if (!key_text.empty()) {
+    auto k = parse_key(key_text);
+    if (!k.ok()) return fail(k.status());
+    only = *k;
+  }
+  json arr = json::array();
+  using A = TextTable::Align;
+  TextTable table({"报表", "行", "栏", "显示值", "竞争值（操作 修改人 值）"},
+                  {A::kLeft, A::kLeft, A::kLeft, A::kRight, A::kLeft});
+  size_t n = 0;
+  for (const auto& c : *list) {
+    if (only && !(c.report == *only)) continue;
+    ++n;
+    std::string competing;
+    json values = json::array();
+    for (const auto& k : c.cell.conflict) {
+      competing += fmt::format("{}{} {} {}", competing.empty() ? "" : "；", k.op.to_string(),
+                               k.author, k.value ? *k.value : "（删除行）");
+      values.push_back({{"op", k.op.to_string()},
+                        {"author", k.author},
+                        {"value", k.value ? json(*k.value) : json(nullptr)},
+                        {"hlc", k.hlc.to_string()}});
+    }
+    arr.push_back({{"report", c.report.to_string()},
+                   {"row", c.row},
+                   {"column", c.column},
+                   {"visible", c.cell.value ? json(*c.cell.value) : json(nullptr)},
+                   {"values", values}});
+    table.add_row({c.report.to_string(), c.row, c.column, c.cell.value.value_or(""), competing});
+  }
+  if (ctx.json) {
+    fmt::print("{}\n", arr.dump(2));
+  } else if (n == 0) {
+    fmt::print("没有未解决的冲突。\n");
+  } else {
+    fmt::print("{}共 {} 处冲突；用 budgetsync resolve 选定一个值。\n", table.render(80), n);
+  }
+  return kExitOk;
+}
+
+int cmd_resolve(Context& ctx, const std::string& key_text, const std::string& row,
+                const std::string& column, const std::string& value, const std::string& take) {
+  if (value.empty() == take.empty()) {
+    return fail(Status::InvalidArgument("give exactly one of --value V or --take DEVICE:COUNTER"));
+  }
+  auto target = open_target(ctx, key_text);
+  if (!target.ok()) return fail(target.status());
+  auto edit = target->replica->resolve(target->key, row, column, value, take);
+  if (!edit.ok()) return fail(edit.status());
+  print_edit(ctx, target->key, *edit);
+  return kExitOk;
+}
+
 // ---- check (files, no replica) ---------------------------------------------
 
 int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::string& tolerance) {
@@ -733,6 +794,21 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str();
   export_cmd->add_option("-o,--output", output, "File to write (default: standard output)");
 
+  auto* conflicts =
+      app.add_subcommand("conflicts", "Open conflicts: every competing value, who and when.");
+  std::string conflict_key;
+  conflicts->add_option("REPORT", conflict_key, "Only this report");
+
+  auto* resolve =
+      app.add_subcommand("resolve", "Settle a conflict with a value or one of the competing ones.");
+  std::string resolve_value, take;
+  resolve->add_option("REPORT", key, "The report")->required();
+  resolve->add_option("ROW", row, "Row key or code")->required();
+  resolve->add_option("COLUMN", column, "Column key or label")->required();
+  resolve->add_option("--value", resolve_value, "The value to keep");
+  resolve->add_option("--take", take,
+                      "Keep the value of this competing operation (see `conflicts`)");
+
   auto* log = app.add_subcommand("log", "The operations in the change log.");
   bool pending = false;
   log->add_flag("--pending", pending, "Only those not yet acknowledged by a server");
@@ -758,6 +834,8 @@ int run_cli(int argc, char** argv) {
   if (*status) return cmd_status(ctx);
   if (*export_cmd) return cmd_export(ctx, key, format, output);
   if (*log) return cmd_log(ctx, pending);
+  if (*conflicts) return cmd_conflicts(ctx, conflict_key);
+  if (*resolve) return cmd_resolve(ctx, key, row, column, resolve_value, take);
   return kExitBadInput;
 }
 

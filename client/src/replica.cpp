@@ -1297,3 +1297,57 @@ Result<std::vector<Replica::OpenConflict>> Replica::conflicts() const {
 }
 
 }  // namespace budgetsync::client
+
+namespace budgetsync::client {
+
+Result<CellEdit> Replica::resolve(const ReportKey& key, std::string_view row,
+                                  std::string_view column, std::string_view value,
+                                  std::string_view take) {
+  BS_ASSIGN_OR_RETURN(open, conflicts());
+  const OpenConflict* found = nullptr;
+  for (const auto& c : open) {
+    if (c.report == key && c.row == row && (c.column == column)) found = &c;
+  }
+  if (!found) {
+    // The column may have been named by its label.
+    auto rep = impl_->find_report(key);
+    if (rep.ok()) {
+      auto r = impl_->resolve_row(*rep, key, row);
+      if (r.ok() && r->section) {
+        auto col = Impl::resolve_column(*r->section, column);
+        for (const auto& c : open) {
+          if (col.ok() && c.report == key && c.row == row && c.column == (*col)->key) found = &c;
+        }
+      }
+    }
+  }
+  if (!found) {
+    return Status::NotFound(
+        fmt::format("{} {}:{} has no open conflict (see `budgetsync conflicts`)", key.to_string(),
+                    row, column));
+  }
+  std::string chosen(value);
+  if (!take.empty()) {
+    auto id = sync::OpId::parse(take);
+    if (!id.ok()) return id.status();
+    bool matched = false;
+    for (const auto& k : found->cell.conflict) {
+      if (k.op == *id) {
+        if (!k.value) {
+          return Status::FailedPrecondition(
+              "that competing value is the row's deletion; restore the row by setting a value "
+              "instead");
+        }
+        chosen = *k.value;
+        matched = true;
+      }
+    }
+    if (!matched) {
+      return Status::NotFound(
+          fmt::format("{} is not one of the competing values of {}:{}", take, row, column));
+    }
+  }
+  return set_cell(key, row, found->column, chosen);
+}
+
+}  // namespace budgetsync::client

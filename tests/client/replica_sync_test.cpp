@@ -139,6 +139,30 @@ TEST_F(ReplicaSync, ConcurrentEditsEndAsTheSameConflictEverywhereAndAnEditResolv
   EXPECT_TRUE(b_->conflicts()->empty());
 }
 
+TEST_F(ReplicaSync, AConflictIsSettledByTakingOneOfItsValues) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  sync(*b_);
+  clock_.advance(1000);
+  auto mine = a_->set_cell(kFinal02, "2101505", "total", "16.00");
+  ASSERT_TRUE(mine.ok());
+  clock_.advance(1000);
+  ASSERT_TRUE(b_->set_cell(kFinal02, "2101505", "total", "17.00").ok());
+  sync(*a_);
+  sync(*b_);
+  // B looks at the conflict and keeps A's value, by its operation id.
+  auto kept = b_->resolve(kFinal02, "2101505", "本年收入合计", "", mine->op.to_string());
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  sync(*b_);
+  sync(*a_);
+  EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), "16.00");
+  EXPECT_EQ(value(*b_, kFinal02, "2101505", "total"), "16.00");
+  EXPECT_TRUE(a_->conflicts()->empty());
+  auto none = b_->resolve(kFinal02, "2101505", "total", "1.00", "");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("no open conflict"), std::string::npos);
+}
+
 TEST_F(ReplicaSync, APendingLocalEditKeepsShowingUntilTheServerAnswers) {
   ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
   sync(*a_);

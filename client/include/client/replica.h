@@ -162,6 +162,12 @@ class Replica {
     sync::ServerCell cell;  // the visible value and every competing one
   };
   Result<std::vector<OpenConflict>> conflicts() const;
+
+  // Settles an open conflict with a new edit: the value of competing operation
+  // `take` ("DEVICE:COUNTER"), or `value` when `take` is empty. Refused when the
+  // cell has no open conflict or `take` is not one of its values.
+  Result<CellEdit> resolve(const ReportKey& key, std::string_view row, std::string_view column,
+                           std::string_view value, std::string_view take);
   Result<std::vector<OpRecord>> log(bool pending_only) const;
 
  private:
