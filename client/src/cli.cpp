@@ -544,9 +544,10 @@ int cmd_status(Context& ctx) {
   }
   fmt::print(
       "本地副本  {}\n单位      {} {}\n用户      {}（设备 {}）\n报表      {} 张\n待同步    {} "
-      "项修改\n最后修改  {}\n同步      {}\n",
+      "项修改\n被退回    {} 项修改\n冲突      {} 处\n最后修改  {}\n同步      {}\n",
       ctx.replica_path(), s->identity.unit, s->identity.unit_name, s->identity.user, s->device,
-      s->reports, s->pending_ops, s->last_local_edit ? format_time(s->last_local_edit) : "（无）",
+      s->reports, s->pending_ops, s->rejected_ops, s->open_conflicts,
+      s->last_local_edit ? format_time(s->last_local_edit) : "（无）",
       s->last_sync.empty() ? "未连接服务器（离线工作）" : s->last_sync);
   return kExitOk;
 }

@@ -944,14 +944,17 @@ Result<ReplicaStatus> Replica::status() const {
   s.device = m.device;
   BS_ASSIGN_OR_RETURN(
       st, m.db.cached("SELECT (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM ops WHERE "
-                      "status = 'pending'), "
+                      "status = 'pending'), (SELECT COUNT(*) FROM ops WHERE status = 'rejected'), "
+                      "(SELECT COUNT(*) FROM conflicts), "
                       "(SELECT hlc FROM ops WHERE device = ? ORDER BY seq DESC LIMIT 1)"));
   st.bind(1, m.device);
   BS_ASSIGN_OR_RETURN(has, st.step());
   if (has) {
     s.reports = st.col_int(0);
     s.pending_ops = st.col_int(1);
-    if (auto h = st.col_opt_text(2)) {
+    s.rejected_ops = st.col_int(2);
+    s.open_conflicts = st.col_int(3);
+    if (auto h = st.col_opt_text(4)) {
       if (auto p = sync::Hlc::parse(*h); p.ok()) s.last_local_edit = *p;
     }
   }

@@ -122,6 +122,7 @@ TEST_F(ReplicaSync, ConcurrentEditsEndAsTheSameConflictEverywhereAndAnEditResolv
   sync(*a_);
   EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), value(*b_, kFinal02, "2101505", "total"));
   EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), "17.00");  // the later clock wins the display
+  EXPECT_EQ(a_->status()->open_conflicts, 1);
   for (Replica* r : {a_.get(), b_.get()}) {
     auto c = r->conflicts();
     ASSERT_TRUE(c.ok());

@@ -64,6 +64,8 @@ struct ReplicaStatus {
   std::string device;
   int64_t reports = 0;
   int64_t pending_ops = 0;
+  int64_t rejected_ops = 0;    // refused by the server, kept until the user acts
+  int64_t open_conflicts = 0;
   std::optional<sync::Hlc> last_local_edit;
   std::string last_sync;  // empty until a server is attached
 };
