@@ -20,18 +20,6 @@ using budgetsync::sqlite::Db;
 using budgetsync::sqlite::Stmt;
 using budgetsync::sqlite::Transaction;
 
-#define BS_RETURN_IF_ERROR(expr)        \
-  do {                                  \
-    if (Status _s = (expr); !_s.ok()) { \
-      return _s;                        \
-    }                                   \
-  } while (0)
-
-#define BS_ASSIGN_OR_RETURN(lhs, expr)                  \
-  auto lhs##_result = (expr);                           \
-  if (!lhs##_result.ok()) return lhs##_result.status(); \
-  auto lhs = std::move(*lhs##_result)
-
 std::string report_label(const ReportKey& k) {
   return k.to_string();
 }

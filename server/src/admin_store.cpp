@@ -25,13 +25,6 @@ CREATE TABLE IF NOT EXISTS login_failures(
   subject TEXT PRIMARY KEY, count INTEGER NOT NULL, since_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
-#define BS_TRY(expr)                    \
-  do {                                  \
-    if (Status _s = (expr); !_s.ok()) { \
-      return _s;                        \
-    }                                   \
-  } while (0)
-
 }  // namespace
 
 std::string_view role_name(Role r) {
@@ -50,7 +43,8 @@ Result<Role> parse_role(std::string_view name) {
   for (Role r : {Role::kStaff, Role::kReviewer, Role::kAdmin}) {
     if (role_name(r) == name) return r;
   }
-  return Status::InvalidArgument(fmt::format("“{}” is not a role (staff, reviewer or admin)", name));
+  return Status::InvalidArgument(
+      fmt::format("“{}” is not a role (staff, reviewer or admin)", name));
 }
 
 struct AdminStore::Impl {
@@ -67,7 +61,8 @@ struct AdminStore::Impl {
   // count when the window has passed.
   Status fail(const std::string& subject, int64_t now) {
     auto st = db.cached(
-        "INSERT INTO login_failures(subject, count, since_ms) VALUES(?1, 1, ?2) ON CONFLICT(subject) DO UPDATE SET "
+        "INSERT INTO login_failures(subject, count, since_ms) VALUES(?1, 1, ?2) ON "
+        "CONFLICT(subject) DO UPDATE SET "
         "count = CASE WHEN ?2 - since_ms > ?3 THEN 1 ELSE count + 1 END, "
         "since_ms = CASE WHEN ?2 - since_ms > ?3 THEN ?2 ELSE since_ms END");
     if (!st.ok()) return st.status();
@@ -90,46 +85,56 @@ AdminStore::~AdminStore() = default;
 Result<std::unique_ptr<AdminStore>> AdminStore::open(const std::string& path) {
   auto db = sqlite::Db::open(path, true);
   if (!db.ok()) return db.status();
-  for (std::string_view pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"}) {
-    BS_TRY(db->exec(pragma));
+  for (std::string_view pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                                  "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"}) {
+    BS_RETURN_IF_ERROR(db->exec(pragma));
   }
-  BS_TRY(db->exec(kSchema));
-  auto store = std::unique_ptr<AdminStore>(new AdminStore(std::make_unique<Impl>(Impl{std::move(*db)})));
+  BS_RETURN_IF_ERROR(db->exec(kSchema));
+  auto store =
+      std::unique_ptr<AdminStore>(new AdminStore(std::make_unique<Impl>(Impl{std::move(*db)})));
   // The identity is made once, on first open.
   auto token = new_token();
   if (!token.ok()) return token.status();
-  auto st = store->impl_->db.cached("INSERT INTO server_meta(key, value) VALUES('store_id', ?), ('epoch', '1') "
-                                    "ON CONFLICT(key) DO NOTHING");
+  auto st = store->impl_->db.cached(
+      "INSERT INTO server_meta(key, value) VALUES('store_id', ?), ('epoch', '1') "
+      "ON CONFLICT(key) DO NOTHING");
   if (!st.ok()) return st.status();
-  BS_TRY(st->bind(1, token->substr(0, 32)).run());
+  BS_RETURN_IF_ERROR(st->bind(1, token->substr(0, 32)).run());
   return store;
 }
 
 Result<std::pair<std::string, int64_t>> AdminStore::identity() {
-  auto st = impl_->db.cached("SELECT (SELECT value FROM server_meta WHERE key = 'store_id'), "
-                             "(SELECT value FROM server_meta WHERE key = 'epoch')");
+  auto st = impl_->db.cached(
+      "SELECT (SELECT value FROM server_meta WHERE key = 'store_id'), "
+      "(SELECT value FROM server_meta WHERE key = 'epoch')");
   if (!st.ok()) return st.status();
   auto has = st->step();
   if (!has.ok()) return has.status();
-  return std::pair<std::string, int64_t>{st->col_text(0), static_cast<int64_t>(std::stoll(st->col_text(1)))};
+  return std::pair<std::string, int64_t>{st->col_text(0),
+                                         static_cast<int64_t>(std::stoll(st->col_text(1)))};
 }
 
-Status AdminStore::add_unit(const std::string& code, const std::string& name, const std::string& parent) {
+Status AdminStore::add_unit(const std::string& code, const std::string& name,
+                            const std::string& parent) {
   if (code.empty() || code.find_first_of("/: ") != std::string::npos) {
-    return Status::InvalidArgument(fmt::format("“{}” is not a unit code (no “/”, “:” or spaces)", code));
+    return Status::InvalidArgument(
+        fmt::format("“{}” is not a unit code (no “/”, “:” or spaces)", code));
   }
   if (!parent.empty()) {
     auto found = impl_->exists("SELECT 1 FROM units WHERE code = ?", parent);
     if (!found.ok()) return found.status();
-    if (!*found) return Status::NotFound(fmt::format("parent unit {} does not exist; add it first", parent));
+    if (!*found)
+      return Status::NotFound(fmt::format("parent unit {} does not exist; add it first", parent));
   }
   auto dup = impl_->exists("SELECT 1 FROM units WHERE code = ?", code);
   if (!dup.ok()) return dup.status();
   if (*dup) return Status::FailedPrecondition(fmt::format("unit {} exists already", code));
   auto st = impl_->db.cached("INSERT INTO units(code, name, parent) VALUES(?, ?, ?)");
   if (!st.ok()) return st.status();
-  return st->bind(1, code).bind(2, name).bind(3, parent.empty() ? std::optional<std::string>() : parent).run();
+  return st->bind(1, code)
+      .bind(2, name)
+      .bind(3, parent.empty() ? std::optional<std::string>() : parent)
+      .run();
 }
 
 Result<bool> AdminStore::unit_within(const std::string& unit, const std::string& ancestor) {
@@ -148,19 +153,25 @@ Status AdminStore::add_user(const User& user, const std::string& password_hash) 
   }
   auto unit = impl_->exists("SELECT 1 FROM units WHERE code = ?", user.unit);
   if (!unit.ok()) return unit.status();
-  if (!*unit) return Status::NotFound(fmt::format("unit {} does not exist; add it with `unit add`", user.unit));
+  if (!*unit)
+    return Status::NotFound(
+        fmt::format("unit {} does not exist; add it with `unit add`", user.unit));
   auto dup = impl_->exists("SELECT 1 FROM users WHERE name = ?", user.name);
   if (!dup.ok()) return dup.status();
   if (*dup) return Status::FailedPrecondition(fmt::format("user {} exists already", user.name));
   auto st = impl_->db.cached("INSERT INTO users(name, role, unit, password) VALUES(?, ?, ?, ?)");
   if (!st.ok()) return st.status();
-  return st->bind(1, user.name).bind(2, role_name(user.role)).bind(3, user.unit).bind(4, password_hash).run();
+  return st->bind(1, user.name)
+      .bind(2, role_name(user.role))
+      .bind(3, user.unit)
+      .bind(4, password_hash)
+      .run();
 }
 
 Status AdminStore::disable_user(const std::string& name) {
   auto st = impl_->db.cached("UPDATE users SET disabled = 1 WHERE name = ?");
   if (!st.ok()) return st.status();
-  BS_TRY(st->bind(1, name).run());
+  BS_RETURN_IF_ERROR(st->bind(1, name).run());
   if (impl_->db.changes() == 0) return Status::NotFound(fmt::format("no user {}", name));
   auto revoked = revoke_tokens(name);
   return revoked.ok() ? Status::Ok() : revoked.status();
@@ -178,8 +189,8 @@ Result<std::optional<User>> AdminStore::user(const std::string& name) {
   return std::optional<User>(User{name, *role, st->col_text(1), st->col_int(2) != 0});
 }
 
-Result<Session> AdminStore::login(const std::string& name, const std::string& password, const std::string& address,
-                                  int64_t now_ms) {
+Result<Session> AdminStore::login(const std::string& name, const std::string& password,
+                                  const std::string& address, int64_t now_ms) {
   const std::string user_subject = "user:" + name;
   const std::string addr_subject = "addr:" + address;
   for (const auto& subject : {user_subject, addr_subject}) {
@@ -196,8 +207,8 @@ Result<Session> AdminStore::login(const std::string& name, const std::string& pa
   if (!has.ok()) return has.status();
   const bool good = *has && st->col_int(1) == 0 && verify_password(password, st->col_text(0));
   if (!good) {
-    BS_TRY(impl_->fail(user_subject, now_ms));
-    BS_TRY(impl_->fail(addr_subject, now_ms));
+    BS_RETURN_IF_ERROR(impl_->fail(user_subject, now_ms));
+    BS_RETURN_IF_ERROR(impl_->fail(addr_subject, now_ms));
     return Status::FailedPrecondition("wrong user name or password");
   }
   auto token = new_token();
@@ -207,16 +218,17 @@ Result<Session> AdminStore::login(const std::string& name, const std::string& pa
   Session s{*token, **u, now_ms + kTokenLifetimeMs};
   auto ins = impl_->db.cached("INSERT INTO tokens(digest, user, expires_ms) VALUES(?, ?, ?)");
   if (!ins.ok()) return ins.status();
-  BS_TRY(ins->bind(1, token_digest(*token)).bind(2, name).bind(3, s.expires_ms).run());
+  BS_RETURN_IF_ERROR(ins->bind(1, token_digest(*token)).bind(2, name).bind(3, s.expires_ms).run());
   auto clear = impl_->db.cached("DELETE FROM login_failures WHERE subject = ?");
   if (!clear.ok()) return clear.status();
-  BS_TRY(clear->bind(1, user_subject).run());
+  BS_RETURN_IF_ERROR(clear->bind(1, user_subject).run());
   return s;
 }
 
 Result<std::optional<User>> AdminStore::authenticate(const std::string& token, int64_t now_ms) {
-  auto st = impl_->db.cached("SELECT t.user FROM tokens t JOIN users u ON u.name = t.user "
-                             "WHERE t.digest = ? AND t.revoked = 0 AND t.expires_ms > ? AND u.disabled = 0");
+  auto st = impl_->db.cached(
+      "SELECT t.user FROM tokens t JOIN users u ON u.name = t.user "
+      "WHERE t.digest = ? AND t.revoked = 0 AND t.expires_ms > ? AND u.disabled = 0");
   if (!st.ok()) return st.status();
   st->bind(1, token_digest(token)).bind(2, now_ms);
   auto has = st->step();
@@ -229,19 +241,22 @@ Result<std::optional<User>> AdminStore::authenticate(const std::string& token, i
 Result<int> AdminStore::revoke_tokens(const std::string& name) {
   auto st = impl_->db.cached("UPDATE tokens SET revoked = 1 WHERE user = ? AND revoked = 0");
   if (!st.ok()) return st.status();
-  BS_TRY(st->bind(1, name).run());
+  BS_RETURN_IF_ERROR(st->bind(1, name).run());
   return impl_->db.changes();
 }
 
-Status AdminStore::touch_device(const std::string& device, const std::string& user, int64_t now_ms) {
-  auto st = impl_->db.cached("INSERT INTO devices(id, user, first_seen_ms, last_seen_ms) VALUES(?1, ?2, ?3, ?3) "
-                             "ON CONFLICT(id) DO UPDATE SET user = excluded.user, last_seen_ms = excluded.last_seen_ms");
+Status AdminStore::touch_device(const std::string& device, const std::string& user,
+                                int64_t now_ms) {
+  auto st = impl_->db.cached(
+      "INSERT INTO devices(id, user, first_seen_ms, last_seen_ms) VALUES(?1, ?2, ?3, ?3) "
+      "ON CONFLICT(id) DO UPDATE SET user = excluded.user, last_seen_ms = excluded.last_seen_ms");
   if (!st.ok()) return st.status();
   return st->bind(1, device).bind(2, user).bind(3, now_ms).run();
 }
 
 Result<std::vector<Device>> AdminStore::devices() {
-  auto st = impl_->db.cached("SELECT id, user, first_seen_ms, last_seen_ms FROM devices ORDER BY last_seen_ms DESC");
+  auto st = impl_->db.cached(
+      "SELECT id, user, first_seen_ms, last_seen_ms FROM devices ORDER BY last_seen_ms DESC");
   if (!st.ok()) return st.status();
   std::vector<Device> out;
   for (;;) {

@@ -25,13 +25,6 @@ CREATE TABLE IF NOT EXISTS tombstones(
   PRIMARY KEY(report, row_key)) WITHOUT ROWID;
 )sql";
 
-#define BS_TRY(expr)                    \
-  do {                                  \
-    if (Status _s = (expr); !_s.ok()) { \
-      return _s;                        \
-    }                                   \
-  } while (0)
-
 }  // namespace
 
 struct SqliteServerStore::Impl {
@@ -47,9 +40,9 @@ Result<std::unique_ptr<SqliteServerStore>> SqliteServerStore::open(const std::st
   if (!db.ok()) return db.status();
   for (std::string_view pragma :
        {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000"}) {
-    BS_TRY(db->exec(pragma));
+    BS_RETURN_IF_ERROR(db->exec(pragma));
   }
-  BS_TRY(db->exec(kSchema));
+  BS_RETURN_IF_ERROR(db->exec(kSchema));
   auto impl = std::make_unique<Impl>(Impl{std::move(*db), nullptr});
   return std::unique_ptr<SqliteServerStore>(new SqliteServerStore(std::move(impl)));
 }
@@ -125,17 +118,17 @@ Status SqliteServerStore::record(const sync::LogEntry& e) {
       return Status::Corruption(fmt::format("log sequence {} would leave a gap", e.seq));
     auto st = impl_->db.cached("INSERT INTO log(seq, op_id, report, entry) VALUES(?, ?, ?, ?)");
     if (!st.ok()) return st.status();
-    BS_TRY(st->bind(1, e.seq).bind(2, id).bind(3, report).bind(4, text).run());
+    BS_RETURN_IF_ERROR(st->bind(1, e.seq).bind(2, id).bind(3, report).bind(4, text).run());
     if (e.op.kind == sync::OpKind::kSetCell) {
       auto c = impl_->db.cached(
           "INSERT INTO cells(report, row_key, col, cell) VALUES(?, ?, ?, ?) "
           "ON CONFLICT(report, row_key, col) DO UPDATE SET cell = excluded.cell");
       if (!c.ok()) return c.status();
-      BS_TRY(c->bind(1, report)
-                 .bind(2, e.op.row)
-                 .bind(3, e.op.column)
-                 .bind(4, sync::encode_cell(e.cell))
-                 .run());
+      BS_RETURN_IF_ERROR(c->bind(1, report)
+                             .bind(2, e.op.row)
+                             .bind(3, e.op.column)
+                             .bind(4, sync::encode_cell(e.cell))
+                             .run());
     }
     if (e.op.kind == sync::OpKind::kDeleteRow && e.row_deleted) {
       auto t = impl_->db.cached(
@@ -143,7 +136,8 @@ Status SqliteServerStore::record(const sync::LogEntry& e) {
           "ON CONFLICT(report, row_key) DO NOTHING");
       if (!t.ok()) return t.status();
       const sync::Contender tomb{e.op.id, e.op.author, e.op.hlc, std::nullopt, 0};
-      BS_TRY(t->bind(1, report).bind(2, e.op.row).bind(3, sync::encode_contender(tomb)).run());
+      BS_RETURN_IF_ERROR(
+          t->bind(1, report).bind(2, e.op.row).bind(3, sync::encode_contender(tomb)).run());
     }
   }
   auto a = impl_->db.cached(

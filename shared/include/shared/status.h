@@ -77,3 +77,18 @@ class [[nodiscard]] Result {
 };
 
 }  // namespace budgetsync
+
+// Returns the Status of `expr` from the enclosing function when it is not ok.
+#define BS_RETURN_IF_ERROR(expr)                                      \
+  do {                                                                \
+    if (::budgetsync::Status bs_status_ = (expr); !bs_status_.ok()) { \
+      return bs_status_;                                              \
+    }                                                                 \
+  } while (0)
+
+// Evaluates `expr` (a Result<T>); returns its Status when it failed, else
+// declares `lhs` holding the value.
+#define BS_ASSIGN_OR_RETURN(lhs, expr)                  \
+  auto lhs##_result = (expr);                           \
+  if (!lhs##_result.ok()) return lhs##_result.status(); \
+  auto lhs = std::move(*lhs##_result)
