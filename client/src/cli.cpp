@@ -266,42 +266,87 @@ int cmd_show(Context& ctx, const std::string& key_text, bool csv) {
   return kExitOk;
 }
 
+std::string render_as(const std::string& format, const Report& report, const FormTemplate& form,
+                      const Catalog& catalog) {
+  if (format == "csv") return render_report_csv(report, form, catalog);
+  if (format == "json") return render_report_json(report);
+  return render_report_html(report, form, catalog);
+}
+
+// Writes beside the target and renames, so a crash never leaves half a file.
+Status write_whole_file(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    out.flush();
+    if (!out) return Status::IoError(fmt::format("{}: cannot write the file", path.string()));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec)
+    return Status::IoError(
+        fmt::format("{}: cannot write the file: {}", path.string(), ec.message()));
+  return Status::Ok();
+}
+
 int cmd_export(Context& ctx, const std::string& key_text, const std::string& format,
                const std::string& output) {
   auto target = open_target(ctx, key_text);
   if (!target.ok()) return fail(target.status());
   const ReportKey& key = target->key;
-  Replica& replica = *target->replica;
-  auto report = replica.load(key);
+  auto report = target->replica->load(key);
   if (!report.ok()) return fail(report.status());
   const Catalog& catalog = **ctx.load_catalog_once();
-  const FormTemplate* form = catalog.form(key.form, report->template_version);
-  std::string text;
-  if (format == "csv") {
-    text = render_report_csv(*report, *form, catalog);
-  } else if (format == "json") {
-    text = render_report_json(*report);
-  } else {
-    text = render_report_html(*report, *form, catalog);
-  }
+  const std::string text =
+      render_as(format, *report, *catalog.form(key.form, report->template_version), catalog);
   if (output.empty() || output == "-") {
     fmt::print("{}", text);
     return kExitOk;
   }
-  // Write beside the target and rename, so a crash never leaves half a file.
-  const std::string tmp = output + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out) return fail(Status::IoError(fmt::format("{}: cannot write the file", output)));
+  if (Status s = write_whole_file(output, text); !s.ok()) return fail(s);
+  if (!ctx.json) fmt::print(stderr, "已导出 {} 到 {}\n", key.to_string(), output);
+  return kExitOk;
+}
+
+// Every report of the replica into one folder, a file each, named after the
+// report: UNIT_YEAR_FORM[_INSTANCE].EXT.
+int cmd_export_all(Context& ctx, const std::string& format, const std::string& folder) {
+  if (folder.empty() || folder == "-") {
+    return fail(
+        Status::InvalidArgument("--all writes one file per report: name a folder with -o DIR"));
   }
+  auto replica = ctx.open_replica();
+  if (!replica.ok()) return fail(replica.status());
+  auto all = (*replica)->load_all();
+  if (!all.ok()) return fail(all.status());
   std::error_code ec;
-  fs::rename(tmp, output, ec);
+  fs::create_directories(folder, ec);
   if (ec)
     return fail(
-        Status::IoError(fmt::format("{}: cannot write the file: {}", output, ec.message())));
-  if (!ctx.json) fmt::print(stderr, "已导出 {} 到 {}\n", key.to_string(), output);
+        Status::IoError(fmt::format("{}: cannot create the folder: {}", folder, ec.message())));
+  const Catalog& catalog = **ctx.load_catalog_once();
+  const bool progress = !ctx.json && on_terminal();
+  json written = json::array();
+  for (size_t i = 0; i < all->size(); ++i) {
+    const Report& r = (*all)[i];
+    std::string name = fmt::format("{}_{}_{}", r.key.unit, r.key.year, r.key.form);
+    if (!r.key.instance.empty()) name += "_" + r.key.instance;
+    const fs::path path = fs::path(folder) / (name + "." + format);
+    if (Status s = write_whole_file(
+            path, render_as(format, r, *catalog.form(r.key.form, r.template_version), catalog));
+        !s.ok()) {
+      return fail(s);
+    }
+    written.push_back(path.string());
+    if (progress) fmt::print(stderr, "\r导出 {}/{}", i + 1, all->size());
+  }
+  if (progress) fmt::print(stderr, "\n");
+  if (ctx.json) {
+    fmt::print("{}\n", json{{"exported", written}}.dump(2));
+  } else {
+    fmt::print("已导出 {} 张报表到 {}。\n", all->size(), folder);
+  }
   return kExitOk;
 }
 
@@ -789,11 +834,15 @@ int run_cli(int argc, char** argv) {
   auto* export_cmd = app.add_subcommand(
       "export", "Export a report as CSV, JSON (the import format) or printable HTML.");
   std::string format = "html", output;
-  export_cmd->add_option("REPORT", key, "The report")->required();
+  bool export_all = false;
+  export_cmd->add_option("REPORT", key, "The report (or --all)");
+  export_cmd->add_flag("--all", export_all,
+                       "Every report, one file each, into the folder -o names");
   export_cmd->add_option("--format", format, "csv, json or html")
       ->check(CLI::IsMember({"csv", "json", "html"}))
       ->capture_default_str();
-  export_cmd->add_option("-o,--output", output, "File to write (default: standard output)");
+  export_cmd->add_option("-o,--output", output,
+                         "File (or, with --all, folder) to write (default: standard output)");
 
   auto* conflicts =
       app.add_subcommand("conflicts", "Open conflicts: every competing value, who and when.");
@@ -833,7 +882,12 @@ int run_cli(int argc, char** argv) {
   if (*history) return cmd_history(ctx, key, row, column);
   if (*revert) return cmd_revert(ctx, key, row, column, to);
   if (*status) return cmd_status(ctx);
-  if (*export_cmd) return cmd_export(ctx, key, format, output);
+  if (*export_cmd) {
+    if (export_all != key.empty()) {
+      return fail(Status::InvalidArgument("name one REPORT to export, or --all (not both)"));
+    }
+    return export_all ? cmd_export_all(ctx, format, output) : cmd_export(ctx, key, format, output);
+  }
   if (*log) return cmd_log(ctx, pending);
   if (*conflicts) return cmd_conflicts(ctx, conflict_key);
   if (*resolve) return cmd_resolve(ctx, key, row, column, resolve_value, take);

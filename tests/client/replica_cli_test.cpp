@@ -222,6 +222,20 @@ TEST_F(ReplicaCli, ExportRoundTripsAndPrints) {
   EXPECT_EQ(cli({"export", kFinal02, "--format", "pdf"}).exit_code, 2);
 }
 
+TEST_F(ReplicaCli, ExportAllWritesEveryReportAndTheyCheckLikeTheSeeds) {
+  TempDir out;
+  const CliResult r =
+      cli({"--json", "export", "--all", "--format", "json", "-o", out.path().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["exported"].size(), 23u);
+  const CliResult exported = run_budgetsync({"--json", "check", out.path().string()});
+  const CliResult seeds =
+      run_budgetsync({"--json", "check", (seeds_dir() / "003_b1779cbacafc7ee6").string()});
+  EXPECT_EQ(nlohmann::json::parse(exported.out), nlohmann::json::parse(seeds.out));
+  EXPECT_EQ(cli({"export", "--all"}).exit_code, 2);            // needs a folder
+  EXPECT_EQ(cli({"export", kFinal02, "--all"}).exit_code, 2);  // one or the other
+}
+
 TEST_F(ReplicaCli, CsvImportOfOneTableNamesTheLineOfABadCell) {
   TempDir in;
   const auto good = in.write("t.csv", "row,column,value\ntotal,total,10.83\n");
