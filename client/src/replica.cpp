@@ -1342,3 +1342,28 @@ Result<CellEdit> Replica::resolve(const ReportKey& key, std::string_view row,
 }
 
 }  // namespace budgetsync::client
+
+namespace budgetsync::client {
+
+Result<bool> Replica::note_server(const std::string& store_id, int64_t epoch) {
+  Impl& m = *impl_;
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  auto known_id = m.meta("server_store_id");
+  auto known_epoch = m.meta("server_epoch");
+  const bool first = !known_id.ok() || known_id->empty();
+  const bool changed =
+      !first && (*known_id != store_id || !known_epoch.ok() || std::stoll(*known_epoch) < epoch);
+  if (changed) {
+    BS_RETURN_IF_ERROR(m.set_meta("sync_cursor", "0"));
+    BS_ASSIGN_OR_RETURN(
+        st, m.db.cached("UPDATE ops SET status = 'pending' WHERE device = ? AND status = 'acked'"));
+    BS_RETURN_IF_ERROR(st.bind(1, m.device).run());
+  }
+  BS_RETURN_IF_ERROR(m.set_meta("server_store_id", store_id));
+  BS_RETURN_IF_ERROR(m.set_meta("server_epoch", std::to_string(epoch)));
+  BS_RETURN_IF_ERROR(tx.commit());
+  return changed;
+}
+
+}  // namespace budgetsync::client

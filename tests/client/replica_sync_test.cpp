@@ -164,6 +164,32 @@ TEST_F(ReplicaSync, AConflictIsSettledByTakingOneOfItsValues) {
   EXPECT_NE(none.status().message().find("no open conflict"), std::string::npos);
 }
 
+TEST_F(ReplicaSync, AServerRestoredFromABackupGetsEverythingAgain) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  ASSERT_TRUE(*a_->note_server("store-1", 1) == false);  // first contact: nothing to reset
+  sync(*a_);
+  ASSERT_TRUE(a_->set_cell(kFinal02, "2101505", "total", "16.00").ok());
+  sync(*a_);
+  EXPECT_EQ(a_->status()->pending_ops, 0);
+  EXPECT_GT(a_->sync_cursor(), 0);
+  EXPECT_FALSE(*a_->note_server("store-1", 1));  // the same server: carry on
+  // The server comes back from a backup that lost everything: a new epoch.
+  sync::MemoryServerStore restored;
+  sync::ServerCore fresh(restored, clock_);
+  ASSERT_TRUE(*a_->note_server("store-1", 2));
+  EXPECT_EQ(a_->sync_cursor(), 0);
+  auto out = a_->outbox(1'000'000);
+  ASSERT_TRUE(out.ok());
+  auto results = fresh.push(*out, nullptr);
+  ASSERT_TRUE(results.ok());
+  ASSERT_TRUE(a_->acknowledge(*results).ok());
+  // Every value A ever sent is on the restored server again, the edit included.
+  auto cell = restored.cell(kFinal02, "2101505", "total");
+  ASSERT_TRUE(cell.ok());
+  EXPECT_EQ(cell->value, "16.00");
+  EXPECT_EQ(a_->status()->pending_ops, 0);
+}
+
 TEST_F(ReplicaSync, APendingLocalEditKeepsShowingUntilTheServerAnswers) {
   ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
   sync(*a_);

@@ -64,7 +64,7 @@ struct ReplicaStatus {
   std::string device;
   int64_t reports = 0;
   int64_t pending_ops = 0;
-  int64_t rejected_ops = 0;    // refused by the server, kept until the user acts
+  int64_t rejected_ops = 0;  // refused by the server, kept until the user acts
   int64_t open_conflicts = 0;
   std::optional<sync::Hlc> last_local_edit;
   std::string last_sync;  // empty until a server is attached
@@ -156,6 +156,15 @@ class Replica {
   // value; conflicts the server reports are kept for `conflicts`.
   Status apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t cursor);
   int64_t sync_cursor() const;
+
+  // Records the identity a server gave in its welcome. The first time, it is
+  // just stored. When the store id differs or its epoch has risen (another
+  // server, or one restored from a backup), the cursor no longer means
+  // anything: it goes back to 0 so everything visible is downloaded again, and
+  // every operation this device made is queued again — the server answers the
+  // ones it has idempotently and applies the ones its backup lost. Returns
+  // whether that reset happened.
+  Result<bool> note_server(const std::string& store_id, int64_t epoch);
 
   struct OpenConflict {
     ReportKey report;
