@@ -12,6 +12,7 @@
 #include "server/admin_store.h"
 #include "server/certificates.h"
 #include "server/credentials.h"
+#include "server/https_server.h"
 #include "server/sqlite_store.h"
 #include "sync/protocol_version.h"
 
@@ -144,6 +145,12 @@ int run_server_cli(int argc, char** argv) {
   auto* token_revoke = token->add_subcommand("revoke", "Revoke every token of a user.");
   token_revoke->add_option("--user", user_name, "User name")->required();
 
+  auto* run =
+      app.add_subcommand("run", "Serve HTTPS (/healthz, /api/login) until SIGINT or SIGTERM.");
+  std::string listen = "127.0.0.1:8443";
+  run->add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)")
+      ->capture_default_str();
+
   auto* device = app.add_subcommand("device", "Devices that have synced.");
   device->require_subcommand(1);
   auto* device_list =
@@ -158,6 +165,33 @@ int run_server_cli(int argc, char** argv) {
   auto admin = open_admin(data);
   if (!admin.ok()) return fail(admin.status());
   AdminStore& store = **admin;
+  if (*run) {
+    const auto colon = listen.rfind(':');
+    int port = -1;
+    if (colon != std::string::npos) {
+      try {
+        port = std::stoi(listen.substr(colon + 1));
+      } catch (const std::exception&) {
+        port = -1;
+      }
+    }
+    if (colon == std::string::npos || port < 0 || port > 65535) {
+      return fail(Status::InvalidArgument(fmt::format("--listen “{}” is not HOST:PORT", listen)));
+    }
+    sync::SystemClock clock;
+    HttpsOptions options;
+    options.cert_file = (fs::path(data) / "tls" / "server.pem").string();
+    options.key_file = (fs::path(data) / "tls" / "server-key.pem").string();
+    Status s = serve_until_signal(store, clock, options, listen.substr(0, colon),
+                                  static_cast<uint16_t>(port), [&](uint16_t bound) {
+                                    fmt::print("listening on https://{}:{}\n",
+                                               listen.substr(0, colon), bound);
+                                    std::fflush(stdout);
+                                  });
+    if (!s.ok()) return fail(s);
+    fmt::print("stopped\n");
+    return kExitOk;
+  }
   if (*unit_add) {
     if (Status s = store.add_unit(code, name, parent); !s.ok()) return fail(s);
     fmt::print("Added unit {} {}.\n", code, name);

@@ -63,8 +63,8 @@ class AdminStore {
   // Checks a password and issues a token. Refused — without saying which part
   // was wrong — for an unknown user, a wrong password or a disabled user; and
   // refused outright while the user or the address has too many recent failures.
-  Result<Session> login(const std::string& user, const std::string& password, const std::string& address,
-                        int64_t now_ms);
+  Result<Session> login(const std::string& user, const std::string& password,
+                        const std::string& address, int64_t now_ms);
   // The user a token belongs to, if it is known, unexpired and not revoked.
   Result<std::optional<User>> authenticate(const std::string& token, int64_t now_ms);
   // Revokes every token of a user; returns how many.
