@@ -25,13 +25,47 @@ using json = nlohmann::json;
 
 namespace {
 
+// What /metrics reports (Prometheus text format). One io thread: plain integers.
+struct Metrics {
+  uint64_t connections = 0;
+  uint64_t handshake_failures = 0;
+  uint64_t requests = 0;
+  uint64_t logins_ok = 0;
+  uint64_t logins_refused = 0;
+  uint64_t logins_throttled = 0;
+
+  std::string text() const {
+    std::string out;
+    auto counter = [&](const char* name, const char* help, const std::string& labels, uint64_t v) {
+      out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{}{} {}\n", name, help, name, name,
+                         labels, v);
+    };
+    counter("budgetsync_connections_total", "TLS connections accepted.", "", connections);
+    counter("budgetsync_tls_handshake_failures_total",
+            "Connections that never completed a TLS handshake.", "", handshake_failures);
+    counter("budgetsync_http_requests_total", "HTTPS requests read.", "", requests);
+    out +=
+        "# HELP budgetsync_logins_total Login attempts by result.\n# TYPE budgetsync_logins_total "
+        "counter\n";
+    out += fmt::format("budgetsync_logins_total{{result=\"ok\"}} {}\n", logins_ok);
+    out += fmt::format("budgetsync_logins_total{{result=\"refused\"}} {}\n", logins_refused);
+    out += fmt::format("budgetsync_logins_total{{result=\"throttled\"}} {}\n", logins_throttled);
+    return out;
+  }
+};
+
 // One connection: TLS handshake, then request/response exchanges until the
 // client closes or a phase times out.
 class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
  public:
   HttpsConnection(tcp::socket socket, ssl::context& ctx, AdminStore& admin,
-                  sync::ClockSource& clock, const HttpsOptions& options)
-      : stream_(std::move(socket), ctx), admin_(admin), clock_(clock), options_(options) {
+                  sync::ClockSource& clock, const HttpsOptions& options, Metrics& metrics)
+      : stream_(std::move(socket), ctx),
+        admin_(admin),
+        clock_(clock),
+        options_(options),
+        metrics_(metrics) {
+    ++metrics_.connections;
     remote_ =
         beast::get_lowest_layer(stream_).socket().remote_endpoint(ignored_).address().to_string();
   }
@@ -46,7 +80,10 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
 
  private:
   void on_handshake(beast::error_code ec) {
-    if (ec) return;  // not TLS, or too slow: nothing was read, nothing to answer
+    if (ec) {
+      ++metrics_.handshake_failures;
+      return;  // not TLS, or too slow: nothing was read, nothing to answer
+    }
     do_read();
   }
 
@@ -66,6 +103,7 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
       return respond(http::status::payload_too_large, {{"error", "too_large"}}, false);
     if (ec) return;
     const auto& req = parser_->get();
+    ++metrics_.requests;
     keep_alive_ = req.keep_alive();
     handle(req);
   }
@@ -73,6 +111,9 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
   void handle(const http::request<http::string_body>& req) {
     if (req.target() == "/healthz" && req.method() == http::verb::get) {
       return respond(http::status::ok, {{"status", "ok"}});
+    }
+    if (req.target() == "/metrics" && req.method() == http::verb::get) {
+      return respond_text(http::status::ok, metrics_.text(), "text/plain; version=0.0.4");
     }
     if (req.target() == "/api/login") {
       if (req.method() != http::verb::post)
@@ -88,10 +129,12 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
                                   body["password"].get<std::string>(), remote_, clock_.now_ms());
       if (!session.ok()) {
         const bool throttled = session.status().message().find("too many") != std::string::npos;
+        ++(throttled ? metrics_.logins_throttled : metrics_.logins_refused);
         return respond(throttled ? http::status::too_many_requests : http::status::unauthorized,
                        {{"error", throttled ? "throttled" : "unauthorized"},
                         {"message", session.status().message()}});
       }
+      ++metrics_.logins_ok;
       return respond(http::status::ok, {{"token", session->token},
                                         {"expires_ms", session->expires_ms},
                                         {"user", session->user.name},
@@ -102,11 +145,16 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
   }
 
   void respond(http::status status, const json& body, bool keep_alive = true) {
+    respond_text(status, body.dump(), "application/json", keep_alive);
+  }
+
+  void respond_text(http::status status, std::string body, const char* content_type,
+                    bool keep_alive = true) {
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, "budgetsync-server");
-    res->set(http::field::content_type, "application/json");
+    res->set(http::field::content_type, content_type);
     res->keep_alive(keep_alive && keep_alive_);
-    res->body() = body.dump();
+    res->body() = std::move(body);
     res->prepare_payload();
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
@@ -125,6 +173,7 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
   AdminStore& admin_;
   sync::ClockSource& clock_;
   const HttpsOptions& options_;
+  Metrics& metrics_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
@@ -141,6 +190,7 @@ struct HttpsServer::Impl {
   HttpsOptions options;
   ssl::context ctx{ssl::context::tls_server};
   tcp::acceptor acceptor;
+  Metrics metrics;
 
   Impl(asio::io_context& i, AdminStore& a, sync::ClockSource& c, HttpsOptions o)
       : io(i), admin(a), clock(c), options(std::move(o)), acceptor(asio::make_strand(i)) {}
@@ -149,7 +199,8 @@ struct HttpsServer::Impl {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec)
-        std::make_shared<HttpsConnection>(std::move(socket), ctx, admin, clock, options)->start();
+        std::make_shared<HttpsConnection>(std::move(socket), ctx, admin, clock, options, metrics)
+            ->start();
       accept();
     });
   }

@@ -153,6 +153,18 @@ TEST_F(HttpsServer, LoginGivesATokenForTheRightPasswordOnly) {
   EXPECT_EQ(https(port_, ca(), request("GET", "/api/login")).status, 405);
 }
 
+TEST_F(HttpsServer, MetricsCountConnectionsAndLogins) {
+  https(port_, ca(),
+        request("POST", "/api/login", R"({"user":"wang","password":"a-long-password"})"));
+  https(port_, ca(), request("POST", "/api/login", R"({"user":"wang","password":"guess"})"));
+  const HttpReply m = https(port_, ca(), request("GET", "/metrics"));
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("budgetsync_logins_total{result=\"ok\"} 1"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("budgetsync_logins_total{result=\"refused\"} 1"), std::string::npos);
+  EXPECT_NE(m.body.find("# TYPE budgetsync_connections_total counter"), std::string::npos);
+  EXPECT_NE(m.body.find("budgetsync_connections_total 3"), std::string::npos);
+}
+
 TEST_F(HttpsServer, RepeatedWrongPasswordsAreThrottled) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(
