@@ -24,6 +24,12 @@ std::string report_label(const ReportKey& k) {
   return k.to_string();
 }
 
+// A report key read from four consecutive columns: unit, year, form, instance.
+ReportKey report_key_at(const budgetsync::sqlite::StmtRef& st, int first) {
+  return {st.col_text(first), static_cast<int>(st.col_int(first + 1)), st.col_text(first + 2),
+          st.col_text(first + 3)};
+}
+
 }  // namespace
 
 struct Replica::Impl {
@@ -758,7 +764,7 @@ Result<std::vector<ReportSummary>> Replica::reports() const {
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (!has) break;
     ReportSummary s;
-    s.key = {st.col_text(0), static_cast<int>(st.col_int(1)), st.col_text(2), st.col_text(3)};
+    s.key = report_key_at(st, 0);
     s.unit_name = st.col_text(4);
     s.state = st.col_text(5);
     if (auto h = st.col_opt_text(6)) {
@@ -974,8 +980,7 @@ Result<std::vector<OpRecord>> Replica::log(bool pending_only) const {
     auto k = sync::parse_op_kind(st.col_text(5));
     if (!k.ok()) return k.status();
     rec.op.kind = *k;
-    rec.op.report = {st.col_text(6), static_cast<int>(st.col_int(7)), st.col_text(8),
-                     st.col_text(9)};
+    rec.op.report = report_key_at(st, 6);
     rec.op.row = st.col_text(10);
     rec.op.column = st.col_text(11);
     rec.op.value = st.col_opt_text(12);
@@ -1020,7 +1025,7 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
     auto kind = sync::parse_op_kind(st.col_text(5));
     if (!kind.ok()) return kind.status();
     op.kind = *kind;
-    op.report = {st.col_text(6), static_cast<int>(st.col_int(7)), st.col_text(8), st.col_text(9)};
+    op.report = report_key_at(st, 6);
     op.row = st.col_text(10);
     op.column = st.col_text(11);
     op.value = st.col_opt_text(12);
@@ -1278,11 +1283,7 @@ Result<std::vector<Replica::OpenConflict>> Replica::conflicts() const {
     if (!has) break;
     auto cell = sync::decode_cell(st.col_text(6));
     if (!cell.ok()) return cell.status();
-    out.push_back(
-        {{st.col_text(0), static_cast<int>(st.col_int(1)), st.col_text(2), st.col_text(3)},
-         st.col_text(4),
-         st.col_text(5),
-         std::move(*cell)});
+    out.push_back({report_key_at(st, 0), st.col_text(4), st.col_text(5), std::move(*cell)});
   }
   return out;
 }
