@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "client/cli_sync.h"
 #include "client/data_files.h"
 #include "client/findings_view.h"
 #include "client/replica.h"
@@ -573,27 +574,27 @@ int cmd_status(Context& ctx) {
   auto s = (*replica)->status();
   if (!s.ok()) return fail(s.status());
   if (ctx.json) {
-    fmt::print("{}\n",
-               json{{"replica", ctx.replica_path()},
-                    {"unit", s->identity.unit},
-                    {"unit_name", s->identity.unit_name},
-                    {"user", s->identity.user},
-                    {"device", s->device},
-                    {"reports", s->reports},
-                    {"pending_ops", s->pending_ops},
-                    {"last_local_edit", format_time(s->last_local_edit)},
-                    {"last_sync", s->last_sync.empty() ? json(nullptr) : json(s->last_sync)},
-                    {"online", false}}
-                   .dump(2));
+    json out{{"replica", ctx.replica_path()},
+             {"unit", s->identity.unit},
+             {"unit_name", s->identity.unit_name},
+             {"user", s->identity.user},
+             {"device", s->device},
+             {"reports", s->reports},
+             {"pending_ops", s->pending_ops},
+             {"rejected_ops", s->rejected_ops},
+             {"open_conflicts", s->open_conflicts},
+             {"last_local_edit", format_time(s->last_local_edit)}};
+    add_sync_status(**replica, out);
+    fmt::print("{}\n", out.dump(2));
     return kExitOk;
   }
   fmt::print(
       "本地副本  {}\n单位      {} {}\n用户      {}（设备 {}）\n报表      {} 张\n待同步    {} "
-      "项修改\n被退回    {} 项修改\n冲突      {} 处\n最后修改  {}\n同步      {}\n",
+      "项修改\n被拒绝    {} 项修改\n冲突      {} 处\n最后修改  {}\n{}",
       ctx.replica_path(), s->identity.unit, s->identity.unit_name, s->identity.user, s->device,
       s->reports, s->pending_ops, s->rejected_ops, s->open_conflicts,
       s->last_local_edit ? format_time(s->last_local_edit) : "（无）",
-      s->last_sync.empty() ? "未连接服务器（离线工作）" : s->last_sync);
+      sync_status_lines(**replica));
   return kExitOk;
 }
 
@@ -859,6 +860,23 @@ int run_cli(int argc, char** argv) {
   resolve->add_option("--take", take,
                       "Keep the value of this competing operation (see `conflicts`)");
 
+  auto* login_cmd = app.add_subcommand(
+      "login",
+      "Log in to a sync server; the password is read from $BUDGETSYNC_PASSWORD, standard input or "
+      "a prompt.");
+  std::string server_url, ca_file, login_user;
+  login_cmd->add_option("--server", server_url, "https://HOST:PORT")->required();
+  login_cmd->add_option("--ca", ca_file, "The server's certificate authority (PEM)")->required();
+  login_cmd->add_option("--user", login_user, "Your user name on the server")->required();
+
+  auto* sync_cmd = app.add_subcommand(
+      "sync", "Push local edits and pull everyone else's; --watch keeps doing it.");
+  bool watch = false, cbor = false;
+  sync_cmd->add_flag("--watch", watch,
+                     "Stay connected: pull on notification, push each edit within a second, "
+                     "reconnect by itself (stop with Ctrl-C or SIGTERM)");
+  sync_cmd->add_flag("--cbor", cbor, "Use the binary (CBOR) encoding of the protocol");
+
   auto* log = app.add_subcommand("log", "The operations in the change log.");
   bool pending = false;
   log->add_flag("--pending", pending, "Only those not yet acknowledged by a server");
@@ -889,6 +907,12 @@ int run_cli(int argc, char** argv) {
     return export_all ? cmd_export_all(ctx, format, output) : cmd_export(ctx, key, format, output);
   }
   if (*log) return cmd_log(ctx, pending);
+  if (*login_cmd || *sync_cmd) {
+    auto replica = ctx.open_replica();
+    if (!replica.ok()) return fail(replica.status());
+    if (*login_cmd) return cmd_login(**replica, server_url, ca_file, login_user, ctx.json);
+    return cmd_sync(**replica, watch, cbor, ctx.json);
+  }
   if (*conflicts) return cmd_conflicts(ctx, conflict_key);
   if (*resolve) return cmd_resolve(ctx, key, row, column, resolve_value, take);
   return kExitBadInput;

@@ -1368,3 +1368,33 @@ Result<bool> Replica::note_server(const std::string& store_id, int64_t epoch) {
 }
 
 }  // namespace budgetsync::client
+
+namespace budgetsync::client {
+
+Result<std::string> Replica::setting(std::string_view key) const {
+  BS_ASSIGN_OR_RETURN(st, impl_->db.cached("SELECT value FROM meta WHERE key = ?"));
+  st.bind(1, fmt::format("setting.{}", key));
+  BS_ASSIGN_OR_RETURN(has, st.step());
+  return has ? st.col_text(0) : std::string();
+}
+
+Status Replica::set_settings(const std::vector<std::pair<std::string, std::string>>& values) {
+  Impl& m = *impl_;
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  for (const auto& [k, v] : values) BS_RETURN_IF_ERROR(m.set_meta(fmt::format("setting.{}", k), v));
+  return tx.commit();
+}
+
+Status Replica::restart_download() {
+  return impl_->set_meta("sync_cursor", "0");
+}
+
+Result<int64_t> Replica::data_version() const {
+  BS_ASSIGN_OR_RETURN(st, impl_->db.cached("PRAGMA data_version"));
+  BS_ASSIGN_OR_RETURN(has, st.step());
+  if (!has) return Status::IoError("PRAGMA data_version returned nothing");
+  return st.col_int(0);
+}
+
+}  // namespace budgetsync::client

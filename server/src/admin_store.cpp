@@ -147,6 +147,23 @@ Result<bool> AdminStore::unit_within(const std::string& unit, const std::string&
   return st->step();
 }
 
+Result<std::vector<std::string>> AdminStore::units_within(const std::string& ancestor) {
+  auto st = impl_->db.cached(
+      "WITH RECURSIVE down(code) AS (SELECT code FROM units WHERE code = ?1 "
+      "UNION SELECT u.code FROM units u JOIN down ON u.parent = down.code) "
+      "SELECT code FROM down ORDER BY code");
+  if (!st.ok()) return st.status();
+  st->bind(1, ancestor);
+  std::vector<std::string> units;
+  while (true) {
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    units.push_back(st->col_text(0));
+  }
+  return units;
+}
+
 Status AdminStore::add_user(const User& user, const std::string& password_hash) {
   if (user.name.empty() || user.name.find_first_of(" \t\n") != std::string::npos) {
     return Status::InvalidArgument(fmt::format("“{}” is not a user name (no spaces)", user.name));

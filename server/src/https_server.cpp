@@ -8,17 +8,23 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace budgetsync::server {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using json = nlohmann::json;
@@ -33,6 +39,8 @@ struct Metrics {
   uint64_t logins_ok = 0;
   uint64_t logins_refused = 0;
   uint64_t logins_throttled = 0;
+  uint64_t sync_connections = 0;
+  uint64_t slow_consumers = 0;
 
   std::string text() const {
     std::string out;
@@ -50,21 +58,173 @@ struct Metrics {
     out += fmt::format("budgetsync_logins_total{{result=\"ok\"}} {}\n", logins_ok);
     out += fmt::format("budgetsync_logins_total{{result=\"refused\"}} {}\n", logins_refused);
     out += fmt::format("budgetsync_logins_total{{result=\"throttled\"}} {}\n", logins_throttled);
+    out += fmt::format(
+        "# HELP budgetsync_sync_connections Open WebSocket sync connections.\n# TYPE "
+        "budgetsync_sync_connections gauge\nbudgetsync_sync_connections {}\n",
+        sync_connections);
+    counter("budgetsync_sync_slow_consumers_total",
+            "Sync connections closed because their outgoing queue was full.", "", slow_consumers);
     return out;
   }
 };
 
+class SyncConnection;
+
+// What every connection shares: the stores, the options, the counters, and the
+// open sync connections (to notify them of new entries).
+struct Shared {
+  AdminStore& admin;
+  sync::ClockSource& clock;
+  HttpsOptions options;
+  SyncService* sync;
+  Metrics metrics;
+  std::set<std::shared_ptr<SyncConnection>> sync_connections;
+  bool stopping = false;
+};
+
+// One WebSocket sync connection: frames in, SyncService, frames out through a
+// bounded queue. A frame's encoding (text: JSON, binary: CBOR) is the encoding
+// of the answer.
+class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
+ public:
+  SyncConnection(beast::ssl_stream<beast::tcp_stream> stream, Shared& shared, SyncPeer peer)
+      : ws_(std::move(stream)), shared_(shared), peer_(std::move(peer)) {}
+
+  void start(http::request<http::string_body> req) {
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "budgetsync-server"); }));
+    ws_.read_message_max(shared_.sync->options().limits.max_frame_bytes);
+    ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      if (self->shared_.stopping) return self->close(websocket::close_code::going_away);
+      self->shared_.sync_connections.insert(self);
+      ++self->shared_.metrics.sync_connections;
+      self->do_read();
+    });
+  }
+
+  // New log entries exist up to `seq`: queued once, however many arrive before
+  // the peer reads it.
+  void notify(int64_t seq, const std::set<std::string>& units) {
+    if (!peer_.welcomed || closing_) return;
+    bool reads = false;
+    for (const auto& u : units) reads = reads || peer_.units.count(u) > 0;
+    if (!reads) return;
+    if (notify_queued_) {
+      notify_seq_ = std::max(notify_seq_, seq);
+      return;
+    }
+    notify_queued_ = true;
+    notify_seq_ = seq;
+    enqueue({}, true);
+  }
+
+  void close(websocket::close_code code) {
+    if (closing_) return;
+    closing_ = true;
+    close_code_ = code;
+    if (!writing_) do_close();
+  }
+
+ private:
+  struct Outgoing {
+    std::string bytes;
+    bool binary = false;
+    bool is_notify = false;
+  };
+
+  void do_read() {
+    ws_.async_read(
+        buffer_, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return finish();  // closed, timed out, or a frame over the limit (closed 1009)
+    const bool binary = ws_.got_binary();
+    encoding_ = binary ? sync::Encoding::kCbor : sync::Encoding::kJson;
+    const std::string frame = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    if (buffer_.capacity() > 16 * 1024) buffer_.shrink_to_fit();  // idle connections stay small
+    SyncService& service = *shared_.sync;
+    auto decoded = sync::decode(frame, encoding_, service.options().limits);
+    SyncService::Reply reply = decoded.ok() ? service.handle(peer_, *decoded)
+                                            : service.refuse_frame(peer_, decoded.status());
+    for (const auto& m : reply.messages) enqueue(sync::encode(m, encoding_), false);
+    if (!reply.changed_units.empty()) {
+      for (const auto& c :
+           std::vector(shared_.sync_connections.begin(), shared_.sync_connections.end())) {
+        if (c.get() != this) c->notify(reply.last_seq, reply.changed_units);
+      }
+    }
+    if (reply.close) return close(websocket::close_code::policy_error);
+    if (!closing_) do_read();
+  }
+
+  void enqueue(std::string bytes, bool is_notify) {
+    if (closing_) return;
+    if (queue_.size() >= shared_.options.max_queued_messages) {
+      // The peer has stopped reading: let it reconnect and resume from its cursor.
+      ++shared_.metrics.slow_consumers;
+      queue_.clear();
+      return close(websocket::close_code::try_again_later);
+    }
+    queue_.push_back({std::move(bytes), encoding_ == sync::Encoding::kCbor, is_notify});
+    if (!writing_) do_write();
+  }
+
+  void do_write() {
+    Outgoing& next = queue_.front();
+    if (next.is_notify) {
+      next.bytes = sync::encode(sync::Notify{notify_seq_}, encoding_);
+      notify_queued_ = false;
+    }
+    writing_ = true;
+    ws_.binary(next.binary);
+    ws_.async_write(asio::buffer(next.bytes),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->writing_ = false;
+                      if (ec) return self->finish();
+                      self->queue_.pop_front();
+                      if (!self->queue_.empty()) return self->do_write();
+                      if (self->closing_) self->do_close();
+                    });
+  }
+
+  void do_close() {
+    ws_.async_close(close_code_,
+                    [self = shared_from_this()](beast::error_code) { self->finish(); });
+  }
+
+  void finish() {
+    if (shared_.sync_connections.erase(shared_from_this()) > 0) --shared_.metrics.sync_connections;
+  }
+
+  websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws_;
+  Shared& shared_;
+  SyncPeer peer_;
+  beast::flat_buffer buffer_;
+  sync::Encoding encoding_ = sync::Encoding::kJson;
+  std::deque<Outgoing> queue_;
+  bool writing_ = false;
+  bool closing_ = false;
+  websocket::close_code close_code_ = websocket::close_code::normal;
+  bool notify_queued_ = false;
+  int64_t notify_seq_ = 0;
+};
+
 // One connection: TLS handshake, then request/response exchanges until the
-// client closes or a phase times out.
+// client closes, a phase times out, or it upgrades to a sync WebSocket.
 class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
  public:
-  HttpsConnection(tcp::socket socket, ssl::context& ctx, AdminStore& admin,
-                  sync::ClockSource& clock, const HttpsOptions& options, Metrics& metrics)
+  HttpsConnection(tcp::socket socket, ssl::context& ctx, Shared& shared)
       : stream_(std::move(socket), ctx),
-        admin_(admin),
-        clock_(clock),
-        options_(options),
-        metrics_(metrics) {
+        shared_(shared),
+        admin_(shared.admin),
+        clock_(shared.clock),
+        options_(shared.options),
+        metrics_(shared.metrics) {
     ++metrics_.connections;
     remote_ =
         beast::get_lowest_layer(stream_).socket().remote_endpoint(ignored_).address().to_string();
@@ -102,10 +262,48 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
     if (ec == http::error::body_limit)
       return respond(http::status::payload_too_large, {{"error", "too_large"}}, false);
     if (ec) return;
-    const auto& req = parser_->get();
     ++metrics_.requests;
-    keep_alive_ = req.keep_alive();
-    handle(req);
+    keep_alive_ = parser_->get().keep_alive();
+    if (parser_->get().target() == "/sync") return upgrade();
+    handle(parser_->get());
+  }
+
+  // The sync WebSocket: authenticated by the login token before the upgrade.
+  void upgrade() {
+    auto req = parser_->release();
+    if (!shared_.sync) return respond(http::status::not_found, {{"error", "not_found"}});
+    if (!websocket::is_upgrade(req)) {
+      return respond(http::status::upgrade_required,
+                     {{"error", "upgrade_required"},
+                      {"message", "/sync speaks the sync protocol over a WebSocket"}});
+    }
+    const auto field = req[http::field::authorization];
+    const std::string_view auth(field.data(), field.size());
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth.substr(0, kBearer.size()) != kBearer) {
+      return respond(
+          http::status::unauthorized,
+          {{"error", "unauthorized"},
+           {"message", "send “Authorization: Bearer TOKEN” with a token from /api/login"}},
+          false);
+    }
+    const std::string token(auth.substr(kBearer.size()));
+    auto user = admin_.authenticate(token, clock_.now_ms());
+    if (!user.ok())
+      return respond(http::status::internal_server_error,
+                     {{"error", "server_error"}, {"message", user.status().message()}}, false);
+    if (!*user) {
+      return respond(http::status::unauthorized,
+                     {{"error", "unauthorized"},
+                      {"message", "the token is unknown, expired or revoked; log in again"}},
+                     false);
+    }
+    SyncPeer peer;
+    peer.token = token;
+    peer.user = **user;
+    peer.address = remote_;
+    std::make_shared<SyncConnection>(std::move(stream_), shared_, std::move(peer))
+        ->start(std::move(req));
   }
 
   void handle(const http::request<http::string_body>& req) {
@@ -113,7 +311,9 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
       return respond(http::status::ok, {{"status", "ok"}});
     }
     if (req.target() == "/metrics" && req.method() == http::verb::get) {
-      return respond_text(http::status::ok, metrics_.text(), "text/plain; version=0.0.4");
+      return respond_text(http::status::ok,
+                          metrics_.text() + (shared_.sync ? shared_.sync->metrics_text() : ""),
+                          "text/plain; version=0.0.4");
     }
     if (req.target() == "/api/login") {
       if (req.method() != http::verb::post)
@@ -170,6 +370,7 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
   }
 
   beast::ssl_stream<beast::tcp_stream> stream_;
+  Shared& shared_;
   AdminStore& admin_;
   sync::ClockSource& clock_;
   const HttpsOptions& options_;
@@ -185,30 +386,25 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
 
 struct HttpsServer::Impl {
   asio::io_context& io;
-  AdminStore& admin;
-  sync::ClockSource& clock;
-  HttpsOptions options;
+  Shared shared;
   ssl::context ctx{ssl::context::tls_server};
   tcp::acceptor acceptor;
-  Metrics metrics;
 
-  Impl(asio::io_context& i, AdminStore& a, sync::ClockSource& c, HttpsOptions o)
-      : io(i), admin(a), clock(c), options(std::move(o)), acceptor(asio::make_strand(i)) {}
+  Impl(asio::io_context& i, AdminStore& a, sync::ClockSource& c, HttpsOptions o, SyncService* s)
+      : io(i), shared{a, c, std::move(o), s, {}, {}, false}, acceptor(asio::make_strand(i)) {}
 
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec)
-        std::make_shared<HttpsConnection>(std::move(socket), ctx, admin, clock, options, metrics)
-            ->start();
+      if (!ec) std::make_shared<HttpsConnection>(std::move(socket), ctx, shared)->start();
       accept();
     });
   }
 };
 
 HttpsServer::HttpsServer(asio::io_context& io, AdminStore& admin, sync::ClockSource& clock,
-                         HttpsOptions options)
-    : impl_(std::make_unique<Impl>(io, admin, clock, std::move(options))) {}
+                         HttpsOptions options, SyncService* sync)
+    : impl_(std::make_unique<Impl>(io, admin, clock, std::move(options), sync)) {}
 
 HttpsServer::~HttpsServer() = default;
 
@@ -218,14 +414,17 @@ Status HttpsServer::listen(const std::string& host, uint16_t port) {
   impl_->ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                          ssl::context::no_tlsv1_1);
-  impl_->ctx.use_certificate_chain_file(impl_->options.cert_file, ec);
+  // An idle connection gives its TLS buffers back (tens of KiB each).
+  SSL_CTX_set_mode(impl_->ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  const HttpsOptions& options = impl_->shared.options;
+  impl_->ctx.use_certificate_chain_file(options.cert_file, ec);
   if (ec)
     return Status::IoError(
-        fmt::format("{}: cannot load the certificate: {}", impl_->options.cert_file, ec.message()));
-  impl_->ctx.use_private_key_file(impl_->options.key_file, ssl::context::pem, ec);
+        fmt::format("{}: cannot load the certificate: {}", options.cert_file, ec.message()));
+  impl_->ctx.use_private_key_file(options.key_file, ssl::context::pem, ec);
   if (ec)
     return Status::IoError(
-        fmt::format("{}: cannot load the key: {}", impl_->options.key_file, ec.message()));
+        fmt::format("{}: cannot load the key: {}", options.key_file, ec.message()));
   const auto address = asio::ip::make_address(host, ec);
   if (ec)
     return Status::InvalidArgument(fmt::format("“{}” is not an IP address to listen on", host));
@@ -248,19 +447,32 @@ uint16_t HttpsServer::port() const {
 void HttpsServer::stop() {
   beast::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->shared.stopping = true;
+  for (const auto& c :
+       std::vector(impl_->shared.sync_connections.begin(), impl_->shared.sync_connections.end())) {
+    c->close(websocket::close_code::going_away);
+  }
 }
 
-Status serve_until_signal(AdminStore& admin, sync::ClockSource& clock, const HttpsOptions& options,
-                          const std::string& host, uint16_t port,
+size_t HttpsServer::sync_connections() const {
+  return impl_->shared.sync_connections.size();
+}
+
+Status serve_until_signal(AdminStore& admin, SyncService& sync, sync::ClockSource& clock,
+                          const HttpsOptions& options, const std::string& host, uint16_t port,
                           const std::function<void(uint16_t)>& on_listening) {
   asio::io_context io;
-  HttpsServer server(io, admin, clock, options);
+  HttpsServer server(io, admin, clock, options, &sync);
   if (Status s = server.listen(host, port); !s.ok()) return s;
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer grace(io);
   signals.async_wait([&](beast::error_code, int) {
+    // Handlers run one at a time, so no batch is mid-merge here: every pushed
+    // batch is either committed (and answered, or answered again on resend) or
+    // not started. Connections are asked to close; then the loop ends.
     server.stop();
-    // Exchanges in flight get a moment to finish; then the loop ends.
-    io.stop();
+    grace.expires_after(std::chrono::milliseconds(options.stop_grace_ms));
+    grace.async_wait([&](beast::error_code) { io.stop(); });
   });
   if (on_listening) on_listening(server.port());
   io.run();

@@ -104,9 +104,7 @@ int cmd_init(const std::string& data, const std::vector<std::string>& hosts) {
 
 int run_server_cli(int argc, char** argv) {
   CLI::App app{
-      "budgetsync-server: the budgetsync sync server's store and accounts (serving arrives with "
-      "the sync "
-      "listener)"};
+      "budgetsync-server: the budgetsync sync server: its store, accounts and TLS listener"};
   app.set_version_flag(
       "--version", fmt::format("budgetsync-server 0.1.0 ({})", budgetsync::sync::protocol_name()));
   app.footer(
@@ -145,8 +143,10 @@ int run_server_cli(int argc, char** argv) {
   auto* token_revoke = token->add_subcommand("revoke", "Revoke every token of a user.");
   token_revoke->add_option("--user", user_name, "User name")->required();
 
-  auto* run =
-      app.add_subcommand("run", "Serve HTTPS (/healthz, /api/login) until SIGINT or SIGTERM.");
+  auto* run = app.add_subcommand(
+      "run",
+      "Serve HTTPS (/healthz, /metrics, /api/login) and the sync WebSocket (/sync) "
+      "until SIGINT or SIGTERM.");
   std::string listen = "127.0.0.1:8443";
   run->add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)")
       ->capture_default_str();
@@ -179,10 +179,13 @@ int run_server_cli(int argc, char** argv) {
       return fail(Status::InvalidArgument(fmt::format("--listen “{}” is not HOST:PORT", listen)));
     }
     sync::SystemClock clock;
+    auto sync_store = SqliteServerStore::open(db_path(data).string());
+    if (!sync_store.ok()) return fail(sync_store.status());
+    SyncService sync(store, **sync_store, clock);
     HttpsOptions options;
     options.cert_file = (fs::path(data) / "tls" / "server.pem").string();
     options.key_file = (fs::path(data) / "tls" / "server-key.pem").string();
-    Status s = serve_until_signal(store, clock, options, listen.substr(0, colon),
+    Status s = serve_until_signal(store, sync, clock, options, listen.substr(0, colon),
                                   static_cast<uint16_t>(port), [&](uint16_t bound) {
                                     fmt::print("listening on https://{}:{}\n",
                                                listen.substr(0, colon), bound);

@@ -191,14 +191,16 @@ struct Encoder {
             {"device", m.device},
             {"cursor", m.cursor},
             {"store_id", m.store_id},
-            {"epoch", m.epoch}};
+            {"epoch", m.epoch},
+            {"scope", m.scope}};
   }
   json operator()(const Welcome& m) const {
     return {{"type", "welcome"},
             {"store_id", m.store_id},
             {"epoch", m.epoch},
             {"last_seq", m.last_seq},
-            {"cursor_valid", m.cursor_valid}};
+            {"cursor_valid", m.cursor_valid},
+            {"scope", m.scope}};
   }
   json operator()(const Push& m) const {
     return {{"type", "push"}, {"batch_id", m.batch_id}, {"ops", entries_json(m.ops)}};
@@ -245,10 +247,10 @@ Message decode_json(const json& j, const Limits& limits) {
   const std::string p = type;
   if (type == "hello")
     return Hello{str(j, "device", p), integer(j, "cursor", p), str(j, "store_id", p),
-                 integer(j, "epoch", p)};
+                 integer(j, "epoch", p), opt_str(j, "scope", p).value_or("")};
   if (type == "welcome") {
     return Welcome{str(j, "store_id", p), integer(j, "epoch", p), integer(j, "last_seq", p),
-                   boolean(j, "cursor_valid", p)};
+                   boolean(j, "cursor_valid", p), opt_str(j, "scope", p).value_or("")};
   }
   if (type == "push") {
     Push m{str(j, "batch_id", p), {}};

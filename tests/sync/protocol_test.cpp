@@ -38,8 +38,8 @@ LogEntry sample_entry(int n) {
 }
 
 std::vector<Message> samples() {
-  return {Hello{"a1b2c3d4e5f60708", 42, "store-1", 3},
-          Welcome{"store-1", 3, 99, false},
+  return {Hello{"a1b2c3d4e5f60708", 42, "store-1", 3, "scope-a"},
+          Welcome{"store-1", 3, 99, false, "scope-b"},
           Push{"batch-7", {sample_op(1), sample_op(2)}},
           PushResult{"batch-7", {sample_entry(1), sample_entry(2)}},
           Pull{17, 500},

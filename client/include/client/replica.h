@@ -166,6 +166,20 @@ class Replica {
   // whether that reset happened.
   Result<bool> note_server(const std::string& store_id, int64_t epoch);
 
+  // The client's own settings (server address, token, sync state), kept in the
+  // replica so one file holds everything about this device. A missing key
+  // reads as "".
+  Result<std::string> setting(std::string_view key) const;
+  // Sets several settings in one transaction.
+  Status set_settings(const std::vector<std::pair<std::string, std::string>>& values);
+  // Starts the download over from cursor 0 (the server's scope for this user
+  // changed); the outbox is untouched. Pulling what the replica already has is
+  // harmless: entries apply idempotently.
+  Status restart_download();
+  // Changes whenever another connection (another process) commits to the
+  // replica: the sync agent polls it to push a new local edit at once.
+  Result<int64_t> data_version() const;
+
   struct OpenConflict {
     ReportKey report;
     std::string row;

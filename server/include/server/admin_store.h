@@ -55,6 +55,8 @@ class AdminStore {
   Status add_unit(const std::string& code, const std::string& name, const std::string& parent);
   // True when `unit` is `ancestor` or below it.
   Result<bool> unit_within(const std::string& unit, const std::string& ancestor);
+  // `ancestor` and every unit below it, sorted.
+  Result<std::vector<std::string>> units_within(const std::string& ancestor);
 
   Status add_user(const User& user, const std::string& password_hash);
   Status disable_user(const std::string& name);

@@ -30,6 +30,7 @@ struct Hello {
   int64_t cursor = 0;
   std::string store_id;  // the server store the cursor belongs to; empty on first contact
   int64_t epoch = 0;
+  std::string scope;  // the scope the cursor was read under (from the last welcome)
 };
 
 // server -> client: the store's identity; `cursor_valid` false when the
@@ -40,6 +41,9 @@ struct Welcome {
   int64_t epoch = 0;
   int64_t last_seq = 0;
   bool cursor_valid = true;
+  // A digest of the units the user may read. When it changes (a new role, a
+  // unit moved under a bureau), the old cursor skipped entries now visible.
+  std::string scope;
 };
 
 struct Push {

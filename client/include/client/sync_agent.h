@@ -1,0 +1,106 @@
+// The client's half of sync over the network: login over HTTPS, and the sync
+// protocol over a WebSocket on the same TLS connection, verified against the
+// certificate authority the server's administrator handed out.
+//
+// `sync_once` pushes the outbox, pulls to the end of the log and returns.
+// `run_agent` (sync --watch) stays connected: it pulls when the server says
+// there is something new, pushes a local edit within `poll_ms` of it being
+// saved (by any process), and after a lost connection retries with
+// exponential backoff and full jitter, capped, resuming from the cursor and
+// outbox the replica keeps.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "client/replica.h"
+#include "shared/status.h"
+#include "sync/protocol.h"
+#include "sync/random.h"
+
+namespace budgetsync::client {
+
+struct ServerAddress {
+  std::string host;
+  uint16_t port = 0;
+  std::string url() const;
+  // "https://HOST:PORT" (the port defaults to 443).
+  static Result<ServerAddress> parse(std::string_view url);
+};
+
+struct LoginAnswer {
+  std::string token;
+  int64_t expires_ms = 0;
+  std::string user;
+  std::string role;
+  std::string unit;
+};
+
+// POST /api/login. A refused login (wrong password, throttled) is a
+// FailedPrecondition naming the server's reason.
+Result<LoginAnswer> login(const ServerAddress& server, const std::string& ca_file,
+                          const std::string& user, const std::string& password,
+                          int64_t timeout_ms = 15'000);
+
+// The replica settings a sync needs, written by `budgetsync login`.
+struct SyncTarget {
+  ServerAddress server;
+  std::string ca_file;
+  std::string token;
+  // Reads them from the replica; a replica that never logged in is refused
+  // with what to do.
+  static Result<SyncTarget> from(const Replica& replica);
+};
+
+struct SyncTally {
+  int64_t pushed = 0;
+  int64_t applied = 0;
+  int64_t conflicts = 0;
+  int64_t rejected = 0;
+  int64_t pulled = 0;  // entries from other devices and own ones confirmed
+  int64_t cursor = 0;
+  int64_t server_last_seq = 0;
+  bool download_restarted = false;
+};
+
+struct AgentOptions {
+  sync::Encoding encoding = sync::Encoding::kJson;
+  size_t push_batch = 1000;
+  size_t pull_limit = 1000;
+  int64_t connect_timeout_ms = 10'000;
+  // An answer the server owes that takes longer than this ends the connection.
+  int64_t reply_timeout_ms = 60'000;
+  // --watch: how often the replica is checked for local edits, and how long
+  // the connection may stay silent before a ping must be answered.
+  int64_t poll_ms = 250;
+  int64_t idle_timeout_ms = 20'000;
+  int64_t initial_backoff_ms = 500;
+  int64_t max_backoff_ms = 30'000;
+  // Progress lines ("pulled 5000 of 120000") and agent events ("online",
+  // "offline: ...; retrying in 2.3 s").
+  std::function<void(const std::string&)> progress;
+  std::function<void(const std::string&)> event;
+};
+
+Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target,
+                            const AgentOptions& options);
+
+// Runs until SIGINT or SIGTERM (or `stop_after_ms` > 0 elapses, for tests).
+// Records "online"/"offline", the last successful sync and a heartbeat in the
+// replica's settings for `status`.
+Status run_agent(Replica& replica, const SyncTarget& target, const AgentOptions& options,
+                 sync::RandomSource& random);
+
+// The agent's state as `status` shows it: online only while an agent has
+// beaten its heartbeat recently.
+struct AgentState {
+  bool online = false;
+  bool agent_running = false;
+  int64_t last_sync_ms = 0;  // 0: never
+  std::string last_error;
+  std::string server;
+};
+Result<AgentState> agent_state(const Replica& replica, int64_t now_ms);
+
+}  // namespace budgetsync::client

@@ -1,0 +1,202 @@
+#include "client/cli_sync.h"
+
+#include <fmt/format.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "client/cli.h"
+#include "client/sync_agent.h"
+#include "sync/random.h"
+
+namespace budgetsync::client {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+int fail(const Status& s) {
+  fmt::print(stderr, "budgetsync: {}\n", s.message());
+  return s.code() == StatusCode::kFailedPrecondition ? kExitFindings : kExitBadInput;
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string local_time(int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+// $BUDGETSYNC_PASSWORD, else a prompt with echo off, else the first line of
+// standard input. Never the command line, where other users could read it.
+Result<std::string> read_password() {
+  if (const char* env = std::getenv("BUDGETSYNC_PASSWORD"); env && *env) return std::string(env);
+  std::string line;
+  if (isatty(STDIN_FILENO)) {
+    fmt::print(stderr, "Password: ");
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    fmt::print(stderr, "\n");
+  } else {
+    std::getline(std::cin, line);
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) {
+    return Status::InvalidArgument(
+        "no password given (type it at the prompt, pipe it on standard input, or set "
+        "BUDGETSYNC_PASSWORD)");
+  }
+  return line;
+}
+
+}  // namespace
+
+int cmd_login(Replica& replica, const std::string& server_url, const std::string& ca,
+              const std::string& user, bool as_json) {
+  auto server = ServerAddress::parse(server_url);
+  if (!server.ok()) return fail(server.status());
+  std::error_code ec;
+  const fs::path ca_path = fs::absolute(ca, ec);
+  if (ec || !fs::is_regular_file(ca_path, ec)) {
+    return fail(Status::NotFound(fmt::format(
+        "--ca {}: no such file (the server prints its CA path when it is created)", ca)));
+  }
+  if (user != replica.identity().user) {
+    return fail(Status::FailedPrecondition(fmt::format(
+        "this replica records edits as {}; log in as {}, or create a replica for {} with "
+        "`budgetsync --dir DIR init --unit UNIT --user {}`",
+        replica.identity().user, replica.identity().user, user, user)));
+  }
+  auto password = read_password();
+  if (!password.ok()) return fail(password.status());
+  auto answer = login(*server, ca_path.string(), user, *password);
+  if (!answer.ok()) return fail(answer.status());
+  if (answer->unit != replica.identity().unit) {
+    return fail(Status::FailedPrecondition(
+        fmt::format("{} belongs to unit {}, but this replica is unit {}; nothing was saved",
+                    answer->user, answer->unit, replica.identity().unit)));
+  }
+  if (Status s =
+          replica.set_settings({{"server.url", server->url()},
+                                {"server.ca", ca_path.string()},
+                                {"server.token", answer->token},
+                                {"server.token_expires_ms", std::to_string(answer->expires_ms)},
+                                {"server.user", answer->user},
+                                {"server.role", answer->role}});
+      !s.ok()) {
+    return fail(s);
+  }
+  if (as_json) {
+    fmt::print("{}\n", json{{"server", server->url()},
+                            {"user", answer->user},
+                            {"role", answer->role},
+                            {"unit", answer->unit},
+                            {"expires", local_time(answer->expires_ms)}}
+                           .dump(2));
+  } else {
+    fmt::print(
+        "已登录 {}：{}（{}，单位 {}），有效期至 {}。\n运行 `budgetsync sync` 同步，或 "
+        "`budgetsync sync --watch` 保持自动同步。\n",
+        server->url(), answer->user, answer->role, answer->unit, local_time(answer->expires_ms));
+  }
+  return kExitOk;
+}
+
+int cmd_sync(Replica& replica, bool watch, bool cbor, bool as_json) {
+  auto target = SyncTarget::from(replica);
+  if (!target.ok()) return fail(target.status());
+  AgentOptions options;
+  options.encoding = cbor ? sync::Encoding::kCbor : sync::Encoding::kJson;
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  if (terminal && !as_json) {
+    options.progress = [](const std::string& line) { fmt::print(stderr, "\r{}\033[K", line); };
+  }
+  if (watch) {
+    options.event = [](const std::string& line) {
+      fmt::print(stderr, "{} {}\n", local_time(now_ms()), line);
+      std::fflush(stderr);
+    };
+    options.progress = nullptr;
+    fmt::print(stderr, "budgetsync: syncing with {} until stopped (Ctrl-C)\n",
+               target->server.url());
+    sync::SystemRandom random;
+    Status s = run_agent(replica, *target, options, random);
+    if (!s.ok()) return fail(s);
+    return kExitOk;
+  }
+  auto tally = sync_once(replica, *target, options);
+  if (terminal && !as_json) fmt::print(stderr, "\r\033[K");
+  if (!tally.ok()) return fail(tally.status());
+  auto st = replica.status();
+  if (!st.ok()) return fail(st.status());
+  if (as_json) {
+    fmt::print("{}\n", json{{"server", target->server.url()},
+                            {"pushed", tally->pushed},
+                            {"applied", tally->applied},
+                            {"conflicts", tally->conflicts},
+                            {"rejected", tally->rejected},
+                            {"pulled", tally->pulled},
+                            {"cursor", tally->cursor},
+                            {"server_last_seq", tally->server_last_seq},
+                            {"download_restarted", tally->download_restarted},
+                            {"pending_ops", st->pending_ops},
+                            {"rejected_ops", st->rejected_ops},
+                            {"open_conflicts", st->open_conflicts}}
+                           .dump(2));
+  } else {
+    fmt::print("已同步 {}：上传 {} 项修改（接受 {}，冲突 {}，被拒 {}），下载 {} 项，游标 {}。\n",
+               target->server.url(), tally->pushed, tally->applied, tally->conflicts,
+               tally->rejected, tally->pulled, tally->cursor);
+    if (tally->download_restarted)
+      fmt::print("服务器的存储或权限范围已变化：已重新下载可见的数据。\n");
+    if (st->open_conflicts > 0)
+      fmt::print("有 {} 处冲突待处理：运行 `budgetsync conflicts` 查看。\n", st->open_conflicts);
+    if (st->rejected_ops > 0)
+      fmt::print("有 {} 项修改被服务器拒绝：运行 `budgetsync log` 查看原因。\n", st->rejected_ops);
+  }
+  return kExitOk;
+}
+
+std::string sync_status_lines(const Replica& replica) {
+  auto a = agent_state(replica, now_ms());
+  if (!a.ok()) return fmt::format("同步      （无法读取：{}）\n", a.status().message());
+  if (a->server.empty()) return "同步      未连接服务器（离线工作）\n";
+  std::string out = fmt::format("服务器    {}\n连接      {}\n最后同步  {}\n", a->server,
+                                a->online          ? "在线（自动同步运行中）"
+                                : a->agent_running ? "离线（自动同步将在连接恢复后继续）"
+                                                   : "离线（未运行 `budgetsync sync --watch`）",
+                                a->last_sync_ms > 0 ? local_time(a->last_sync_ms) : "（从未）");
+  if (!a->last_error.empty()) out += fmt::format("同步错误  {}\n", a->last_error);
+  return out;
+}
+
+void add_sync_status(const Replica& replica, json& out) {
+  auto a = agent_state(replica, now_ms());
+  if (!a.ok()) return;
+  out["server"] = a->server.empty() ? json(nullptr) : json(a->server);
+  out["online"] = a->online;
+  out["agent_running"] = a->agent_running;
+  out["last_sync"] = a->last_sync_ms > 0 ? json(local_time(a->last_sync_ms)) : json(nullptr);
+  out["last_sync_ms"] = a->last_sync_ms > 0 ? json(a->last_sync_ms) : json(nullptr);
+  out["last_error"] = a->last_error.empty() ? json(nullptr) : json(a->last_error);
+}
+
+}  // namespace budgetsync::client

@@ -1,0 +1,266 @@
+#include "server/sync_service.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "server/credentials.h"
+
+namespace budgetsync::server {
+namespace {
+
+using sync::ErrorMessage;
+using sync::Message;
+
+int64_t steady_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool valid_device_id(const std::string& d) {
+  if (d.empty() || d.size() > 64) return false;
+  for (char c : d) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+          c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The scope digest: which units the user may read, so a change of scope is
+// noticed by the client's next hello.
+std::string scope_digest(const std::set<std::string>& units) {
+  std::string joined;
+  for (const auto& u : units) joined += u + "\n";
+  return token_digest(joined).substr(0, 16);
+}
+
+}  // namespace
+
+ErrorMessage error_message(std::string code, std::string message, bool fatal) {
+  return ErrorMessage{std::move(code), std::move(message), fatal};
+}
+
+SyncService::SyncService(AdminStore& admin, sync::ServerStore& store, sync::ClockSource& clock,
+                         SyncOptions options)
+    : admin_(admin), store_(store), clock_(clock), options_(options), core_(store, clock) {}
+
+bool SyncService::take_rate_token(SyncPeer& peer) {
+  const int64_t now = clock_.now_ms();
+  const int64_t capacity = options_.rate_burst * 1000;
+  if (peer.bucket_milli < 0) {
+    peer.bucket_milli = capacity;
+  } else if (now > peer.bucket_at_ms) {
+    peer.bucket_milli = std::min(
+        capacity, peer.bucket_milli + (now - peer.bucket_at_ms) * options_.rate_per_second);
+  }
+  peer.bucket_at_ms = std::max(peer.bucket_at_ms, now);
+  if (peer.bucket_milli < 1000) return false;
+  peer.bucket_milli -= 1000;
+  return true;
+}
+
+SyncService::Reply SyncService::refuse_frame(SyncPeer& peer, const Status& decode_error) {
+  ++counters_.errors;
+  (void)peer;
+  // sync::decode says "CODE: what was wrong".
+  const std::string& text = decode_error.message();
+  const auto colon = text.find(": ");
+  Reply r;
+  if (colon == std::string::npos) {
+    r.messages.push_back(error_message("malformed", text));
+  } else {
+    r.messages.push_back(error_message(text.substr(0, colon), text.substr(colon + 2)));
+  }
+  return r;
+}
+
+SyncService::Reply SyncService::handle(SyncPeer& peer, const Message& message) {
+  Reply r;
+  if (!take_rate_token(peer)) {
+    ++counters_.rate_limited;
+    r.messages.push_back(error_message(
+        "rate_limited",
+        fmt::format("more than {} messages a second; this {} was dropped, send it again later",
+                    options_.rate_per_second, sync::message_type(message))));
+    return r;
+  }
+  if (const auto* m = std::get_if<sync::Hello>(&message)) return hello(peer, *m);
+  if (std::holds_alternative<ErrorMessage>(message))
+    return r;  // the client's complaint: nothing to do
+  if (!peer.welcomed) {
+    ++counters_.errors;
+    r.messages.push_back(error_message(
+        "out_of_order",
+        fmt::format("{} before hello: send hello first", sync::message_type(message))));
+    return r;
+  }
+  // A token revoked (or a user disabled) since the connection opened ends it.
+  auto user = admin_.authenticate(peer.token, clock_.now_ms());
+  if (!user.ok()) {
+    r.messages.push_back(error_message("server_error", user.status().message()));
+    return r;
+  }
+  if (!*user) {
+    r.messages.push_back(error_message(
+        "unauthorized", "the session token has expired or was revoked; log in again", true));
+    r.close = true;
+    return r;
+  }
+  if (const auto* m = std::get_if<sync::Push>(&message)) return push(peer, *m);
+  if (const auto* m = std::get_if<sync::Pull>(&message)) return pull(peer, *m);
+  ++counters_.errors;
+  r.messages.push_back(error_message(
+      "out_of_order", fmt::format("{} is a message the server sends, not one it takes",
+                                  sync::message_type(message))));
+  return r;
+}
+
+SyncService::Reply SyncService::hello(SyncPeer& peer, const sync::Hello& m) {
+  Reply r;
+  if (!valid_device_id(m.device)) {
+    ++counters_.errors;
+    r.messages.push_back(error_message(
+        "malformed", fmt::format("hello.device: “{}” is not a device id (1–64 letters, digits, - "
+                                 "or _)",
+                                 m.device)));
+    return r;
+  }
+  if (peer.welcomed && m.device != peer.device) {
+    ++counters_.errors;
+    r.messages.push_back(
+        error_message("out_of_order", "hello: this connection already belongs to another device"));
+    return r;
+  }
+  auto identity = admin_.identity();
+  auto units = admin_.units_within(peer.user.unit);
+  auto last = store_.last_seq();
+  Status bad = !identity.ok() ? identity.status()
+               : !units.ok()  ? units.status()
+               : !last.ok()   ? last.status()
+                              : admin_.touch_device(m.device, peer.user.name, clock_.now_ms());
+  if (!bad.ok()) {
+    r.messages.push_back(error_message("server_error", bad.message()));
+    return r;
+  }
+  peer.device = m.device;
+  if (peer.user.role == Role::kStaff) {
+    peer.units = {peer.user.unit};
+  } else {
+    peer.units = std::set<std::string>(units->begin(), units->end());
+  }
+  peer.welcomed = true;
+  sync::Welcome w;
+  w.store_id = identity->first;
+  w.epoch = identity->second;
+  w.last_seq = *last;
+  w.scope = scope_digest(peer.units);
+  const bool first_contact = m.store_id.empty() && m.cursor == 0;
+  w.cursor_valid = first_contact || (m.store_id == w.store_id && m.epoch == w.epoch &&
+                                     m.scope == w.scope && m.cursor >= 0 && m.cursor <= *last);
+  r.messages.push_back(w);
+  return r;
+}
+
+std::optional<std::string> SyncService::refuse_op(const SyncPeer& peer,
+                                                  const sync::Operation& op) const {
+  if (op.id.device != peer.device) {
+    return fmt::format(
+        "device_mismatch: operation {} names device {}, but this connection is "
+        "device {}",
+        op.id.to_string(), op.id.device, peer.device);
+  }
+  if (op.author != peer.user.name) {
+    return fmt::format("author_mismatch: operation {} is signed by {}, but {} is logged in",
+                       op.id.to_string(), op.author, peer.user.name);
+  }
+  if (peer.user.role != Role::kStaff) {
+    return fmt::format("read_only: {} {} reviews reports; only staff of a unit edit its cells",
+                       role_name(peer.user.role), peer.user.name);
+  }
+  if (op.report.unit != peer.user.unit) {
+    return fmt::format("unit_forbidden: {} of unit {} may not change unit {}'s report {}",
+                       peer.user.name, peer.user.unit, op.report.unit, op.report.to_string());
+  }
+  return std::nullopt;
+}
+
+SyncService::Reply SyncService::push(SyncPeer& peer, const sync::Push& m) {
+  const int64_t started = steady_us();
+  Reply r;
+  auto results = core_.push(
+      m.ops, [&](const sync::Operation& op) { return refuse_op(peer, op); }, options_.max_skew_ms);
+  if (!results.ok()) {
+    // Rolled back: nothing of the batch is kept, and the client will resend it.
+    ++counters_.errors;
+    r.messages.push_back(
+        error_message("server_error", fmt::format("batch {} was not stored ({}); send it again",
+                                                  m.batch_id, results.status().message())));
+    return r;
+  }
+  for (const auto& e : *results) {
+    switch (e.outcome) {
+      case sync::Outcome::kApplied:
+        ++counters_.applied;
+        break;
+      case sync::Outcome::kConflict:
+        ++counters_.conflict;
+        break;
+      case sync::Outcome::kRejected:
+        ++counters_.rejected;
+        break;
+    }
+    if (e.seq > 0) {
+      r.changed_units.insert(e.op.report.unit);
+      r.last_seq = std::max(r.last_seq, e.seq);
+    }
+  }
+  r.messages.push_back(sync::PushResult{m.batch_id, std::move(*results)});
+  counters_.push_latency.observe(steady_us() - started);
+  return r;
+}
+
+SyncService::Reply SyncService::pull(SyncPeer& peer, const sync::Pull& m) {
+  const int64_t started = steady_us();
+  Reply r;
+  if (m.cursor < 0) {
+    ++counters_.errors;
+    r.messages.push_back(error_message("malformed", "pull.cursor: must not be negative"));
+    return r;
+  }
+  auto pulled = core_.pull(m.cursor, m.limit, [&](const ReportKey& report) {
+    return peer.units.count(report.unit) > 0;
+  });
+  if (!pulled.ok()) {
+    ++counters_.errors;
+    r.messages.push_back(error_message("server_error", pulled.status().message()));
+    return r;
+  }
+  r.messages.push_back(sync::PullResult{std::move(pulled->entries), pulled->cursor, pulled->more});
+  counters_.pull_latency.observe(steady_us() - started);
+  return r;
+}
+
+std::string SyncService::metrics_text() const {
+  std::string out =
+      labelled_counter_header("budgetsync_ops_total", "Pushed operations by outcome.");
+  out += labelled_counter_line("budgetsync_ops_total", "{outcome=\"applied\"}", counters_.applied);
+  out +=
+      labelled_counter_line("budgetsync_ops_total", "{outcome=\"conflict\"}", counters_.conflict);
+  out +=
+      labelled_counter_line("budgetsync_ops_total", "{outcome=\"rejected\"}", counters_.rejected);
+  out += counter_text("budgetsync_sync_errors_total",
+                      "Sync messages answered with an error (malformed, out of order, ...).",
+                      counters_.errors);
+  out +=
+      counter_text("budgetsync_sync_rate_limited_total",
+                   "Sync messages dropped for exceeding the rate limit.", counters_.rate_limited);
+  out += counters_.push_latency.text("budgetsync_push_seconds",
+                                     "Time to merge and durably commit a pushed batch.");
+  out += counters_.pull_latency.text("budgetsync_pull_seconds", "Time to serve a pull batch.");
+  return out;
+}
+
+}  // namespace budgetsync::server
