@@ -630,9 +630,17 @@ int cmd_log(Context& ctx, bool pending) {
     table.add_row({r.op.id.to_string().substr(0, 8) + "…:" + std::to_string(r.op.id.counter),
                    format_time(r.op.hlc), r.op.author, std::string(sync::op_kind_name(r.op.kind)),
                    r.op.report.to_string(), r.op.row, r.op.column, r.op.value.value_or(""),
-                   r.status == "pending" ? "待同步" : r.status});
+                   r.status == "pending"    ? "待同步"
+                   : r.status == "acked"    ? "已同步"
+                   : r.status == "rejected" ? "被拒绝"
+                   : r.status == "remote"   ? "他人"
+                                            : r.status});
   }
   fmt::print("{}共 {} 项。\n", table.render(40), ops->size());
+  // Why the server refused each rejected edit, in full: the table has no room.
+  for (const auto& r : *ops) {
+    if (r.status == "rejected") fmt::print("被拒绝 {}：{}\n", r.op.id.to_string(), r.reason);
+  }
   return kExitOk;
 }
 
