@@ -884,6 +884,12 @@ int run_cli(int argc, char** argv) {
                      "Stay connected: pull on notification, push each edit within a second, "
                      "reconnect by itself (stop with Ctrl-C or SIGTERM)");
   sync_cmd->add_flag("--cbor", cbor, "Use the binary (CBOR) encoding of the protocol");
+  size_t sync_batch = 1000;
+  sync_cmd
+      ->add_option("--batch", sync_batch,
+                   "Operations per push and log entries per pull (smaller on a poor connection)")
+      ->check(CLI::Range(1, 5000))
+      ->capture_default_str();
 
   auto* log = app.add_subcommand("log", "The operations in the change log.");
   bool pending = false;
@@ -919,7 +925,7 @@ int run_cli(int argc, char** argv) {
     auto replica = ctx.open_replica();
     if (!replica.ok()) return fail(replica.status());
     if (*login_cmd) return cmd_login(**replica, server_url, ca_file, login_user, ctx.json);
-    return cmd_sync(**replica, watch, cbor, ctx.json);
+    return cmd_sync(**replica, watch, cbor, sync_batch, ctx.json);
   }
   if (*conflicts) return cmd_conflicts(ctx, conflict_key);
   if (*resolve) return cmd_resolve(ctx, key, row, column, resolve_value, take);

@@ -120,11 +120,12 @@ int cmd_login(Replica& replica, const std::string& server_url, const std::string
   return kExitOk;
 }
 
-int cmd_sync(Replica& replica, bool watch, bool cbor, bool as_json) {
+int cmd_sync(Replica& replica, bool watch, bool cbor, size_t batch, bool as_json) {
   auto target = SyncTarget::from(replica);
   if (!target.ok()) return fail(target.status());
   AgentOptions options;
   options.encoding = cbor ? sync::Encoding::kCbor : sync::Encoding::kJson;
+  options.push_batch = options.pull_limit = batch;
   const bool terminal = isatty(STDERR_FILENO) != 0;
   if (terminal && !as_json) {
     options.progress = [](const std::string& line) { fmt::print(stderr, "\r{}\033[K", line); };

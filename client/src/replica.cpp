@@ -110,6 +110,14 @@ struct Replica::Impl {
     return st.bind(1, key).bind(2, value).run();
   }
 
+  // The last operation id of import `seq` the server has answered (0: none).
+  Result<int64_t> import_progress(int64_t seq) const {
+    BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached("SELECT value FROM meta WHERE key = ?"));
+    st.bind(1, fmt::format("import_progress.{}", seq));
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    return has ? std::stoll(st.col_text(0)) : int64_t{0};
+  }
+
   Status load_identity() {
     for (auto [key, field] :
          {std::pair{"unit", &identity.unit}, std::pair{"unit_name", &identity.unit_name},
@@ -1048,13 +1056,18 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
                            "JOIN rows w ON w.id = v.row_id JOIN cols k ON k.id = v.col_id "
                            "ORDER BY w.row_key, k.key"));
     cells.bind(1, it->seq);
+    // Cells of a large import the server already answered (a batch limit
+    // split it) are not sent again.
+    BS_ASSIGN_OR_RETURN(progress, m.import_progress(it->seq));
     std::vector<sync::Operation> expanded;
-    for (;;) {
+    int64_t counter = it->base.id.counter;
+    for (;; ++counter) {
       BS_ASSIGN_OR_RETURN(has, cells.step());
       if (!has) break;
+      if (counter <= progress) continue;
       sync::Operation op = it->base;
       op.kind = sync::OpKind::kSetCell;
-      op.id.counter = it->base.id.counter + static_cast<int64_t>(expanded.size());
+      op.id.counter = counter;
       op.row = cells.col_text(0);
       op.column = cells.col_text(1);
       op.value = cells.col_text(2);
@@ -1109,6 +1122,15 @@ Status Replica::acknowledge(const std::vector<sync::LogEntry>& results) {
       BS_ASSIGN_OR_RETURN(
           st, m.db.cached("UPDATE ops SET status = 'acked' WHERE seq = ? AND status = 'pending'"));
       BS_RETURN_IF_ERROR(st.bind(1, seq).run());
+      BS_ASSIGN_OR_RETURN(del, m.db.cached("DELETE FROM meta WHERE key = ?"));
+      BS_RETURN_IF_ERROR(del.bind(1, fmt::format("import_progress.{}", seq)).run());
+    } else {
+      // Part of an import: remember how far the server has answered it.
+      BS_ASSIGN_OR_RETURN(progress, m.import_progress(seq));
+      if (r.op.id.counter > progress) {
+        BS_RETURN_IF_ERROR(
+            m.set_meta(fmt::format("import_progress.{}", seq), std::to_string(r.op.id.counter)));
+      }
     }
   }
   return tx.commit();
@@ -1360,6 +1382,7 @@ Result<bool> Replica::note_server(const std::string& store_id, int64_t epoch) {
     BS_ASSIGN_OR_RETURN(
         st, m.db.cached("UPDATE ops SET status = 'pending' WHERE device = ? AND status = 'acked'"));
     BS_RETURN_IF_ERROR(st.bind(1, m.device).run());
+    BS_RETURN_IF_ERROR(m.db.exec("DELETE FROM meta WHERE key LIKE 'import_progress.%'"));
   }
   BS_RETURN_IF_ERROR(m.set_meta("server_store_id", store_id));
   BS_RETURN_IF_ERROR(m.set_meta("server_epoch", std::to_string(epoch)));

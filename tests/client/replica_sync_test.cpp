@@ -89,6 +89,30 @@ class ReplicaSync : public ::testing::Test {
 
 Catalog* ReplicaSync::catalog_ = nullptr;
 
+TEST_F(ReplicaSync, AnImportLargerThanOnePushIsSentInPiecesAndEachCellOnce) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  auto all = a_->outbox(1'000'000);
+  ASSERT_TRUE(all.ok());
+  ASSERT_GT(all->size(), 40u);
+  std::vector<std::string> sent;
+  for (int round = 0; round < 100; ++round) {
+    auto batch = a_->outbox(7);
+    ASSERT_TRUE(batch.ok());
+    if (batch->empty()) break;
+    auto results = server_.push(*batch, nullptr);
+    ASSERT_TRUE(results.ok());
+    ASSERT_TRUE(a_->acknowledge(*results).ok());
+    for (const auto& op : *batch) sent.push_back(op.id.to_string());
+  }
+  // Every cell went exactly once, with the ids the whole outbox named.
+  std::vector<std::string> expected;
+  for (const auto& op : *all) expected.push_back(op.id.to_string());
+  EXPECT_EQ(sent, expected);
+  EXPECT_EQ(a_->status()->pending_ops, 0);
+  pull(*b_);
+  EXPECT_EQ(value(*b_, kFinal02, "2101505", "total"), "15.00");
+}
+
 TEST_F(ReplicaSync, AnImportOnOneDeviceReachesTheOther) {
   ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
   sync(*a_);

@@ -11,7 +11,7 @@ namespace budgetsync::client {
 
 int cmd_login(Replica& replica, const std::string& server, const std::string& ca,
               const std::string& user, bool json);
-int cmd_sync(Replica& replica, bool watch, bool cbor, bool json);
+int cmd_sync(Replica& replica, bool watch, bool cbor, size_t batch, bool json);
 
 // The agent's state as status lines ("在线"/"离线", last sync, last error), and
 // as JSON fields.
