@@ -465,14 +465,21 @@ Status serve_until_signal(AdminStore& admin, SyncService& sync, sync::ClockSourc
   HttpsServer server(io, admin, clock, options, &sync);
   if (Status s = server.listen(host, port); !s.ok()) return s;
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  asio::steady_timer grace(io);
+  asio::steady_timer tick(io);
+  int64_t waited_ms = 0;
+  std::function<void()> wait_for_connections = [&] {
+    // Ends once every sync connection has closed, or when the grace is over.
+    if (server.sync_connections() == 0 || waited_ms >= options.stop_grace_ms) return io.stop();
+    waited_ms += 20;
+    tick.expires_after(std::chrono::milliseconds(20));
+    tick.async_wait([&](beast::error_code) { wait_for_connections(); });
+  };
   signals.async_wait([&](beast::error_code, int) {
     // Handlers run one at a time, so no batch is mid-merge here: every pushed
     // batch is either committed (and answered, or answered again on resend) or
     // not started. Connections are asked to close; then the loop ends.
     server.stop();
-    grace.expires_after(std::chrono::milliseconds(options.stop_grace_ms));
-    grace.async_wait([&](beast::error_code) { io.stop(); });
+    wait_for_connections();
   });
   if (on_listening) on_listening(server.port());
   io.run();

@@ -84,6 +84,10 @@ class Background {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
   void kill_now() { stop(SIGKILL); }
+  // Sends `sig` without waiting for the exit.
+  void signal(int sig) {
+    if (pid_ > 0) kill(pid_, sig);
+  }
   bool running() const { return pid_ > 0; }
 
  private:
@@ -121,6 +125,7 @@ class ServerProcess {
   }
   int stop() { return process_.stop(SIGTERM); }
   void kill9() { process_.stop(SIGKILL); }
+  void signal(int sig) { process_.signal(sig); }
 
   int port() const { return port_; }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
