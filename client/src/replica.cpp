@@ -1091,13 +1091,15 @@ namespace budgetsync::client {
 namespace {
 
 // The local operation an id belongs to: itself, or the import whose reserved
-// range holds it.
+// range holds it. A device's ranges never overlap, so only the one starting
+// last at or before the id can hold it: one index probe, not a scan.
 Result<std::optional<std::pair<int64_t, int64_t>>> own_op(budgetsync::sqlite::Db& db,
                                                           const sync::OpId& id) {
   BS_ASSIGN_OR_RETURN(
-      st, db.cached("SELECT seq, counter + span - 1 FROM ops WHERE device = ? AND counter <= ? "
-                    "AND counter + span > ? ORDER BY seq DESC LIMIT 1"));
-  st.bind(1, id.device).bind(2, id.counter).bind(3, id.counter);
+      st, db.cached("SELECT seq, last FROM (SELECT seq, counter + span - 1 AS last FROM ops "
+                    "WHERE device = ?1 AND counter <= ?2 ORDER BY counter DESC, seq DESC LIMIT 1) "
+                    "WHERE last >= ?2"));
+  st.bind(1, id.device).bind(2, id.counter);
   BS_ASSIGN_OR_RETURN(has, st.step());
   if (!has) return std::optional<std::pair<int64_t, int64_t>>();
   return std::optional<std::pair<int64_t, int64_t>>(std::pair{st.col_int(0), st.col_int(1)});

@@ -61,6 +61,13 @@ CREATE TABLE history(
   value TEXT,
   PRIMARY KEY(row_id, col_id, op)) WITHOUT ROWID;
 )sql",
+      // 1 -> 2: indexes for the lookups every pulled or acknowledged operation
+      // makes; without them applying a pull scans the whole log per operation.
+      R"sql(
+CREATE INDEX ops_by_id ON ops(device, counter);
+CREATE INDEX ops_by_cell ON ops(report_id, row_key, col);
+CREATE INDEX ops_by_status ON ops(status);
+)sql",
   };
   return steps;
 }
