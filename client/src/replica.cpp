@@ -1151,6 +1151,24 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
     (void)m.reload_clock();
     return s;
   };
+  // A batch names few reports and rows many times: each is looked up once.
+  std::map<ReportKey, Impl::ReportRef> reports;
+  std::map<std::pair<int64_t, std::string>, int64_t> row_ids;
+  // Probes that cannot match are skipped: a replica with nothing pending (a
+  // first download, a reviewer) has no local edit to keep showing, and one
+  // with no open conflict has none to close.
+  bool any_pending = false;
+  bool any_conflict = false;
+  {
+    BS_ASSIGN_OR_RETURN(st,
+                        m.db.cached("SELECT EXISTS(SELECT 1 FROM ops WHERE status = 'pending'), "
+                                    "EXISTS(SELECT 1 FROM conflicts)"));
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (has) {
+      any_pending = st.col_int(0) != 0;
+      any_conflict = st.col_int(1) != 0;
+    }
+  }
   for (const auto& e : entries) {
     m.clock.receive(e.op.hlc);
     // The report, created on first sight from another device.
@@ -1159,7 +1177,8 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       return undo(Status::NotFound(fmt::format(
           "pulled an operation for form {}, which this program does not have", e.op.report.form)));
     }
-    {
+    auto known = reports.find(e.op.report);
+    if (known == reports.end()) {
       BS_ASSIGN_OR_RETURN(
           ins, m.db.cached("INSERT INTO reports(unit, year, form, instance, template_version) "
                            "VALUES(?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
@@ -1168,8 +1187,11 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
           .bind(3, e.op.report.form);
       ins.bind(4, e.op.report.instance).bind(5, static_cast<int64_t>(form->version));
       if (Status s = ins.run(); !s.ok()) return undo(s);
+      auto found = m.find_report(e.op.report);
+      if (!found.ok()) return undo(found.status());
+      known = reports.emplace(e.op.report, std::move(*found)).first;
     }
-    BS_ASSIGN_OR_RETURN(rep, m.find_report(e.op.report));
+    const Impl::ReportRef& rep = known->second;
     BS_ASSIGN_OR_RETURN(mine, own_op(m.db, e.op.id));
     int64_t op_seq = mine ? mine->first : 0;
     if (!mine) {
@@ -1199,13 +1221,15 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
     // The row, created when this replica has not seen it, in the section and
     // place the sending device gave it.
     Impl::RowRef row;
-    {
+    int64_t& cached_row = row_ids[{rep.id, e.op.row}];
+    if (cached_row == 0) {
       BS_ASSIGN_OR_RETURN(find,
                           m.db.cached("SELECT id FROM rows WHERE report_id = ? AND row_key = ?"));
       find.bind(1, rep.id).bind(2, e.op.row);
       BS_ASSIGN_OR_RETURN(found, find.step());
-      if (found) row.id = find.col_int(0);
+      if (found) cached_row = find.col_int(0);
     }
+    row.id = cached_row;
     if (row.id == 0) {
       const Section* section = !e.op.section.empty() ? rep.form->section(e.op.section)
                                                      : rep.form->section_for_row(e.op.row);
@@ -1222,7 +1246,7 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       }
       auto id = m.insert_row(rep.id, e.op.row, section->key, sort);
       if (!id.ok()) return undo(id.status());
-      row.id = *id;
+      row.id = cached_row = *id;
     }
     if (e.op.kind == sync::OpKind::kDeleteRow && e.row_deleted) {
       BS_ASSIGN_OR_RETURN(
@@ -1234,11 +1258,16 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
     auto col = m.col_id(e.op.column);
     if (!col.ok()) return undo(col.status());
     // A local edit still waiting for its answer keeps showing.
-    BS_ASSIGN_OR_RETURN(
-        pending, m.db.cached("SELECT 1 FROM ops WHERE status = 'pending' AND device = ? AND "
-                             "report_id = ? AND row_key = ? AND col = ? AND kind = 'set' LIMIT 1"));
-    pending.bind(1, m.device).bind(2, rep.id).bind(3, e.op.row).bind(4, e.op.column);
-    BS_ASSIGN_OR_RETURN(has_pending, pending.step());
+    bool has_pending = false;
+    if (any_pending) {
+      BS_ASSIGN_OR_RETURN(
+          pending,
+          m.db.cached("SELECT 1 FROM ops WHERE status = 'pending' AND device = ? AND "
+                      "report_id = ? AND row_key = ? AND col = ? AND kind = 'set' LIMIT 1"));
+      pending.bind(1, m.device).bind(2, rep.id).bind(3, e.op.row).bind(4, e.op.column);
+      BS_ASSIGN_OR_RETURN(found, pending.step());
+      has_pending = found;
+    }
     if (has_pending) {
       BS_ASSIGN_OR_RETURN(
           v, m.db.cached("UPDATE cells SET version = ? WHERE row_id = ? AND col_id = ?"));
@@ -1278,9 +1307,13 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       if (Status s = up.run(); !s.ok()) return undo(s);
     }
     if (e.cell.conflict.empty()) {
-      BS_ASSIGN_OR_RETURN(d, m.db.cached("DELETE FROM conflicts WHERE row_id = ? AND col_id = ?"));
-      if (Status s = d.bind(1, row.id).bind(2, *col).run(); !s.ok()) return undo(s);
+      if (any_conflict) {
+        BS_ASSIGN_OR_RETURN(d,
+                            m.db.cached("DELETE FROM conflicts WHERE row_id = ? AND col_id = ?"));
+        if (Status s = d.bind(1, row.id).bind(2, *col).run(); !s.ok()) return undo(s);
+      }
     } else {
+      any_conflict = true;
       BS_ASSIGN_OR_RETURN(
           c, m.db.cached("INSERT INTO conflicts(row_id, col_id, cell) VALUES(?, ?, ?) "
                          "ON CONFLICT(row_id, col_id) DO UPDATE SET cell = excluded.cell"));

@@ -66,7 +66,9 @@ CREATE TABLE history(
       R"sql(
 CREATE INDEX ops_by_id ON ops(device, counter);
 CREATE INDEX ops_by_cell ON ops(report_id, row_key, col);
-CREATE INDEX ops_by_status ON ops(status);
+-- Partial: the pulled operations (nearly all of a big log) cost them nothing.
+CREATE INDEX ops_pending ON ops(report_id, row_key, col) WHERE status = 'pending';
+CREATE INDEX ops_rejected ON ops(seq) WHERE status = 'rejected';
 )sql",
   };
   return steps;

@@ -221,22 +221,25 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   }
 
   // Pulls until the cursor reaches the last sequence the server announced.
+  // The next batch is asked for before this one is applied, so the server
+  // reads and sends it while the replica writes.
   awaitable<void> pull_all() {
+    co_await send(sync::Pull{replica_.sync_cursor(), options_.pull_limit});
     for (;;) {
-      co_await send(sync::Pull{replica_.sync_cursor(), options_.pull_limit});
       sync::Message reply = co_await expect_reply();
       auto* result = std::get_if<sync::PullResult>(&reply);
       if (!result) fail_with(unexpected(reply, "pull_result"));
+      // An empty batch short of the announced end means the rest is not
+      // readable by this user (yet): stop rather than ask again forever.
+      const bool again =
+          result->more || (result->cursor < tally_.server_last_seq && !result->entries.empty());
+      if (again) co_await send(sync::Pull{result->cursor, options_.pull_limit});
       check(replica_.apply_pulled(result->entries, result->cursor));
       tally_.pulled += static_cast<int64_t>(result->entries.size());
       tally_.cursor = result->cursor;
       report(fmt::format("下载 {}/{}", result->cursor,
                          std::max(tally_.server_last_seq, result->cursor)));
-      if (!result->more && result->cursor >= tally_.server_last_seq) co_return;
-      if (!result->more && result->entries.empty() && result->cursor < tally_.server_last_seq) {
-        // Nothing more to scan yet: what was announced is not readable by us.
-        co_return;
-      }
+      if (!again) co_return;
     }
   }
 

@@ -150,10 +150,20 @@ ServerCell cell_at(const json& j, const std::string& path) {
   return c;
 }
 
+// Nearly every entry's cell was written by the entry's own operation and has
+// no conflict: everything but its version then repeats the operation, and is
+// left out (a pull of a big log is mostly such entries).
+bool cell_repeats_op(const ServerCell& c, const Operation& op) {
+  return c.conflict.empty() && c.writer == op.id && c.value == op.value && c.hlc == op.hlc &&
+         c.author == op.author && c.writer_base == op.base_version;
+}
+
 json to_json(const LogEntry& e) {
   json j{{"seq", e.seq}, {"op", to_json(e.op)}, {"outcome", std::string(outcome_name(e.outcome))}};
   if (!e.reason.empty()) j["reason"] = e.reason;
-  if (e.op.kind == OpKind::kSetCell && e.outcome != Outcome::kRejected) j["cell"] = to_json(e.cell);
+  if (e.op.kind == OpKind::kSetCell && e.outcome != Outcome::kRejected) {
+    j["cell"] = cell_repeats_op(e.cell, e.op) ? json{{"version", e.cell.version}} : to_json(e.cell);
+  }
   if (e.row_deleted) j["row_deleted"] = true;
   return j;
 }
@@ -173,7 +183,19 @@ LogEntry entry_at(const json& j, const std::string& path) {
     bad(path + ".outcome", fmt::format("unknown outcome “{}”", outcome));
   }
   e.reason = opt_str(j, "reason", path).value_or("");
-  if (j.contains("cell")) e.cell = cell_at(j["cell"], path + ".cell");
+  if (j.contains("cell")) {
+    const json& cell = j["cell"];
+    if (cell.is_object() && cell.size() == 1 && cell.contains("version")) {
+      e.cell.version = integer(cell, "version", path + ".cell");
+      e.cell.value = e.op.value;
+      e.cell.hlc = e.op.hlc;
+      e.cell.writer = e.op.id;
+      e.cell.author = e.op.author;
+      e.cell.writer_base = e.op.base_version;
+    } else {
+      e.cell = cell_at(cell, path + ".cell");
+    }
+  }
   if (j.contains("row_deleted")) e.row_deleted = boolean(j, "row_deleted", path);
   return e;
 }
@@ -187,20 +209,12 @@ json entries_json(const std::vector<T>& v) {
 
 struct Encoder {
   json operator()(const Hello& m) const {
-    return {{"type", "hello"},
-            {"device", m.device},
-            {"cursor", m.cursor},
-            {"store_id", m.store_id},
-            {"epoch", m.epoch},
-            {"scope", m.scope}};
+    return {{"type", "hello"},        {"device", m.device}, {"cursor", m.cursor},
+            {"store_id", m.store_id}, {"epoch", m.epoch},   {"scope", m.scope}};
   }
   json operator()(const Welcome& m) const {
-    return {{"type", "welcome"},
-            {"store_id", m.store_id},
-            {"epoch", m.epoch},
-            {"last_seq", m.last_seq},
-            {"cursor_valid", m.cursor_valid},
-            {"scope", m.scope}};
+    return {{"type", "welcome"},      {"store_id", m.store_id},         {"epoch", m.epoch},
+            {"last_seq", m.last_seq}, {"cursor_valid", m.cursor_valid}, {"scope", m.scope}};
   }
   json operator()(const Push& m) const {
     return {{"type", "push"}, {"batch_id", m.batch_id}, {"ops", entries_json(m.ops)}};

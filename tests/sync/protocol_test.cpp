@@ -60,6 +60,31 @@ TEST(Protocol, EveryMessageRoundTripsInJsonAndCbor) {
   }
 }
 
+// A pull is mostly entries whose cell its own operation wrote: the cell is
+// then sent as its version alone and read back whole.
+TEST(Protocol, ACellItsOwnOperationWroteTravelsAsItsVersionAlone) {
+  LogEntry plain = sample_entry(2);
+  plain.op.value = "10.00";
+  plain.cell.writer_base = plain.op.base_version;
+  const std::string text = encode_entry(plain);
+  EXPECT_NE(text.find(R"("cell":{"version":2})"), std::string::npos) << text;
+  auto back = decode_entry(text);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->cell, plain.cell);
+
+  // Any difference from the operation (another writer's value, an open
+  // conflict) sends the whole cell.
+  LogEntry other = plain;
+  other.cell.value = "11.00";
+  auto other_back = decode_entry(encode_entry(other));
+  ASSERT_TRUE(other_back.ok());
+  EXPECT_EQ(other_back->cell, other.cell);
+  const LogEntry conflicted = sample_entry(3);
+  auto conflicted_back = decode_entry(encode_entry(conflicted));
+  ASSERT_TRUE(conflicted_back.ok());
+  EXPECT_EQ(conflicted_back->cell, conflicted.cell);
+}
+
 TEST(Protocol, CborIsSmallerThanJson) {
   const Message m = PullResult{{sample_entry(1), sample_entry(2), sample_entry(3)}, 3, false};
   EXPECT_LT(encode(m, Encoding::kCbor).size(), encode(m, Encoding::kJson).size());
