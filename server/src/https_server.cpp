@@ -70,6 +70,45 @@ struct Metrics {
 
 class SyncConnection;
 
+// A push's new entries, sent with the notify to every device that reads all
+// their units: encoded once per encoding however many devices get them.
+class LiveEntries {
+ public:
+  LiveEntries(const SyncService::Reply& reply) : reply_(reply) {
+    for (const auto& e : reply.live_entries) units_.insert(e.op.report.unit);
+  }
+
+  // The notify frame for a device reading `readable`; null when it gets only
+  // the plain notify.
+  std::shared_ptr<const std::string> frame(const std::set<std::string>& readable,
+                                           sync::Encoding encoding) {
+    if (reply_.live_entries.empty()) return nullptr;
+    bool reads_all = true;
+    for (const auto& u : units_) reads_all = reads_all && readable.count(u) > 0;
+    if (reads_all) {
+      auto& shared = encoding == sync::Encoding::kCbor ? cbor_ : json_;
+      if (!shared) shared = encode(reply_.live_entries, encoding);
+      return shared;
+    }
+    std::vector<sync::LogEntry> visible;
+    for (const auto& e : reply_.live_entries) {
+      if (readable.count(e.op.report.unit) > 0) visible.push_back(e);
+    }
+    return encode(visible, encoding);
+  }
+
+ private:
+  std::shared_ptr<const std::string> encode(const std::vector<sync::LogEntry>& entries,
+                                            sync::Encoding encoding) const {
+    return std::make_shared<const std::string>(
+        sync::encode(sync::Notify{reply_.last_seq, reply_.from, entries}, encoding));
+  }
+
+  const SyncService::Reply& reply_;
+  std::set<std::string> units_;
+  std::shared_ptr<const std::string> json_, cbor_;
+};
+
 // What every connection shares: the stores, the options, the counters, and the
 // open sync connections (to notify them of new entries).
 struct Shared {
@@ -106,18 +145,21 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
   }
 
   // New log entries exist up to `seq`: queued once, however many arrive before
-  // the peer reads it.
-  void notify(int64_t seq, const std::set<std::string>& units) {
+  // the peer reads it. A lone notify carries the entries themselves; notifies
+  // that pile up become one plain notify and the device pulls.
+  void notify(int64_t seq, const std::set<std::string>& units, LiveEntries& live) {
     if (!peer_.welcomed || closing_) return;
     bool reads = false;
     for (const auto& u : units) reads = reads || peer_.units.count(u) > 0;
     if (!reads) return;
     if (notify_queued_) {
       notify_seq_ = std::max(notify_seq_, seq);
+      notify_frame_.reset();
       return;
     }
     notify_queued_ = true;
     notify_seq_ = seq;
+    notify_frame_ = live.frame(peer_.units, encoding_);
     enqueue({}, true);
   }
 
@@ -131,6 +173,7 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
  private:
   struct Outgoing {
     std::string bytes;
+    std::shared_ptr<const std::string> shared_bytes;  // instead of bytes, when set
     bool binary = false;
     bool is_notify = false;
   };
@@ -153,9 +196,10 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
                                             : service.refuse_frame(peer_, decoded.status());
     for (const auto& m : reply.messages) enqueue(sync::encode(m, encoding_), false);
     if (!reply.changed_units.empty()) {
+      LiveEntries live(reply);
       for (const auto& c :
            std::vector(shared_.sync_connections.begin(), shared_.sync_connections.end())) {
-        if (c.get() != this) c->notify(reply.last_seq, reply.changed_units);
+        if (c.get() != this) c->notify(reply.last_seq, reply.changed_units, live);
       }
     }
     if (reply.close) return close(websocket::close_code::policy_error);
@@ -170,19 +214,24 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
       queue_.clear();
       return close(websocket::close_code::try_again_later);
     }
-    queue_.push_back({std::move(bytes), encoding_ == sync::Encoding::kCbor, is_notify});
+    queue_.push_back({std::move(bytes), nullptr, encoding_ == sync::Encoding::kCbor, is_notify});
     if (!writing_) do_write();
   }
 
   void do_write() {
     Outgoing& next = queue_.front();
     if (next.is_notify) {
-      next.bytes = sync::encode(sync::Notify{notify_seq_}, encoding_);
+      if (notify_frame_) {
+        next.shared_bytes = std::move(notify_frame_);
+      } else {
+        next.bytes = sync::encode(sync::Notify{notify_seq_, std::nullopt, {}}, encoding_);
+      }
+      notify_frame_.reset();
       notify_queued_ = false;
     }
     writing_ = true;
     ws_.binary(next.binary);
-    ws_.async_write(asio::buffer(next.bytes),
+    ws_.async_write(asio::buffer(next.shared_bytes ? *next.shared_bytes : next.bytes),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       self->writing_ = false;
                       if (ec) return self->finish();
@@ -212,6 +261,7 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
   websocket::close_code close_code_ = websocket::close_code::normal;
   bool notify_queued_ = false;
   int64_t notify_seq_ = 0;
+  std::shared_ptr<const std::string> notify_frame_;  // shared by the devices told the same
 };
 
 // One connection: TLS handshake, then request/response exchanges until the
@@ -396,7 +446,11 @@ struct HttpsServer::Impl {
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) std::make_shared<HttpsConnection>(std::move(socket), ctx, shared)->start();
+      if (!ec) {
+        // Small frames answered at once: no waiting for delayed ACKs (Nagle).
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<HttpsConnection>(std::move(socket), ctx, shared)->start();
+      }
       accept();
     });
   }
@@ -416,6 +470,10 @@ Status HttpsServer::listen(const std::string& host, uint16_t port) {
                          ssl::context::no_tlsv1_1);
   // An idle connection gives its TLS buffers back (tens of KiB each).
   SSL_CTX_set_mode(impl_->ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  // Clients make a full handshake on every connect: no session is kept for
+  // them and no ticket sent.
+  SSL_CTX_set_session_cache_mode(impl_->ctx.native_handle(), SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(impl_->ctx.native_handle(), 0);
   const HttpsOptions& options = impl_->shared.options;
   impl_->ctx.use_certificate_chain_file(options.cert_file, ec);
   if (ec)

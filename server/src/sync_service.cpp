@@ -190,6 +190,14 @@ std::optional<std::string> SyncService::refuse_op(const SyncPeer& peer,
 SyncService::Reply SyncService::push(SyncPeer& peer, const sync::Push& m) {
   const int64_t started = steady_us();
   Reply r;
+  auto before = store_.last_seq();
+  if (!before.ok()) {
+    ++counters_.errors;
+    r.messages.push_back(
+        error_message("server_error", fmt::format("batch {} was not stored ({}); send it again",
+                                                  m.batch_id, before.status().message())));
+    return r;
+  }
   auto results = core_.push(
       m.ops, [&](const sync::Operation& op) { return refuse_op(peer, op); }, options_.max_skew_ms);
   if (!results.ok()) {
@@ -212,11 +220,15 @@ SyncService::Reply SyncService::push(SyncPeer& peer, const sync::Push& m) {
         ++counters_.rejected;
         break;
     }
-    if (e.seq > 0) {
+    // Entries at or before `before` are earlier answers to resent operations.
+    if (e.seq > *before) {
       r.changed_units.insert(e.op.report.unit);
       r.last_seq = std::max(r.last_seq, e.seq);
+      r.live_entries.push_back(e);
     }
   }
+  r.from = *before;
+  if (r.live_entries.size() > options_.max_live_entries) r.live_entries.clear();
   r.messages.push_back(sync::PushResult{m.batch_id, std::move(*results)});
   counters_.push_latency.observe(steady_us() - started);
   return r;

@@ -232,7 +232,14 @@ struct Encoder {
             {"cursor", m.cursor},
             {"more", m.more}};
   }
-  json operator()(const Notify& m) const { return {{"type", "notify"}, {"last_seq", m.last_seq}}; }
+  json operator()(const Notify& m) const {
+    json j{{"type", "notify"}, {"last_seq", m.last_seq}};
+    if (m.from) {
+      j["from"] = *m.from;
+      j["entries"] = entries_json(m.entries);
+    }
+    return j;
+  }
   json operator()(const ErrorMessage& m) const {
     return {{"type", "error"}, {"code", m.code}, {"message", m.message}, {"fatal", m.fatal}};
   }
@@ -297,7 +304,16 @@ Message decode_json(const json& j, const Limits& limits) {
     m.more = boolean(j, "more", p);
     return m;
   }
-  if (type == "notify") return Notify{integer(j, "last_seq", p)};
+  if (type == "notify") {
+    Notify m{integer(j, "last_seq", p), std::nullopt, {}};
+    if (j.contains("from")) {
+      m.from = integer(j, "from", p);
+      const json& e = array_at(j, "entries", p, limits.max_pull_entries, "entries");
+      for (size_t i = 0; i < e.size(); ++i)
+        m.entries.push_back(entry_at(e[i], fmt::format("notify.entries[{}]", i)));
+    }
+    return m;
+  }
   if (type == "error")
     return ErrorMessage{str(j, "code", p), str(j, "message", p), boolean(j, "fatal", p)};
   throw DecodeError{"malformed", fmt::format("message.type: unknown message type “{}”", type)};

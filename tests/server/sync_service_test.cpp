@@ -158,7 +158,7 @@ TEST_F(SyncServiceTest, MessagesBeforeHelloAreOutOfOrderAndTheConnectionStaysUsa
   EXPECT_EQ(push(wang, {edit("dev-wang", 1, "wang", "411325-ybj", "1")}).at(0).outcome,
             sync::Outcome::kApplied);
   // Messages only a server sends are refused too.
-  EXPECT_EQ(error_code(service_->handle(wang, sync::Notify{5})), "out_of_order");
+  EXPECT_EQ(error_code(service_->handle(wang, sync::Notify{5, std::nullopt, {}})), "out_of_order");
   EXPECT_EQ(error_code(service_->handle(wang, sync::Welcome{})), "out_of_order");
 }
 
@@ -225,6 +225,37 @@ TEST_F(SyncServiceTest, PushesReportWhichUnitsChangedForNotifications) {
                                               edit("dev-wang", 2, "wang", "430602-ybj", "1.00")}});
   EXPECT_EQ(r.changed_units, (std::set<std::string>{"411325-ybj"}));
   EXPECT_EQ(r.last_seq, 1);
+  // The logged entry goes with the notify; the refused one is in no log.
+  EXPECT_EQ(r.from, 0);
+  ASSERT_EQ(r.live_entries.size(), 1u);
+  EXPECT_EQ(r.live_entries[0].op.id.counter, 1);
+}
+
+TEST_F(SyncServiceTest, OnlyNewEntriesAndOnlySmallPushesTravelWithTheNotify) {
+  SyncPeer wang = peer("wang");
+  hello(wang, "dev-wang");
+  push(wang, {edit("dev-wang", 1, "wang", "411325-ybj", "1.00")});
+  // A resent operation already logged is not news.
+  auto again =
+      service_->handle(wang, sync::Push{"b",
+                                        {edit("dev-wang", 1, "wang", "411325-ybj", "1.00"),
+                                         edit("dev-wang", 2, "wang", "411325-ybj", "2.00")}});
+  EXPECT_EQ(again.from, 1);
+  EXPECT_EQ(again.last_seq, 2);
+  ASSERT_EQ(again.live_entries.size(), 1u);
+  EXPECT_EQ(again.live_entries[0].op.id.counter, 2);
+
+  // A push bigger than the live limit only notifies: devices pull it.
+  std::vector<sync::Operation> many;
+  for (int64_t i = 0; i <= static_cast<int64_t>(SyncOptions{}.max_live_entries); ++i) {
+    auto op = edit("dev-wang", 3 + i, "wang", "411325-ybj", std::to_string(i));
+    op.row = "r" + std::to_string(i + 2);
+    many.push_back(op);
+  }
+  auto big = service_->handle(wang, sync::Push{"big", many});
+  EXPECT_EQ(big.last_seq, 2 + static_cast<int64_t>(many.size()));
+  EXPECT_TRUE(big.live_entries.empty());
+  EXPECT_EQ(big.changed_units, (std::set<std::string>{"411325-ybj"}));
 }
 
 TEST_F(SyncServiceTest, AFloodOfMessagesIsRateLimitedThenServedAgain) {

@@ -210,11 +210,16 @@ TEST_F(SyncWire, WritesToAnotherUnitAreRejectedAndOthersAreNotified) {
   auto applied = read(*writer);
   ASSERT_TRUE(std::holds_alternative<sync::PushResult>(applied));
   EXPECT_EQ(std::get<sync::PushResult>(applied).results.at(0).seq, 1);
-  // The other connection hears of it without asking.
+  // The other connection hears of it without asking, the edit included.
   auto heard = read(*watcher);
   const auto* n = std::get_if<sync::Notify>(&heard);
   ASSERT_NE(n, nullptr) << error_code(heard);
   EXPECT_EQ(n->last_seq, 1);
+  EXPECT_EQ(n->from, 0);
+  ASSERT_EQ(n->entries.size(), 1u);
+  EXPECT_EQ(n->entries[0].op.value, "15.50");
+  EXPECT_EQ(n->entries[0].seq, 1);
+  // A pull gives the same.
   send(*watcher, sync::Pull{0, 10});
   auto pulled = read(*watcher);
   ASSERT_TRUE(std::holds_alternative<sync::PullResult>(pulled));

@@ -89,6 +89,7 @@ class Background {
     if (pid_ > 0) kill(pid_, sig);
   }
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
@@ -128,6 +129,7 @@ class ServerProcess {
   void signal(int sig) { process_.signal(sig); }
 
   int port() const { return port_; }
+  pid_t pid() const { return process_.pid(); }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   std::string ca() const { return data_ + "/tls/ca.pem"; }
   const std::string& data() const { return data_; }

@@ -44,7 +44,8 @@ std::vector<Message> samples() {
           PushResult{"batch-7", {sample_entry(1), sample_entry(2)}},
           Pull{17, 500},
           PullResult{{sample_entry(3), sample_entry(4)}, 4, true},
-          Notify{123},
+          Notify{123, std::nullopt, {}},
+          Notify{5, 3, {sample_entry(4), sample_entry(5)}},
           ErrorMessage{"report_locked", "报表已上报，不能修改", false}};
 }
 
@@ -144,7 +145,7 @@ TEST(Protocol, LimitsAreCheckedBeforeWork) {
   EXPECT_NE(r.status().message().find("too_large: push.ops: 2 operations is over the limit of 1"),
             std::string::npos);
   tight.max_frame_bytes = 10;
-  r = decode(encode(Notify{1}), Encoding::kJson, tight);
+  r = decode(encode(Notify{1, std::nullopt, {}}), Encoding::kJson, tight);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("too_large: a frame of"), std::string::npos);
 }

@@ -28,6 +28,9 @@ struct SyncOptions {
   // Messages a peer may send: a burst, then this many per second.
   int64_t rate_burst = 200;
   int64_t rate_per_second = 100;
+  // A push that logs at most this many entries sends them with its notify, so
+  // connected devices have them without a pull; a bigger one only notifies.
+  size_t max_live_entries = 200;
 };
 
 // One connection's state, kept by the transport and handed to every call.
@@ -55,6 +58,10 @@ class SyncService {
     // of `last_seq`.
     std::set<std::string> changed_units;
     int64_t last_seq = 0;
+    // The new entries after `from` up to `last_seq`, when few enough to send
+    // with the notify (none otherwise).
+    int64_t from = 0;
+    std::vector<sync::LogEntry> live_entries;
   };
 
   Reply handle(SyncPeer& peer, const sync::Message& message);

@@ -70,6 +70,10 @@ struct PullResult {
 // server -> client: new operations exist up to `last_seq`.
 struct Notify {
   int64_t last_seq = 0;
+  // When present: the entries after `from` up to `last_seq` the receiver may
+  // read, so a device whose cursor is `from` has them without pulling.
+  std::optional<int64_t> from;
+  std::vector<LogEntry> entries;
 };
 
 struct ErrorMessage {
