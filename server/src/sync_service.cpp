@@ -190,24 +190,19 @@ std::optional<std::string> SyncService::refuse_op(const SyncPeer& peer,
 SyncService::Reply SyncService::push(SyncPeer& peer, const sync::Push& m) {
   const int64_t started = steady_us();
   Reply r;
-  auto before = store_.last_seq();
-  if (!before.ok()) {
+  // Nothing of a failed batch is kept (rolled back), and the client resends it.
+  auto not_stored = [&](const Status& why) {
     ++counters_.errors;
-    r.messages.push_back(
-        error_message("server_error", fmt::format("batch {} was not stored ({}); send it again",
-                                                  m.batch_id, before.status().message())));
+    r.messages.push_back(error_message(
+        "server_error",
+        fmt::format("batch {} was not stored ({}); send it again", m.batch_id, why.message())));
     return r;
-  }
+  };
+  auto before = store_.last_seq();
+  if (!before.ok()) return not_stored(before.status());
   auto results = core_.push(
       m.ops, [&](const sync::Operation& op) { return refuse_op(peer, op); }, options_.max_skew_ms);
-  if (!results.ok()) {
-    // Rolled back: nothing of the batch is kept, and the client will resend it.
-    ++counters_.errors;
-    r.messages.push_back(
-        error_message("server_error", fmt::format("batch {} was not stored ({}); send it again",
-                                                  m.batch_id, results.status().message())));
-    return r;
-  }
+  if (!results.ok()) return not_stored(results.status());
   for (const auto& e : *results) {
     switch (e.outcome) {
       case sync::Outcome::kApplied:
