@@ -630,11 +630,13 @@ int cmd_log(Context& ctx, bool pending) {
     table.add_row({r.op.id.to_string().substr(0, 8) + "…:" + std::to_string(r.op.id.counter),
                    format_time(r.op.hlc), r.op.author, std::string(sync::op_kind_name(r.op.kind)),
                    r.op.report.to_string(), r.op.row, r.op.column, r.op.value.value_or(""),
-                   r.status == "pending"    ? "待同步"
-                   : r.status == "acked"    ? "已同步"
-                   : r.status == "rejected" ? "被拒绝"
-                   : r.status == "remote"   ? "他人"
-                                            : r.status});
+                   r.status == "pending"     ? "待同步"
+                   : r.status == "acked"     ? "已同步"
+                   : r.status == "rejected"  ? "被拒绝"
+                   : r.status == "remote"    ? "他人"
+                   : r.status == "retried"   ? "已重新提交"
+                   : r.status == "discarded" ? "已放弃"
+                                             : r.status});
   }
   fmt::print("{}共 {} 项。\n", table.render(40), ops->size());
   // Why the server refused each rejected edit, in full: the table has no room.
@@ -682,12 +684,70 @@ int cmd_conflicts(Context& ctx, const std::string& key_text) {
                    {"values", values}});
     table.add_row({c.report.to_string(), c.row, c.column, c.cell.value.value_or(""), competing});
   }
+  // Edits the server refused are this device's unfinished business too.
+  auto refused = (*replica)->rejected();
+  if (!refused.ok()) return fail(refused.status());
+  json rejected = json::array();
+  TextTable refused_table({"操作", "报表", "行", "栏", "值", "原因"},
+                          {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kRight, A::kLeft});
+  size_t n_refused = 0;
+  for (const auto& r : *refused) {
+    if (only && !(r.op.report == *only)) continue;
+    ++n_refused;
+    rejected.push_back({{"op", r.op.id.to_string()},
+                        {"kind", std::string(sync::op_kind_name(r.op.kind))},
+                        {"report", r.op.report.to_string()},
+                        {"row", r.op.row},
+                        {"column", r.op.column},
+                        {"value", r.op.value ? json(*r.op.value) : json(nullptr)},
+                        {"reason", r.reason}});
+    refused_table.add_row({r.op.id.to_string(), r.op.report.to_string(), r.op.row, r.op.column,
+                           r.op.value.value_or(""), r.reason});
+  }
   if (ctx.json) {
-    fmt::print("{}\n", arr.dump(2));
-  } else if (n == 0) {
+    fmt::print("{}\n", json{{"conflicts", arr}, {"rejected", rejected}}.dump(2));
+    return kExitOk;
+  }
+  if (n == 0) {
     fmt::print("没有未解决的冲突。\n");
   } else {
     fmt::print("{}共 {} 处冲突；用 budgetsync resolve 选定一个值。\n", table.render(80), n);
+  }
+  if (n_refused > 0) {
+    fmt::print(
+        "\n服务器拒绝了 {} 项修改（仍保留在本机）：\n{}用 budgetsync retry 操作 重新提交，或 "
+        "budgetsync discard 操作 放弃。\n",
+        n_refused, refused_table.render(60));
+  }
+  return kExitOk;
+}
+
+int cmd_settle_rejected(Context& ctx, const std::string& op_text, bool retry) {
+  auto id = sync::OpId::parse(op_text);
+  if (!id.ok()) {
+    return fail(Status::InvalidArgument(fmt::format(
+        "“{}” is not an operation id (DEVICE:COUNTER, as `budgetsync conflicts` shows it)",
+        op_text)));
+  }
+  auto replica = ctx.open_replica();
+  if (!replica.ok()) return fail(replica.status());
+  auto edit = (*replica)->settle_rejected(*id, retry);
+  if (!edit.ok()) return fail(edit.status());
+  if (ctx.json) {
+    fmt::print("{}\n", json{{"op", id->to_string()},
+                            {"settled", retry ? "retried" : "discarded"},
+                            {"row", edit->row},
+                            {"column", edit->column},
+                            {"value", edit->after}}
+                           .dump(2));
+  } else if (retry) {
+    fmt::print("已重新提交 {}（{}:{} = {}），下次同步时发送。\n", id->to_string(), edit->row,
+               edit->column, edit->after);
+  } else if (edit->column.empty()) {
+    fmt::print("已放弃 {}。\n", id->to_string());  // an import or a row operation
+  } else {
+    fmt::print("已放弃 {}；{}:{} 现为 {}。\n", id->to_string(), edit->row, edit->column,
+               edit->after.empty() ? "（空）" : edit->after);
   }
   return kExitOk;
 }
@@ -854,7 +914,9 @@ int run_cli(int argc, char** argv) {
                          "File (or, with --all, folder) to write (default: standard output)");
 
   auto* conflicts =
-      app.add_subcommand("conflicts", "Open conflicts: every competing value, who and when.");
+      app.add_subcommand("conflicts",
+                         "Open conflicts (every competing value, who and when) and edits the "
+                         "server rejected.");
   std::string conflict_key;
   conflicts->add_option("REPORT", conflict_key, "Only this report");
 
@@ -867,6 +929,14 @@ int run_cli(int argc, char** argv) {
   resolve->add_option("--value", resolve_value, "The value to keep");
   resolve->add_option("--take", take,
                       "Keep the value of this competing operation (see `conflicts`)");
+
+  std::string settle_op;
+  auto* retry_cmd = app.add_subcommand(
+      "retry", "Re-apply an edit the server rejected, as a new edit sent at the next sync.");
+  retry_cmd->add_option("OP", settle_op, "The rejected operation (see `conflicts`)")->required();
+  auto* discard_cmd = app.add_subcommand(
+      "discard", "Give up an edit the server rejected; the cell shows its earlier value again.");
+  discard_cmd->add_option("OP", settle_op, "The rejected operation (see `conflicts`)")->required();
 
   auto* login_cmd = app.add_subcommand(
       "login",
@@ -929,6 +999,7 @@ int run_cli(int argc, char** argv) {
   }
   if (*conflicts) return cmd_conflicts(ctx, conflict_key);
   if (*resolve) return cmd_resolve(ctx, key, row, column, resolve_value, take);
+  if (*retry_cmd || *discard_cmd) return cmd_settle_rejected(ctx, settle_op, retry_cmd->parsed());
   return kExitBadInput;
 }
 

@@ -354,6 +354,82 @@ struct Replica::Impl {
     return edit;
   }
 
+  // A cell as it stands, found by its report, row and column keys.
+  struct CellNow {
+    int64_t row_id = 0;
+    int64_t col_id = 0;
+    std::optional<std::string> value;  // none: no value
+    int64_t op = 0;
+    int64_t version = 0;
+  };
+
+  Result<CellNow> cell_now(int64_t report_id, const std::string& row, const std::string& column) {
+    CellNow c;
+    BS_ASSIGN_OR_RETURN(find, db.cached("SELECT id FROM rows WHERE report_id = ? AND row_key = ?"));
+    find.bind(1, report_id).bind(2, row);
+    BS_ASSIGN_OR_RETURN(found, find.step());
+    if (!found) return Status::NotFound(fmt::format("row {} is not in this replica", row));
+    c.row_id = find.col_int(0);
+    BS_ASSIGN_OR_RETURN(cid, col_id(column));
+    c.col_id = cid;
+    BS_ASSIGN_OR_RETURN(
+        st, db.cached("SELECT value, op, version FROM cells WHERE row_id = ? AND col_id = ?"));
+    st.bind(1, c.row_id).bind(2, c.col_id);
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (has) {
+      c.value = st.col_text(0);
+      c.op = st.col_int(1);
+      c.version = st.col_int(2);
+    }
+    return c;
+  }
+
+  Status put_cell(const CellNow& c, const std::string& value, int64_t op) {
+    BS_ASSIGN_OR_RETURN(
+        up, db.cached("INSERT INTO cells(row_id, col_id, value, op, version) VALUES(?, ?, ?, ?, ?) "
+                      "ON CONFLICT(row_id, col_id) DO UPDATE SET value = excluded.value, "
+                      "op = excluded.op"));
+    return up.bind(1, c.row_id)
+        .bind(2, c.col_id)
+        .bind(3, value)
+        .bind(4, op)
+        .bind(5, c.version)
+        .run();
+  }
+
+  Status drop_cell(const CellNow& c) {
+    BS_ASSIGN_OR_RETURN(d, db.cached("DELETE FROM cells WHERE row_id = ? AND col_id = ?"));
+    return d.bind(1, c.row_id).bind(2, c.col_id).run();
+  }
+
+  // The value a cell had before operation `seq` wrote it, and the operation
+  // that wrote that: the latest other edit that stands, or the imported value.
+  Result<std::optional<std::pair<std::string, int64_t>>> value_before(int64_t report_id,
+                                                                      const CellNow& c,
+                                                                      const std::string& row,
+                                                                      const std::string& column,
+                                                                      int64_t seq) {
+    std::optional<std::pair<std::string, int64_t>> best;
+    BS_ASSIGN_OR_RETURN(
+        edit, db.cached("SELECT value, seq FROM ops WHERE report_id = ? AND row_key = ? AND "
+                        "col = ? AND kind = 'set' AND status IN ('acked', 'remote', 'pending') "
+                        "AND seq <> ? ORDER BY seq DESC LIMIT 1"));
+    edit.bind(1, report_id).bind(2, row).bind(3, column).bind(4, seq);
+    BS_ASSIGN_OR_RETURN(has_edit, edit.step());
+    if (has_edit) best = std::pair{edit.col_opt_text(0).value_or(""), edit.col_int(1)};
+    BS_ASSIGN_OR_RETURN(imported,
+                        db.cached("SELECT value, op FROM history WHERE row_id = ? AND col_id = ? "
+                                  "ORDER BY op DESC LIMIT 1"));
+    imported.bind(1, c.row_id).bind(2, c.col_id);
+    BS_ASSIGN_OR_RETURN(has_import, imported.step());
+    if (has_import && (!best || imported.col_int(1) > best->second)) {
+      best = std::pair{imported.col_opt_text(0).value_or(""), imported.col_int(1)};
+    }
+    return best;
+  }
+
+  Result<std::vector<OpRecord>> ops_where(std::string_view where);
+
   Result<sync::OpId> op_id_of(int64_t seq) const {
     BS_ASSIGN_OR_RETURN(
         st, const_cast<Db&>(db).cached("SELECT device, counter FROM ops WHERE seq = ?"));
@@ -888,7 +964,8 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
           "    WHERE c.row_id = ?1 AND c.col_id = ?2"
           "  UNION ALL"
           "  SELECT value, seq FROM ops WHERE kind = 'set' AND report_id = ?3 AND row_key = ?4 AND "
-          "col = ?5) v JOIN ops o ON o.seq = v.op ORDER BY v.op"));
+          "col = ?5 AND status NOT IN ('discarded', 'retried')"  // given up, or sent anew
+          ") v JOIN ops o ON o.seq = v.op ORDER BY v.op"));
   BS_ASSIGN_OR_RETURN(cid, m.col_id(col->key));
   st.bind(1, row.id).bind(2, cid).bind(3, rep.id).bind(4, row.key).bind(5, col->key);
   std::vector<HistoryEntry> out;
@@ -966,14 +1043,22 @@ Result<ReplicaStatus> Replica::status() const {
 }
 
 Result<std::vector<OpRecord>> Replica::log(bool pending_only) const {
-  Impl& m = *impl_;
+  return impl_->ops_where(pending_only ? "WHERE o.status = 'pending'" : "");
+}
+
+Result<std::vector<OpRecord>> Replica::rejected() const {
+  return impl_->ops_where("WHERE o.status = 'rejected'");
+}
+
+Result<std::vector<OpRecord>> Replica::Impl::ops_where(std::string_view where) {
+  Impl& m = *this;
   BS_ASSIGN_OR_RETURN(
       st,
       m.db.cached(fmt::format(
           "SELECT o.seq, o.device, o.counter, o.hlc, o.author, o.kind, r.unit, r.year, r.form, "
           "r.instance, o.row_key, o.col, o.value, o.base_version, o.section, o.sort_key, o.status, "
           "o.reason FROM ops o JOIN reports r ON r.id = o.report_id {} ORDER BY o.seq",
-          pending_only ? "WHERE o.status = 'pending'" : "")));
+          where)));
   std::vector<OpRecord> out;
   for (;;) {
     BS_ASSIGN_OR_RETURN(has, st.step());
@@ -1397,6 +1482,67 @@ Result<CellEdit> Replica::resolve(const ReportKey& key, std::string_view row,
     }
   }
   return set_cell(key, row, found->column, chosen);
+}
+
+Result<CellEdit> Replica::settle_rejected(const sync::OpId& id, bool retry) {
+  Impl& m = *impl_;
+  BS_ASSIGN_OR_RETURN(all, rejected());
+  const OpRecord* found = nullptr;
+  for (const auto& r : all) {
+    if (r.op.id == id) found = &r;
+  }
+  if (!found) {
+    return Status::NotFound(fmt::format(
+        "{} is not a rejected edit of this device (see `budgetsync conflicts`)", id.to_string()));
+  }
+  const OpRecord rec = *found;
+  if (retry && rec.op.kind != sync::OpKind::kSetCell) {
+    return Status::FailedPrecondition(fmt::format(
+        "{} is a {} operation; only a cell edit can be re-applied (import the file or add the "
+        "row again, then discard this one)",
+        id.to_string(), sync::op_kind_name(rec.op.kind)));
+  }
+  BS_ASSIGN_OR_RETURN(rep, m.find_report(rec.op.report));
+  if (retry) BS_RETURN_IF_ERROR(m.check_editable(rep, rec.op.report));
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  BS_ASSIGN_OR_RETURN(mark, m.db.cached("UPDATE ops SET status = ? WHERE seq = ?"));
+  BS_RETURN_IF_ERROR(mark.bind(1, retry ? "retried" : "discarded").bind(2, rec.seq).run());
+  CellEdit edit;
+  edit.row = rec.op.row;
+  edit.column = rec.op.column;
+  if (rec.op.kind == sync::OpKind::kSetCell) {
+    BS_ASSIGN_OR_RETURN(cell, m.cell_now(rep.id, rec.op.row, rec.op.column));
+    edit.before = cell.value;
+    if (retry) {
+      // A new operation (the refused id keeps its answer on the server), based
+      // on the version the replica knows now.
+      BS_ASSIGN_OR_RETURN(seq, m.append_op(sync::OpKind::kSetCell, rep.id, rec.op.row,
+                                           rec.op.column, rec.op.value.value_or(""), cell.version,
+                                           rec.op.section, rec.op.sort_key));
+      BS_RETURN_IF_ERROR(m.put_cell(cell, rec.op.value.value_or(""), seq));
+      edit.after = rec.op.value.value_or("");
+      edit.op = {m.device, m.counter};
+    } else if (cell.op == rec.seq) {
+      // The cell showed the refused value: back to the one before it.
+      BS_ASSIGN_OR_RETURN(prior, m.value_before(rep.id, cell, rec.op.row, rec.op.column, rec.seq));
+      if (prior) {
+        BS_RETURN_IF_ERROR(m.put_cell(cell, prior->first, prior->second));
+        // An imported value lives either in the cell or aside in the history.
+        BS_ASSIGN_OR_RETURN(
+            aside, m.db.cached("DELETE FROM history WHERE row_id = ? AND col_id = ? AND op = ?"));
+        BS_RETURN_IF_ERROR(
+            aside.bind(1, cell.row_id).bind(2, cell.col_id).bind(3, prior->second).run());
+        edit.after = prior->first;
+      } else {
+        BS_RETURN_IF_ERROR(m.drop_cell(cell));
+      }
+    } else {
+      edit.after = cell.value.value_or("");  // a later edit of the cell stays
+    }
+  }
+  BS_RETURN_IF_ERROR(tx.commit());
+  return edit;
 }
 
 }  // namespace budgetsync::client

@@ -228,6 +228,111 @@ TEST_F(ReplicaSync, APendingLocalEditKeepsShowingUntilTheServerAnswers) {
   EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), value(*b_, kFinal02, "2101505", "total"));
 }
 
+// The server refuses edits of 99.99 here, as it would a locked report's.
+sync::Authorizer refuse_9999() {
+  return [](const sync::Operation& op) -> std::optional<std::string> {
+    if (op.value == "99.99") return "report_locked: the report is submitted";
+    return std::nullopt;
+  };
+}
+
+TEST_F(ReplicaSync, ARejectedEditStaysVisibleUntilRetriedAndThenReachesEveryone) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  sync(*b_);
+  auto edit = a_->set_cell(kFinal02, "2101505", "total", "99.99");
+  ASSERT_TRUE(edit.ok());
+  auto out = a_->outbox(100);
+  ASSERT_TRUE(out.ok());
+  auto results = server_.push(*out, refuse_9999());
+  ASSERT_TRUE(results.ok());
+  ASSERT_TRUE(a_->acknowledge(*results).ok());
+
+  // Kept on the device, marked, with the reason, and not sent again.
+  auto refused = a_->rejected();
+  ASSERT_TRUE(refused.ok());
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ((*refused)[0].op.id, edit->op);
+  EXPECT_EQ((*refused)[0].reason, "report_locked: the report is submitted");
+  EXPECT_EQ(a_->status()->rejected_ops, 1);
+  EXPECT_TRUE(a_->outbox(100)->empty());
+  EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), "99.99");
+
+  // Retried once the server would take it: a new operation, applied everywhere.
+  auto retried = a_->settle_rejected(edit->op, true);
+  ASSERT_TRUE(retried.ok()) << retried.status().message();
+  EXPECT_NE(retried->op, edit->op);
+  EXPECT_EQ(a_->status()->rejected_ops, 0);
+  ASSERT_EQ(a_->outbox(100)->size(), 1u);
+  sync(*a_);
+  sync(*b_);
+  EXPECT_EQ(value(*b_, kFinal02, "2101505", "total"), "99.99");
+  EXPECT_EQ(a_->status()->pending_ops, 0);
+  EXPECT_FALSE(a_->settle_rejected(edit->op, true).ok());  // settled already
+}
+
+TEST_F(ReplicaSync, ADiscardedEditGivesTheCellItsEarlierValueBack) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  // An edit the server took, then one it refused, on top of the imported value.
+  ASSERT_TRUE(a_->set_cell(kFinal02, "2101505", "total", "15.50").ok());
+  sync(*a_);
+  auto refused = a_->set_cell(kFinal02, "2101505", "total", "99.99");
+  ASSERT_TRUE(refused.ok());
+  auto results = server_.push(*a_->outbox(100), refuse_9999());
+  ASSERT_TRUE(results.ok());
+  ASSERT_TRUE(a_->acknowledge(*results).ok());
+
+  auto discarded = a_->settle_rejected(refused->op, false);
+  ASSERT_TRUE(discarded.ok()) << discarded.status().message();
+  EXPECT_EQ(discarded->after, "15.50");
+  EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), "15.50");
+  EXPECT_EQ(a_->status()->rejected_ops, 0);
+  EXPECT_TRUE(a_->outbox(100)->empty());  // nothing to send for a discard
+  // Still in the log, marked.
+  auto log = a_->log(false);
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->back().status, "discarded");
+
+  // With only the imported value before it, that value comes back.
+  auto refused_on_import = a_->set_cell(kFinal02, "2101505", "fiscal", "99.99");
+  ASSERT_TRUE(refused_on_import.ok());
+  const std::string fiscal_before = *refused_on_import->before;
+  ASSERT_TRUE(a_->acknowledge(*server_.push(*a_->outbox(100), refuse_9999())).ok());
+  ASSERT_TRUE(a_->settle_rejected(refused_on_import->op, false).ok());
+  EXPECT_EQ(value(*a_, kFinal02, "2101505", "fiscal"), fiscal_before);
+  EXPECT_EQ(fiscal_before, "15.00");  // as the seed has it
+  // The cell's story is the imported value alone: the given-up edit is in the
+  // log, not among the values the cell had.
+  auto story = a_->history(kFinal02, "2101505", "fiscal");
+  ASSERT_TRUE(story.ok());
+  ASSERT_EQ(story->size(), 1u);
+  EXPECT_EQ(story->front().value, "15.00");
+  EXPECT_EQ(story->front().kind, sync::OpKind::kImport);
+}
+
+TEST_F(ReplicaSync, OnlyACellEditCanBeRetriedAndOnlyARejectedOneSettled) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  auto all = a_->outbox(1'000'000);
+  ASSERT_TRUE(all.ok());
+  // The whole import refused (as another unit's would be).
+  auto results = server_.push(*all, [](const sync::Operation&) -> std::optional<std::string> {
+    return "unit_forbidden: not your unit";
+  });
+  ASSERT_TRUE(results.ok());
+  ASSERT_TRUE(a_->acknowledge(*results).ok());
+  auto refused = a_->rejected();
+  ASSERT_TRUE(refused.ok());
+  ASSERT_EQ(refused->size(), 1u);
+  const sync::OpId import_id = (*refused)[0].op.id;
+  auto retry = a_->settle_rejected(import_id, true);
+  ASSERT_FALSE(retry.ok());
+  EXPECT_NE(retry.status().message().find("only a cell edit"), std::string::npos);
+  EXPECT_TRUE(a_->settle_rejected(import_id, false).ok());
+  EXPECT_EQ(a_->status()->rejected_ops, 0);
+  EXPECT_FALSE(a_->settle_rejected({"nosuchdevice", 1}, false).ok());
+}
+
 TEST_F(ReplicaSync, RowsAddedAndDeletedOnOneDeviceFollowOnTheOther) {
   ASSERT_TRUE(a_->import_report(seed("perf-project_p03.json")).ok());
   sync(*a_);

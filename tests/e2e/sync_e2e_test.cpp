@@ -113,8 +113,8 @@ TEST_F(SyncEndToEnd, EditsReachEveryoneThroughOutagesAndConflictsAreKeptOnBothDe
   EXPECT_EQ(json::parse(synced.out)["conflicts"], 1) << synced.out;
   ASSERT_TRUE(wait_until([&] { return field(zhang_, "open_conflicts") == 1; }))
       << zhang_.agent_log();
-  const json on_wang = wang_.json({"conflicts"});
-  const json on_zhang = zhang_.json({"conflicts"});
+  const json on_wang = wang_.json({"conflicts"})["conflicts"];
+  const json on_zhang = zhang_.json({"conflicts"})["conflicts"];
   ASSERT_EQ(on_wang.size(), 1u) << on_wang.dump();
   ASSERT_EQ(on_zhang.size(), 1u) << on_zhang.dump();
   EXPECT_EQ(on_wang[0]["report"], kFinal02);
@@ -172,9 +172,25 @@ TEST_F(SyncEndToEnd, WritesToAnotherUnitAreRejectedVisiblyAndChangeNothing) {
   // Kept on li's device, marked, with the reason.
   const CliResult log = li_.run({"log"});
   EXPECT_NE(log.out.find("unit_forbidden"), std::string::npos) << log.out;
+  const json listed = li_.json({"conflicts"});
+  ASSERT_EQ(listed["rejected"].size(), 2u) << listed.dump();
+  for (const auto& e : listed["rejected"]) {
+    EXPECT_EQ(e["reason"].get<std::string>().rfind("unit_forbidden", 0), 0u) << e.dump();
+  }
   // 内乡's value on the server is untouched: a fresh sync on wang sees 15.00.
   ASSERT_EQ(wang_.run({"sync"}).exit_code, 0);
   EXPECT_EQ(value(wang_, kFinal02, kRow, kColumn), "15.00");
+
+  // li gives both up: the edit's cell shows the imported value again, and
+  // nothing is left to settle or to send.
+  for (const auto& e : listed["rejected"]) {
+    const CliResult d = li_.run({"discard", e["op"].get<std::string>()});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+  }
+  EXPECT_EQ(value(li_, kFinal02, kRow, kColumn), "15.00");
+  EXPECT_EQ(li_.status()["rejected_ops"], 0);
+  EXPECT_EQ(li_.status()["pending_ops"], 0);
+  EXPECT_EQ(li_.run({"retry", "not-an-op"}).exit_code, 2);
 }
 
 TEST_F(SyncEndToEnd, AWrongPasswordAndAnUntrustedCertificateAreRefused) {

@@ -81,7 +81,7 @@ struct CellEdit {
 
 class Replica {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   ~Replica();
   Replica(const Replica&) = delete;
@@ -194,6 +194,14 @@ class Replica {
   Result<CellEdit> resolve(const ReportKey& key, std::string_view row, std::string_view column,
                            std::string_view value, std::string_view take);
   Result<std::vector<OpRecord>> log(bool pending_only) const;
+  // This device's edits the server refused, kept until the user re-applies or
+  // discards each.
+  Result<std::vector<OpRecord>> rejected() const;
+  // Settles rejected edit `id`. Retrying re-applies a cell edit as a new edit
+  // based on the cell's current version, sent at the next sync (refused while
+  // the report is locked). Discarding keeps it in the log, marked, and shows
+  // the cell's value from before it again (unless a later edit replaced it).
+  Result<CellEdit> settle_rejected(const sync::OpId& id, bool retry);
 
  private:
   struct Impl;
