@@ -181,8 +181,11 @@ int run_server_cli(int argc, char** argv) {
     sync::SystemClock clock;
     auto sync_store = SqliteServerStore::open(db_path(data).string());
     if (!sync_store.ok()) return fail(sync_store.status());
+    const EventLog log(clock, EventLog::standard_error());
     SyncService sync(store, **sync_store, clock);
+    sync.set_event_log(log);
     HttpsOptions options;
+    options.log = log;
     options.cert_file = (fs::path(data) / "tls" / "server.pem").string();
     options.key_file = (fs::path(data) / "tls" / "server-key.pem").string();
     Status s = serve_until_signal(store, sync, clock, options, listen.substr(0, colon),

@@ -62,9 +62,33 @@ bool SyncService::take_rate_token(SyncPeer& peer) {
   return true;
 }
 
+// The refusals in a reply, one line each, naming who was refused.
+SyncService::Reply SyncService::logged(const SyncPeer& peer, Reply reply) const {
+  const std::string who = fmt::format("user={} device={} address={}", peer.user.name,
+                                      peer.device.empty() ? "-" : peer.device, peer.address);
+  for (const auto& m : reply.messages) {
+    if (const auto* e = std::get_if<ErrorMessage>(&m)) {
+      log_.write("sync_refused", fmt::format("{} code={} {}", who, e->code, e->message));
+    } else if (const auto* p = std::get_if<sync::PushResult>(&m)) {
+      size_t rejected = 0;
+      const sync::LogEntry* first = nullptr;
+      for (const auto& r : p->results) {
+        if (r.outcome != sync::Outcome::kRejected) continue;
+        ++rejected;
+        if (!first) first = &r;
+      }
+      if (first) {
+        log_.write("ops_rejected", fmt::format("{} batch={} count={} first={} report={} reason={}",
+                                               who, p->batch_id, rejected, first->op.id.to_string(),
+                                               first->op.report.to_string(), first->reason));
+      }
+    }
+  }
+  return reply;
+}
+
 SyncService::Reply SyncService::refuse_frame(SyncPeer& peer, const Status& decode_error) {
   ++counters_.errors;
-  (void)peer;
   // sync::decode says "CODE: what was wrong".
   const std::string& text = decode_error.message();
   const auto colon = text.find(": ");
@@ -74,10 +98,14 @@ SyncService::Reply SyncService::refuse_frame(SyncPeer& peer, const Status& decod
   } else {
     r.messages.push_back(error_message(text.substr(0, colon), text.substr(colon + 2)));
   }
-  return r;
+  return logged(peer, std::move(r));
 }
 
 SyncService::Reply SyncService::handle(SyncPeer& peer, const Message& message) {
+  return logged(peer, answer(peer, message));
+}
+
+SyncService::Reply SyncService::answer(SyncPeer& peer, const Message& message) {
   Reply r;
   if (!take_rate_token(peer)) {
     ++counters_.rate_limited;

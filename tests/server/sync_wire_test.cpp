@@ -12,6 +12,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <fstream>
 
 #include "../support/processes.h"
 #include "sync/protocol.h"
@@ -113,6 +114,13 @@ class SyncWire : public ::testing::Test {
 
   bool healthy() { return request(http::verb::get, "/healthz").result() == http::status::ok; }
 
+  // The server's event log (its standard error). Each event is written before
+  // the answer that follows it is sent, so reading after the answer is enough.
+  std::string server_log() const {
+    std::ifstream in(server_.data() + "/server.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
   static sync::Operation edit(const std::string& device, int64_t counter, const std::string& unit,
                               const std::string& value) {
     sync::Operation op;
@@ -141,6 +149,9 @@ TEST_F(SyncWire, TheWebSocketNeedsAValidToken) {
       [](websocket::request_type& req) { req.set(http::field::authorization, "Bearer forged"); }));
   ws.handshake(res, "localhost", "/sync", ec);
   EXPECT_EQ(ec, websocket::error::upgrade_declined);
+  EXPECT_NE(server_log().find("sync_unauthorized address=127.0.0.1 token unknown"),
+            std::string::npos)
+      << server_log();
   EXPECT_TRUE(healthy());
 }
 
@@ -157,6 +168,13 @@ TEST_F(SyncWire, GarbageGetsAnErrorAndTheConnectionStaysUsable) {
   EXPECT_EQ(error_code(read(*ws)), "welcome");
   send(*ws, sync::Pull{0, 10});
   EXPECT_EQ(error_code(read(*ws)), "pull_result");
+  // Each refusal is logged with who was refused.
+  const std::string log = server_log();
+  EXPECT_NE(log.find("login user=wang address=127.0.0.1"), std::string::npos) << log;
+  EXPECT_NE(log.find("sync_refused user=wang device=- address=127.0.0.1 code=malformed"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("code=out_of_order"), std::string::npos) << log;
 }
 
 TEST_F(SyncWire, AnOversizedFrameClosesTheConnectionCleanlyAndNothingElse) {
@@ -177,6 +195,10 @@ TEST_F(SyncWire, AnOversizedFrameClosesTheConnectionCleanlyAndNothingElse) {
   auto again = open_ws(login());
   send(*again, sync::Hello{"dev-wire", 0, "", 0, ""});
   EXPECT_EQ(error_code(read(*again)), "welcome");
+  // Logged when the server closed, several exchanges ago on its one thread.
+  EXPECT_NE(server_log().find("sync_closed user=wang device=- address=127.0.0.1"),
+            std::string::npos)
+      << server_log();
 }
 
 TEST_F(SyncWire, CborFramesAreAnsweredInCbor) {
@@ -205,6 +227,11 @@ TEST_F(SyncWire, WritesToAnotherUnitAreRejectedAndOthersAreNotified) {
   ASSERT_NE(r, nullptr) << error_code(refused);
   EXPECT_EQ(r->results.at(0).outcome, sync::Outcome::kRejected);
   EXPECT_EQ(r->results.at(0).reason.rfind("unit_forbidden", 0), 0u);
+  EXPECT_NE(server_log().find("ops_rejected user=wang device=dev-writer address=127.0.0.1 "
+                              "batch=b1 count=1 first=dev-writer:1 report=430602-ybj/2024/final02 "
+                              "reason=unit_forbidden"),
+            std::string::npos)
+      << server_log();
 
   send(*writer, sync::Push{"b2", {edit("dev-writer", 2, "411325-ybj", "15.50")}});
   auto applied = read(*writer);

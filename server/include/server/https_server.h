@@ -11,6 +11,7 @@
 #include <string>
 
 #include "server/admin_store.h"
+#include "server/event_log.h"
 #include "server/sync_service.h"
 #include "shared/status.h"
 #include "sync/clock.h"
@@ -32,6 +33,8 @@ struct HttpsOptions {
   size_t max_queued_messages = 64;
   // How long a stop waits for open connections to close before ending.
   int64_t stop_grace_ms = 2'000;
+  // Logins, refused tokens and slow consumers are written here.
+  EventLog log;
 };
 
 class HttpsServer {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "server/admin_store.h"
+#include "server/event_log.h"
 #include "server/metrics.h"
 #include "sync/clock.h"
 #include "sync/protocol.h"
@@ -68,11 +69,16 @@ class SyncService {
   // A frame that did not decode (sync::decode's status): the error to answer.
   Reply refuse_frame(SyncPeer& peer, const Status& decode_error);
 
+  // Every refusal (error answer, rejected operation) is written here.
+  void set_event_log(EventLog log) { log_ = std::move(log); }
+
   const SyncOptions& options() const { return options_; }
   // The sync counters and histograms, Prometheus text.
   std::string metrics_text() const;
 
  private:
+  Reply answer(SyncPeer& peer, const sync::Message& message);
+  Reply logged(const SyncPeer& peer, Reply reply) const;
   Reply hello(SyncPeer& peer, const sync::Hello& m);
   Reply push(SyncPeer& peer, const sync::Push& m);
   Reply pull(SyncPeer& peer, const sync::Pull& m);
@@ -83,6 +89,7 @@ class SyncService {
   sync::ServerStore& store_;
   sync::ClockSource& clock_;
   SyncOptions options_;
+  EventLog log_;
   sync::ServerCore core_;
 
   struct Counters {
