@@ -80,10 +80,14 @@ Result<std::string> new_token() {
   return to_hex(bytes, sizeof bytes);
 }
 
-std::string token_digest(std::string_view token) {
+std::string sha256_hex(std::string_view text) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
   return to_hex(digest, sizeof digest);
+}
+
+std::string token_digest(std::string_view token) {
+  return sha256_hex(token);
 }
 
 }  // namespace budgetsync::server

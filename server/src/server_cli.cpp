@@ -156,6 +156,11 @@ int run_server_cli(int argc, char** argv) {
   auto* device_list =
       device->add_subcommand("list", "List devices with their user and when they were last seen.");
 
+  auto* audit = app.add_subcommand("audit", "The tamper-evident chain over the operation log.");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand(
+      "verify", "Check every log entry against its hash link; name the first that does not match.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -224,6 +229,31 @@ int run_server_cli(int argc, char** argv) {
     auto n = store.revoke_tokens(user_name);
     if (!n.ok()) return fail(n.status());
     fmt::print("Revoked {} token(s) of {}.\n", *n, user_name);
+    return kExitOk;
+  }
+  if (*audit_verify) {
+    auto sync_store = SqliteServerStore::open(db_path(data).string());
+    if (!sync_store.ok()) return fail(sync_store.status());
+    auto check = (*sync_store)->verify_audit();
+    if (!check.ok()) return fail(check.status());
+    if (check->broken_seq != 0) {
+      fmt::print(stderr,
+                 "budgetsync-server: the audit chain is broken at log entry {}: {}. Entries "
+                 "before it ({} checked) are intact; restore the store from a backup taken "
+                 "before the change, or investigate who wrote to {} directly.\n",
+                 check->broken_seq, check->problem, check->entries, db_path(data).string());
+      return kExitRefused;
+    }
+    if (check->entries == 0) {
+      fmt::print("The log has no audited entries yet.\n");
+    } else {
+      fmt::print("The audit chain is intact: {} entries, from log entry {}.\n", check->entries,
+                 check->first_seq);
+    }
+    if (check->unaudited > 0) {
+      fmt::print("{} earlier entries were logged before this server kept an audit chain.\n",
+                 check->unaudited);
+    }
     return kExitOk;
   }
   if (*device_list) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "server/credentials.h"
 #include "sqlite/db.h"
 #include "sync/protocol.h"
 
@@ -23,19 +24,43 @@ CREATE TABLE IF NOT EXISTS cells(
 CREATE TABLE IF NOT EXISTS tombstones(
   report TEXT NOT NULL, row_key TEXT NOT NULL, contender TEXT NOT NULL,
   PRIMARY KEY(report, row_key)) WITHOUT ROWID;
+-- One link per logged entry: server time, the cell's value before (NULL: none,
+-- or not a cell edit), and SHA-256 over the previous link and all of these.
+CREATE TABLE IF NOT EXISTS audit(
+  seq INTEGER PRIMARY KEY, server_ms INTEGER NOT NULL, old_value TEXT, hash TEXT NOT NULL);
 )sql";
+
+// What a link's hash covers, in an order and framing that cannot be confused.
+std::string audit_hash(const std::string& previous, int64_t seq, int64_t server_ms,
+                       const std::optional<std::string>& old_value, std::string_view entry) {
+  return sha256_hex(fmt::format("budgetsync-audit-1\n{}\n{}\n{}\n{}\n{}", previous, seq, server_ms,
+                                old_value ? "=" + *old_value : std::string("-"), entry));
+}
 
 }  // namespace
 
 struct SqliteServerStore::Impl {
   sqlite::Db db;
   std::unique_ptr<sqlite::Transaction> tx;
+  sync::ClockSource* clock;
+  std::string last_hash;  // the newest link, as committed (reloaded on rollback)
+
+  Status load_last_hash() {
+    auto st = db.cached("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1");
+    if (!st.ok()) return st.status();
+    auto has = st->step();
+    if (!has.ok()) return has.status();
+    last_hash = *has ? st->col_text(0) : "";
+    return Status::Ok();
+  }
 };
 
 SqliteServerStore::SqliteServerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteServerStore::~SqliteServerStore() = default;
 
-Result<std::unique_ptr<SqliteServerStore>> SqliteServerStore::open(const std::string& path) {
+Result<std::unique_ptr<SqliteServerStore>> SqliteServerStore::open(const std::string& path,
+                                                                   sync::ClockSource* clock) {
+  static sync::SystemClock system_clock;
   auto db = sqlite::Db::open(path, true);
   if (!db.ok()) return db.status();
   for (std::string_view pragma :
@@ -43,7 +68,9 @@ Result<std::unique_ptr<SqliteServerStore>> SqliteServerStore::open(const std::st
     BS_RETURN_IF_ERROR(db->exec(pragma));
   }
   BS_RETURN_IF_ERROR(db->exec(kSchema));
-  auto impl = std::make_unique<Impl>(Impl{std::move(*db), nullptr});
+  auto impl = std::make_unique<Impl>(
+      Impl{std::move(*db), nullptr, clock ? clock : &system_clock, std::string()});
+  BS_RETURN_IF_ERROR(impl->load_last_hash());
   return std::unique_ptr<SqliteServerStore>(new SqliteServerStore(std::move(impl)));
 }
 
@@ -56,11 +83,13 @@ Status SqliteServerStore::commit() {
   if (!impl_->tx) return Status::FailedPrecondition("commit without begin");
   Status s = impl_->tx->commit();
   impl_->tx.reset();  // a failed commit rolls back here
+  if (!s.ok()) (void)impl_->load_last_hash();
   return s;
 }
 
 void SqliteServerStore::rollback() {
   impl_->tx.reset();
+  (void)impl_->load_last_hash();  // the links of the batch are gone with it
 }
 
 Result<std::optional<sync::LogEntry>> SqliteServerStore::find(const sync::OpId& id) {
@@ -119,6 +148,25 @@ Status SqliteServerStore::record(const sync::LogEntry& e) {
     auto st = impl_->db.cached("INSERT INTO log(seq, op_id, report, entry) VALUES(?, ?, ?, ?)");
     if (!st.ok()) return st.status();
     BS_RETURN_IF_ERROR(st->bind(1, e.seq).bind(2, id).bind(3, report).bind(4, text).run());
+    std::optional<std::string> old_value;
+    if (e.op.kind == sync::OpKind::kSetCell) {
+      auto before = impl_->db.cached(
+          "SELECT json_extract(cell, '$.value') FROM cells WHERE report = ? AND row_key = ? AND "
+          "col = ?");
+      if (!before.ok()) return before.status();
+      before->bind(1, report).bind(2, e.op.row).bind(3, e.op.column);
+      auto has = before->step();
+      if (!has.ok()) return has.status();
+      if (*has) old_value = before->col_opt_text(0);
+    }
+    const int64_t server_ms = impl_->clock->now_ms();
+    std::string hash = audit_hash(impl_->last_hash, e.seq, server_ms, old_value, text);
+    auto link =
+        impl_->db.cached("INSERT INTO audit(seq, server_ms, old_value, hash) VALUES(?, ?, ?, ?)");
+    if (!link.ok()) return link.status();
+    link->bind(1, e.seq).bind(2, server_ms).bind(3, old_value).bind(4, hash);
+    BS_RETURN_IF_ERROR(link->run());
+    impl_->last_hash = std::move(hash);
     if (e.op.kind == sync::OpKind::kSetCell) {
       auto c = impl_->db.cached(
           "INSERT INTO cells(report, row_key, col, cell) VALUES(?, ?, ?, ?) "
@@ -161,6 +209,59 @@ Result<std::vector<sync::LogEntry>> SqliteServerStore::read(int64_t after, size_
     out.push_back(std::move(*e));
   }
   return out;
+}
+
+Result<SqliteServerStore::AuditCheck> SqliteServerStore::verify_audit() {
+  AuditCheck check;
+  auto st = impl_->db.cached(
+      "SELECT l.seq, l.entry, a.seq, a.server_ms, a.old_value, a.hash FROM log l "
+      "LEFT JOIN audit a ON a.seq = l.seq ORDER BY l.seq");
+  if (!st.ok()) return st.status();
+  std::string previous;
+  int64_t expected_seq = 0;
+  for (;;) {
+    auto has = st->step();
+    if (!has.ok()) return has.status();
+    if (!*has) break;
+    const int64_t seq = st->col_int(0);
+    if (st->col_null(2)) {
+      if (check.first_seq == 0) {
+        ++check.unaudited;  // logged before this server kept an audit chain
+        expected_seq = seq + 1;
+        continue;
+      }
+      check.broken_seq = seq;
+      check.problem = "its audit link is missing";
+      return check;
+    }
+    if (check.first_seq == 0) check.first_seq = seq;
+    if (expected_seq != 0 && seq != expected_seq) {
+      check.broken_seq = expected_seq;
+      check.problem = fmt::format("it is missing from the log (the next entry is {})", seq);
+      return check;
+    }
+    const std::string hash =
+        audit_hash(previous, seq, st->col_int(3), st->col_opt_text(4), st->col_text(1));
+    if (hash != st->col_text(5)) {
+      check.broken_seq = seq;
+      check.problem = "its content, time, earlier value or place differs from what was written";
+      return check;
+    }
+    previous = hash;
+    expected_seq = seq + 1;
+    ++check.entries;
+  }
+  // Links past the end of the log: entries removed from its end.
+  auto tail = impl_->db.cached("SELECT MIN(seq) FROM audit WHERE seq >= ?");
+  if (!tail.ok()) return tail.status();
+  tail->bind(1, std::max<int64_t>(expected_seq, 1));
+  auto has = tail->step();
+  if (!has.ok()) return has.status();
+  if (*has && !tail->col_null(0)) {
+    check.broken_seq = tail->col_int(0);
+    check.problem = "it has an audit link but is missing from the log";
+  }
+  return check;
 }
 
 }  // namespace budgetsync::server

@@ -1,7 +1,10 @@
 // budgetsync-server's administration commands, as an administrator types them.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "../client/test_support.h"
+#include "server/sqlite_store.h"
+#include "sync/server_core.h"
 
 namespace budgetsync::testing {
 namespace {
@@ -24,6 +27,42 @@ TEST_F(ServerCli, InitMakesTheStoreAndCertificatesOnce) {
   const CliResult again = server({"init"});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("exists here already"), std::string::npos);
+}
+
+TEST_F(ServerCli, AuditVerifyNamesTheFirstTamperedEntry) {
+  ASSERT_EQ(server({"init"}).exit_code, 0);
+  const std::string db = (dir_.path() / "data" / "server.db").string();
+  {
+    auto store = server::SqliteServerStore::open(db);
+    ASSERT_TRUE(store.ok());
+    sync::FakeClock clock(1'700'000'000'000);
+    sync::ServerCore core(**store, clock);
+    for (int64_t i = 1; i <= 3; ++i) {
+      sync::Operation op;
+      op.id = {"dev-a", i};
+      op.hlc = {1'700'000'000'000 + i, 0};
+      op.author = "wang";
+      op.report = *ReportKey::parse("411325-ybj/2024/final02");
+      op.row = "2101505";
+      op.column = "total";
+      op.value = std::to_string(i) + ".00";
+      op.base_version = i - 1;
+      ASSERT_TRUE(core.push({op}, nullptr).ok());
+    }
+  }
+  const CliResult intact = server({"audit", "verify"});
+  EXPECT_EQ(intact.exit_code, 0) << intact.err;
+  EXPECT_NE(intact.out.find("intact: 3 entries"), std::string::npos) << intact.out;
+
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE log SET entry = replace(entry, '2.00', '9.00') WHERE seq = 2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  const CliResult broken = server({"audit", "verify"});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.err.find("broken at log entry 2"), std::string::npos) << broken.err;
 }
 
 TEST_F(ServerCli, UnitsAndUsersWithPasswordsFromStandardInput) {

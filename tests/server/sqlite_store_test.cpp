@@ -3,6 +3,7 @@
 #include "server/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "../client/test_support.h"
 #include "../sync/convergence_harness.h"
@@ -123,6 +124,82 @@ TEST(SqliteServerStore, AFailedBatchLeavesNothingBehind) {
     ASSERT_EQ(log->entries.size(), 1u) << "n=" << n << ": part of a failed batch was kept";
     EXPECT_FALSE((*store)->find({"a", 2})->has_value());
   }
+  // The links of the failed batches went with them: the chain holds.
+  auto check = (*store)->verify_audit();
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(check->broken_seq, 0) << check->problem;
+  EXPECT_EQ(check->entries, 4);
+}
+
+// A store with five logged edits, and raw SQL access to it for tampering.
+class AuditChain : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = SqliteServerStore::open(path_, &clock_);
+    ASSERT_TRUE(store.ok());
+    sync::ServerCore core(**store, clock_);
+    for (int64_t i = 1; i <= 5; ++i) {
+      clock_.advance(1000);
+      ASSERT_TRUE(core.push({set_op("a", i, std::to_string(i) + "0.00", i - 1)}, nullptr).ok());
+    }
+  }
+
+  SqliteServerStore::AuditCheck verify() {
+    auto store = SqliteServerStore::open(path_, &clock_);
+    EXPECT_TRUE(store.ok());
+    auto check = (*store)->verify_audit();
+    EXPECT_TRUE(check.ok()) << check.status().message();
+    return check.ok() ? *check : SqliteServerStore::AuditCheck{};
+  }
+
+  void tamper(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+
+  TempDir dir_;
+  std::string path_ = (dir_.path() / "server.db").string();
+  sync::FakeClock clock_{1'700'000'000'000};
+};
+
+TEST_F(AuditChain, AnUntouchedLogVerifies) {
+  const auto check = verify();
+  EXPECT_EQ(check.broken_seq, 0) << check.problem;
+  EXPECT_EQ(check.entries, 5);
+  EXPECT_EQ(check.first_seq, 1);
+}
+
+TEST_F(AuditChain, AChangedEntryIsNamed) {
+  tamper("UPDATE log SET entry = replace(entry, '30.00', '31.00') WHERE seq = 3");
+  const auto check = verify();
+  EXPECT_EQ(check.broken_seq, 3);
+  EXPECT_EQ(check.entries, 2);  // the two before it are intact
+}
+
+TEST_F(AuditChain, AChangedEarlierValueOrTimeIsNamed) {
+  tamper("UPDATE audit SET old_value = '0.00' WHERE seq = 2");
+  EXPECT_EQ(verify().broken_seq, 2);
+}
+
+TEST_F(AuditChain, ARemovedEntryIsNamed) {
+  tamper("DELETE FROM log WHERE seq = 4");
+  EXPECT_EQ(verify().broken_seq, 4);
+  tamper("DELETE FROM audit WHERE seq = 4");
+  EXPECT_EQ(verify().broken_seq, 4);  // removing its link too does not hide it
+}
+
+TEST_F(AuditChain, TheLastEntryRemovedIsNamed) {
+  tamper("DELETE FROM log WHERE seq = 5");
+  EXPECT_EQ(verify().broken_seq, 5);
+}
+
+TEST_F(AuditChain, ARewrittenChainFromTheMiddleStillBreaksAtTheChange) {
+  // Recomputing one link's hash without the later ones breaks the next link.
+  tamper("UPDATE audit SET hash = 'f00d' WHERE seq = 2");
+  EXPECT_EQ(verify().broken_seq, 2);
 }
 
 }  // namespace

@@ -28,4 +28,7 @@ Result<std::string> new_token();
 // SHA-256 of a token, hex: what the server keeps.
 std::string token_digest(std::string_view token);
 
+// SHA-256 of any text, hex (the audit chain's links).
+std::string sha256_hex(std::string_view text);
+
 }  // namespace budgetsync::server

@@ -8,14 +8,18 @@
 #include <string>
 
 #include "shared/status.h"
+#include "sync/clock.h"
 #include "sync/server_core.h"
 
 namespace budgetsync::server {
 
 class SqliteServerStore final : public sync::ServerStore {
  public:
-  // Opens or creates the store at `path` (":memory:" for tests).
-  static Result<std::unique_ptr<SqliteServerStore>> open(const std::string& path);
+  // Opens or creates the store at `path` (":memory:" for tests). `clock`
+  // stamps each log entry's server time in the audit chain (the system clock
+  // when null).
+  static Result<std::unique_ptr<SqliteServerStore>> open(const std::string& path,
+                                                         sync::ClockSource* clock = nullptr);
   ~SqliteServerStore() override;
 
   Status begin() override;
@@ -29,6 +33,19 @@ class SqliteServerStore final : public sync::ServerStore {
   Result<int64_t> last_seq() override;
   Status record(const sync::LogEntry& entry) override;
   Result<std::vector<sync::LogEntry>> read(int64_t after, size_t limit) override;
+
+  // The audit chain: every logged entry is stored with its server time, the
+  // cell's value before it, and a SHA-256 over those, the entry and the
+  // previous link, so changing, removing or reordering any entry breaks every
+  // link after it.
+  struct AuditCheck {
+    int64_t entries = 0;     // links checked
+    int64_t first_seq = 0;   // the first audited entry (0: none)
+    int64_t unaudited = 0;   // entries logged before the chain began
+    int64_t broken_seq = 0;  // the first entry that does not match (0: none)
+    std::string problem;     // what is wrong with it
+  };
+  Result<AuditCheck> verify_audit();
 
  private:
   struct Impl;
