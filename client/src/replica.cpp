@@ -343,13 +343,7 @@ struct Replica::Impl {
     (void)key;
     BS_ASSIGN_OR_RETURN(seq, append_op(sync::OpKind::kSetCell, rep.id, row.key, col.key, text,
                                        version, row.section->key, row.sort));
-    BS_ASSIGN_OR_RETURN(
-        up,
-        db.cached(
-            "INSERT INTO cells(row_id, col_id, value, op, version) VALUES(?, ?, ?, ?, ?) "
-            "ON CONFLICT(row_id, col_id) DO UPDATE SET value = excluded.value, op = excluded.op"));
-    BS_RETURN_IF_ERROR(
-        up.bind(1, row.id).bind(2, cid).bind(3, text).bind(4, seq).bind(5, version).run());
+    BS_RETURN_IF_ERROR(put_cell(CellNow{row.id, cid, edit.before, 0, version}, text, seq));
     edit.op = {device, counter};  // the operation append_op just wrote
     return edit;
   }
@@ -363,13 +357,19 @@ struct Replica::Impl {
     int64_t version = 0;
   };
 
-  Result<CellNow> cell_now(int64_t report_id, const std::string& row, const std::string& column) {
-    CellNow c;
+  // A row's id by its key; 0 when the replica does not have it.
+  Result<int64_t> row_id(int64_t report_id, std::string_view row) {
     BS_ASSIGN_OR_RETURN(find, db.cached("SELECT id FROM rows WHERE report_id = ? AND row_key = ?"));
     find.bind(1, report_id).bind(2, row);
     BS_ASSIGN_OR_RETURN(found, find.step());
-    if (!found) return Status::NotFound(fmt::format("row {} is not in this replica", row));
-    c.row_id = find.col_int(0);
+    return found ? find.col_int(0) : int64_t{0};
+  }
+
+  Result<CellNow> cell_now(int64_t report_id, const std::string& row, const std::string& column) {
+    CellNow c;
+    BS_ASSIGN_OR_RETURN(id, row_id(report_id, row));
+    if (id == 0) return Status::NotFound(fmt::format("row {} is not in this replica", row));
+    c.row_id = id;
     BS_ASSIGN_OR_RETURN(cid, col_id(column));
     c.col_id = cid;
     BS_ASSIGN_OR_RETURN(
@@ -1308,11 +1308,9 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
     Impl::RowRef row;
     int64_t& cached_row = row_ids[{rep.id, e.op.row}];
     if (cached_row == 0) {
-      BS_ASSIGN_OR_RETURN(find,
-                          m.db.cached("SELECT id FROM rows WHERE report_id = ? AND row_key = ?"));
-      find.bind(1, rep.id).bind(2, e.op.row);
-      BS_ASSIGN_OR_RETURN(found, find.step());
-      if (found) cached_row = find.col_int(0);
+      auto id = m.row_id(rep.id, e.op.row);
+      if (!id.ok()) return undo(id.status());
+      cached_row = *id;
     }
     row.id = cached_row;
     if (row.id == 0) {

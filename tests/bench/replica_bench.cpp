@@ -17,30 +17,16 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include "client/data_files.h"
 #include "client/replica.h"
 #include "shared/check.h"
 
 namespace fs = std::filesystem;
 using namespace budgetsync;
-using Clock = std::chrono::steady_clock;
+using namespace budgetsync::bench;
 
 namespace {
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "bench: %s\n", what.c_str());
-    std::exit(1);
-  }
-}
-
-void exec(sqlite3* db, const char* sql) {
-  check(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
-}
 
 // Reports of the dynamic 16-column procurement form, filling `cells` cells.
 std::vector<Report> synthetic_reports(const Catalog& catalog, size_t cells, size_t reports) {
@@ -137,6 +123,7 @@ double plain_single_commits(const std::string& path, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  program_name() = "bench";
   size_t cells = 1'000'000;
   int edits = 2000;
   int units = 100;

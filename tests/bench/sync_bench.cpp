@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include "client/data_files.h"
 #include "client/replica.h"
 #include "server/admin_store.h"
@@ -32,24 +33,9 @@
 
 namespace fs = std::filesystem;
 using namespace budgetsync;
-using Clock = std::chrono::steady_clock;
+using namespace budgetsync::bench;
 
 namespace {
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "sync-bench: %s\n", what.c_str());
-    std::exit(1);
-  }
-}
-
-void exec(sqlite3* db, const char* sql) {
-  check(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
-}
 
 int run(const std::string& cmd) {
   const int status = std::system(cmd.c_str());
@@ -261,6 +247,7 @@ double initial_sync_seconds(const fs::path& dir, const Bureau& b, const std::str
 }  // namespace
 
 int main(int argc, char** argv) {
+  program_name() = "sync-bench";
   size_t ingest_ops = 200'000;
   size_t cells = 1'000'000;
   fs::path dir;
