@@ -179,9 +179,14 @@ TEST_F(AuditChain, AChangedEntryIsNamed) {
   EXPECT_EQ(check.entries, 2);  // the two before it are intact
 }
 
-TEST_F(AuditChain, AChangedEarlierValueOrTimeIsNamed) {
+TEST_F(AuditChain, AChangedEarlierValueIsNamed) {
   tamper("UPDATE audit SET old_value = '0.00' WHERE seq = 2");
   EXPECT_EQ(verify().broken_seq, 2);
+}
+
+TEST_F(AuditChain, AChangedServerTimeIsNamed) {
+  tamper("UPDATE audit SET server_ms = server_ms + 1 WHERE seq = 4");
+  EXPECT_EQ(verify().broken_seq, 4);
 }
 
 TEST_F(AuditChain, ARemovedEntryIsNamed) {
@@ -196,8 +201,7 @@ TEST_F(AuditChain, TheLastEntryRemovedIsNamed) {
   EXPECT_EQ(verify().broken_seq, 5);
 }
 
-TEST_F(AuditChain, ARewrittenChainFromTheMiddleStillBreaksAtTheChange) {
-  // Recomputing one link's hash without the later ones breaks the next link.
+TEST_F(AuditChain, AForgedLinkIsNamed) {
   tamper("UPDATE audit SET hash = 'f00d' WHERE seq = 2");
   EXPECT_EQ(verify().broken_seq, 2);
 }
