@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/cli_sync.h"
-#include "client/data_files.h"
+#include "files/data_files.h"
 #include "client/findings_view.h"
 #include "client/replica.h"
 #include "client/report_view.h"

@@ -450,6 +450,25 @@ struct Replica::Impl {
     return t;
   }
 
+  // A report's state is where its latest state change left it: a change still
+  // waiting to be sent is the latest; the others in the server's order.
+  Status refresh_state(int64_t report_id) {
+    BS_ASSIGN_OR_RETURN(
+        st, db.cached("SELECT value FROM ops WHERE report_id = ? AND kind = 'state' AND status IN "
+                      "('pending', 'acked', 'remote') ORDER BY status = 'pending' DESC, "
+                      "COALESCE(server_seq, 0) DESC, seq DESC LIMIT 1"));
+    st.bind(1, report_id);
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    sync::ReportState state = sync::ReportState::kDraft;
+    if (has) {
+      auto change = sync::parse_state_change(st.col_opt_text(0).value_or(""));
+      if (!change.ok()) return Status::Corruption("replica: " + change.status().message());
+      state = sync::state_after(change->action);
+    }
+    BS_ASSIGN_OR_RETURN(up, db.cached("UPDATE reports SET state = ? WHERE id = ?"));
+    return up.bind(1, sync::state_name(state)).bind(2, report_id).run();
+  }
+
   Status check_editable(const ReportRef& rep, const ReportKey& key) const {
     if (rep.state == "submitted" || rep.state == "approved") {
       return Status::FailedPrecondition(
@@ -841,8 +860,11 @@ Result<std::vector<ReportSummary>> Replica::reports() const {
           "(SELECT c.value FROM rows w JOIN cells c ON c.row_id = w.id JOIN cols k ON k.id = "
           "c.col_id "
           "WHERE w.report_id = r.id AND w.row_key = 'header' AND k.key = 'name'), "
-          "r.template_version "
-          "FROM reports r ORDER BY r.unit, r.year, r.form, r.instance"));
+          "r.template_version, s.author, s.value, COALESCE(s.server_ms, 0) "
+          "FROM reports r LEFT JOIN ops s ON s.seq = (SELECT o.seq FROM ops o WHERE o.report_id "
+          "= r.id AND o.kind = 'state' AND o.status IN ('pending', 'acked', 'remote') ORDER BY "
+          "o.status = 'pending' DESC, COALESCE(o.server_seq, 0) DESC, o.seq DESC LIMIT 1) "
+          "ORDER BY r.unit, r.year, r.form, r.instance"));
   std::vector<ReportSummary> out;
   for (;;) {
     BS_ASSIGN_OR_RETURN(has, st.step());
@@ -859,6 +881,10 @@ Result<std::vector<ReportSummary>> Replica::reports() const {
     s.name = st.col_text(9);
     const FormTemplate* f = m.catalog.form(s.key.form, static_cast<int>(st.col_int(10)));
     s.form_title = f ? f->display_name() : s.key.form;
+    s.state_by = st.col_text(11);
+    if (auto change = sync::parse_state_change(st.col_opt_text(12).value_or("")); change.ok())
+      s.state_reason = change->reason;
+    s.state_at_ms = st.col_int(13);
     out.push_back(std::move(s));
   }
   return out;
@@ -1042,6 +1068,90 @@ Result<ReplicaStatus> Replica::status() const {
   return s;
 }
 
+Result<sync::OpId> Replica::change_state(const ReportKey& key, sync::StateChange change) {
+  Impl& m = *impl_;
+  BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
+  BS_ASSIGN_OR_RETURN(now, sync::parse_state(rep.state));
+  auto next = sync::next_state(now, change.action);
+  if (!next.ok()) {
+    return Status::FailedPrecondition(
+        fmt::format("report {}: {}", report_label(key), next.status().message()));
+  }
+  if (sync::needs_reason(change.action) &&
+      change.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Status::InvalidArgument(
+        fmt::format("{} needs a reason (--reason TEXT) the unit's staff "
+                    "can act on",
+                    sync::action_name(change.action)));
+  }
+  change.cells.clear();
+  if (change.action == sync::StateAction::kSubmit) {
+    BS_ASSIGN_OR_RETURN(waiting,
+                        m.db.cached("SELECT COUNT(*) FROM ops WHERE report_id = ? AND status = "
+                                    "'rejected'"));
+    waiting.bind(1, rep.id);
+    BS_ASSIGN_OR_RETURN(has, waiting.step());
+    if (has && waiting.col_int(0) > 0) {
+      return Status::FailedPrecondition(fmt::format(
+          "report {} has {} edit(s) the server refused; re-apply (`budgetsync retry OP`) or "
+          "discard (`budgetsync discard OP`) each first (see `budgetsync conflicts`)",
+          report_label(key), waiting.col_int(0)));
+    }
+    BS_ASSIGN_OR_RETURN(
+        cells, m.db.cached("SELECT w.row_key, k.key, c.value FROM rows w JOIN cells c ON c.row_id "
+                           "= w.id JOIN cols k ON k.id = c.col_id WHERE w.report_id = ? AND "
+                           "w.deleted_op IS NULL AND c.value <> '' ORDER BY w.row_key, k.key"));
+    cells.bind(1, rep.id);
+    for (;;) {
+      BS_ASSIGN_OR_RETURN(more, cells.step());
+      if (!more) break;
+      change.cells.push_back({cells.col_text(0), cells.col_text(1), cells.col_text(2)});
+    }
+  } else {
+    change.warnings.clear();
+  }
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  BS_RETURN_IF_ERROR(
+      m.append_op(sync::OpKind::kState, rep.id, "", "", sync::encode_state_change(change), 0)
+          .status());
+  const sync::OpId id{m.device, m.counter};
+  BS_RETURN_IF_ERROR(m.refresh_state(rep.id));
+  BS_RETURN_IF_ERROR(tx.commit());
+  return id;
+}
+
+Result<std::vector<StateEvent>> Replica::state_history(const ReportKey& key) const {
+  Impl& m = *impl_;
+  BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
+  BS_ASSIGN_OR_RETURN(
+      st, m.db.cached("SELECT seq, COALESCE(server_seq, 0), COALESCE(server_ms, 0), device, "
+                      "counter, author, hlc, status, reason, value FROM ops WHERE report_id = ? "
+                      "AND kind = 'state' ORDER BY server_seq IS NULL, server_seq, seq"));
+  st.bind(1, rep.id);
+  std::vector<StateEvent> out;
+  for (;;) {
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) break;
+    StateEvent e;
+    e.seq = st.col_int(0);
+    e.server_seq = st.col_int(1);
+    e.server_ms = st.col_int(2);
+    e.op = {st.col_text(3), st.col_int(4)};
+    e.author = st.col_text(5);
+    auto h = sync::Hlc::parse(st.col_text(6));
+    if (!h.ok()) return h.status();
+    e.hlc = *h;
+    e.status = st.col_text(7);
+    e.reason = st.col_text(8);
+    auto change = sync::parse_state_change(st.col_opt_text(9).value_or(""));
+    if (!change.ok()) return Status::Corruption("replica: " + change.status().message());
+    e.change = std::move(*change);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 Result<std::vector<OpRecord>> Replica::log(bool pending_only) const {
   return impl_->ops_where(pending_only ? "WHERE o.status = 'pending'" : "");
 }
@@ -1204,11 +1314,17 @@ Status Replica::acknowledge(const std::vector<sync::LogEntry>& results) {
       BS_ASSIGN_OR_RETURN(
           st, m.db.cached("UPDATE ops SET status = 'rejected', reason = ? WHERE seq = ?"));
       BS_RETURN_IF_ERROR(st.bind(1, r.reason).bind(2, seq).run());
+      if (r.op.kind == sync::OpKind::kState) {
+        // A refused submission or review step leaves the report where it was.
+        BS_ASSIGN_OR_RETURN(rep, m.find_report(r.op.report));
+        BS_RETURN_IF_ERROR(m.refresh_state(rep.id));
+      }
     } else if (r.op.id.counter == last_id) {
       // The last id an import reserved answers for the whole import.
       BS_ASSIGN_OR_RETURN(
-          st, m.db.cached("UPDATE ops SET status = 'acked' WHERE seq = ? AND status = 'pending'"));
-      BS_RETURN_IF_ERROR(st.bind(1, seq).run());
+          st, m.db.cached("UPDATE ops SET status = 'acked', server_seq = ?, server_ms = ? WHERE "
+                          "seq = ? AND status = 'pending'"));
+      BS_RETURN_IF_ERROR(st.bind(1, r.seq).bind(2, r.server_ms).bind(3, seq).run());
       BS_ASSIGN_OR_RETURN(del, m.db.cached("DELETE FROM meta WHERE key = ?"));
       BS_RETURN_IF_ERROR(del.bind(1, fmt::format("import_progress.{}", seq)).run());
     } else {
@@ -1285,8 +1401,8 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
           st,
           m.db.cached(
               "INSERT INTO ops(device, counter, hlc, author, kind, report_id, row_key, col, value, "
-              "base_version, section, sort_key, status) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-              "'remote')"));
+              "base_version, section, sort_key, status, server_seq, server_ms) VALUES(?, ?, ?, ?, "
+              "?, ?, ?, ?, ?, ?, ?, ?, 'remote', ?, ?)"));
       st.bind(1, e.op.id.device)
           .bind(2, e.op.id.counter)
           .bind(3, e.op.hlc.to_string())
@@ -1299,10 +1415,21 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
           .bind(10, e.op.base_version)
           .bind(11, e.op.section)
           .bind(12, e.op.sort_key);
+      st.bind(13, e.seq).bind(14, e.server_ms);
       if (Status s = st.run(); !s.ok()) return undo(s);
       op_seq = m.db.last_insert_rowid();
+    } else if (e.op.kind == sync::OpKind::kState || e.op.kind == sync::OpKind::kConsolidate) {
+      // This device's own review step: where the server put it orders states.
+      BS_ASSIGN_OR_RETURN(
+          st, m.db.cached("UPDATE ops SET server_seq = ?, server_ms = ? WHERE seq = ?"));
+      if (Status s = st.bind(1, e.seq).bind(2, e.server_ms).bind(3, op_seq).run(); !s.ok())
+        return undo(s);
     }
-    if (e.op.kind == sync::OpKind::kImport) continue;
+    if (e.op.kind == sync::OpKind::kState) {
+      if (Status s = m.refresh_state(rep.id); !s.ok()) return undo(s);
+      continue;
+    }
+    if (e.op.kind == sync::OpKind::kImport || e.op.kind == sync::OpKind::kConsolidate) continue;
     // The row, created when this replica has not seen it, in the section and
     // place the sending device gave it.
     Impl::RowRef row;

@@ -70,6 +70,14 @@ CREATE INDEX ops_by_cell ON ops(report_id, row_key, col);
 CREATE INDEX ops_pending ON ops(report_id, row_key, col) WHERE status = 'pending';
 CREATE INDEX ops_rejected ON ops(seq) WHERE status = 'rejected';
 )sql",
+      // 2 -> 3: the review workflow. Where the server put each operation in
+      // its log and when (an operation's place there, not here, orders report
+      // states), and a fast way to a report's state changes.
+      R"sql(
+ALTER TABLE ops ADD COLUMN server_seq INTEGER;
+ALTER TABLE ops ADD COLUMN server_ms INTEGER;
+CREATE INDEX ops_review ON ops(report_id, seq) WHERE kind IN ('state', 'consolidate');
+)sql",
   };
   return steps;
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "files/data_files.h"
 #include "server/admin_store.h"
 #include "server/certificates.h"
 #include "server/credentials.h"
@@ -150,6 +151,11 @@ int run_server_cli(int argc, char** argv) {
   std::string listen = "127.0.0.1:8443";
   run->add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)")
       ->capture_default_str();
+  std::string data_dir;
+  run->add_option("--forms", data_dir,
+                  "Folder holding the form templates (forms/) and code lists (codes/) that "
+                  "submissions are validated against; default: $BUDGETSYNC_DATA_DIR, the "
+                  "installed share folder, or the source tree's shared/data");
 
   auto* device = app.add_subcommand("device", "Devices that have synced.");
   device->require_subcommand(1);
@@ -186,8 +192,12 @@ int run_server_cli(int argc, char** argv) {
     sync::SystemClock clock;
     auto sync_store = SqliteServerStore::open(db_path(data).string());
     if (!sync_store.ok()) return fail(sync_store.status());
+    auto catalog = load_catalog(data_dir.empty() ? default_data_dir(argv[0]) : fs::path(data_dir));
+    if (!catalog.ok()) return fail(catalog.status());
     const EventLog log(clock, EventLog::standard_error());
-    SyncService sync(store, **sync_store, clock);
+    SyncOptions sync_options;
+    sync_options.catalog = &*catalog;
+    SyncService sync(store, **sync_store, clock, sync_options);
     sync.set_event_log(log);
     HttpsOptions options;
     options.log = log;

@@ -28,6 +28,13 @@ CREATE TABLE IF NOT EXISTS tombstones(
 -- or not a cell edit), and SHA-256 over the previous link and all of these.
 CREATE TABLE IF NOT EXISTS audit(
   seq INTEGER PRIMARY KEY, server_ms INTEGER NOT NULL, old_value TEXT, hash TEXT NOT NULL);
+-- Where each row sits in its form, as the operations that wrote it said.
+CREATE TABLE IF NOT EXISTS rows(
+  report TEXT NOT NULL, row_key TEXT NOT NULL, section TEXT NOT NULL, sort_key TEXT NOT NULL,
+  PRIMARY KEY(report, row_key)) WITHOUT ROWID;
+-- Each report's review state and the log entry that set it.
+CREATE TABLE IF NOT EXISTS report_states(
+  report TEXT PRIMARY KEY, state TEXT NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 // What a link's hash covers, in an order and framing that cannot be confused.
@@ -178,6 +185,16 @@ Status SqliteServerStore::record(const sync::LogEntry& e) {
                              .bind(4, sync::encode_cell(e.cell))
                              .run());
     }
+    if ((e.op.kind == sync::OpKind::kSetCell || e.op.kind == sync::OpKind::kAddRow) &&
+        !e.op.section.empty()) {
+      auto r = impl_->db.cached(
+          "INSERT INTO rows(report, row_key, section, sort_key) VALUES(?, ?, ?, ?) "
+          "ON CONFLICT(report, row_key) DO NOTHING");
+      if (!r.ok()) return r.status();
+      BS_RETURN_IF_ERROR(
+          r->bind(1, report).bind(2, e.op.row).bind(3, e.op.section).bind(4, e.op.sort_key).run());
+    }
+    if (e.op.kind == sync::OpKind::kState) BS_RETURN_IF_ERROR(record_state(e));
     if (e.op.kind == sync::OpKind::kDeleteRow && e.row_deleted) {
       auto t = impl_->db.cached(
           "INSERT INTO tombstones(report, row_key, contender) VALUES(?, ?, ?) "
@@ -207,6 +224,71 @@ Result<std::vector<sync::LogEntry>> SqliteServerStore::read(int64_t after, size_
     auto e = sync::decode_entry(st->col_text(0));
     if (!e.ok()) return e.status();
     out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+Status SqliteServerStore::record_state(const sync::LogEntry& e) {
+  auto change = sync::parse_state_change(e.op.value.value_or(""));
+  if (!change.ok()) return change.status();
+  auto now = report_state(e.op.report);
+  if (!now.ok()) return now.status();
+  auto next = sync::next_state(*now, change->action);
+  if (!next.ok()) return next.status();
+  auto st = impl_->db.cached(
+      "INSERT INTO report_states(report, state, seq) VALUES(?, ?, ?) "
+      "ON CONFLICT(report) DO UPDATE SET state = excluded.state, seq = excluded.seq");
+  if (!st.ok()) return st.status();
+  return st->bind(1, e.op.report.to_string()).bind(2, sync::state_name(*next)).bind(3, e.seq).run();
+}
+
+Result<sync::ReportState> SqliteServerStore::report_state(const ReportKey& report) {
+  auto st = impl_->db.cached("SELECT state FROM report_states WHERE report = ?");
+  if (!st.ok()) return st.status();
+  st->bind(1, report.to_string());
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  if (!*has) return sync::ReportState::kDraft;
+  return sync::parse_state(st->col_text(0));
+}
+
+Result<std::vector<sync::StoredCell>> SqliteServerStore::report_cells(const ReportKey& report) {
+  auto st = impl_->db.cached(
+      "SELECT c.row_key, c.col, c.cell, COALESCE(r.section, ''), COALESCE(r.sort_key, '') "
+      "FROM cells c LEFT JOIN rows r ON r.report = c.report AND r.row_key = c.row_key "
+      "WHERE c.report = ?1 AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.report = ?1 AND "
+      "t.row_key = c.row_key) ORDER BY c.row_key, c.col");
+  if (!st.ok()) return st.status();
+  st->bind(1, report.to_string());
+  std::vector<sync::StoredCell> out;
+  for (;;) {
+    auto has = st->step();
+    if (!has.ok()) return has.status();
+    if (!*has) break;
+    auto cell = sync::decode_cell(st->col_text(2));
+    if (!cell.ok()) return cell.status();
+    if (!cell->value) continue;
+    out.push_back(
+        {st->col_text(0), st->col_text(1), st->col_text(3), st->col_text(4), std::move(*cell)});
+  }
+  return out;
+}
+
+Result<std::vector<ReportKey>> SqliteServerStore::unit_reports(const std::string& unit, int year) {
+  // Report keys are "UNIT/YEAR/FORM[:INSTANCE]", so one unit's year is a prefix.
+  auto st = impl_->db.cached(
+      "SELECT DISTINCT report FROM cells WHERE report >= ?1 AND report < ?1 || x'ff' "
+      "ORDER BY report");
+  if (!st.ok()) return st.status();
+  st->bind(1, fmt::format("{}/{}/", unit, year));
+  std::vector<ReportKey> out;
+  for (;;) {
+    auto has = st->step();
+    if (!has.ok()) return has.status();
+    if (!*has) break;
+    auto key = ReportKey::parse(st->col_text(0));
+    if (!key.ok()) return key.status();
+    out.push_back(std::move(*key));
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "server/credentials.h"
+#include "server/submission_check.h"
 
 namespace budgetsync::server {
 namespace {
@@ -45,7 +46,9 @@ ErrorMessage error_message(std::string code, std::string message, bool fatal) {
 
 SyncService::SyncService(AdminStore& admin, sync::ServerStore& store, sync::ClockSource& clock,
                          SyncOptions options)
-    : admin_(admin), store_(store), clock_(clock), options_(options), core_(store, clock) {}
+    : admin_(admin), store_(store), clock_(clock), options_(options), core_(store, clock) {
+  if (options_.catalog) core_.set_submission_check(validation_gate(store_, *options_.catalog));
+}
 
 bool SyncService::take_rate_token(SyncPeer& peer) {
   const int64_t now = clock_.now_ms();
@@ -204,15 +207,63 @@ std::optional<std::string> SyncService::refuse_op(const SyncPeer& peer,
     return fmt::format("author_mismatch: operation {} is signed by {}, but {} is logged in",
                        op.id.to_string(), op.author, peer.user.name);
   }
-  if (peer.user.role != Role::kStaff) {
-    return fmt::format("read_only: {} {} reviews reports; only staff of a unit edit its cells",
-                       role_name(peer.user.role), peer.user.name);
+  const bool staff = peer.user.role == Role::kStaff;
+  const bool own_unit = op.report.unit == peer.user.unit;
+  auto outside = [&]() -> std::optional<std::string> {
+    if (peer.units.count(op.report.unit)) return std::nullopt;
+    return fmt::format("unit_forbidden: unit {} is not under {}'s unit {}; report {}",
+                       op.report.unit, peer.user.name, peer.user.unit, op.report.to_string());
+  };
+  if (op.kind == sync::OpKind::kState) {
+    auto change = sync::parse_state_change(op.value.value_or(""));
+    if (!change.ok()) return "malformed: " + change.status().message();
+    if (!sync::is_review_action(change->action)) {
+      if (!staff) {
+        return fmt::format("forbidden: {} {} reviews reports; only the unit's staff submit them",
+                           role_name(peer.user.role), peer.user.name);
+      }
+      if (!own_unit) {
+        return fmt::format("unit_forbidden: {} of unit {} may not submit unit {}'s report {}",
+                           peer.user.name, peer.user.unit, op.report.unit, op.report.to_string());
+      }
+      return std::nullopt;
+    }
+    if (staff) {
+      return fmt::format(
+          "forbidden: {} is staff of unit {}; only a reviewer of a unit above a report may {} it",
+          peer.user.name, peer.user.unit, sync::action_name(change->action));
+    }
+    return outside();
   }
-  if (op.report.unit != peer.user.unit) {
+  if (op.kind == sync::OpKind::kConsolidate) {
+    if (staff) {
+      return fmt::format(
+          "forbidden: {} is staff of unit {}; only a reviewer consolidates subordinate units",
+          peer.user.name, peer.user.unit);
+    }
+    if (!own_unit) {
+      return fmt::format("unit_forbidden: {} may only consolidate into their own unit {}, not {}",
+                         peer.user.name, peer.user.unit, op.report.unit);
+    }
+    return std::nullopt;
+  }
+  if (staff) {
+    if (own_unit) return std::nullopt;
     return fmt::format("unit_forbidden: {} of unit {} may not change unit {}'s report {}",
                        peer.user.name, peer.user.unit, op.report.unit, op.report.to_string());
   }
-  return std::nullopt;
+  // A reviewer writes their own unit's reports (the consolidated ones) and
+  // settles open conflicts below it; every other cell belongs to the unit's staff.
+  if (own_unit) return std::nullopt;
+  if (auto refusal = outside()) return refusal;
+  if (op.kind == sync::OpKind::kSetCell) {
+    auto cell = store_.cell(op.report, op.row, op.column);
+    if (cell.ok() && !cell->conflict.empty()) return std::nullopt;
+  }
+  return fmt::format(
+      "read_only: {} {} reviews unit {}'s reports and may only settle their open conflicts; its "
+      "staff edit the cells",
+      role_name(peer.user.role), peer.user.name, op.report.unit);
 }
 
 SyncService::Reply SyncService::push(SyncPeer& peer, const sync::Push& m) {

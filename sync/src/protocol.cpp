@@ -165,6 +165,7 @@ json to_json(const LogEntry& e) {
     j["cell"] = cell_repeats_op(e.cell, e.op) ? json{{"version", e.cell.version}} : to_json(e.cell);
   }
   if (e.row_deleted) j["row_deleted"] = true;
+  if (e.server_ms != 0) j["at"] = e.server_ms;
   return j;
 }
 
@@ -197,6 +198,7 @@ LogEntry entry_at(const json& j, const std::string& path) {
     }
   }
   if (j.contains("row_deleted")) e.row_deleted = boolean(j, "row_deleted", path);
+  if (j.contains("at")) e.server_ms = integer(j, "at", path);
   return e;
 }
 

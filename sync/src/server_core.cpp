@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace budgetsync::sync {
 
 bool same_content(const Operation& a, const Operation& b) {
@@ -57,6 +59,16 @@ Status MemoryServerStore::record(const LogEntry& e) {
     }
     state_.log.push_back(e);
     if (e.op.kind == OpKind::kSetCell) state_.cells[{e.op.report, e.op.row, e.op.column}] = e.cell;
+    if ((e.op.kind == OpKind::kSetCell || e.op.kind == OpKind::kAddRow) && !e.op.section.empty())
+      state_.rows.emplace(std::pair{e.op.report, e.op.row}, std::pair{e.op.section, e.op.sort_key});
+    if (e.op.kind == OpKind::kState) {
+      auto change = parse_state_change(e.op.value.value_or(""));
+      if (!change.ok()) return change.status();
+      auto now = state_.states.try_emplace(e.op.report, ReportState::kDraft).first;
+      auto next = next_state(now->second, change->action);
+      if (!next.ok()) return next.status();
+      now->second = *next;
+    }
     if (e.op.kind == OpKind::kDeleteRow && e.row_deleted) {
       state_.tombstones.emplace(std::pair{e.op.report, e.op.row},
                                 Contender{e.op.id, e.op.author, e.op.hlc, std::nullopt, 0});
@@ -71,6 +83,36 @@ Result<std::vector<LogEntry>> MemoryServerStore::read(int64_t after, size_t limi
   for (size_t i = static_cast<size_t>(std::max<int64_t>(after, 0));
        i < state_.log.size() && out.size() < limit; ++i) {
     out.push_back(state_.log[i]);
+  }
+  return out;
+}
+
+Result<ReportState> MemoryServerStore::report_state(const ReportKey& report) {
+  auto it = state_.states.find(report);
+  return it == state_.states.end() ? ReportState::kDraft : it->second;
+}
+
+Result<std::vector<StoredCell>> MemoryServerStore::report_cells(const ReportKey& report) {
+  std::vector<StoredCell> out;
+  for (auto it = state_.cells.lower_bound({report, "", ""});
+       it != state_.cells.end() && std::get<0>(it->first) == report; ++it) {
+    const auto& [key, row, column] = it->first;
+    if (!it->second.value || state_.tombstones.count({report, row})) continue;
+    StoredCell c{row, column, "", "", it->second};
+    if (auto place = state_.rows.find({report, row}); place != state_.rows.end()) {
+      c.section = place->second.first;
+      c.sort_key = place->second.second;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::vector<ReportKey>> MemoryServerStore::unit_reports(const std::string& unit, int year) {
+  std::vector<ReportKey> out;
+  for (const auto& [key, cell] : state_.cells) {
+    const ReportKey& r = std::get<0>(key);
+    if (r.unit == unit && r.year == year && (out.empty() || out.back() != r)) out.push_back(r);
   }
   return out;
 }
@@ -108,12 +150,23 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
     if (Status s = store_.record(e); !s.ok()) return s;
     return e;
   }
+  {
+    auto refusal = refuse_by_state(incoming);
+    if (!refusal.ok()) return refusal.status();
+    if (*refusal) {
+      e.outcome = Outcome::kRejected;
+      e.reason = **refusal;
+      if (Status s = store_.record(e); !s.ok()) return s;
+      return e;
+    }
+  }
   e.op.hlc = hlc_.receive(incoming.hlc, max_skew_ms);
   if (incoming.hlc.wall_ms <= clock_.now_ms() + max_skew_ms)
     e.op.hlc = incoming.hlc;  // trusted as sent
   auto last = store_.last_seq();
   if (!last.ok()) return last.status();
   e.seq = *last + 1;
+  e.server_ms = clock_.now_ms();
   switch (incoming.kind) {
     case OpKind::kSetCell: {
       auto current = store_.cell(incoming.report, incoming.row, incoming.column);
@@ -130,10 +183,67 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
       break;
     case OpKind::kAddRow:
     case OpKind::kImport:
+    case OpKind::kState:
+    case OpKind::kConsolidate:
       break;
   }
   if (Status s = store_.record(e); !s.ok()) return s;
   return e;
+}
+
+Result<std::optional<std::string>> ServerCore::refuse_by_state(const Operation& op) {
+  using Refusal = std::optional<std::string>;
+  auto state = store_.report_state(op.report);
+  if (!state.ok()) return state.status();
+  if (op.kind != OpKind::kState) {
+    if (!is_locked(*state)) return Refusal();
+    return Refusal(fmt::format(
+        "report_locked: report {} is {} ({}); edits to it wait until a reviewer returns it",
+        op.report.to_string(), state_name(*state), state_label(*state)));
+  }
+  auto change = parse_state_change(op.value.value_or(""));
+  if (!change.ok()) return Refusal("malformed: " + change.status().message());
+  auto next = next_state(*state, change->action);
+  if (!next.ok()) return Refusal("invalid_transition: " + next.status().message());
+  if (change->action != StateAction::kSubmit) return Refusal();
+  return refuse_submission(op, *change);
+}
+
+Result<std::optional<std::string>> ServerCore::refuse_submission(const Operation& op,
+                                                                 const StateChange& change) {
+  using Refusal = std::optional<std::string>;
+  auto stored = store_.report_cells(op.report);
+  if (!stored.ok()) return stored.status();
+  // What the submitter saw must be what the server has, or the reviewer would
+  // approve values the submitter never looked at.
+  std::map<std::pair<std::string, std::string>, const std::string*> seen;
+  for (const auto& c : change.cells) seen[{c.row, c.column}] = &c.value;
+  size_t matched = 0;
+  for (const auto& c : *stored) {
+    auto it = seen.find({c.row, c.column});
+    const std::string& value = *c.cell.value;
+    if (it == seen.end() ? !value.empty() : *it->second != value) {
+      return Refusal(fmt::format(
+          "stale_submission: row {}, column {} is “{}” on the server but “{}” on the submitting "
+          "device; sync, check the report and submit again",
+          c.row, c.column, value, it == seen.end() ? "" : *it->second));
+    }
+    if (it != seen.end()) ++matched;
+  }
+  for (const auto& [key, value] : seen) {
+    if (matched == seen.size()) break;
+    const bool on_server = std::any_of(stored->begin(), stored->end(), [&](const StoredCell& c) {
+      return c.row == key.first && c.column == key.second;
+    });
+    if (!on_server && !value->empty()) {
+      return Refusal(fmt::format(
+          "stale_submission: row {}, column {} is “{}” on the submitting device but blank on the "
+          "server; sync and submit again",
+          key.first, key.second, *value));
+    }
+  }
+  if (submission_check_) return submission_check_(op.report);
+  return Refusal();
 }
 
 Result<std::vector<LogEntry>> ServerCore::push(const std::vector<Operation>& batch,

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "bench_support.h"
-#include "client/data_files.h"
+#include "files/data_files.h"
 #include "client/replica.h"
 #include "shared/check.h"
 
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
       dir = argv[i + 1];
   }
   fs::create_directories(dir);
-  auto catalog = client::load_catalog(BUDGETSYNC_BENCH_DATA_DIR);
+  auto catalog = load_catalog(BUDGETSYNC_BENCH_DATA_DIR);
   check(catalog.ok(), catalog.ok() ? "" : catalog.status().message());
   sync::SystemClock clock;
   sync::SeededRandom random(1);
@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
               median(import_ratios));
 
   // 2. Single durable edits.
-  auto text = client::read_file(fs::path(BUDGETSYNC_BENCH_DATA_DIR) /
+  auto text = read_file(fs::path(BUDGETSYNC_BENCH_DATA_DIR) /
                                 "seeds/003_b1779cbacafc7ee6/final02.json");
   check(text.ok(), "seed");
   auto seed = parse_report(*text, "final02.json", *catalog);
@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
   std::printf("  median ratio replica / plain  %.2fx   (target >= 0.80x)\n\n", median(edit_ratios));
 
   // 3. Validate + score.
-  auto seeds = client::load_reports({fs::path(BUDGETSYNC_BENCH_DATA_DIR) / "seeds"}, *catalog);
+  auto seeds = load_reports({fs::path(BUDGETSYNC_BENCH_DATA_DIR) / "seeds"}, *catalog);
   check(seeds.ok(), "seeds");
   std::vector<Report> all;
   for (int u = 0; u < units; ++u) {

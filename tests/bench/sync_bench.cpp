@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "bench_support.h"
-#include "client/data_files.h"
+#include "files/data_files.h"
 #include "client/replica.h"
 #include "server/admin_store.h"
 #include "server/certificates.h"
@@ -104,7 +104,7 @@ Bureau build_bureau(const fs::path& dir, const fs::path& data_dir, size_t cells)
         "add reviewer");
 
   // The seed's outbox: every imported cell as the protocol sends it.
-  auto catalog = client::load_catalog(data_dir);
+  auto catalog = load_catalog(data_dir);
   check(catalog.ok(), "catalog");
   sync::SystemClock clock;
   sync::SystemRandom random;
@@ -116,7 +116,7 @@ Bureau build_bureau(const fs::path& dir, const fs::path& data_dir, size_t cells)
     if (e.path().filename().string().rfind("003_", 0) == 0) seed = e.path();
   }
   for (const auto& e : fs::directory_iterator(seed)) {
-    auto text = client::read_file(e.path());
+    auto text = read_file(e.path());
     check(text.ok(), "read seed");
     auto report = parse_report(*text, e.path().string(), *catalog);
     check(report.ok(), "parse seed");

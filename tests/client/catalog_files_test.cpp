@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "client/data_files.h"
+#include "files/data_files.h"
 #include "test_support.h"
 
 namespace budgetsync::client {

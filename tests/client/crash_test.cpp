@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <set>
 
-#include "client/data_files.h"
+#include "files/data_files.h"
 #include "client/replica.h"
 #include "shared/text.h"
 #include "test_support.h"

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <functional>
 
-#include "client/data_files.h"
+#include "files/data_files.h"
 #include "client/replica.h"
 #include "faulty_vfs.h"
 #include "test_support.h"

@@ -6,7 +6,7 @@
 #include <set>
 #include <tuple>
 
-#include "client/data_files.h"
+#include "files/data_files.h"
 #include "client/replica.h"
 #include "sync/server_core.h"
 #include "test_support.h"

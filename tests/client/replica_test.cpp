@@ -5,7 +5,7 @@
 
 #include <set>
 
-#include "client/data_files.h"
+#include "files/data_files.h"
 #include "sync/server_core.h"
 #include "test_support.h"
 

@@ -6,7 +6,7 @@
 #include <set>
 #include <tuple>
 
-#include "client/data_files.h"
+#include "files/data_files.h"
 #include "shared/check.h"
 #include "shared/scoring.h"
 #include "test_support.h"

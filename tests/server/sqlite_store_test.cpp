@@ -91,6 +91,15 @@ class FailingStore final : public sync::ServerStore {
   Result<std::vector<sync::LogEntry>> read(int64_t after, size_t limit) override {
     return inner_.read(after, limit);
   }
+  Result<sync::ReportState> report_state(const ReportKey& r) override {
+    return inner_.report_state(r);
+  }
+  Result<std::vector<sync::StoredCell>> report_cells(const ReportKey& r) override {
+    return inner_.report_cells(r);
+  }
+  Result<std::vector<ReportKey>> unit_reports(const std::string& unit, int year) override {
+    return inner_.unit_reports(unit, year);
+  }
 
  private:
   sync::ServerStore& inner_;

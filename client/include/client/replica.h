@@ -21,6 +21,7 @@
 #include "sync/hlc.h"
 #include "sync/operation.h"
 #include "sync/random.h"
+#include "sync/report_state.h"
 #include "sync/server_core.h"
 
 namespace budgetsync::client {
@@ -35,8 +36,11 @@ struct ReportSummary {
   ReportKey key;
   std::string unit_name;
   std::string form_title;
-  std::string name;   // project name, for forms filed once per project
-  std::string state;  // draft, submitted, returned, approved
+  std::string name;          // project name, for forms filed once per project
+  std::string state;         // draft, submitted, returned, approved
+  std::string state_by;      // who made the latest state change
+  std::string state_reason;  // why it was returned or reopened
+  int64_t state_at_ms = 0;   // when the server logged it (0: not yet)
   std::optional<sync::Hlc> last_edit;
   std::string last_edit_by;
   int64_t cells = 0;
@@ -57,6 +61,19 @@ struct OpRecord {
   sync::Operation op;
   std::string status;  // pending, acked, rejected
   std::string reason;
+};
+
+// One review state change of a report (or a consolidation of it).
+struct StateEvent {
+  int64_t seq = 0;         // position in this replica's log
+  int64_t server_seq = 0;  // position in the server's log (0: not there yet)
+  int64_t server_ms = 0;
+  sync::OpId op;
+  std::string author;
+  sync::Hlc hlc;
+  std::string status;  // pending, acked, remote, rejected
+  std::string reason;  // why the server refused it
+  sync::StateChange change;
 };
 
 struct ReplicaStatus {
@@ -81,7 +98,7 @@ struct CellEdit {
 
 class Replica {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   ~Replica();
   Replica(const Replica&) = delete;
@@ -137,6 +154,17 @@ class Replica {
                           int n);
 
   Result<ReplicaStatus> status() const;
+
+  // Moves a report along the review workflow (sync/report_state.h) as a new
+  // operation, sent at the next sync where the server checks it again. Refused
+  // here when the state does not allow the action; a submission also while the
+  // report has rejected edits waiting (re-apply or discard them first). A
+  // submission records every non-blank cell as this replica has it; the caller
+  // runs the validation rules and passes the warnings in `change`.
+  Result<sync::OpId> change_state(const ReportKey& key, sync::StateChange change);
+  // The report's state changes, oldest first (the server's order once logged),
+  // rejected ones included.
+  Result<std::vector<StateEvent>> state_history(const ReportKey& key) const;
 
   // The operations not yet acknowledged by a server, oldest first, as the sync
   // protocol sends them, at most `limit`. An import goes out as one cell edit

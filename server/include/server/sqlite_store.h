@@ -33,6 +33,9 @@ class SqliteServerStore final : public sync::ServerStore {
   Result<int64_t> last_seq() override;
   Status record(const sync::LogEntry& entry) override;
   Result<std::vector<sync::LogEntry>> read(int64_t after, size_t limit) override;
+  Result<sync::ReportState> report_state(const ReportKey& report) override;
+  Result<std::vector<sync::StoredCell>> report_cells(const ReportKey& report) override;
+  Result<std::vector<ReportKey>> unit_reports(const std::string& unit, int year) override;
 
   // The audit chain: every logged entry is stored with its server time, the
   // cell's value before it, and a SHA-256 over those, the entry and the
@@ -48,6 +51,7 @@ class SqliteServerStore final : public sync::ServerStore {
   Result<AuditCheck> verify_audit();
 
  private:
+  Status record_state(const sync::LogEntry& e);
   struct Impl;
   explicit SqliteServerStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

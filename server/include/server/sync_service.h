@@ -3,10 +3,11 @@
 // in https_server.cpp feeds it frames; tests drive it directly.
 //
 // Authorization (architecture.md, "Wire protocol and security"): staff read and
-// write their own unit; reviewers and administrators read their unit's subtree
-// and write no cells (report states and conflict settling arrive with the
-// review workflow). Every push re-checks the peer's token, so revoking it or
-// disabling the user takes effect on connections already open.
+// write their own unit and submit its reports; reviewers and administrators
+// read their unit's subtree, return, approve and reopen its reports, settle its
+// open conflicts, and write only their own unit's (consolidated) reports. Every
+// push re-checks the peer's token, so revoking it or disabling the user takes
+// effect on connections already open.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include "server/admin_store.h"
 #include "server/event_log.h"
 #include "server/metrics.h"
+#include "shared/catalog.h"
 #include "sync/clock.h"
 #include "sync/protocol.h"
 #include "sync/server_core.h"
@@ -32,6 +34,9 @@ struct SyncOptions {
   // A push that logs at most this many entries sends them with its notify, so
   // connected devices have them without a pull; a bigger one only notifies.
   size_t max_live_entries = 200;
+  // The form templates submissions are validated against; without them the
+  // server checks only the review states and the submitted snapshot.
+  const Catalog* catalog = nullptr;
 };
 
 // One connection's state, kept by the transport and handed to every call.

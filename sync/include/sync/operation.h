@@ -28,6 +28,8 @@ enum class OpKind {
   kAddRow,     // a dynamic row appears (row key, section, sort key)
   kDeleteRow,  // a dynamic row gets a tombstone
   kImport,     // a whole report file was imported; its cells carry this op
+  kState,      // the report's review state changes (sync/report_state.h)
+  kConsolidate,  // a consolidated (汇总) report was rebuilt; the value names its sources
 };
 std::string_view op_kind_name(OpKind k);
 Result<OpKind> parse_op_kind(std::string_view name);

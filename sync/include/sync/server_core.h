@@ -16,6 +16,7 @@
 #include "sync/hlc.h"
 #include "sync/merge.h"
 #include "sync/operation.h"
+#include "sync/report_state.h"
 
 namespace budgetsync::sync {
 
@@ -27,6 +28,16 @@ struct LogEntry {
   std::string reason;        // why it was rejected
   ServerCell cell;           // kSetCell: the cell after this operation
   bool row_deleted = false;  // kDeleteRow: the row's tombstone is set
+  int64_t server_ms = 0;     // when the server accepted it (0: rejected)
+};
+
+// A cell of a report as the server has it, with its row's place in the form.
+struct StoredCell {
+  std::string row;
+  std::string column;
+  std::string section;  // empty when the operations never named it (fixed and coded rows)
+  std::string sort_key;
+  ServerCell cell;
 };
 
 // Where the server keeps its log and state. One batch is one transaction:
@@ -49,6 +60,13 @@ class ServerStore {
   virtual Status record(const LogEntry& entry) = 0;
   // Log entries after `after`, in order, at most `limit`.
   virtual Result<std::vector<LogEntry>> read(int64_t after, size_t limit) = 0;
+  // The report's review state: draft until a state operation changes it.
+  virtual Result<ReportState> report_state(const ReportKey& report) = 0;
+  // Every cell of the report that has a value, rows with a tombstone left out,
+  // in row and column order.
+  virtual Result<std::vector<StoredCell>> report_cells(const ReportKey& report) = 0;
+  // The reports of `unit` in `year` that have cells (for cross-table rules).
+  virtual Result<std::vector<ReportKey>> unit_reports(const std::string& unit, int year) = 0;
 };
 
 // A store in memory: the reference implementation, and the tests' store.
@@ -65,6 +83,9 @@ class MemoryServerStore final : public ServerStore {
   Result<int64_t> last_seq() override;
   Status record(const LogEntry& entry) override;
   Result<std::vector<LogEntry>> read(int64_t after, size_t limit) override;
+  Result<ReportState> report_state(const ReportKey& report) override;
+  Result<std::vector<StoredCell>> report_cells(const ReportKey& report) override;
+  Result<std::vector<ReportKey>> unit_reports(const std::string& unit, int year) override;
 
  private:
   struct State {
@@ -72,6 +93,8 @@ class MemoryServerStore final : public ServerStore {
     std::map<std::string, LogEntry> by_op;
     std::map<std::tuple<ReportKey, std::string, std::string>, ServerCell> cells;
     std::map<std::pair<ReportKey, std::string>, Contender> tombstones;
+    std::map<std::pair<ReportKey, std::string>, std::pair<std::string, std::string>> rows;
+    std::map<ReportKey, ReportState> states;
   };
   State state_;
   std::optional<State> saved_;  // the state at begin(), restored by rollback()
@@ -81,9 +104,16 @@ class MemoryServerStore final : public ServerStore {
 // else the reason it is refused.
 using Authorizer = std::function<std::optional<std::string>(const Operation&)>;
 
+// Runs the validation rules over a report being submitted, as the server has
+// it: empty when it may be submitted, else the refusal ("validation_failed: ...").
+using SubmissionCheck = std::function<std::optional<std::string>(const ReportKey&)>;
+
 class ServerCore {
  public:
   ServerCore(ServerStore& store, ClockSource& clock) : store_(store), clock_(clock), hlc_(clock) {}
+
+  // Every submission passes this check after the state and snapshot checks.
+  void set_submission_check(SubmissionCheck check) { submission_check_ = std::move(check); }
 
   // Handles a batch in order, all in one store transaction, and returns one
   // entry per operation. Idempotent: an operation id seen before gets its first
@@ -106,7 +136,13 @@ class ServerCore {
 
  private:
   Result<LogEntry> handle(const Operation& op, const Authorizer& authorize, int64_t max_skew_ms);
+  // Why a cell, row or state operation may not go ahead given the report's
+  // review state (empty: it may).
+  Result<std::optional<std::string>> refuse_by_state(const Operation& op);
+  Result<std::optional<std::string>> refuse_submission(const Operation& op,
+                                                       const StateChange& change);
 
+  SubmissionCheck submission_check_;
   ServerStore& store_;
   ClockSource& clock_;
   HybridClock hlc_;

@@ -1,4 +1,4 @@
-#include "client/data_files.h"
+#include "files/data_files.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #define BUDGETSYNC_SOURCE_DATA_DIR ""
 #endif
 
-namespace budgetsync::client {
+namespace budgetsync {
 namespace fs = std::filesystem;
 
 namespace {
@@ -114,4 +114,4 @@ Result<std::vector<Report>> load_reports(const std::vector<fs::path>& paths, con
   return reports;
 }
 
-}  // namespace budgetsync::client
+}  // namespace budgetsync

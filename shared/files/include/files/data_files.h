@@ -1,5 +1,5 @@
 // Reading the shipped data and import files from disk: the one place the client
-// touches the file system for templates, code lists and report files.
+// and the server touch the file system for templates, code lists and report files.
 #pragma once
 
 #include <filesystem>
@@ -11,7 +11,7 @@
 #include "shared/report.h"
 #include "shared/status.h"
 
-namespace budgetsync::client {
+namespace budgetsync {
 
 // The data folder holding forms/ and codes/: $BUDGETSYNC_DATA_DIR when set, else
 // ../share/budgetsync beside the installed program, else the source tree's
@@ -32,4 +32,4 @@ Result<std::vector<Report>> load_reports(
     const std::vector<std::filesystem::path>& paths, const Catalog& catalog,
     const std::function<void(size_t done, size_t total)>& progress = {});
 
-}  // namespace budgetsync::client
+}  // namespace budgetsync
