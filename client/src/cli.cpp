@@ -10,12 +10,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "client/cli_review.h"
 #include "client/cli_sync.h"
-#include "files/data_files.h"
 #include "client/findings_view.h"
 #include "client/replica.h"
 #include "client/report_view.h"
 #include "client/text_table.h"
+#include "files/data_files.h"
 #include "shared/check.h"
 
 namespace budgetsync::client {
@@ -23,16 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
-
-int fail(const Status& s) {
-  fmt::print(stderr, "budgetsync: {}\n", s.message());
-  switch (s.code()) {
-    case StatusCode::kFailedPrecondition:
-      return kExitFindings;  // a refused request
-    default:
-      return kExitBadInput;
-  }
-}
 
 // What every command shares: where the data and the replica live, and output.
 struct Context {
@@ -76,13 +67,7 @@ bool on_terminal() {
 }
 
 std::string format_time(const std::optional<sync::Hlc>& h) {
-  if (!h) return "";
-  const std::time_t t = static_cast<std::time_t>(h->wall_ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
+  return h ? local_time(h->wall_ms) : "";
 }
 
 Result<ReportKey> parse_key(const std::string& text) {
@@ -221,6 +206,8 @@ int cmd_reports(Context& ctx) {
                      {"form_title", s.form_title},
                      {"name", s.name},
                      {"state", s.state},
+                     {"state_by", s.state_by},
+                     {"state_reason", s.state_reason},
                      {"last_edit", format_time(s.last_edit)},
                      {"last_edit_by", s.last_edit_by},
                      {"cells", s.cells},
@@ -242,6 +229,11 @@ int cmd_reports(Context& ctx) {
                    s.last_edit_by, validation(s.key)});
   }
   fmt::print("{}", table.render(44));
+  for (const auto& s : *list) {
+    if (s.state == "returned") {
+      fmt::print("  {} 被 {} 退回：{}\n", s.key.to_string(), s.state_by, s.state_reason);
+    }
+  }
   fmt::print("共 {} 张报表。\n", list->size());
   return kExitOk;
 }
@@ -573,6 +565,12 @@ int cmd_status(Context& ctx) {
   if (!replica.ok()) return fail(replica.status());
   auto s = (*replica)->status();
   if (!s.ok()) return fail(s.status());
+  auto list = (*replica)->reports();
+  if (!list.ok()) return fail(list.status());
+  std::vector<const ReportSummary*> returned;
+  for (const auto& r : *list) {
+    if (r.state == "returned" && r.key.unit == s->identity.unit) returned.push_back(&r);
+  }
   if (ctx.json) {
     json out{{"replica", ctx.replica_path()},
              {"unit", s->identity.unit},
@@ -584,6 +582,11 @@ int cmd_status(Context& ctx) {
              {"rejected_ops", s->rejected_ops},
              {"open_conflicts", s->open_conflicts},
              {"last_local_edit", format_time(s->last_local_edit)}};
+    json back = json::array();
+    for (const auto* r : returned)
+      back.push_back(
+          {{"report", r->key.to_string()}, {"by", r->state_by}, {"reason", r->state_reason}});
+    out["returned"] = back;
     add_sync_status(**replica, out);
     fmt::print("{}\n", out.dump(2));
     return kExitOk;
@@ -595,6 +598,9 @@ int cmd_status(Context& ctx) {
       s->reports, s->pending_ops, s->rejected_ops, s->open_conflicts,
       s->last_local_edit ? format_time(s->last_local_edit) : "（无）",
       sync_status_lines(**replica));
+  if (!returned.empty()) fmt::print("退回      {} 张报表，改正后重新上报：\n", returned.size());
+  for (const auto* r : returned)
+    fmt::print("  {} 被 {} 退回：{}\n", r->key.to_string(), r->state_by, r->state_reason);
   return kExitOk;
 }
 
@@ -793,6 +799,20 @@ int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::st
 
 }  // namespace
 
+int fail(const Status& s) {
+  fmt::print(stderr, "budgetsync: {}\n", s.message());
+  return s.code() == StatusCode::kFailedPrecondition ? kExitFindings : kExitBadInput;
+}
+
+std::string local_time(int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
 int run_cli(int argc, char** argv) {
   CLI::App app{
       "budgetsync: budget, final-accounts and performance records of budget units, offline-first."};
@@ -965,6 +985,44 @@ int run_cli(int argc, char** argv) {
   bool pending = false;
   log->add_flag("--pending", pending, "Only those not yet acknowledged by a server");
 
+  auto* submit = app.add_subcommand(
+      "submit",
+      "Submit (上报) reports for review: validation errors block a report, warnings go with it.");
+  std::vector<std::string> submit_keys;
+  bool submit_all = false;
+  submit->add_option("REPORT", submit_keys, "The reports to submit");
+  submit->add_flag("--all", submit_all, "Every draft or returned report of this unit");
+
+  auto* review = app.add_subcommand("review", "A reviewer's work: list, show, return, approve.");
+  review->require_subcommand(1);
+  ReviewFilter review_filter;
+  std::string reason;
+  auto* review_list = review->add_subcommand(
+      "list", "Every report below you: state, submitted at/by, errors, warnings, conflicts.");
+  review_list->add_option("--state", review_filter.state, "draft, submitted, returned or approved")
+      ->check(CLI::IsMember({"draft", "submitted", "returned", "approved"}));
+  review_list->add_option("--year", review_filter.year, "Only this year");
+  auto* review_show = review->add_subcommand(
+      "show", "What was submitted, its findings and conflicts, and what changed since.");
+  review_show->add_option("REPORT", key, "The report")->required();
+  auto* review_return =
+      review->add_subcommand("return", "Return (退回) a submitted report to its unit, with why.");
+  review_return->add_option("REPORT", key, "The report")->required();
+  review_return->add_option("--reason", reason, "What the unit must fix")->required();
+  auto* review_approve =
+      review->add_subcommand("approve", "Approve (审核通过) a submitted report.");
+  review_approve->add_option("REPORT", key, "The report")->required();
+  auto* review_reopen = review->add_subcommand(
+      "reopen", "Reopen an approved report so its unit can edit it again, with why.");
+  review_reopen->add_option("REPORT", key, "The report")->required();
+  review_reopen->add_option("--reason", reason, "Why it must change")->required();
+
+  auto* audit = app.add_subcommand(
+      "audit", "A report's or one cell's full story: who, which device, when, old -> new.");
+  audit->add_option("REPORT", key, "The report")->required();
+  audit->add_option("ROW", row, "Row key or code (with COLUMN: one cell)");
+  audit->add_option("COLUMN", column, "Column key or label");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -996,6 +1054,19 @@ int run_cli(int argc, char** argv) {
     if (!replica.ok()) return fail(replica.status());
     if (*login_cmd) return cmd_login(**replica, server_url, ca_file, login_user, ctx.json);
     return cmd_sync(**replica, watch, cbor, sync_batch, ctx.json);
+  }
+  if (*submit || *review || *audit) {
+    auto replica = ctx.open_replica();
+    if (!replica.ok()) return fail(replica.status());
+    const Catalog& catalog = **ctx.load_catalog_once();
+    if (*submit) return cmd_submit(**replica, catalog, submit_keys, submit_all, ctx.json);
+    if (*audit) return cmd_audit(**replica, catalog, key, row, column, ctx.json);
+    if (*review_list) return cmd_review_list(**replica, catalog, review_filter, ctx.json);
+    if (*review_show) return cmd_review_show(**replica, catalog, key, ctx.json);
+    const sync::StateAction action = *review_return    ? sync::StateAction::kReturn
+                                     : *review_approve ? sync::StateAction::kApprove
+                                                       : sync::StateAction::kReopen;
+    return cmd_review_step(**replica, key, action, reason, ctx.json);
   }
   if (*conflicts) return cmd_conflicts(ctx, conflict_key);
   if (*resolve) return cmd_resolve(ctx, key, row, column, resolve_value, take);

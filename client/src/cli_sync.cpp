@@ -20,24 +20,10 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 
-int fail(const Status& s) {
-  fmt::print(stderr, "budgetsync: {}\n", s.message());
-  return s.code() == StatusCode::kFailedPrecondition ? kExitFindings : kExitBadInput;
-}
-
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string local_time(int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
 }
 
 // $BUDGETSYNC_PASSWORD, else a prompt with echo off, else the first line of

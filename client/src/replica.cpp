@@ -471,9 +471,9 @@ struct Replica::Impl {
 
   Status check_editable(const ReportRef& rep, const ReportKey& key) const {
     if (rep.state == "submitted" || rep.state == "approved") {
-      return Status::FailedPrecondition(
-          fmt::format("report {} is {} and locked; edits wait until a reviewer returns it",
-                      report_label(key), rep.state));
+      return Status::FailedPrecondition(fmt::format(
+          "report {} is {} and locked; edits wait until a reviewer {} it", report_label(key),
+          rep.state, rep.state == "approved" ? "reopens" : "returns"));
     }
     return Status::Ok();
   }
@@ -983,7 +983,8 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
   BS_ASSIGN_OR_RETURN(
       st,
       m.db.cached(
-          "SELECT v.value, o.author, o.device, o.counter, o.kind, o.hlc FROM ("
+          "SELECT v.value, o.author, o.device, o.counter, o.kind, o.hlc, "
+          "COALESCE(o.server_seq, 0), COALESCE(o.server_ms, 0) FROM ("
           "  SELECT value, op FROM history WHERE row_id = ?1 AND col_id = ?2"
           "  UNION ALL"
           "  SELECT c.value, c.op FROM cells c JOIN ops i ON i.seq = c.op AND i.kind = 'import'"
@@ -996,8 +997,11 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
   st.bind(1, row.id).bind(2, cid).bind(3, rep.id).bind(4, row.key).bind(5, col->key);
   std::vector<HistoryEntry> out;
   auto add = [&](std::optional<std::string> value, std::string author, std::string device,
-                 int64_t counter, const std::string& kind, const std::string& hlc) -> Status {
+                 int64_t counter, const std::string& kind, const std::string& hlc,
+                 int64_t server_seq, int64_t server_ms) -> Status {
     HistoryEntry e;
+    e.server_seq = server_seq;
+    e.server_ms = server_ms;
     e.n = static_cast<int>(out.size()) + 1;
     e.value = std::move(value);
     e.author = std::move(author);
@@ -1016,17 +1020,18 @@ Result<std::vector<HistoryEntry>> Replica::history(const ReportKey& key, std::st
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (!has) break;
     BS_RETURN_IF_ERROR(add(st.col_opt_text(0), st.col_text(1), st.col_text(2), st.col_int(3),
-                           st.col_text(4), st.col_text(5)));
+                           st.col_text(4), st.col_text(5), st.col_int(6), st.col_int(7)));
   }
   if (row.deleted) {
     BS_ASSIGN_OR_RETURN(
-        d, m.db.cached("SELECT o.author, o.device, o.counter, o.kind, o.hlc FROM rows r JOIN ops o "
+        d, m.db.cached("SELECT o.author, o.device, o.counter, o.kind, o.hlc, "
+                       "COALESCE(o.server_seq, 0), COALESCE(o.server_ms, 0) FROM rows r JOIN ops o "
                        "ON o.seq = r.deleted_op WHERE r.id = ?"));
     d.bind(1, row.id);
     BS_ASSIGN_OR_RETURN(has, d.step());
     if (has)
       BS_RETURN_IF_ERROR(add(std::nullopt, d.col_text(0), d.col_text(1), d.col_int(2),
-                             d.col_text(3), d.col_text(4)));
+                             d.col_text(3), d.col_text(4), d.col_int(5), d.col_int(6)));
   }
   return out;
 }
@@ -1156,6 +1161,33 @@ Result<std::vector<OpRecord>> Replica::log(bool pending_only) const {
   return impl_->ops_where(pending_only ? "WHERE o.status = 'pending'" : "");
 }
 
+Result<std::vector<OpRecord>> Replica::report_log(const ReportKey& key) const {
+  BS_ASSIGN_OR_RETURN(rep, impl_->find_report(key));
+  BS_ASSIGN_OR_RETURN(out, impl_->ops_where(fmt::format("WHERE o.report_id = {}", rep.id)));
+  std::stable_sort(out.begin(), out.end(), [](const OpRecord& a, const OpRecord& b) {
+    return std::pair{a.server_seq == 0, a.server_seq} < std::pair{b.server_seq == 0, b.server_seq};
+  });
+  return out;
+}
+
+Result<std::vector<std::tuple<std::string, std::string, std::string>>> Replica::imported_cells(
+    int64_t seq) const {
+  BS_ASSIGN_OR_RETURN(
+      st, impl_->db.cached("SELECT w.row_key, k.key, v.value FROM ("
+                           "  SELECT row_id, col_id, value FROM cells WHERE op = ?1"
+                           "  UNION ALL SELECT row_id, col_id, value FROM history WHERE op = ?1) v "
+                           "JOIN rows w ON w.id = v.row_id JOIN cols k ON k.id = v.col_id "
+                           "ORDER BY w.row_key, k.key"));
+  st.bind(1, seq);
+  std::vector<std::tuple<std::string, std::string, std::string>> out;
+  for (;;) {
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) break;
+    out.emplace_back(st.col_text(0), st.col_text(1), st.col_opt_text(2).value_or(""));
+  }
+  return out;
+}
+
 Result<std::vector<OpRecord>> Replica::rejected() const {
   return impl_->ops_where("WHERE o.status = 'rejected'");
 }
@@ -1167,7 +1199,8 @@ Result<std::vector<OpRecord>> Replica::Impl::ops_where(std::string_view where) {
       m.db.cached(fmt::format(
           "SELECT o.seq, o.device, o.counter, o.hlc, o.author, o.kind, r.unit, r.year, r.form, "
           "r.instance, o.row_key, o.col, o.value, o.base_version, o.section, o.sort_key, o.status, "
-          "o.reason FROM ops o JOIN reports r ON r.id = o.report_id {} ORDER BY o.seq",
+          "o.reason, COALESCE(o.server_seq, 0), COALESCE(o.server_ms, 0) FROM ops o JOIN reports "
+          "r ON r.id = o.report_id {} ORDER BY o.seq",
           where)));
   std::vector<OpRecord> out;
   for (;;) {
@@ -1192,6 +1225,8 @@ Result<std::vector<OpRecord>> Replica::Impl::ops_where(std::string_view where) {
     rec.op.sort_key = st.col_text(15);
     rec.status = st.col_text(16);
     rec.reason = st.col_text(17);
+    rec.server_seq = st.col_int(18);
+    rec.server_ms = st.col_int(19);
     out.push_back(std::move(rec));
   }
   return out;

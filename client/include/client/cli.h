@@ -2,6 +2,11 @@
 // 0 ok, 1 validation errors or a refused request, 2 usage error or unusable input.
 #pragma once
 
+#include <cstdint>
+#include <string>
+
+#include "shared/status.h"
+
 namespace budgetsync::client {
 
 inline constexpr int kExitOk = 0;
@@ -9,5 +14,11 @@ inline constexpr int kExitFindings = 1;
 inline constexpr int kExitBadInput = 2;
 
 int run_cli(int argc, char** argv);
+
+// Prints "budgetsync: MESSAGE" on standard error and returns the exit code for
+// it: 1 for a refused request (FailedPrecondition), else 2.
+int fail(const Status& s);
+// Milliseconds since the epoch as local "YYYY-MM-DD HH:MM:SS".
+std::string local_time(int64_t ms);
 
 }  // namespace budgetsync::client

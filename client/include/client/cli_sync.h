@@ -2,10 +2,10 @@
 // and the sync part of status.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "client/replica.h"
-#include <nlohmann/json_fwd.hpp>
 
 namespace budgetsync::client {
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -54,13 +55,17 @@ struct HistoryEntry {
   sync::OpId op;
   sync::OpKind kind = sync::OpKind::kSetCell;
   sync::Hlc hlc;
+  int64_t server_seq = 0;  // the server's log position (0: not logged yet)
+  int64_t server_ms = 0;   // when the server logged it
 };
 
 struct OpRecord {
   int64_t seq = 0;
   sync::Operation op;
-  std::string status;  // pending, acked, rejected
+  std::string status;  // pending, acked, remote, rejected, retried, discarded
   std::string reason;
+  int64_t server_seq = 0;  // the server's log position (0: not logged yet)
+  int64_t server_ms = 0;   // when the server logged it
 };
 
 // One review state change of a report (or a consolidation of it).
@@ -222,6 +227,12 @@ class Replica {
   Result<CellEdit> resolve(const ReportKey& key, std::string_view row, std::string_view column,
                            std::string_view value, std::string_view take);
   Result<std::vector<OpRecord>> log(bool pending_only) const;
+  // Every operation on one report, in the server's order (those it has not
+  // logged yet last): the report's audit trail as this replica knows it.
+  Result<std::vector<OpRecord>> report_log(const ReportKey& key) const;
+  // The values an import operation wrote, by (row, column).
+  Result<std::vector<std::tuple<std::string, std::string, std::string>>> imported_cells(
+      int64_t seq) const;
   // This device's edits the server refused, kept until the user re-applies or
   // discards each.
   Result<std::vector<OpRecord>> rejected() const;
