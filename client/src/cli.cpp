@@ -1017,6 +1017,20 @@ int run_cli(int argc, char** argv) {
   review_reopen->add_option("REPORT", key, "The report")->required();
   review_reopen->add_option("--reason", reason, "Why it must change")->required();
 
+  auto* consolidate_cmd = app.add_subcommand(
+      "consolidate",
+      "Build your unit's consolidated (汇总) reports from the approved reports of the units below "
+      "it, offline, from what was last synced.");
+  ConsolidateRequest consolidation;
+  consolidate_cmd->add_option("--unit", consolidation.unit, "The unit to build (default: yours)");
+  consolidate_cmd->add_option("--year", consolidation.year, "The fiscal year")->required();
+  consolidate_cmd->add_option("--form", consolidation.forms,
+                              "Only these forms (default: every 预算, 决算 and 基础数据 form filed)");
+  consolidate_cmd->add_option("--units", consolidation.units,
+                              "Only these units (default: every unit below yours)");
+  consolidate_cmd->add_flag("--include-submitted", consolidation.include_submitted,
+                            "Also use reports submitted but not yet approved");
+
   auto* audit = app.add_subcommand(
       "audit", "A report's or one cell's full story: who, which device, when, old -> new.");
   audit->add_option("REPORT", key, "The report")->required();
@@ -1055,12 +1069,13 @@ int run_cli(int argc, char** argv) {
     if (*login_cmd) return cmd_login(**replica, server_url, ca_file, login_user, ctx.json);
     return cmd_sync(**replica, watch, cbor, sync_batch, ctx.json);
   }
-  if (*submit || *review || *audit) {
+  if (*submit || *review || *audit || *consolidate_cmd) {
     auto replica = ctx.open_replica();
     if (!replica.ok()) return fail(replica.status());
     const Catalog& catalog = **ctx.load_catalog_once();
     if (*submit) return cmd_submit(**replica, catalog, submit_keys, submit_all, ctx.json);
     if (*audit) return cmd_audit(**replica, catalog, key, row, column, ctx.json);
+    if (*consolidate_cmd) return cmd_consolidate(**replica, catalog, consolidation, ctx.json);
     if (*review_list) return cmd_review_list(**replica, catalog, review_filter, ctx.json);
     if (*review_show) return cmd_review_show(**replica, catalog, key, ctx.json);
     const sync::StateAction action = *review_return    ? sync::StateAction::kReturn

@@ -280,6 +280,7 @@ int cmd_review_list(Replica& replica, const Catalog& catalog, const ReviewFilter
                   {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kRight, A::kRight,
                    A::kRight});
   std::vector<const ReportSummary*> returned;
+  std::vector<std::string> stale_notes;
   size_t shown = 0;
   for (const auto& s : *list) {
     if (!filter.state.empty() && s.state != filter.state) continue;
@@ -302,12 +303,16 @@ int cmd_review_list(Replica& replica, const Catalog& catalog, const ReviewFilter
                      {"submitted_by", last ? last->author : ""},
                      {"errors", errors},
                      {"warnings", warnings},
-                     {"open_conflicts", open[s.key]}});
+                     {"open_conflicts", open[s.key]},
+                     {"consolidation_stale", consolidation_staleness(replica, s.key)}});
       continue;
     }
     if (s.state == "returned") returned.push_back(&s);
+    const std::string stale = consolidation_staleness(replica, s.key);
+    if (!stale.empty()) stale_notes.push_back(s.key.to_string() + " 的汇总已过期：" + stale);
     table.add_row({s.key.to_string(), s.unit_name.empty() ? s.key.unit : s.unit_name,
-                   s.name.empty() ? s.form_title : s.name, state_label(s.state),
+                   s.name.empty() ? s.form_title : s.name,
+                   state_label(s.state) + (stale.empty() ? "" : "（汇总已过期）"),
                    last ? when(last->server_ms, last->hlc) : "", last ? last->author : "",
                    std::to_string(errors), std::to_string(warnings), std::to_string(open[s.key])});
   }
@@ -319,6 +324,7 @@ int cmd_review_list(Replica& replica, const Catalog& catalog, const ReviewFilter
   for (const auto* s : returned) {
     fmt::print("  {} 已退回（{}）：{}\n", s->key.to_string(), s->state_by, s->state_reason);
   }
+  for (const auto& note : stale_notes) fmt::print("  {}\n", note);
   fmt::print("共 {} 张报表。\n", shown);
   return kExitOk;
 }

@@ -1126,6 +1126,93 @@ Result<sync::OpId> Replica::change_state(const ReportKey& key, sync::StateChange
   return id;
 }
 
+Result<int64_t> Replica::write_consolidated(const Report& report, const std::string& sources) {
+  Impl& m = *impl_;
+  if (report.key.unit != m.identity.unit) {
+    return Status::FailedPrecondition(fmt::format(
+        "a consolidated report belongs to this replica's unit {}, not {}", m.identity.unit,
+        report.key.unit));
+  }
+  const FormTemplate* form = m.catalog.form(report.key.form, report.template_version);
+  if (!form) return Status::NotFound(fmt::format("form {} is not known", report.key.form));
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  auto undo = [&](Status s) {
+    (void)m.reload_clock();
+    return s;
+  };
+  {
+    BS_ASSIGN_OR_RETURN(
+        ins, m.db.cached("INSERT INTO reports(unit, year, form, instance, template_version, "
+                         "unit_name, source) VALUES(?, ?, ?, ?, ?, ?, '汇总') ON CONFLICT DO "
+                         "NOTHING"));
+    ins.bind(1, report.key.unit)
+        .bind(2, static_cast<int64_t>(report.key.year))
+        .bind(3, report.key.form);
+    ins.bind(4, report.key.instance)
+        .bind(5, static_cast<int64_t>(form->version))
+        .bind(6, m.identity.unit_name);
+    if (Status s = ins.run(); !s.ok()) return undo(s);
+  }
+  auto rep = m.find_report(report.key);
+  if (!rep.ok()) return undo(rep.status());
+  if (Status s = m.check_editable(*rep, report.key); !s.ok()) return undo(s);
+  // Every cell it has now, so the ones the new consolidation lacks are blanked.
+  std::set<std::pair<std::string, std::string>> stale;
+  {
+    BS_ASSIGN_OR_RETURN(
+        st, m.db.cached("SELECT w.row_key, k.key FROM rows w JOIN cells c ON c.row_id = w.id "
+                        "JOIN cols k ON k.id = c.col_id WHERE w.report_id = ? AND c.value <> ''"));
+    st.bind(1, rep->id);
+    for (;;) {
+      BS_ASSIGN_OR_RETURN(has, st.step());
+      if (!has) break;
+      stale.insert({st.col_text(0), st.col_text(1)});
+    }
+  }
+  int64_t changed = 0;
+  auto write = [&](const std::string& row_key, const std::string& col_key,
+                   const std::string& text) -> Status {
+    BS_ASSIGN_OR_RETURN(row, m.resolve_row(*rep, report.key, row_key));
+    if (!row.exists) {
+      BS_ASSIGN_OR_RETURN(sort, m.place_row(rep->id, *row.section, row.key));
+      BS_ASSIGN_OR_RETURN(id, m.insert_row(rep->id, row.key, row.section->key, sort));
+      row.id = id;
+      row.sort = sort;
+    }
+    BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, col_key));
+    BS_ASSIGN_OR_RETURN(edit, m.write_cell(*rep, report.key, row, *col, text));
+    if (edit.before.value_or("") != edit.after) ++changed;
+    return Status::Ok();
+  };
+  for (const auto& row : report.rows) {
+    for (const auto& [col, cell] : row.cells) {
+      stale.erase({row.key, col});
+      if (Status s = write(row.key, col, cell.raw); !s.ok()) return undo(s);
+    }
+  }
+  for (const auto& [row, col] : stale) {
+    if (Status s = write(row, col, ""); !s.ok()) return undo(s);
+  }
+  if (Status s = m.append_op(sync::OpKind::kConsolidate, rep->id, "", "", sources, 0).status();
+      !s.ok())
+    return undo(s);
+  if (Status s = tx.commit(); !s.ok()) return undo(s);
+  return changed;
+}
+
+Result<std::string> Replica::consolidation_sources(const ReportKey& key) const {
+  Impl& m = *impl_;
+  BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
+  BS_ASSIGN_OR_RETURN(
+      st, m.db.cached("SELECT value FROM ops WHERE report_id = ? AND kind = 'consolidate' AND "
+                      "status IN ('pending', 'acked', 'remote') ORDER BY status = 'pending' DESC, "
+                      "COALESCE(server_seq, 0) DESC, seq DESC LIMIT 1"));
+  st.bind(1, rep.id);
+  BS_ASSIGN_OR_RETURN(has, st.step());
+  return has ? st.col_opt_text(0).value_or("") : std::string();
+}
+
 Result<std::vector<StateEvent>> Replica::state_history(const ReportKey& key) const {
   Impl& m = *impl_;
   BS_ASSIGN_OR_RETURN(rep, m.find_report(key));

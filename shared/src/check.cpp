@@ -269,6 +269,7 @@ class Checker {
                    const Decimal& expected, ColumnType type) {
     f.stated = stated;
     f.expected = fmt_num(expected, type);
+    f.expected_exact = expected.to_string();
     f.difference = fmt_num(stated_value - expected, type);
   }
 

@@ -167,6 +167,14 @@ class Replica {
   // submission records every non-blank cell as this replica has it; the caller
   // runs the validation rules and passes the warnings in `change`.
   Result<sync::OpId> change_state(const ReportKey& key, sync::StateChange change);
+  // Writes a consolidated (汇总) report of this replica's unit as one
+  // transaction: the report is created if new; each cell that differs is set
+  // (cells no longer in `report` are blanked), and a consolidation operation
+  // records `sources` (JSON naming the reports and versions it was built from).
+  // Refused while the report is submitted or approved. Returns the cells changed.
+  Result<int64_t> write_consolidated(const Report& report, const std::string& sources);
+  // The sources JSON of the report's latest consolidation ("" when it never was).
+  Result<std::string> consolidation_sources(const ReportKey& key) const;
   // The report's state changes, oldest first (the server's order once logged),
   // rejected ones included.
   Result<std::vector<StateEvent>> state_history(const ReportKey& key) const;

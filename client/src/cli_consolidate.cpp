@@ -1,0 +1,165 @@
+// budgetsync consolidate: the reviewer's 汇总, built on the replica from the
+// subordinate units' approved (or explicitly chosen submitted) reports.
+#include <fmt/format.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "client/cli.h"
+#include "client/cli_review.h"
+#include "shared/consolidate.h"
+
+namespace budgetsync::client {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+bool consolidated_family(const FormTemplate& f) {
+  return !f.instances && (f.family == "预算" || f.family == "决算" || f.family == "基础数据");
+}
+
+// The operation that put the report in its current state ("" for a draft
+// never submitted): the latest state change not refused, one still waiting to
+// be sent included, so a consolidation made before its approvals were sent
+// still matches them afterwards.
+std::string state_op(Replica& replica, const ReportKey& key) {
+  auto events = replica.state_history(key);
+  if (!events.ok()) return "?";
+  std::string op;
+  for (const auto& e : *events) {
+    if (e.status != "rejected" && e.status != "discarded") op = e.op.to_string();
+  }
+  return op;
+}
+
+}  // namespace
+
+std::string consolidation_staleness(Replica& replica, const ReportKey& key) {
+  auto text = replica.consolidation_sources(key);
+  if (!text.ok() || text->empty()) return "";
+  const json sources = json::parse(*text, nullptr, false);
+  if (!sources.is_object() || !sources.contains("sources")) return "";
+  for (const auto& s : sources["sources"]) {
+    auto source = ReportKey::parse(s.value("report", ""));
+    if (!source.ok()) continue;
+    if (state_op(replica, *source) != s.value("state_op", "")) {
+      return fmt::format("{} 在汇总后有变化（退回、重新打开或重新上报）", source->to_string());
+    }
+  }
+  return "";
+}
+
+int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateRequest& request,
+                    bool json_out) {
+  const std::string unit = request.unit.empty() ? replica.identity().unit : request.unit;
+  if (auto role = replica.setting("server.role"); role.ok() && *role == "staff") {
+    return fail(Status::FailedPrecondition(
+        fmt::format("{} logged in as staff of unit {}; only a reviewer consolidates the units "
+                    "below their own",
+                    replica.identity().user, replica.identity().unit)));
+  }
+  if (unit != replica.identity().unit) {
+    return fail(Status::FailedPrecondition(fmt::format(
+        "consolidated reports belong to your own unit {}; this replica cannot build unit {}'s",
+        replica.identity().unit, unit)));
+  }
+  auto list = replica.reports();
+  if (!list.ok()) return fail(list.status());
+  std::map<ReportKey, const ReportSummary*> by_key;
+  std::set<std::string> units(request.units.begin(), request.units.end());
+  std::set<std::string> forms(request.forms.begin(), request.forms.end());
+  for (const auto& s : *list) {
+    by_key[s.key] = &s;
+    if (s.key.unit == unit || s.key.year != request.year) continue;
+    if (request.units.empty()) units.insert(s.key.unit);
+    const FormTemplate* f = catalog.form(s.key.form);
+    if (request.forms.empty() && f && consolidated_family(*f)) forms.insert(s.key.form);
+  }
+  for (const auto& f : forms) {
+    const FormTemplate* t = catalog.form(f);
+    if (!t) return fail(Status::NotFound(fmt::format("form {} is not known", f)));
+    if (t->instances) {
+      return fail(Status::InvalidArgument(fmt::format(
+          "form {} is filed once per project; it cannot be consolidated", f)));
+    }
+  }
+  if (forms.empty() || units.empty()) {
+    return fail(Status::NotFound(
+        fmt::format("this replica has no {} reports of units below {} to consolidate; sync first",
+                    request.year, unit)));
+  }
+  auto setting = replica.setting("sync.last_ok_ms");
+  const std::string last_ok = setting.ok() ? *setting : "";
+  const std::string last_sync = last_ok.empty() ? "" : local_time(std::stoll(last_ok));
+  json out = json::array();
+  int built = 0;
+  for (const auto& form_id : forms) {
+    std::vector<Report> sources;
+    json used = json::array();
+    json skipped = json::array();
+    for (const auto& u : units) {
+      const ReportKey key{u, request.year, form_id, ""};
+      auto it = by_key.find(key);
+      std::string why;
+      if (it == by_key.end()) {
+        why = "本副本中没有这张表（未填报或尚未同步）";
+      } else if (it->second->state == "approved" ||
+                 (it->second->state == "submitted" && request.include_submitted)) {
+        auto r = replica.load(key);
+        if (!r.ok()) return fail(r.status());
+        sources.push_back(std::move(*r));
+        used.push_back({{"report", key.to_string()},
+                        {"state", it->second->state},
+                        {"state_op", state_op(replica, key)}});
+        continue;
+      } else if (it->second->state == "submitted") {
+        why = "已上报、尚未审核（加 --include-submitted 可纳入）";
+      } else {
+        why = fmt::format("状态为{}，未上报", it->second->state == "returned" ? "已退回" : "草稿");
+      }
+      skipped.push_back({{"unit", u}, {"why", why}});
+    }
+    json entry{{"form", form_id}, {"sources", used}, {"skipped", skipped}};
+    if (sources.empty()) {
+      entry["built"] = false;
+      if (!json_out) fmt::print("{}：没有可汇总的报表。\n", form_id);
+    } else {
+      std::vector<const Report*> ptrs;
+      for (const auto& r : sources) ptrs.push_back(&r);
+      const ReportKey target{unit, request.year, form_id, ""};
+      auto result = consolidate(ptrs, target, catalog);
+      if (!result.ok()) return fail(result.status());
+      const json record{{"sources", used}, {"skipped", skipped}, {"left_out", result->left_out}};
+      auto changed = replica.write_consolidated(result->report, record.dump());
+      if (!changed.ok()) return fail(changed.status());
+      ++built;
+      entry["built"] = true;
+      entry["report"] = target.to_string();
+      entry["cells_changed"] = *changed;
+      entry["recomputed"] = result->recomputed;
+      if (!json_out) {
+        std::string names;
+        for (const auto& u : used) names += (names.empty() ? "" : "、") + u["report"].get<std::string>();
+        fmt::print("已汇总 {}：{} 个单位（{}），{} 个单元格有变化，{} 个派生单元格按规则重算。\n",
+                   target.to_string(), used.size(), names, *changed, result->recomputed.size());
+      }
+    }
+    if (!json_out) {
+      for (const auto& s : skipped) {
+        fmt::print("  未纳入 {}：{}\n", s["unit"].get<std::string>(), s["why"].get<std::string>());
+      }
+    }
+    out.push_back(std::move(entry));
+  }
+  if (json_out) {
+    fmt::print("{}\n", json{{"unit", unit}, {"year", request.year}, {"forms", out},
+                            {"data_as_of", last_sync}}.dump(2));
+  } else {
+    fmt::print("汇总了 {} 张表；依据本副本{}的数据，之后服务器上的变化不在其中。\n", built,
+               last_sync.empty() ? "（尚未同步）" : "截至 " + last_sync + " 同步");
+  }
+  return built > 0 ? kExitOk : kExitFindings;
+}
+
+}  // namespace budgetsync::client
