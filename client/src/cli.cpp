@@ -1024,8 +1024,9 @@ int run_cli(int argc, char** argv) {
   ConsolidateRequest consolidation;
   consolidate_cmd->add_option("--unit", consolidation.unit, "The unit to build (default: yours)");
   consolidate_cmd->add_option("--year", consolidation.year, "The fiscal year")->required();
-  consolidate_cmd->add_option("--form", consolidation.forms,
-                              "Only these forms (default: every 预算, 决算 and 基础数据 form filed)");
+  consolidate_cmd->add_option(
+      "--form", consolidation.forms,
+      "Only these forms (default: every 预算, 决算 and 基础数据 form filed)");
   consolidate_cmd->add_option("--units", consolidation.units,
                               "Only these units (default: every unit below yours)");
   consolidate_cmd->add_flag("--include-submitted", consolidation.include_submitted,

@@ -80,8 +80,8 @@ int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateR
     const FormTemplate* t = catalog.form(f);
     if (!t) return fail(Status::NotFound(fmt::format("form {} is not known", f)));
     if (t->instances) {
-      return fail(Status::InvalidArgument(fmt::format(
-          "form {} is filed once per project; it cannot be consolidated", f)));
+      return fail(Status::InvalidArgument(
+          fmt::format("form {} is filed once per project; it cannot be consolidated", f)));
     }
   }
   if (forms.empty() || units.empty()) {
@@ -140,7 +140,8 @@ int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateR
       entry["recomputed"] = result->recomputed;
       if (!json_out) {
         std::string names;
-        for (const auto& u : used) names += (names.empty() ? "" : "、") + u["report"].get<std::string>();
+        for (const auto& u : used)
+          names += (names.empty() ? "" : "、") + u["report"].get<std::string>();
         fmt::print("已汇总 {}：{} 个单位（{}），{} 个单元格有变化，{} 个派生单元格按规则重算。\n",
                    target.to_string(), used.size(), names, *changed, result->recomputed.size());
       }
@@ -153,8 +154,10 @@ int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateR
     out.push_back(std::move(entry));
   }
   if (json_out) {
-    fmt::print("{}\n", json{{"unit", unit}, {"year", request.year}, {"forms", out},
-                            {"data_as_of", last_sync}}.dump(2));
+    fmt::print(
+        "{}\n",
+        json{{"unit", unit}, {"year", request.year}, {"forms", out}, {"data_as_of", last_sync}}
+            .dump(2));
   } else {
     fmt::print("汇总了 {} 张表；依据本副本{}的数据，之后服务器上的变化不在其中。\n", built,
                last_sync.empty() ? "（尚未同步）" : "截至 " + last_sync + " 同步");

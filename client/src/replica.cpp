@@ -1129,9 +1129,9 @@ Result<sync::OpId> Replica::change_state(const ReportKey& key, sync::StateChange
 Result<int64_t> Replica::write_consolidated(const Report& report, const std::string& sources) {
   Impl& m = *impl_;
   if (report.key.unit != m.identity.unit) {
-    return Status::FailedPrecondition(fmt::format(
-        "a consolidated report belongs to this replica's unit {}, not {}", m.identity.unit,
-        report.key.unit));
+    return Status::FailedPrecondition(
+        fmt::format("a consolidated report belongs to this replica's unit {}, not {}",
+                    m.identity.unit, report.key.unit));
   }
   const FormTemplate* form = m.catalog.form(report.key.form, report.template_version);
   if (!form) return Status::NotFound(fmt::format("form {} is not known", report.key.form));

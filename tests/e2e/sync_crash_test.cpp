@@ -11,13 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-std::filesystem::path seed(const std::string& prefix) {
-  for (const auto& e : std::filesystem::directory_iterator(seeds_dir())) {
-    if (e.path().filename().string().rfind(prefix, 0) == 0) return e.path();
-  }
-  return {};
-}
-
 // One integer from a database another process is writing (WAL lets us read).
 int64_t query_int(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -60,20 +53,11 @@ class SyncCrash : public ::testing::Test {
     ASSERT_EQ(server_.admin({"init"}).exit_code, 0);
     ASSERT_EQ(server_.admin({"unit", "add", "411325-ybj", "内乡县医疗保障局"}).exit_code, 0);
     for (const char* user : {"wang", "zhang"}) {
-      ASSERT_EQ(server_
-                    .admin({"user", "add", user, "--role", "staff", "--unit", "411325-ybj"},
-                           std::string("pw-") + user + "-secret\n")
-                    .exit_code,
-                0);
+      ASSERT_EQ(server_.add_user(user, "staff", "411325-ybj"), 0);
     }
     ASSERT_TRUE(server_.start()) << server_.error();
     for (const ClientProcess* c : {&wang_, &zhang_}) {
-      ASSERT_EQ(c->run({"init", "--unit", "411325-ybj", "--user", c->name()}).exit_code, 0);
-      ASSERT_EQ(
-          c->run({"login", "--server", server_.url(), "--ca", server_.ca(), "--user", c->name()},
-                 "pw-" + c->name() + "-secret\n")
-              .exit_code,
-          0);
+      ASSERT_EQ(c->init_and_login(server_, "411325-ybj").exit_code, 0);
     }
   }
 
@@ -95,7 +79,7 @@ class SyncCrash : public ::testing::Test {
 };
 
 TEST_F(SyncCrash, ServerKilledDuringPushesLosesNothingAcknowledgedAndAppliesNothingTwice) {
-  ASSERT_EQ(wang_.run({"import", seed("003_").string()}).exit_code, 0);
+  ASSERT_EQ(wang_.run({"import", seed_folder("003_").string()}).exit_code, 0);
   const int64_t pending = wang_.status()["pending_ops"].get<int64_t>();
   ASSERT_GT(pending, 0);
   // Kill the server once the log has grown past each point, with the client
@@ -131,7 +115,7 @@ TEST_F(SyncCrash, ServerKilledDuringPushesLosesNothingAcknowledgedAndAppliesNoth
 }
 
 TEST_F(SyncCrash, ClientKilledDuringPullsResumesFromItsCursorAndConverges) {
-  ASSERT_EQ(wang_.run({"import", seed("003_").string()}).exit_code, 0);
+  ASSERT_EQ(wang_.run({"import", seed_folder("003_").string()}).exit_code, 0);
   ASSERT_EQ(wang_.run({"sync"}).exit_code, 0);
   const int64_t total = log_count();
   ASSERT_GT(total, 1000);

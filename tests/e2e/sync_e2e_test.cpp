@@ -16,13 +16,6 @@ constexpr const char* kFinal02 = "411325-ybj/2024/final02";
 constexpr const char* kRow = "2101505";
 constexpr const char* kColumn = "本年收入合计";
 
-std::filesystem::path seed(const std::string& prefix) {
-  for (const auto& e : std::filesystem::directory_iterator(seeds_dir())) {
-    if (e.path().filename().string().rfind(prefix, 0) == 0) return e.path();
-  }
-  return {};
-}
-
 class SyncEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -31,11 +24,7 @@ class SyncEndToEnd : public ::testing::Test {
     ASSERT_EQ(server_.admin({"unit", "add", "430602-ybj", "岳阳楼区医疗保障局"}).exit_code, 0);
     for (auto [user, unit] : {std::pair{"wang", "411325-ybj"}, std::pair{"zhang", "411325-ybj"},
                               std::pair{"li", "430602-ybj"}}) {
-      ASSERT_EQ(server_
-                    .admin({"user", "add", user, "--role", "staff", "--unit", unit},
-                           std::string("pw-") + user + "-secret\n")
-                    .exit_code,
-                0);
+      ASSERT_EQ(server_.add_user(user, "staff", unit), 0);
     }
     ASSERT_TRUE(server_.start()) << server_.error();
     setup_client(wang_, "411325-ybj");
@@ -44,10 +33,7 @@ class SyncEndToEnd : public ::testing::Test {
   }
 
   void setup_client(const ClientProcess& c, const std::string& unit) {
-    ASSERT_EQ(c.run({"init", "--unit", unit, "--user", c.name()}).exit_code, 0);
-    const CliResult r =
-        c.run({"login", "--server", server_.url(), "--ca", server_.ca(), "--user", c.name()},
-              "pw-" + c.name() + "-secret\n");
+    const CliResult r = c.init_and_login(server_, unit);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
@@ -72,8 +58,8 @@ class SyncEndToEnd : public ::testing::Test {
 
 TEST_F(SyncEndToEnd, EditsReachEveryoneThroughOutagesAndConflictsAreKeptOnBothDevices) {
   // wang brings 内乡's 23 reports; li brings 岳阳楼区's.
-  ASSERT_EQ(wang_.run({"import", seed("003_").string()}).exit_code, 0);
-  ASSERT_EQ(li_.run({"import", seed("002_").string()}).exit_code, 0);
+  ASSERT_EQ(wang_.run({"import", seed_folder("003_").string()}).exit_code, 0);
+  ASSERT_EQ(li_.run({"import", seed_folder("002_").string()}).exit_code, 0);
   CliResult synced = wang_.run({"sync"});
   ASSERT_EQ(synced.exit_code, 0) << synced.err;
   EXPECT_NE(synced.out.find("已同步"), std::string::npos) << synced.out;
@@ -156,12 +142,13 @@ TEST_F(SyncEndToEnd, EditsReachEveryoneThroughOutagesAndConflictsAreKeptOnBothDe
 }
 
 TEST_F(SyncEndToEnd, WritesToAnotherUnitAreRejectedVisiblyAndChangeNothing) {
-  ASSERT_EQ(wang_.run({"import", seed("003_").string()}).exit_code, 0);
+  ASSERT_EQ(wang_.run({"import", seed_folder("003_").string()}).exit_code, 0);
   ASSERT_EQ(wang_.run({"sync"}).exit_code, 0);
   // li imports 内乡's reports into his own replica and tries to push them.
-  ASSERT_EQ(li_.run({"import", "--allow-other-units", (seed("003_") / "final02.json").string()})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      li_.run({"import", "--allow-other-units", (seed_folder("003_") / "final02.json").string()})
+          .exit_code,
+      0);
   ASSERT_EQ(li_.run({"set", kFinal02, kRow, kColumn, "999.00"}).exit_code, 0);
   const CliResult r = li_.run({"--json", "sync"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -91,8 +91,8 @@ TEST_F(ConsolidateTest, RatesAreRecomputedFromTheSummedCounts) {
   // The second unit has 50 authorized posts and 40 staff in them.
   for (auto& row : b.rows) {
     if (row.key != "staffing") continue;
-    row.cells.insert_or_assign(
-        "authorized", ReportCell{"50", *parse_cell("50", ColumnType::kNumber, MoneyUnit::kWanYuan)});
+    row.cells.insert_or_assign("authorized", ReportCell{"50", *parse_cell("50", ColumnType::kNumber,
+                                                                          MoneyUnit::kWanYuan)});
     row.cells.insert_or_assign(
         "actual", ReportCell{"40", *parse_cell("40", ColumnType::kNumber, MoneyUnit::kWanYuan)});
   }

@@ -97,6 +97,19 @@ class Background {
 };
 
 // A budgetsync-server with its own data folder.
+// The seed folder whose name starts with `prefix` ("003_").
+inline std::filesystem::path seed_folder(const std::string& prefix) {
+  for (const auto& e : std::filesystem::directory_iterator(seeds_dir())) {
+    if (e.path().filename().string().rfind(prefix, 0) == 0) return e.path();
+  }
+  return {};
+}
+
+// Test users' passwords: "pw-NAME-secret".
+inline std::string test_password(const std::string& user) {
+  return "pw-" + user + "-secret";
+}
+
 class ServerProcess {
  public:
   explicit ServerProcess(const std::filesystem::path& dir) : data_((dir / "server").string()) {}
@@ -104,6 +117,11 @@ class ServerProcess {
   CliResult admin(std::vector<std::string> args, const std::string& input = "") const {
     args.insert(args.begin(), {"--data", data_});
     return run_program(BUDGETSYNC_TEST_SERVER, args, input);
+  }
+  // Adds a user with the test password.
+  int add_user(const std::string& user, const std::string& role, const std::string& unit) const {
+    return admin({"user", "add", user, "--role", role, "--unit", unit}, test_password(user) + "\n")
+        .exit_code;
   }
 
   // Starts serving; the first start picks a free port, later ones reuse it so
@@ -159,6 +177,15 @@ class ClientProcess {
     return nlohmann::json::parse(r.out, nullptr, false);
   }
   nlohmann::json status() const { return json({"status"}); }
+
+  // A new replica for `unit`, logged in to `server` as this client's user
+  // (with the test password). The login's result.
+  CliResult init_and_login(const ServerProcess& server, const std::string& unit) const {
+    const CliResult init = run({"init", "--unit", unit, "--user", name_});
+    if (init.exit_code != 0) return init;
+    return run({"login", "--server", server.url(), "--ca", server.ca(), "--user", name_},
+               test_password(name_) + "\n");
+  }
 
   // Starts `sync --watch`; its log goes to DIR/agent.log.
   bool start_agent() {

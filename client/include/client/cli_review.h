@@ -30,7 +30,7 @@ int cmd_review_step(Replica& replica, const std::string& key, sync::StateAction 
                     const std::string& reason, bool json);
 
 struct ConsolidateRequest {
-  std::string unit;                // empty: the replica's unit
+  std::string unit;  // empty: the replica's unit
   int year = 0;
   std::vector<std::string> forms;  // empty: every 预算, 决算 and 基础数据 form the units filed
   std::vector<std::string> units;  // empty: every unit below

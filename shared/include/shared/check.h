@@ -24,11 +24,11 @@ struct Finding {
   std::string row_label;
   std::string column;  // column key
   std::string column_label;
-  std::string stated;      // as written in the report ("" when blank)
-  std::string expected;    // what the rule gives, as shown (2 places for amounts)
+  std::string stated;          // as written in the report ("" when blank)
+  std::string expected;        // what the rule gives, as shown (2 places for amounts)
   std::string expected_exact;  // what the rule gives, every digit ("" when not a number)
-  std::string difference;  // stated − expected
-  std::string message;     // in Chinese, for a finance clerk
+  std::string difference;      // stated − expected
+  std::string message;         // in Chinese, for a finance clerk
 };
 
 struct CheckOptions {
