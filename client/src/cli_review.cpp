@@ -248,8 +248,10 @@ int cmd_submit(Replica& replica, const Catalog& catalog, const std::vector<std::
     }
   }
   if (json_out) fmt::print("{}\n", out.dump(2));
-  if (blocked > 0 && !json_out)
+  if (blocked > 0 && !json_out) {
+    std::fflush(stdout);  // the findings above come first, even through a pipe
     fmt::print(stderr, "budgetsync: {} 张报表未上报（见上）。\n", blocked);
+  }
   return blocked > 0 ? kExitFindings : kExitOk;
 }
 
@@ -487,8 +489,10 @@ int cmd_audit(Replica& replica, const Catalog& catalog, const std::string& key_t
       const std::string after = e.value ? *e.value : "（已删除）";
       lines.push_back({e.server_ms ? local_time(e.server_ms) : "（未同步）",
                        local_time(e.hlc.wall_ms), e.author, e.device.substr(0, 8),
-                       std::string(sync::op_kind_name(e.kind)), before, after,
-                       e.server_seq ? std::to_string(e.server_seq) : ""});
+                       e.kind == sync::OpKind::kImport ? "导入"
+                       : e.value                       ? "修改"
+                                                       : "删除行",
+                       before, after, e.server_seq ? std::to_string(e.server_seq) : ""});
       before = after;
     }
   } else {
