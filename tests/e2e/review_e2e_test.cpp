@@ -284,6 +284,28 @@ TEST_F(ReviewEndToEnd, AnOfflineEditToAReportSubmittedMeanwhileIsKeptAndReapplie
   EXPECT_EQ(value(wang_, final02, "2101505", "本年收入合计"), "123.45");
 }
 
+TEST_F(ReviewEndToEnd, AReviewerSettlesAConflictBetweenTwoStaffOfAUnitBelow) {
+  const std::string final02 = "411325-ybj/2024/final02";
+  ASSERT_EQ(wang_.run({"import", seed_folder("003_").string()}).exit_code, 0);
+  sync(wang_);
+  sync(zhang_);
+  ASSERT_EQ(wang_.run({"set", final02, "2101505", "本年收入合计", "111.00"}).exit_code, 0);
+  ASSERT_EQ(zhang_.run({"set", final02, "2101505", "本年收入合计", "222.00"}).exit_code, 0);
+  sync(wang_);
+  sync(zhang_);
+  sync(liu_);
+  const json open = liu_.json({"conflicts", final02});
+  ASSERT_EQ(open["conflicts"].size(), 1u) << open.dump(2);
+  CliResult settled =
+      liu_.run({"resolve", final02, "2101505", "本年收入合计", "--value", "111.00"});
+  ASSERT_EQ(settled.exit_code, 0) << settled.err;
+  sync(liu_);
+  EXPECT_TRUE(liu_.json({"conflicts"})["rejected"].empty());
+  sync(wang_);
+  EXPECT_TRUE(wang_.json({"conflicts", final02})["conflicts"].empty());
+  EXPECT_EQ(value(wang_, final02, "2101505", "本年收入合计"), "111.00");
+}
+
 TEST_F(ReviewEndToEnd, StaffCannotReviewAndAReviewerSeesOnlyTheirOwnBureau) {
   ASSERT_EQ(wang_.run({"import", seed_folder("003_").string()}).exit_code, 0);
   ASSERT_EQ(wang_.run({"submit", "411325-ybj/2024/final01"}).exit_code, 0);
