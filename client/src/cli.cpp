@@ -1009,9 +1009,9 @@ int run_cli(int argc, char** argv) {
       review->add_subcommand("return", "Return (退回) a submitted report to its unit, with why.");
   review_return->add_option("REPORT", key, "The report")->required();
   review_return->add_option("--reason", reason, "What the unit must fix")->required();
-  auto* review_approve =
-      review->add_subcommand("approve", "Approve (审核通过) a submitted report.");
-  review_approve->add_option("REPORT", key, "The report")->required();
+  auto* review_approve = review->add_subcommand("approve", "Approve (审核通过) submitted reports.");
+  std::vector<std::string> approve_keys;
+  review_approve->add_option("REPORT", approve_keys, "The reports")->required();
   auto* review_reopen = review->add_subcommand(
       "reopen", "Reopen an approved report so its unit can edit it again, with why.");
   review_reopen->add_option("REPORT", key, "The report")->required();
@@ -1079,9 +1079,16 @@ int run_cli(int argc, char** argv) {
     if (*consolidate_cmd) return cmd_consolidate(**replica, catalog, consolidation, ctx.json);
     if (*review_list) return cmd_review_list(**replica, catalog, review_filter, ctx.json);
     if (*review_show) return cmd_review_show(**replica, catalog, key, ctx.json);
-    const sync::StateAction action = *review_return    ? sync::StateAction::kReturn
-                                     : *review_approve ? sync::StateAction::kApprove
-                                                       : sync::StateAction::kReopen;
+    if (*review_approve) {
+      int worst = kExitOk;
+      for (const auto& k : approve_keys) {
+        worst = std::max(worst,
+                         cmd_review_step(**replica, k, sync::StateAction::kApprove, "", ctx.json));
+      }
+      return worst;
+    }
+    const sync::StateAction action =
+        *review_return ? sync::StateAction::kReturn : sync::StateAction::kReopen;
     return cmd_review_step(**replica, key, action, reason, ctx.json);
   }
   if (*conflicts) return cmd_conflicts(ctx, conflict_key);

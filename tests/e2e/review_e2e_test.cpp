@@ -95,10 +95,14 @@ class ReviewEndToEnd : public ::testing::Test {
 
   // Every number of the seed table is the consolidated table's number, and
   // every text the same text; `fixed` overrides seed cells ({row, col} -> raw).
+  // `exported`: the folder `export --all --format json` wrote the reviewer's reports to.
   void expect_consolidated_equals_seed(
-      const std::string& consolidated, const std::filesystem::path& seed_file,
+      const std::filesystem::path& exported, const std::string& consolidated,
+      const std::filesystem::path& seed_file,
       const std::map<std::pair<std::string, std::string>, std::string>& fixed = {}) {
-    const auto got = cells_of(liu_.json({"show", consolidated}));
+    std::string name = consolidated;
+    std::replace(name.begin(), name.end(), '/', '_');
+    const auto got = cells_of(read_json(exported / (name + ".json")));
     const auto want = cells_of(read_json(seed_file));
     if (want.empty()) {  // a table the unit filed empty consolidates to an empty one
       EXPECT_TRUE(got.empty()) << consolidated;
@@ -200,16 +204,21 @@ TEST_F(ReviewEndToEnd, SubmitReturnFixApproveAndConsolidate) {
   EXPECT_EQ(changes[0]["after"], "18.18");
   EXPECT_EQ(changes[1]["row"], "public_total");
   EXPECT_TRUE(again["submitted"]["warnings"].empty());
-  for (const auto& r : liu_.json({"review", "list", "--state", "submitted"})) {
-    const CliResult ok = liu_.run({"review", "approve", r["report"].get<std::string>()});
-    ASSERT_EQ(ok.exit_code, 0) << ok.err;
-  }
+  std::vector<std::string> approve{"review", "approve"};
+  for (const auto& r : liu_.json({"review", "list", "--state", "submitted"}))
+    approve.push_back(r["report"].get<std::string>());
+  ASSERT_EQ(approve.size(), 21u);
+  const CliResult approved = liu_.run(approve);
+  ASSERT_EQ(approved.exit_code, 0) << approved.err;
   CliResult c24 = liu_.run({"consolidate", "--year", "2024"});
   ASSERT_EQ(c24.exit_code, 0) << c24.out << c24.err;
   CliResult c23 = liu_.run({"consolidate", "--year", "2023"});
   ASSERT_EQ(c23.exit_code, 0) << c23.out << c23.err;
   sync(liu_);
 
+  const std::filesystem::path exported = dir_.path() / "liu-export";
+  ASSERT_EQ(liu_.run({"export", "--all", "--format", "json", "-o", exported.string()}).exit_code,
+            0);
   for (int n = 1; n <= 9; ++n) {
     const std::map<std::pair<std::string, std::string>, std::string> fix =
         n == 6 ? std::map<std::pair<std::string, std::string>, std::string>{{{"302", "amount"},
@@ -218,9 +227,9 @@ TEST_F(ReviewEndToEnd, SubmitReturnFixApproveAndConsolidate) {
                                                                               "amount"},
                                                                              "19.49"}}
                : std::map<std::pair<std::string, std::string>, std::string>{};
-    expect_consolidated_equals_seed(fmt::format("bureau/2024/final0{}", n),
+    expect_consolidated_equals_seed(exported, fmt::format("bureau/2024/final0{}", n),
                                     seed_folder("003_") / fmt::format("final0{}.json", n), fix);
-    expect_consolidated_equals_seed(fmt::format("bureau/2023/budget0{}", n),
+    expect_consolidated_equals_seed(exported, fmt::format("bureau/2023/budget0{}", n),
                                     seed_folder("004_") / fmt::format("budget0{}.json", n));
   }
   // Approved on every device, and locked.
