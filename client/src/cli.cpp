@@ -186,21 +186,16 @@ int cmd_reports(Context& ctx) {
   if (!list.ok()) return fail(list.status());
   auto all = (*replica)->load_all();
   if (!all.ok()) return fail(all.status());
-  const CheckResult check = check_reports(*all, **ctx.load_catalog_once());
-  std::map<std::string, std::pair<int, int>> counts;  // errors, warnings
-  for (const auto& f : check.findings) {
-    auto& c = counts[f.report.to_string()];
-    (f.severity == Severity::kError ? c.first : c.second)++;
-  }
+  const auto counts = counts_by_report(check_reports(*all, **ctx.load_catalog_once()));
   auto validation = [&](const ReportKey& k) {
-    auto it = counts.find(k.to_string());
+    auto it = counts.find(k);
     if (it == counts.end()) return std::string("通过");
-    return fmt::format("{} 错误 {} 警告", it->second.first, it->second.second);
+    return fmt::format("{} 错误 {} 警告", it->second.errors, it->second.warnings);
   };
   if (ctx.json) {
     json arr = json::array();
     for (const auto& s : *list) {
-      auto it = counts.find(s.key.to_string());
+      auto it = counts.find(s.key);
       arr.push_back({{"report", s.key.to_string()},
                      {"unit_name", s.unit_name},
                      {"form_title", s.form_title},
@@ -211,8 +206,8 @@ int cmd_reports(Context& ctx) {
                      {"last_edit", format_time(s.last_edit)},
                      {"last_edit_by", s.last_edit_by},
                      {"cells", s.cells},
-                     {"errors", it == counts.end() ? 0 : it->second.first},
-                     {"warnings", it == counts.end() ? 0 : it->second.second}});
+                     {"errors", it == counts.end() ? 0 : it->second.errors},
+                     {"warnings", it == counts.end() ? 0 : it->second.warnings}});
     }
     fmt::print("{}\n", arr.dump(2));
     return kExitOk;
@@ -572,16 +567,9 @@ int cmd_status(Context& ctx) {
     if (r.state == "returned" && r.key.unit == s->identity.unit) returned.push_back(&r);
   }
   if (ctx.json) {
-    json out{{"replica", ctx.replica_path()},
-             {"unit", s->identity.unit},
-             {"unit_name", s->identity.unit_name},
-             {"user", s->identity.user},
-             {"device", s->device},
-             {"reports", s->reports},
-             {"pending_ops", s->pending_ops},
-             {"rejected_ops", s->rejected_ops},
-             {"open_conflicts", s->open_conflicts},
-             {"last_local_edit", format_time(s->last_local_edit)}};
+    json out{{"replica", ctx.replica_path()}};
+    out.update(status_fields(*s));
+    out["last_local_edit"] = format_time(s->last_local_edit);
     json back = json::array();
     for (const auto* r : returned)
       back.push_back(

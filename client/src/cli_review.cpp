@@ -266,12 +266,7 @@ int cmd_review_list(Replica& replica, const Catalog& catalog, const ReviewFilter
   if (!list.ok()) return fail(list.status());
   auto reports = replica.load_all();
   if (!reports.ok()) return fail(reports.status());
-  const CheckResult check = check_reports(*reports, catalog);
-  std::map<ReportKey, std::pair<int, int>> counts;
-  for (const auto& f : check.findings) {
-    auto& c = counts[f.report];
-    (f.severity == Severity::kError ? c.first : c.second)++;
-  }
+  auto counts = counts_by_report(check_reports(*reports, catalog));
   auto conflicts = replica.conflicts();
   if (!conflicts.ok()) return fail(conflicts.status());
   std::map<ReportKey, int> open;

@@ -175,6 +175,13 @@ std::string sync_status_lines(const Replica& replica) {
   return out;
 }
 
+nlohmann::ordered_json status_fields(const ReplicaStatus& s) {
+  return {{"unit", s.identity.unit},        {"unit_name", s.identity.unit_name},
+          {"user", s.identity.user},        {"device", s.device},
+          {"reports", s.reports},           {"pending_ops", s.pending_ops},
+          {"rejected_ops", s.rejected_ops}, {"open_conflicts", s.open_conflicts}};
+}
+
 void add_sync_status(const Replica& replica, json& out) {
   auto a = agent_state(replica, now_ms());
   if (!a.ok()) return;

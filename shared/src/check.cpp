@@ -747,4 +747,13 @@ CheckResult check_reports(const std::vector<Report>& reports, const Catalog& cat
   return Checker(reports, catalog, options).run();
 }
 
+std::map<ReportKey, FindingCounts> counts_by_report(const CheckResult& result) {
+  std::map<ReportKey, FindingCounts> out;
+  for (const auto& f : result.findings) {
+    FindingCounts& c = out[f.report];
+    ++(f.severity == Severity::kError ? c.errors : c.warnings);
+  }
+  return out;
+}
+
 }  // namespace budgetsync

@@ -17,5 +17,8 @@ int cmd_sync(Replica& replica, bool watch, bool cbor, size_t batch, bool json);
 // as JSON fields.
 std::string sync_status_lines(const Replica& replica);
 void add_sync_status(const Replica& replica, nlohmann::ordered_json& out);
+// The replica's identity and counts (unit, user, device, reports, pending,
+// rejected, conflicts) as JSON fields, for `status --json` and the UI.
+nlohmann::ordered_json status_fields(const ReplicaStatus& s);
 
 }  // namespace budgetsync::client

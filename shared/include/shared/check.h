@@ -2,6 +2,7 @@
 // reports and returns findings. Pure: no files, no clock, no database.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +68,13 @@ struct CheckResult {
   size_t errors() const;
   size_t warnings() const;
 };
+
+// How many errors and warnings each report has.
+struct FindingCounts {
+  int errors = 0;
+  int warnings = 0;
+};
+std::map<ReportKey, FindingCounts> counts_by_report(const CheckResult& result);
 
 // Validates and scores every report. Cross-table rules look for the other form
 // among `reports` (same unit, year and instance); when it is absent the rule is

@@ -1,0 +1,65 @@
+// The local JSON API the desktop UI speaks to (docs/ui-api.md), without
+// sockets: a request in, a response out. The HTTP listener (ui_server.cpp)
+// feeds it; tests call it directly.
+//
+// Only the user at this machine may use it: every request must carry the
+// token made at start (cookie or header), name this listener in Host (no DNS
+// rebinding), and, when it changes anything, come from this listener's own
+// page (Origin). No CORS headers are ever sent.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "client/replica.h"
+#include "shared/catalog.h"
+
+namespace budgetsync::client {
+
+struct UiRequest {
+  std::string method;  // GET, POST
+  std::string target;  // path and query: "/api/report?key=411325-ybj%2F2024%2Ffinal01"
+  std::string host;    // the Host header
+  std::string origin;  // the Origin header ("" when absent)
+  std::string cookie;  // the Cookie header
+  std::string token;   // the X-Budgetsync-Token header
+  std::string body;
+};
+
+struct UiResponse {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::map<std::string, std::string> headers;  // extra headers (Set-Cookie, Location)
+};
+
+class UiApi {
+ public:
+  // `port`: where the listener is bound on 127.0.0.1, for the Host and Origin
+  // checks. `token`: the secret of this start.
+  UiApi(Replica& replica, const Catalog& catalog, uint16_t port, std::string token);
+
+  UiResponse handle(const UiRequest& request);
+
+  // The address to open: the page with the token, which it trades for a cookie.
+  std::string start_url() const;
+
+ private:
+  UiResponse route(const UiRequest& request, const std::string& path,
+                   const std::map<std::string, std::string>& query);
+  UiResponse reports();
+  UiResponse report(const std::string& key);
+  UiResponse set_cell(const std::string& body);
+  UiResponse status();
+
+  Replica& replica_;
+  const Catalog& catalog_;
+  uint16_t port_;
+  std::string token_;
+};
+
+// "%2F" -> "/", "+" -> " "; malformed escapes are kept as they are.
+std::string url_decode(const std::string& s);
+
+}  // namespace budgetsync::client
