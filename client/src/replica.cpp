@@ -1093,7 +1093,7 @@ Result<sync::OpId> Replica::change_state(const ReportKey& key, sync::StateChange
   if (change.action == sync::StateAction::kSubmit) {
     BS_ASSIGN_OR_RETURN(waiting,
                         m.db.cached("SELECT COUNT(*) FROM ops WHERE report_id = ? AND status = "
-                                    "'rejected'"));
+                                    "'rejected' AND kind <> 'state'"));
     waiting.bind(1, rep.id);
     BS_ASSIGN_OR_RETURN(has, waiting.step());
     if (has && waiting.col_int(0) > 0) {

@@ -6,8 +6,8 @@
 #include <set>
 #include <tuple>
 
-#include "files/data_files.h"
 #include "client/replica.h"
+#include "files/data_files.h"
 #include "sync/server_core.h"
 #include "test_support.h"
 
@@ -353,6 +353,82 @@ TEST_F(ReplicaSync, RowsAddedAndDeletedOnOneDeviceFollowOnTheOther) {
   sync(*a_);
   sync(*b_);
   EXPECT_EQ(b_->load(kP03)->row(*row), nullptr);
+}
+
+const ReportKey kReviewed{"411325-ybj", 2024, "final02", ""};
+
+std::string state_of(Replica& r, const ReportKey& key) {
+  auto list = r.reports();
+  EXPECT_TRUE(list.ok());
+  for (const auto& s : *list) {
+    if (s.key == key) return s.state;
+  }
+  return "(missing)";
+}
+
+TEST_F(ReplicaSync, ARefusedSubmissionUnlocksTheReportAndCanBeSentAgain) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  int checks = 0;
+  server_.set_submission_check([&](const ReportKey&) -> std::optional<std::string> {
+    if (++checks == 1) return "validation_failed: 1 error in report " + kReviewed.to_string();
+    return std::nullopt;
+  });
+  const sync::StateChange submit{sync::StateAction::kSubmit, "", {}, {}};
+  ASSERT_TRUE(a_->change_state(kReviewed, submit).ok());
+  EXPECT_EQ(state_of(*a_, kReviewed), "submitted");
+  EXPECT_EQ(a_->set_cell(kReviewed, "2101505", "total", "1.00").status().code(),
+            StatusCode::kFailedPrecondition);
+  sync(*a_);
+  // Refused on the server: back to a draft, the refusal kept with its reason.
+  EXPECT_EQ(state_of(*a_, kReviewed), "draft");
+  auto refused = a_->rejected();
+  ASSERT_TRUE(refused.ok());
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ((*refused)[0].reason.rfind("validation_failed:", 0), 0u);
+  // A refused submission does not stand in the way of the next one.
+  ASSERT_TRUE(a_->change_state(kReviewed, submit).ok());
+  sync(*a_);
+  EXPECT_EQ(state_of(*a_, kReviewed), "submitted");
+  pull(*b_);
+  EXPECT_EQ(state_of(*b_, kReviewed), "submitted");
+  auto history = b_->state_history(kReviewed);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 1u);  // the refused one never reached the log
+  EXPECT_GT((*history)[0].server_seq, 0);
+}
+
+TEST_F(ReplicaSync, ASubmissionWaitsUntilRefusedEditsAreSettled) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  pull(*b_);
+  ASSERT_TRUE(b_->set_cell(kReviewed, "2101505", "total", "99.00").ok());  // offline
+  ASSERT_TRUE(a_->change_state(kReviewed, {sync::StateAction::kSubmit, "", {}, {}}).ok());
+  sync(*a_);
+  sync(*b_);
+  auto refused = b_->rejected();
+  ASSERT_TRUE(refused.ok());
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ((*refused)[0].reason.rfind("report_locked:", 0), 0u);
+  // A reviewer returns it (straight into the server core, as its own device would).
+  sync::Operation back;
+  back.id = {"reviewer-device", 1};
+  back.hlc = {clock_.now_ms(), 0};
+  back.author = "reviewer";
+  back.kind = sync::OpKind::kState;
+  back.report = kReviewed;
+  back.value = sync::encode_state_change({sync::StateAction::kReturn, "请核对", {}, {}});
+  ASSERT_TRUE(server_.push({back}, nullptr).ok());
+  pull(*b_);
+  EXPECT_EQ(state_of(*b_, kReviewed), "returned");
+  auto blocked = b_->change_state(kReviewed, {sync::StateAction::kSubmit, "", {}, {}});
+  EXPECT_EQ(blocked.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(blocked.status().message().find("refused"), std::string::npos);
+  ASSERT_TRUE(b_->settle_rejected((*refused)[0].op.id, /*retry=*/true).ok());
+  EXPECT_TRUE(b_->change_state(kReviewed, {sync::StateAction::kSubmit, "", {}, {}}).ok());
+  sync(*b_);
+  EXPECT_EQ(state_of(*b_, kReviewed), "submitted");
+  EXPECT_EQ(value(*b_, kReviewed, "2101505", "total"), "99.00");
 }
 
 }  // namespace
