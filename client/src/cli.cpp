@@ -1,6 +1,7 @@
 #include "client/cli.h"
 
 #include <fmt/format.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@
 #include "client/replica.h"
 #include "client/report_view.h"
 #include "client/text_table.h"
+#include "client/ui_server.h"
 #include "files/data_files.h"
 #include "shared/check.h"
 
@@ -787,6 +789,19 @@ int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::st
 
 }  // namespace
 
+namespace {
+
+// Best effort: the address is printed anyway.
+void open_in_browser(const std::string& url) {
+  const char* argv[] = {"xdg-open", url.c_str(), nullptr};
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, "xdg-open", nullptr, nullptr, const_cast<char* const*>(argv), environ) !=
+      0)
+    fmt::print(stderr, "budgetsync: cannot start xdg-open; open the address above yourself\n");
+}
+
+}  // namespace
+
 int fail(const Status& s) {
   fmt::print(stderr, "budgetsync: {}\n", s.message());
   return s.code() == StatusCode::kFailedPrecondition ? kExitFindings : kExitBadInput;
@@ -1020,6 +1035,13 @@ int run_cli(int argc, char** argv) {
   consolidate_cmd->add_flag("--include-submitted", consolidation.include_submitted,
                             "Also use reports submitted but not yet approved");
 
+  auto* ui = app.add_subcommand(
+      "ui", "Serve the desktop UI on this machine (127.0.0.1 only) until Ctrl-C or SIGTERM.");
+  uint16_t ui_port = 0;
+  bool ui_open = false;
+  ui->add_option("--port", ui_port, "Port on 127.0.0.1 (default: a free one)");
+  ui->add_flag("--open", ui_open, "Open the address in the default browser (xdg-open)");
+
   auto* audit = app.add_subcommand(
       "audit", "A report's or one cell's full story: who, which device, when, old -> new.");
   audit->add_option("REPORT", key, "The report")->required();
@@ -1057,6 +1079,17 @@ int run_cli(int argc, char** argv) {
     if (!replica.ok()) return fail(replica.status());
     if (*login_cmd) return cmd_login(**replica, server_url, ca_file, login_user, ctx.json);
     return cmd_sync(**replica, watch, cbor, sync_batch, ctx.json);
+  }
+  if (*ui) {
+    auto replica = ctx.open_replica();
+    if (!replica.ok()) return fail(replica.status());
+    Status served =
+        serve_ui(**replica, **ctx.load_catalog_once(), ui_port, [&](const std::string& url) {
+          fmt::print("界面地址 {}\n（只在本机可用；按 Ctrl-C 停止）\n", url);
+          std::fflush(stdout);
+          if (ui_open) open_in_browser(url);
+        });
+    return served.ok() ? kExitOk : fail(served);
   }
   if (*submit || *review || *audit || *consolidate_cmd) {
     auto replica = ctx.open_replica();

@@ -7,6 +7,7 @@
 
 #include "client/cli_sync.h"
 #include "client/report_view.h"
+#include "client/ui_assets.h"
 #include "shared/check.h"
 
 namespace budgetsync::client {
@@ -152,6 +153,16 @@ UiResponse UiApi::handle(const UiRequest& request) {
 
 UiResponse UiApi::route(const UiRequest& request, const std::string& path,
                         const std::map<std::string, std::string>& query) {
+  if (request.method == "GET" && (path == "/" || path == "/index.html")) {
+    UiResponse page;
+    page.content_type = "text/html; charset=utf-8";
+    page.body = std::string(ui_index_html());
+    // The page's own script only; no other origin may frame or feed it.
+    page.headers["Content-Security-Policy"] =
+        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        "frame-ancestors 'none'";
+    return page;
+  }
   if (request.method == "GET" && path == "/api/status") return status();
   if (request.method == "GET" && path == "/api/reports") return reports();
   if (request.method == "GET" && path == "/api/report") {
