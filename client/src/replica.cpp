@@ -492,10 +492,12 @@ Status configure(Db& db) {
   // WAL with synchronous=FULL: a transaction whose COMMIT returned is on disk
   // even if power fails right after (NORMAL would only protect the database
   // file, not the last commits). See docs/replica.md.
+  // First: switching to WAL takes a lock, and another process (a reader, or
+  // one recovering the WAL of a killed writer) may hold it for a moment.
+  BS_RETURN_IF_ERROR(db.exec("PRAGMA busy_timeout=5000"));
   BS_RETURN_IF_ERROR(db.exec("PRAGMA journal_mode=WAL"));
   BS_RETURN_IF_ERROR(db.exec("PRAGMA synchronous=FULL"));
   BS_RETURN_IF_ERROR(db.exec("PRAGMA foreign_keys=ON"));
-  BS_RETURN_IF_ERROR(db.exec("PRAGMA busy_timeout=5000"));
   // A larger page cache keeps the cells B-tree in memory during big imports.
   BS_RETURN_IF_ERROR(db.exec("PRAGMA cache_size=-65536"));
   return Status::Ok();

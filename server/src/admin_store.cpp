@@ -85,8 +85,9 @@ AdminStore::~AdminStore() = default;
 Result<std::unique_ptr<AdminStore>> AdminStore::open(const std::string& path) {
   auto db = sqlite::Db::open(path, true);
   if (!db.ok()) return db.status();
-  for (std::string_view pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                                  "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"}) {
+  // The busy timeout first: switching to WAL takes a lock another process may hold.
+  for (std::string_view pragma : {"PRAGMA busy_timeout=5000", "PRAGMA journal_mode=WAL",
+                                  "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
     BS_RETURN_IF_ERROR(db->exec(pragma));
   }
   BS_RETURN_IF_ERROR(db->exec(kSchema));

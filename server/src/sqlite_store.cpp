@@ -71,7 +71,7 @@ Result<std::unique_ptr<SqliteServerStore>> SqliteServerStore::open(const std::st
   auto db = sqlite::Db::open(path, true);
   if (!db.ok()) return db.status();
   for (std::string_view pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000"}) {
+       {"PRAGMA busy_timeout=5000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
     BS_RETURN_IF_ERROR(db->exec(pragma));
   }
   BS_RETURN_IF_ERROR(db->exec(kSchema));
