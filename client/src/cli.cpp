@@ -1,7 +1,6 @@
 #include "client/cli.h"
 
 #include <fmt/format.h>
-#include <spawn.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,11 +12,11 @@
 
 #include "client/cli_review.h"
 #include "client/cli_sync.h"
+#include "client/cli_ui.h"
 #include "client/findings_view.h"
 #include "client/replica.h"
 #include "client/report_view.h"
 #include "client/text_table.h"
-#include "client/ui_server.h"
 #include "files/data_files.h"
 #include "shared/check.h"
 
@@ -792,13 +791,6 @@ int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::st
 namespace {
 
 // Best effort: the address is printed anyway.
-void open_in_browser(const std::string& url) {
-  const char* argv[] = {"xdg-open", url.c_str(), nullptr};
-  pid_t pid = 0;
-  if (posix_spawnp(&pid, "xdg-open", nullptr, nullptr, const_cast<char* const*>(argv), environ) !=
-      0)
-    fmt::print(stderr, "budgetsync: cannot start xdg-open; open the address above yourself\n");
-}
 
 }  // namespace
 
@@ -1036,11 +1028,15 @@ int run_cli(int argc, char** argv) {
                             "Also use reports submitted but not yet approved");
 
   auto* ui = app.add_subcommand(
-      "ui", "Serve the desktop UI on this machine (127.0.0.1 only) until Ctrl-C or SIGTERM.");
-  uint16_t ui_port = 0;
-  bool ui_open = false;
-  ui->add_option("--port", ui_port, "Port on 127.0.0.1 (default: a free one)");
-  ui->add_flag("--open", ui_open, "Open the address in the default browser (xdg-open)");
+      "ui",
+      "The desktop app: serve the UI on this machine (127.0.0.1 only) and keep syncing, until "
+      "Ctrl-C or SIGTERM.");
+  UiOptions ui_options;
+  bool ui_no_sync = false;
+  ui->add_option("--port", ui_options.port, "Port on 127.0.0.1 (default: a free one)");
+  ui->add_flag("--open", ui_options.open, "Open the address in the default browser (xdg-open)");
+  ui->add_flag("--no-sync", ui_no_sync,
+               "Do not run the sync agent beside the UI (by default it runs once logged in)");
 
   auto* audit = app.add_subcommand(
       "audit", "A report's or one cell's full story: who, which device, when, old -> new.");
@@ -1083,13 +1079,8 @@ int run_cli(int argc, char** argv) {
   if (*ui) {
     auto replica = ctx.open_replica();
     if (!replica.ok()) return fail(replica.status());
-    Status served =
-        serve_ui(**replica, **ctx.load_catalog_once(), ui_port, [&](const std::string& url) {
-          fmt::print("界面地址 {}\n（只在本机可用；按 Ctrl-C 停止）\n", url);
-          std::fflush(stdout);
-          if (ui_open) open_in_browser(url);
-        });
-    return served.ok() ? kExitOk : fail(served);
+    ui_options.sync = !ui_no_sync;
+    return cmd_ui(**replica, **ctx.load_catalog_once(), ctx.replica_path(), ui_options);
   }
   if (*submit || *review || *audit || *consolidate_cmd) {
     auto replica = ctx.open_replica();

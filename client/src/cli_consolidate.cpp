@@ -8,6 +8,7 @@
 
 #include "client/cli.h"
 #include "client/cli_review.h"
+#include "client/review_workflow.h"
 #include "shared/consolidate.h"
 
 namespace budgetsync::client {
@@ -50,26 +51,25 @@ std::string consolidation_staleness(Replica& replica, const ReportKey& key) {
   return "";
 }
 
-int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateRequest& request,
-                    bool json_out) {
+Result<json> consolidate_reports(Replica& replica, const Catalog& catalog,
+                                 const ConsolidateRequest& request) {
   const std::string unit = request.unit.empty() ? replica.identity().unit : request.unit;
   if (auto role = replica.setting("server.role"); role.ok() && *role == "staff") {
-    return fail(Status::FailedPrecondition(
+    return Status::FailedPrecondition(
         fmt::format("{} logged in as staff of unit {}; only a reviewer consolidates the units "
                     "below their own",
-                    replica.identity().user, replica.identity().unit)));
+                    replica.identity().user, replica.identity().unit));
   }
   if (unit != replica.identity().unit) {
-    return fail(Status::FailedPrecondition(fmt::format(
+    return Status::FailedPrecondition(fmt::format(
         "consolidated reports belong to your own unit {}; this replica cannot build unit {}'s",
-        replica.identity().unit, unit)));
+        replica.identity().unit, unit));
   }
-  auto list = replica.reports();
-  if (!list.ok()) return fail(list.status());
+  BS_ASSIGN_OR_RETURN(list, replica.reports());
   std::map<ReportKey, const ReportSummary*> by_key;
   std::set<std::string> units(request.units.begin(), request.units.end());
   std::set<std::string> forms(request.forms.begin(), request.forms.end());
-  for (const auto& s : *list) {
+  for (const auto& s : list) {
     by_key[s.key] = &s;
     if (s.key.unit == unit || s.key.year != request.year) continue;
     if (request.units.empty()) units.insert(s.key.unit);
@@ -78,22 +78,21 @@ int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateR
   }
   for (const auto& f : forms) {
     const FormTemplate* t = catalog.form(f);
-    if (!t) return fail(Status::NotFound(fmt::format("form {} is not known", f)));
+    if (!t) return Status::NotFound(fmt::format("form {} is not known", f));
     if (t->instances) {
-      return fail(Status::InvalidArgument(
-          fmt::format("form {} is filed once per project; it cannot be consolidated", f)));
+      return Status::InvalidArgument(
+          fmt::format("form {} is filed once per project; it cannot be consolidated", f));
     }
   }
   if (forms.empty() || units.empty()) {
-    return fail(Status::NotFound(
+    return Status::NotFound(
         fmt::format("this replica has no {} reports of units below {} to consolidate; sync first",
-                    request.year, unit)));
+                    request.year, unit));
   }
   auto setting = replica.setting("sync.last_ok_ms");
   const std::string last_ok = setting.ok() ? *setting : "";
   const std::string last_sync = last_ok.empty() ? "" : local_time(std::stoll(last_ok));
   json out = json::array();
-  int built = 0;
   for (const auto& form_id : forms) {
     std::vector<Report> sources;
     json used = json::array();
@@ -106,9 +105,8 @@ int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateR
         why = "本副本中没有这张表（未填报或尚未同步）";
       } else if (it->second->state == "approved" ||
                  (it->second->state == "submitted" && request.include_submitted)) {
-        auto r = replica.load(key);
-        if (!r.ok()) return fail(r.status());
-        sources.push_back(std::move(*r));
+        BS_ASSIGN_OR_RETURN(r, replica.load(key));
+        sources.push_back(std::move(r));
         used.push_back({{"report", key.to_string()},
                         {"state", it->second->state},
                         {"state_op", state_op(replica, key)}});
@@ -123,41 +121,48 @@ int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateR
     json entry{{"form", form_id}, {"sources", used}, {"skipped", skipped}};
     if (sources.empty()) {
       entry["built"] = false;
-      if (!json_out) fmt::print("{}：没有可汇总的报表。\n", form_id);
     } else {
       std::vector<const Report*> ptrs;
       for (const auto& r : sources) ptrs.push_back(&r);
       const ReportKey target{unit, request.year, form_id, ""};
-      auto result = consolidate(ptrs, target, catalog);
-      if (!result.ok()) return fail(result.status());
-      const json record{{"sources", used}, {"skipped", skipped}, {"left_out", result->left_out}};
-      auto changed = replica.write_consolidated(result->report, record.dump());
-      if (!changed.ok()) return fail(changed.status());
-      ++built;
+      BS_ASSIGN_OR_RETURN(result, consolidate(ptrs, target, catalog));
+      const json record{{"sources", used}, {"skipped", skipped}, {"left_out", result.left_out}};
+      BS_ASSIGN_OR_RETURN(changed, replica.write_consolidated(result.report, record.dump()));
       entry["built"] = true;
       entry["report"] = target.to_string();
-      entry["cells_changed"] = *changed;
-      entry["recomputed"] = result->recomputed;
-      if (!json_out) {
-        std::string names;
-        for (const auto& u : used)
-          names += (names.empty() ? "" : "、") + u["report"].get<std::string>();
-        fmt::print("已汇总 {}：{} 个单位（{}），{} 个单元格有变化，{} 个派生单元格按规则重算。\n",
-                   target.to_string(), used.size(), names, *changed, result->recomputed.size());
-      }
-    }
-    if (!json_out) {
-      for (const auto& s : skipped) {
-        fmt::print("  未纳入 {}：{}\n", s["unit"].get<std::string>(), s["why"].get<std::string>());
-      }
+      entry["cells_changed"] = changed;
+      entry["recomputed"] = result.recomputed;
     }
     out.push_back(std::move(entry));
   }
+  return json{{"unit", unit}, {"year", request.year}, {"forms", out}, {"data_as_of", last_sync}};
+}
+
+int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateRequest& request,
+                    bool json_out) {
+  auto done = consolidate_reports(replica, catalog, request);
+  if (!done.ok()) return fail(done.status());
+  int built = 0;
+  for (const auto& entry : (*done)["forms"]) {
+    if (entry["built"].get<bool>()) ++built;
+    if (json_out) continue;
+    if (!entry["built"].get<bool>()) {
+      fmt::print("{}：没有可汇总的报表。\n", entry["form"].get<std::string>());
+    } else {
+      std::string names;
+      for (const auto& u : entry["sources"])
+        names += (names.empty() ? "" : "、") + u["report"].get<std::string>();
+      fmt::print("已汇总 {}：{} 个单位（{}），{} 个单元格有变化，{} 个派生单元格按规则重算。\n",
+                 entry["report"].get<std::string>(), entry["sources"].size(), names,
+                 entry["cells_changed"].get<int64_t>(), entry["recomputed"].size());
+    }
+    for (const auto& s : entry["skipped"]) {
+      fmt::print("  未纳入 {}：{}\n", s["unit"].get<std::string>(), s["why"].get<std::string>());
+    }
+  }
+  const std::string last_sync = (*done)["data_as_of"].get<std::string>();
   if (json_out) {
-    fmt::print(
-        "{}\n",
-        json{{"unit", unit}, {"year", request.year}, {"forms", out}, {"data_as_of", last_sync}}
-            .dump(2));
+    fmt::print("{}\n", done->dump(2));
   } else {
     fmt::print("汇总了 {} 张表；依据本副本{}的数据，之后服务器上的变化不在其中。\n", built,
                last_sync.empty() ? "（尚未同步）" : "截至 " + last_sync + " 同步");

@@ -175,6 +175,89 @@ Status refuse_staff(Replica& replica, std::string_view what) {
 
 }  // namespace
 
+// ---- the workflow's steps --------------------------------------------------
+
+Result<CheckResult> check_unit_year(const Replica& replica, const Catalog& catalog,
+                                    const ReportKey& key) {
+  BS_ASSIGN_OR_RETURN(all, replica.load_all());
+  std::erase_if(all,
+                [&](const Report& r) { return r.key.unit != key.unit || r.key.year != key.year; });
+  return check_reports(all, catalog);
+}
+
+SubmitOutcome submit_report(Replica& replica, const CheckResult& check, const ReportKey& key) {
+  SubmitOutcome out;
+  out.report = key;
+  out.errors = findings_of(check, key);
+  for (const auto& f : out.errors.findings) {
+    if (f.severity == Severity::kWarning) out.warnings.push_back(warning_text(f));
+  }
+  if (out.errors.errors() > 0) return out;
+  auto op = replica.change_state(key, {sync::StateAction::kSubmit, "", {}, out.warnings});
+  if (!op.ok()) {
+    out.refused = op.status().message();
+    return out;
+  }
+  out.submitted = true;
+  out.errors = {};
+  out.op = *op;
+  return out;
+}
+
+Result<std::vector<ReviewRow>> review_rows(Replica& replica, const Catalog& catalog,
+                                           const ReviewFilter& filter) {
+  if (!filter.state.empty()) BS_RETURN_IF_ERROR(sync::parse_state(filter.state).status());
+  BS_ASSIGN_OR_RETURN(list, replica.reports());
+  BS_ASSIGN_OR_RETURN(reports, replica.load_all());
+  auto counts = counts_by_report(check_reports(reports, catalog));
+  BS_ASSIGN_OR_RETURN(conflicts, replica.conflicts());
+  std::map<ReportKey, int> open;
+  for (const auto& c : conflicts) ++open[c.report];
+  std::vector<ReviewRow> rows;
+  for (auto& s : list) {
+    if (!filter.state.empty() && s.state != filter.state) continue;
+    if (filter.year != 0 && s.key.year != filter.year) continue;
+    BS_ASSIGN_OR_RETURN(events, replica.state_history(s.key));
+    const auto subs = submissions(events);
+    ReviewRow row;
+    if (!subs.empty()) {
+      row.submitted_at = when(subs.back().server_ms, subs.back().hlc);
+      row.submitted_by = subs.back().author;
+    }
+    row.errors = counts[s.key].errors;
+    row.warnings = counts[s.key].warnings;
+    row.open_conflicts = open[s.key];
+    row.consolidation_stale = consolidation_staleness(replica, s.key);
+    row.summary = std::move(s);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+json review_row_json(const ReviewRow& r) {
+  const ReportSummary& s = r.summary;
+  return {{"report", s.key.to_string()},
+          {"unit", s.key.unit},
+          {"unit_name", s.unit_name},
+          {"form_title", s.form_title},
+          {"name", s.name},
+          {"state", s.state},
+          {"state_by", s.state_by},
+          {"state_reason", s.state_reason},
+          {"submitted_at", r.submitted_at},
+          {"submitted_by", r.submitted_by},
+          {"errors", r.errors},
+          {"warnings", r.warnings},
+          {"open_conflicts", r.open_conflicts},
+          {"consolidation_stale", r.consolidation_stale}};
+}
+
+Result<sync::OpId> review_step(Replica& replica, const ReportKey& key, sync::StateAction action,
+                               const std::string& reason) {
+  BS_RETURN_IF_ERROR(refuse_staff(replica, sync::action_name(action)));
+  return replica.change_state(key, {action, reason, {}, {}});
+}
+
 // ---- submit ----------------------------------------------------------------
 
 int cmd_submit(Replica& replica, const Catalog& catalog, const std::vector<std::string>& keys,
@@ -207,44 +290,29 @@ int cmd_submit(Replica& replica, const Catalog& catalog, const std::vector<std::
   int blocked = 0;
   json out = json::array();
   for (const auto& key : targets) {
-    CheckResult mine = findings_of(check, key);
-    std::vector<std::string> warnings;
-    for (const auto& f : mine.findings) {
-      if (f.severity == Severity::kWarning) warnings.push_back(warning_text(f));
-    }
-    if (mine.errors() > 0) {
-      ++blocked;
-      if (json_out) {
-        out.push_back({{"report", key.to_string()},
-                       {"submitted", false},
-                       {"errors", json::parse(findings_to_json(mine))}});
-      } else {
-        fmt::print("无法上报 {}：有 {} 个校验错误，改正后再上报。\n", key.to_string(),
-                   mine.errors());
-        fmt::print("{}", render_check_text(mine, 1));
-      }
-      continue;
-    }
-    auto op = replica.change_state(key, {sync::StateAction::kSubmit, "", {}, warnings});
-    if (!op.ok()) {
-      ++blocked;
-      if (json_out) {
-        out.push_back(
-            {{"report", key.to_string()}, {"submitted", false}, {"error", op.status().message()}});
-      } else {
-        fail(op.status());
-      }
-      continue;
-    }
+    const SubmitOutcome o = submit_report(replica, check, key);
+    if (!o.submitted) ++blocked;
     if (json_out) {
-      out.push_back({{"report", key.to_string()},
-                     {"submitted", true},
-                     {"op", op->to_string()},
-                     {"warnings", warnings}});
-    } else {
+      json entry{{"report", key.to_string()}, {"submitted", o.submitted}};
+      if (o.submitted) {
+        entry["op"] = o.op.to_string();
+        entry["warnings"] = o.warnings;
+      } else if (!o.refused.empty()) {
+        entry["error"] = o.refused;
+      } else {
+        entry["errors"] = json::parse(findings_to_json(o.errors));
+      }
+      out.push_back(std::move(entry));
+    } else if (o.submitted) {
       fmt::print(
           "已上报 {}{}；下次同步时发送到服务器。\n", key.to_string(),
-          warnings.empty() ? "" : fmt::format("（{} 个警告随上报一并记录）", warnings.size()));
+          o.warnings.empty() ? "" : fmt::format("（{} 个警告随上报一并记录）", o.warnings.size()));
+    } else if (!o.refused.empty()) {
+      fail(Status::FailedPrecondition(o.refused));
+    } else {
+      fmt::print("无法上报 {}：有 {} 个校验错误，改正后再上报。\n", key.to_string(),
+                 o.errors.errors());
+      fmt::print("{}", render_check_text(o.errors, 1));
     }
   }
   if (json_out) fmt::print("{}\n", out.dump(2));
@@ -259,70 +327,37 @@ int cmd_submit(Replica& replica, const Catalog& catalog, const std::vector<std::
 
 int cmd_review_list(Replica& replica, const Catalog& catalog, const ReviewFilter& filter,
                     bool json_out) {
-  if (!filter.state.empty()) {
-    if (auto s = sync::parse_state(filter.state); !s.ok()) return fail(s.status());
-  }
-  auto list = replica.reports();
-  if (!list.ok()) return fail(list.status());
-  auto reports = replica.load_all();
-  if (!reports.ok()) return fail(reports.status());
-  auto counts = counts_by_report(check_reports(*reports, catalog));
-  auto conflicts = replica.conflicts();
-  if (!conflicts.ok()) return fail(conflicts.status());
-  std::map<ReportKey, int> open;
-  for (const auto& c : *conflicts) ++open[c.report];
-
-  json arr = json::array();
-  TextTable table({"报表", "单位", "表名", "状态", "上报时间", "上报人", "错误", "警告", "冲突"},
-                  {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kRight, A::kRight,
-                   A::kRight});
-  std::vector<const ReportSummary*> returned;
-  std::vector<std::string> stale_notes;
-  size_t shown = 0;
-  for (const auto& s : *list) {
-    if (!filter.state.empty() && s.state != filter.state) continue;
-    if (filter.year != 0 && s.key.year != filter.year) continue;
-    ++shown;
-    auto events = replica.state_history(s.key);
-    if (!events.ok()) return fail(events.status());
-    const auto subs = submissions(*events);
-    const StateEvent* last = subs.empty() ? nullptr : &subs.back();
-    const auto [errors, warnings] = counts[s.key];
-    if (json_out) {
-      arr.push_back({{"report", s.key.to_string()},
-                     {"unit", s.key.unit},
-                     {"unit_name", s.unit_name},
-                     {"form_title", s.form_title},
-                     {"name", s.name},
-                     {"state", s.state},
-                     {"state_reason", s.state_reason},
-                     {"submitted_at", last ? when(last->server_ms, last->hlc) : ""},
-                     {"submitted_by", last ? last->author : ""},
-                     {"errors", errors},
-                     {"warnings", warnings},
-                     {"open_conflicts", open[s.key]},
-                     {"consolidation_stale", consolidation_staleness(replica, s.key)}});
-      continue;
-    }
-    if (s.state == "returned") returned.push_back(&s);
-    const std::string stale = consolidation_staleness(replica, s.key);
-    if (!stale.empty()) stale_notes.push_back(s.key.to_string() + " 的汇总已过期：" + stale);
-    table.add_row({s.key.to_string(), s.unit_name.empty() ? s.key.unit : s.unit_name,
-                   s.name.empty() ? s.form_title : s.name,
-                   state_label(s.state) + (stale.empty() ? "" : "（汇总已过期）"),
-                   last ? when(last->server_ms, last->hlc) : "", last ? last->author : "",
-                   std::to_string(errors), std::to_string(warnings), std::to_string(open[s.key])});
-  }
+  auto rows = review_rows(replica, catalog, filter);
+  if (!rows.ok()) return fail(rows.status());
   if (json_out) {
+    json arr = json::array();
+    for (const auto& r : *rows) arr.push_back(review_row_json(r));
     fmt::print("{}\n", arr.dump(2));
     return kExitOk;
   }
-  fmt::print("{}", table.render(30));
-  for (const auto* s : returned) {
-    fmt::print("  {} 已退回（{}）：{}\n", s->key.to_string(), s->state_by, s->state_reason);
+  TextTable table({"报表", "单位", "表名", "状态", "上报时间", "上报人", "错误", "警告", "冲突"},
+                  {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kRight, A::kRight,
+                   A::kRight});
+  std::vector<std::string> notes;
+  for (const auto& r : *rows) {
+    const ReportSummary& s = r.summary;
+    if (s.state == "returned") {
+      notes.push_back(
+          fmt::format("{} 已退回（{}）：{}", s.key.to_string(), s.state_by, s.state_reason));
+    }
+    table.add_row({s.key.to_string(), s.unit_name.empty() ? s.key.unit : s.unit_name,
+                   s.name.empty() ? s.form_title : s.name,
+                   state_label(s.state) + (r.consolidation_stale.empty() ? "" : "（汇总已过期）"),
+                   r.submitted_at, r.submitted_by, std::to_string(r.errors),
+                   std::to_string(r.warnings), std::to_string(r.open_conflicts)});
   }
-  for (const auto& note : stale_notes) fmt::print("  {}\n", note);
-  fmt::print("共 {} 张报表。\n", shown);
+  for (const auto& r : *rows) {
+    if (!r.consolidation_stale.empty())
+      notes.push_back(r.summary.key.to_string() + " 的汇总已过期：" + r.consolidation_stale);
+  }
+  fmt::print("{}", table.render(30));
+  for (const auto& note : notes) fmt::print("  {}\n", note);
+  fmt::print("共 {} 张报表。\n", rows->size());
   return kExitOk;
 }
 
@@ -447,8 +482,7 @@ int cmd_review_step(Replica& replica, const std::string& key_text, sync::StateAc
                     const std::string& reason, bool json_out) {
   auto key = ReportKey::parse(key_text);
   if (!key.ok()) return fail(key.status());
-  if (Status s = refuse_staff(replica, sync::action_name(action)); !s.ok()) return fail(s);
-  auto op = replica.change_state(*key, {action, reason, {}, {}});
+  auto op = review_step(replica, *key, action, reason);
   if (!op.ok()) return fail(op.status());
   if (json_out) {
     fmt::print("{}\n", json{{"report", key->to_string()},

@@ -537,11 +537,31 @@ Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target,
   return tally;
 }
 
+void AgentStop::request() {
+  std::lock_guard lock(mutex_);
+  requested_ = true;
+  if (stop_loop_) stop_loop_();
+}
+
+bool AgentStop::attach(std::function<void()> stop_loop) {
+  std::lock_guard lock(mutex_);
+  if (requested_) return false;
+  stop_loop_ = std::move(stop_loop);
+  return true;
+}
+
+void AgentStop::detach() {
+  std::lock_guard lock(mutex_);
+  stop_loop_ = nullptr;
+}
+
 Status run_agent(Replica& replica, const SyncTarget& first_target, const AgentOptions& options,
                  sync::RandomSource& random) {
   asio::io_context io;
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int) { io.stop(); });
+  // io_context::stop is safe from any thread.
+  if (options.stop && !options.stop->attach([&io] { io.stop(); })) return Status::Ok();
   auto event = [&](const std::string& line) {
     if (options.event) options.event(line);
   };
@@ -607,6 +627,7 @@ Status run_agent(Replica& replica, const SyncTarget& first_target, const AgentOp
   asio::co_spawn(io, heartbeat(), asio::detached);
   asio::co_spawn(io, connection_loop(), asio::detached);
   io.run();
+  if (options.stop) options.stop->detach();
   note({{"agent.state", "stopped"}});
   return Status::Ok();
 }

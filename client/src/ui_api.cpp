@@ -2,18 +2,23 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <variant>
 
+#include "client/cli.h"
 #include "client/cli_sync.h"
 #include "client/report_view.h"
+#include "client/review_workflow.h"
 #include "client/ui_assets.h"
-#include "shared/check.h"
+#include "shared/cell_value.h"
+#include "ui_json.h"
 
 namespace budgetsync::client {
-namespace {
 
-using json = nlohmann::ordered_json;
+namespace ui {
 
 UiResponse json_response(int status, const json& body) {
   UiResponse r;
@@ -26,20 +31,71 @@ UiResponse error(int status, const std::string& message) {
   return json_response(status, json{{"error", message}});
 }
 
-// The HTTP status for a refused request, from the replica's answer.
-int status_for(const Status& s) {
+UiResponse refusal(const Status& s) {
   switch (s.code()) {
     case StatusCode::kNotFound:
-      return 404;
+      return error(404, s.message());
     case StatusCode::kFailedPrecondition:
-      return 409;
+      return error(409, s.message());
     case StatusCode::kInvalidArgument:
     case StatusCode::kOutOfRange:
-      return 400;
+      return error(400, s.message());
     default:
-      return 500;
+      return error(500, s.message());
   }
 }
+
+json finding_json(const Finding& f) {
+  return {{"rule", f.rule_id},
+          {"severity", std::string(severity_name(f.severity))},
+          {"row", f.row},
+          {"row_label", f.row_label},
+          {"column", f.column},
+          {"column_label", f.column_label},
+          {"stated", f.stated},
+          {"expected", f.expected},
+          {"difference", f.difference},
+          {"message", f.message}};
+}
+
+json findings_json(const CheckResult& result) {
+  json arr = json::array();
+  for (const auto& f : result.findings) arr.push_back(finding_json(f));
+  return arr;
+}
+
+json score_json(const ScoreSummary& s) {
+  json items = json::array();
+  for (const auto& i : s.items) {
+    items.push_back({{"row", i.row},
+                     {"label", i.label},
+                     {"target", i.target},
+                     {"actual", i.actual},
+                     {"weight", i.weight},
+                     {"stated", i.stated},
+                     {"computed", i.computed ? json(i.computed->format(2)) : json(nullptr)},
+                     {"agrees", i.agrees}});
+  }
+  return {{"stated_total", s.stated_total ? json(s.stated_total->format(2)) : json(nullptr)},
+          {"grade", s.grade},
+          {"recomputed", s.recomputed},
+          {"by_hand", s.by_hand},
+          {"items", items}};
+}
+
+std::string text_field(const json& body, const char* name) {
+  auto it = body.find(name);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace ui
+
+namespace {
+
+using ui::error;
+using ui::json;
+using ui::json_response;
+using ui::refusal;
 
 // The value of cookie `name` in a Cookie header.
 std::string cookie_value(const std::string& header, const std::string& name) {
@@ -83,11 +139,79 @@ std::map<std::string, std::string> parse_query(const std::string& q) {
   return out;
 }
 
-json finding_json(const Finding& f) {
-  return {{"rule", f.rule_id},   {"severity", std::string(severity_name(f.severity))},
-          {"row", f.row},        {"column", f.column},
-          {"stated", f.stated},  {"expected", f.expected},
-          {"message", f.message}};
+// RFC 5987 percent-encoding, for a download's UTF-8 file name.
+std::string percent_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+bool locked_state(const std::string& state) {
+  return state == "submitted" || state == "approved";
+}
+
+// The report's findings and scores, checked with its unit's other reports of
+// the year (cross-table rules need them); `report` replaces the stored one.
+struct ReportCheck {
+  json findings = json::array();
+  json scores = nullptr;
+};
+Result<ReportCheck> check_one(const Replica& replica, const Catalog& catalog,
+                              const Report& report) {
+  BS_ASSIGN_OR_RETURN(all, replica.load_all());
+  std::erase_if(all, [&](const Report& r) {
+    return r.key.unit != report.key.unit || r.key.year != report.key.year;
+  });
+  for (auto& r : all) {
+    if (r.key == report.key) r = report;
+  }
+  const CheckResult result = check_reports(all, catalog);
+  ReportCheck out;
+  for (const auto& f : result.findings) {
+    if (f.report == report.key) out.findings.push_back(ui::finding_json(f));
+  }
+  for (const auto& s : result.scores) {
+    if (s.report == report.key) out.scores = ui::score_json(s);
+  }
+  return out;
+}
+
+struct LoadedReport {
+  ReportKey key;
+  Report report;
+  const FormTemplate* form = nullptr;
+};
+// The report a request names, or the answer that refuses it.
+std::variant<LoadedReport, UiResponse> load_named(const Replica& replica, const Catalog& catalog,
+                                                  const std::string& key_text) {
+  if (key_text.empty()) return error(400, "name the report: UNIT/YEAR/FORM[:INSTANCE]");
+  auto key = ReportKey::parse(key_text);
+  if (!key.ok()) return error(400, key.status().message());
+  auto r = replica.load(*key);
+  if (!r.ok()) return refusal(r.status());
+  const FormTemplate* form = catalog.form(key->form, r->template_version);
+  if (!form) return error(404, fmt::format("form {} is not known", key->form));
+  return LoadedReport{*key, std::move(*r), form};
+}
+
+json row_json(const Report& r, const FormTemplate& form, const Catalog& catalog, const Section& sec,
+              const ReportRow& row) {
+  json cells = json::object();
+  for (const auto& [col, cell] : row.cells) cells[col] = cell.raw;
+  const RowDef* def = sec.row(row.key);
+  std::string label = def ? def->label : row_display_label(r, form, catalog, row);
+  return {{"key", row.key},
+          {"label", label},
+          {"code", sec.code_list.empty() || def ? "" : row.key},
+          {"line_no", def ? def->line_no : ""},
+          {"indent", def ? def->indent : 0},
+          {"cells", cells}};
 }
 
 }  // namespace
@@ -151,9 +275,18 @@ UiResponse UiApi::handle(const UiRequest& request) {
   return route(request, path, query);
 }
 
-UiResponse UiApi::route(const UiRequest& request, const std::string& path,
-                        const std::map<std::string, std::string>& query) {
-  if (request.method == "GET" && (path == "/" || path == "/index.html")) {
+UiResponse UiApi::route(const UiRequest& request, const std::string& path, const Query& query) {
+  if (request.method == "GET") return get(path, query);
+  if (request.method == "POST") {
+    const json body = json::parse(request.body, nullptr, false);
+    if (!body.is_object()) return error(400, fmt::format("{}: send a JSON object", path));
+    return post(path, body);
+  }
+  return error(405, fmt::format("{} is not answered here; use GET or POST", request.method));
+}
+
+UiResponse UiApi::get(const std::string& path, const Query& query) {
+  if (path == "/" || path == "/index.html") {
     UiResponse page;
     page.content_type = "text/html; charset=utf-8";
     page.body = std::string(ui_index_html());
@@ -163,21 +296,39 @@ UiResponse UiApi::route(const UiRequest& request, const std::string& path,
         "frame-ancestors 'none'";
     return page;
   }
-  if (request.method == "GET" && path == "/api/status") return status();
-  if (request.method == "GET" && path == "/api/reports") return reports();
-  if (request.method == "GET" && path == "/api/report") {
-    auto key = query.find("key");
-    if (key == query.end()) return error(400, "name the report: /api/report?key=UNIT/YEAR/FORM");
-    return report(key->second);
-  }
-  if (request.method == "POST" && path == "/api/cell") return set_cell(request.body);
-  return error(404, fmt::format("no {} {}", request.method, path));
+  auto arg = [&](const char* name) {
+    auto it = query.find(name);
+    return it == query.end() ? std::string() : it->second;
+  };
+  if (path == "/api/status") return status();
+  if (path == "/api/reports") return reports();
+  if (path == "/api/report") return report(arg("key"));
+  if (path == "/api/history") return history(query);
+  if (path == "/api/export") return export_report(query);
+  if (path == "/api/conflicts") return conflicts();
+  if (path == "/api/review") return review_list(query);
+  return error(404, fmt::format("no GET {}", path));
+}
+
+UiResponse UiApi::post(const std::string& path, const json& body) {
+  if (path == "/api/cell") return set_cell(body);
+  if (path == "/api/preview") return preview(body);
+  if (path == "/api/row/add") return add_row(body);
+  if (path == "/api/row/delete") return delete_row(body);
+  if (path == "/api/resolve") return resolve(body);
+  if (path == "/api/rejected") return settle_rejected(body);
+  if (path == "/api/submit") return submit(body);
+  if (path == "/api/review") return review_step(body);
+  if (path == "/api/consolidate") return consolidate(body);
+  return error(404, fmt::format("no POST {}", path));
 }
 
 UiResponse UiApi::status() {
   auto s = replica_.status();
   if (!s.ok()) return error(500, s.status().message());
   json out = status_fields(*s);
+  auto role = replica_.setting("server.role");
+  out["role"] = role.ok() ? *role : "";
   add_sync_status(replica_, out);
   return json_response(200, out);
 }
@@ -192,31 +343,35 @@ UiResponse UiApi::reports() {
   for (const auto& s : *list) {
     const FormTemplate* form = catalog_.form(s.key.form);
     arr.push_back({{"report", s.key.to_string()},
+                   {"unit", s.key.unit},
+                   {"unit_name", s.unit_name},
+                   {"year", s.key.year},
                    {"family", form ? form->family : ""},
                    {"title", s.form_title},
                    {"name", s.name},
                    {"state", s.state},
+                   {"state_by", s.state_by},
                    {"state_reason", s.state_reason},
                    {"errors", counts[s.key].errors},
                    {"warnings", counts[s.key].warnings},
                    {"last_edit_ms", s.last_edit ? s.last_edit->wall_ms : 0},
+                   {"last_edit", s.last_edit ? local_time(s.last_edit->wall_ms) : ""},
                    {"last_edit_by", s.last_edit_by}});
   }
   return json_response(200, json{{"reports", arr}});
 }
 
 UiResponse UiApi::report(const std::string& key_text) {
-  auto key = ReportKey::parse(key_text);
-  if (!key.ok()) return error(400, key.status().message());
-  auto r = replica_.load(*key);
-  if (!r.ok()) return error(status_for(r.status()), r.status().message());
-  const FormTemplate* form = catalog_.form(key->form, r->template_version);
-  if (!form) return error(404, fmt::format("form {} is not known", key->form));
-  auto all = replica_.load_all();
-  if (!all.ok()) return error(500, all.status().message());
-  json findings = json::array();
-  for (const auto& f : check_reports(*all, catalog_).findings) {
-    if (f.report == *key) findings.push_back(finding_json(f));
+  auto loaded = load_named(replica_, catalog_, key_text);
+  if (auto* refused = std::get_if<UiResponse>(&loaded)) return *refused;
+  auto& [key, r, form] = std::get<LoadedReport>(loaded);
+  auto checked = check_one(replica_, catalog_, r);
+  if (!checked.ok()) return error(500, checked.status().message());
+  auto list = replica_.reports();
+  if (!list.ok()) return error(500, list.status().message());
+  json state{{"state", "draft"}, {"by", ""}, {"reason", ""}};
+  for (const auto& s : *list) {
+    if (s.key == key) state = {{"state", s.state}, {"by", s.state_by}, {"reason", s.state_reason}};
   }
   json sections = json::array();
   for (const auto& sec : form->sections) {
@@ -228,43 +383,173 @@ UiResponse UiApi::report(const std::string& key_text) {
                          {"type", std::string(column_type_name(c.type))},
                          {"computed", c.computed}});
     }
+    // Fixed rows where the paper form prints them, filled or not; then the
+    // rows the report itself has (codes, projects, indicators).
     json rows = json::array();
-    for (const auto& row : r->rows) {
-      if (row.section != sec.key) continue;
-      json cells = json::object();
-      for (const auto& [col, cell] : row.cells) cells[col] = cell.raw;
-      rows.push_back({{"key", row.key},
-                      {"label", row_display_label(*r, *form, catalog_, row)},
-                      {"cells", cells}});
+    std::set<std::string> shown;
+    for (const auto& def : sec.rows) {
+      const ReportRow* have = r.row(def.key);
+      const ReportRow blank{def.key, sec.key, {}};
+      rows.push_back(row_json(r, *form, catalog_, sec, have ? *have : blank));
+      shown.insert(def.key);
+    }
+    for (const auto& row : r.rows) {
+      if (row.section == sec.key && !shown.count(row.key))
+        rows.push_back(row_json(r, *form, catalog_, sec, row));
     }
     sections.push_back({{"key", sec.key},
                         {"title", sec.title},
                         {"dynamic", sec.dynamic},
+                        {"row_label", sec.row_label},
+                        {"label_column", sec.label_column},
+                        {"code_list", sec.code_list},
                         {"columns", columns},
                         {"rows", rows}});
   }
-  return json_response(200, json{{"report", key->to_string()},
+  const std::string st = state["state"].get<std::string>();
+  return json_response(200, json{{"report", key.to_string()},
                                  {"title", form->display_name()},
+                                 {"family", form->family},
                                  {"unit", form->unit == MoneyUnit::kWanYuan ? "万元" : "元"},
+                                 {"state", st},
+                                 {"state_by", state["by"]},
+                                 {"state_reason", state["reason"]},
+                                 {"locked", locked_state(st)},
+                                 {"consolidation_stale", consolidation_staleness(replica_, key)},
                                  {"sections", sections},
-                                 {"findings", findings}});
+                                 {"findings", checked->findings},
+                                 {"scores", checked->scores}});
 }
 
-UiResponse UiApi::set_cell(const std::string& body) {
-  const json in = json::parse(body, nullptr, false);
-  if (!in.is_object() || !in["report"].is_string() || !in["row"].is_string() ||
-      !in["column"].is_string() || !in["value"].is_string()) {
-    return error(400, "send {\"report\", \"row\", \"column\", \"value\"} as strings");
-  }
-  auto key = ReportKey::parse(in["report"].get<std::string>());
+UiResponse UiApi::history(const Query& query) {
+  auto get = [&](const char* name) {
+    auto it = query.find(name);
+    return it == query.end() ? std::string() : it->second;
+  };
+  auto key = ReportKey::parse(get("key"));
   if (!key.ok()) return error(400, key.status().message());
-  auto edit = replica_.set_cell(*key, in["row"].get<std::string>(), in["column"].get<std::string>(),
-                                in["value"].get<std::string>());
-  if (!edit.ok()) return error(status_for(edit.status()), edit.status().message());
+  if (get("row").empty() || get("column").empty())
+    return error(400, "name the cell: /api/history?key=REPORT&row=ROW&column=COLUMN");
+  auto entries = replica_.history(*key, get("row"), get("column"));
+  if (!entries.ok()) return refusal(entries.status());
+  json arr = json::array();
+  std::optional<std::string> before;
+  for (const auto& e : *entries) {
+    arr.push_back({{"n", e.n},
+                   {"before", before ? json(*before) : json(nullptr)},
+                   {"value", e.value ? json(*e.value) : json(nullptr)},
+                   {"author", e.author},
+                   {"device", e.device.substr(0, 8)},
+                   {"kind", std::string(sync::op_kind_name(e.kind))},
+                   {"at", local_time(e.server_ms != 0 ? e.server_ms : e.hlc.wall_ms)},
+                   {"synced", e.server_seq != 0}});
+    before = e.value;
+  }
+  return json_response(200, json{{"report", key->to_string()},
+                                 {"row", get("row")},
+                                 {"column", get("column")},
+                                 {"history", arr}});
+}
+
+UiResponse UiApi::export_report(const Query& query) {
+  auto it = query.find("format");
+  const std::string format = it == query.end() ? "html" : it->second;
+  if (format != "csv" && format != "html")
+    return error(400, fmt::format("format {} is not offered; choose csv or html", format));
+  auto k = query.find("key");
+  auto loaded = load_named(replica_, catalog_, k == query.end() ? "" : k->second);
+  if (auto* refused = std::get_if<UiResponse>(&loaded)) return *refused;
+  auto& [key, r, form] = std::get<LoadedReport>(loaded);
+  UiResponse out;
+  std::string name = key.to_string();
+  std::replace(name.begin(), name.end(), '/', '_');
+  std::replace(name.begin(), name.end(), ':', '_');
+  if (format == "csv") {
+    out.content_type = "text/csv; charset=utf-8";
+    // A byte-order mark, so that Excel reads the Chinese as UTF-8.
+    out.body = "\xEF\xBB\xBF" + render_report_csv(r, *form, catalog_);
+    out.headers["Content-Disposition"] = fmt::format(
+        "attachment; filename=\"{}.csv\"; filename*=UTF-8''{}.csv", name, percent_encode(name));
+  } else {
+    out.content_type = "text/html; charset=utf-8";
+    out.body = render_report_html(r, *form, catalog_);
+    out.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'";
+  }
+  return out;
+}
+
+UiResponse UiApi::set_cell(const json& body) {
+  for (const char* field : {"report", "row", "column", "value"}) {
+    if (!body.contains(field) || !body[field].is_string())
+      return error(400, "send {\"report\", \"row\", \"column\", \"value\"} as strings");
+  }
+  auto key = ReportKey::parse(ui::text_field(body, "report"));
+  if (!key.ok()) return error(400, key.status().message());
+  auto edit = replica_.set_cell(*key, ui::text_field(body, "row"), ui::text_field(body, "column"),
+                                ui::text_field(body, "value"));
+  if (!edit.ok()) return refusal(edit.status());
   return json_response(200, json{{"row", edit->row},
                                  {"column", edit->column},
                                  {"before", edit->before ? json(*edit->before) : json(nullptr)},
                                  {"after", edit->after}});
+}
+
+// The findings and scores the report would have with one cell changed,
+// nothing saved: what the page shows while a number is being typed.
+UiResponse UiApi::preview(const json& body) {
+  auto loaded = load_named(replica_, catalog_, ui::text_field(body, "report"));
+  if (auto* refused = std::get_if<UiResponse>(&loaded)) return *refused;
+  auto& [key, r, form] = std::get<LoadedReport>(loaded);
+  const std::string row_key = ui::text_field(body, "row");
+  const std::string col_key = ui::text_field(body, "column");
+  const std::string text = ui::text_field(body, "value");
+  ReportRow* row = nullptr;
+  for (auto& candidate : r.rows) {
+    if (candidate.key == row_key) row = &candidate;
+  }
+  const Section* sec = row ? form->section(row->section) : form->section_for_row(row_key);
+  if (!sec) return error(404, fmt::format("{} has no row {}", key.to_string(), row_key));
+  const Column* col = sec->column(col_key);
+  if (!col) return error(404, fmt::format("{} has no column {}", key.to_string(), col_key));
+  auto value = parse_cell(text, col->type, form->unit);
+  if (!value.ok())
+    return error(400, fmt::format("{} {}:{}: {}", key.to_string(), row_key, col->label,
+                                  value.status().message()));
+  if (!row) {
+    r.rows.push_back({row_key, sec->key, {}});
+    r.reindex();
+    row = &r.rows.back();
+  }
+  row->cells.insert_or_assign(col->key, ReportCell{text, std::move(*value)});
+  auto checked = check_one(replica_, catalog_, r);
+  if (!checked.ok()) return error(500, checked.status().message());
+  return json_response(200, json{{"report", key.to_string()},
+                                 {"findings", checked->findings},
+                                 {"scores", checked->scores}});
+}
+
+UiResponse UiApi::add_row(const json& body) {
+  auto key = ReportKey::parse(ui::text_field(body, "report"));
+  if (!key.ok()) return error(400, key.status().message());
+  std::vector<std::pair<std::string, std::string>> cells;
+  if (auto it = body.find("cells"); it != body.end() && it->is_object()) {
+    for (const auto& [column, value] : it->items()) {
+      if (!value.is_string()) return error(400, fmt::format("cell {}: send text", column));
+      cells.emplace_back(column, value.get<std::string>());
+    }
+  }
+  auto row =
+      replica_.add_row(*key, ui::text_field(body, "section"), ui::text_field(body, "after"), cells);
+  if (!row.ok()) return refusal(row.status());
+  return json_response(200, json{{"report", key->to_string()}, {"row", *row}});
+}
+
+UiResponse UiApi::delete_row(const json& body) {
+  auto key = ReportKey::parse(ui::text_field(body, "report"));
+  if (!key.ok()) return error(400, key.status().message());
+  const std::string row = ui::text_field(body, "row");
+  if (Status s = replica_.delete_row(*key, row); !s.ok()) return refusal(s);
+  return json_response(200, json{{"report", key->to_string()}, {"row", row}, {"deleted", true}});
 }
 
 }  // namespace budgetsync::client

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "client/replica.h"
+#include "client/review_workflow.h"
 #include "shared/catalog.h"
 
 namespace budgetsync::client {
@@ -18,10 +19,6 @@ namespace budgetsync::client {
 int cmd_submit(Replica& replica, const Catalog& catalog, const std::vector<std::string>& keys,
                bool all, bool json);
 
-struct ReviewFilter {
-  std::string state;  // empty: every state
-  int year = 0;       // 0: every year
-};
 int cmd_review_list(Replica& replica, const Catalog& catalog, const ReviewFilter& filter,
                     bool json);
 int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string& key, bool json);
@@ -29,22 +26,10 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
 int cmd_review_step(Replica& replica, const std::string& key, sync::StateAction action,
                     const std::string& reason, bool json);
 
-struct ConsolidateRequest {
-  std::string unit;  // empty: the replica's unit
-  int year = 0;
-  std::vector<std::string> forms;  // empty: every 预算, 决算 and 基础数据 form the units filed
-  std::vector<std::string> units;  // empty: every unit below
-  bool include_submitted = false;  // also reports submitted but not yet approved
-};
 // Builds the unit's consolidated reports from what the replica last synced
 // (works offline) and says which units' data it did not use and why.
 int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateRequest& request,
                     bool json);
-
-// Why a consolidated report no longer matches its sources (a source was
-// returned, reopened or submitted again since), or "" when it does or the
-// report is not a consolidation.
-std::string consolidation_staleness(Replica& replica, const ReportKey& key);
 
 // A report's operations, or one cell's values, with user, device, device and
 // server time, and old -> new value.

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "client/replica.h"
@@ -64,6 +65,23 @@ struct SyncTally {
   bool download_restarted = false;
 };
 
+// Lets another thread end a running agent: the desktop UI runs its agent on a
+// thread of its own and stops it when the UI stops. Thread-safe; a stop asked
+// for before the agent starts ends it as soon as it does.
+class AgentStop {
+ public:
+  void request();
+  // For run_agent: `stop_loop` ends its loop from any thread. Returns false
+  // when a stop was already requested.
+  bool attach(std::function<void()> stop_loop);
+  void detach();
+
+ private:
+  std::mutex mutex_;
+  bool requested_ = false;
+  std::function<void()> stop_loop_;  // set while an agent runs
+};
+
 struct AgentOptions {
   sync::Encoding encoding = sync::Encoding::kJson;
   size_t push_batch = 1000;
@@ -81,12 +99,14 @@ struct AgentOptions {
   // "offline: ...; retrying in 2.3 s").
   std::function<void(const std::string&)> progress;
   std::function<void(const std::string&)> event;
+  // run_agent: also ends when this is requested (besides SIGINT and SIGTERM).
+  AgentStop* stop = nullptr;
 };
 
 Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target,
                             const AgentOptions& options);
 
-// Runs until SIGINT or SIGTERM (or `stop_after_ms` > 0 elapses, for tests).
+// Runs until SIGINT or SIGTERM, or until `options.stop` is requested.
 // Records "online"/"offline", the last successful sync and a heartbeat in the
 // replica's settings for `status`.
 Status run_agent(Replica& replica, const SyncTarget& target, const AgentOptions& options,

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "client/replica.h"
@@ -46,12 +47,30 @@ class UiApi {
   std::string start_url() const;
 
  private:
-  UiResponse route(const UiRequest& request, const std::string& path,
-                   const std::map<std::string, std::string>& query);
+  using Query = std::map<std::string, std::string>;
+  UiResponse route(const UiRequest& request, const std::string& path, const Query& query);
+  UiResponse get(const std::string& path, const Query& query);
+  UiResponse post(const std::string& path, const nlohmann::ordered_json& body);
+
+  // Reading (ui_api.cpp).
+  UiResponse status();
   UiResponse reports();
   UiResponse report(const std::string& key);
-  UiResponse set_cell(const std::string& body);
-  UiResponse status();
+  UiResponse history(const Query& query);
+  UiResponse export_report(const Query& query);
+  // Editing (ui_api.cpp).
+  UiResponse set_cell(const nlohmann::ordered_json& body);
+  UiResponse preview(const nlohmann::ordered_json& body);
+  UiResponse add_row(const nlohmann::ordered_json& body);
+  UiResponse delete_row(const nlohmann::ordered_json& body);
+  // Conflicts and the review workflow (ui_api_review.cpp).
+  UiResponse conflicts();
+  UiResponse resolve(const nlohmann::ordered_json& body);
+  UiResponse settle_rejected(const nlohmann::ordered_json& body);
+  UiResponse submit(const nlohmann::ordered_json& body);
+  UiResponse review_list(const Query& query);
+  UiResponse review_step(const nlohmann::ordered_json& body);
+  UiResponse consolidate(const nlohmann::ordered_json& body);
 
   Replica& replica_;
   const Catalog& catalog_;
