@@ -14,6 +14,7 @@
 #include "client/cli_sync.h"
 #include "client/cli_ui.h"
 #include "client/findings_view.h"
+#include "client/json_views.h"
 #include "client/replica.h"
 #include "client/report_view.h"
 #include "client/text_table.h"
@@ -463,17 +464,7 @@ int cmd_score(Context& ctx, const std::string& key_text) {
   bool disagree = false;
   for (const auto& i : summary->items) disagree = disagree || !i.agrees;
   if (ctx.json) {
-    json items = json::array();
-    for (const auto& i : summary->items) {
-      items.push_back({{"row", i.row},
-                       {"label", i.label},
-                       {"target", i.target},
-                       {"actual", i.actual},
-                       {"weight", i.weight},
-                       {"stated", i.stated},
-                       {"computed", i.computed ? json(i.computed->to_string()) : json(nullptr)},
-                       {"agrees", i.agrees}});
-    }
+    const json items = score_items_json(*summary);
     fmt::print("{}\n", json{{"report", key.to_string()},
                             {"name", summary->name},
                             {"stated_total",
@@ -663,15 +654,11 @@ int cmd_conflicts(Context& ctx, const std::string& key_text) {
     if (only && !(c.report == *only)) continue;
     ++n;
     std::string competing;
-    json values = json::array();
     for (const auto& k : c.cell.conflict) {
       competing += fmt::format("{}{} {} {}", competing.empty() ? "" : "；", k.op.to_string(),
                                k.author, k.value ? *k.value : "（删除行）");
-      values.push_back({{"op", k.op.to_string()},
-                        {"author", k.author},
-                        {"value", k.value ? json(*k.value) : json(nullptr)},
-                        {"hlc", k.hlc.to_string()}});
     }
+    const json values = conflict_values_json(c);
     arr.push_back({{"report", c.report.to_string()},
                    {"row", c.row},
                    {"column", c.column},
@@ -689,13 +676,7 @@ int cmd_conflicts(Context& ctx, const std::string& key_text) {
   for (const auto& r : *refused) {
     if (only && !(r.op.report == *only)) continue;
     ++n_refused;
-    rejected.push_back({{"op", r.op.id.to_string()},
-                        {"kind", std::string(sync::op_kind_name(r.op.kind))},
-                        {"report", r.op.report.to_string()},
-                        {"row", r.op.row},
-                        {"column", r.op.column},
-                        {"value", r.op.value ? json(*r.op.value) : json(nullptr)},
-                        {"reason", r.reason}});
+    rejected.push_back(rejected_json(r));
     refused_table.add_row({r.op.id.to_string(), r.op.report.to_string(), r.op.row, r.op.column,
                            r.op.value.value_or(""), r.reason});
   }

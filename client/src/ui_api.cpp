@@ -10,6 +10,7 @@
 
 #include "client/cli.h"
 #include "client/cli_sync.h"
+#include "client/json_views.h"
 #include "client/report_view.h"
 #include "client/review_workflow.h"
 #include "client/ui_assets.h"
@@ -65,22 +66,11 @@ json findings_json(const CheckResult& result) {
 }
 
 json score_json(const ScoreSummary& s) {
-  json items = json::array();
-  for (const auto& i : s.items) {
-    items.push_back({{"row", i.row},
-                     {"label", i.label},
-                     {"target", i.target},
-                     {"actual", i.actual},
-                     {"weight", i.weight},
-                     {"stated", i.stated},
-                     {"computed", i.computed ? json(i.computed->format(2)) : json(nullptr)},
-                     {"agrees", i.agrees}});
-  }
   return {{"stated_total", s.stated_total ? json(s.stated_total->format(2)) : json(nullptr)},
           {"grade", s.grade},
           {"recomputed", s.recomputed},
           {"by_hand", s.by_hand},
-          {"items", items}};
+          {"items", score_items_json(s)}};
 }
 
 std::string text_field(const json& body, const char* name) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/cli.h"
+#include "client/json_views.h"
 #include "client/review_workflow.h"
 #include "client/ui_api.h"
 #include "ui_json.h"
@@ -54,14 +55,9 @@ UiResponse UiApi::conflicts() {
   if (!list.ok()) return error(500, list.status().message());
   json arr = json::array();
   for (const auto& c : *list) {
-    json values = json::array();
-    for (const auto& k : c.cell.conflict) {
-      values.push_back({{"op", k.op.to_string()},
-                        {"author", k.author},
-                        {"value", k.value ? json(*k.value) : json(nullptr)},
-                        {"at", local_time(k.hlc.wall_ms)},
-                        {"visible", k.op == c.cell.writer}});
-    }
+    json values = conflict_values_json(c);
+    for (size_t i = 0; i < c.cell.conflict.size(); ++i)
+      values[i]["visible"] = c.cell.conflict[i].op == c.cell.writer;
     const auto [row_label, column_label] =
         cell_labels(replica_, catalog_, c.report, c.row, c.column);
     arr.push_back({{"report", c.report.to_string()},
@@ -76,14 +72,7 @@ UiResponse UiApi::conflicts() {
   if (!refused.ok()) return error(500, refused.status().message());
   json rejected = json::array();
   for (const auto& r : *refused) {
-    rejected.push_back({{"op", r.op.id.to_string()},
-                        {"kind", std::string(sync::op_kind_name(r.op.kind))},
-                        {"report", r.op.report.to_string()},
-                        {"row", r.op.row},
-                        {"column", r.op.column},
-                        {"value", r.op.value ? json(*r.op.value) : json(nullptr)},
-                        {"at", local_time(r.op.hlc.wall_ms)},
-                        {"reason", r.reason}});
+    rejected.push_back(rejected_json(r));
   }
   return json_response(200, json{{"conflicts", arr}, {"rejected", rejected}});
 }

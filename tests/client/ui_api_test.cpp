@@ -65,6 +65,20 @@ class UiApiTest : public ::testing::Test {
     return r;
   }
 
+  UiRequest post(const std::string& path, const json& body) {
+    UiRequest r = request("POST", path, body.dump());
+    r.origin = "http://127.0.0.1:47001";
+    return r;
+  }
+
+  void import_seed(const std::string& file) {
+    auto text = read_file(budgetsync::testing::seeds_dir() / "003_b1779cbacafc7ee6" / file);
+    ASSERT_TRUE(text.ok());
+    auto report = parse_report(*text, file, catalog_);
+    ASSERT_TRUE(report.ok()) << report.status().message();
+    ASSERT_TRUE(replica_->import_report(*report).ok());
+  }
+
   std::string stored() {
     auto r = replica_->load(*ReportKey::parse(kFinal02));
     const ReportCell* c = r.ok() ? r->cell("2101505", "total") : nullptr;
@@ -168,6 +182,136 @@ TEST_F(UiApiTest, AnEditIsSavedTypeCheckedAndItsFindingShowsOnTheCell) {
   auto [sc, status] = call(request("GET", "/api/status"));
   EXPECT_EQ(sc, 200);
   EXPECT_EQ(status["pending_ops"], 2);  // the import and the edit
+}
+
+TEST_F(UiApiTest, APreviewRecomputesFindingsAndScoresWithoutSavingAnything) {
+  import_seed("perf-project_p03.json");
+  const std::string p03 = "411325-ybj/2024/perf-project:p03";
+  auto [code, before] = call(request("GET", "/api/report?key=" + p03));
+  ASSERT_EQ(code, 200) << before.dump();
+  auto rule_value = [](const json& report) {
+    for (const auto& i : report["scores"]["items"]) {
+      if (i["row"] == "funds_total") return i["computed"].get<std::string>();
+    }
+    return std::string("<none>");
+  };
+  EXPECT_EQ(rule_value(before), "10.00");  // 10 × 4.88 ÷ 4.88
+  const int64_t pending = replica_->status()->pending_ops;
+  auto [pc, half] =
+      call(post("/api/preview",
+                {{"report", p03}, {"row", "funds_total"}, {"column", "spent"}, {"value", "2.44"}}));
+  ASSERT_EQ(pc, 200) << half.dump();
+  EXPECT_EQ(rule_value(half), "5.00");
+  EXPECT_EQ(replica_->status()->pending_ops, pending) << "a preview saves nothing";
+  auto [again, after] = call(request("GET", "/api/report?key=" + p03));
+  EXPECT_EQ(rule_value(after), "10.00");
+  // Typed text that is not a number is named, not guessed at.
+  auto [bad, why] =
+      call(post("/api/preview",
+                {{"report", p03}, {"row", "funds_total"}, {"column", "spent"}, {"value", "二"}}));
+  EXPECT_EQ(bad, 400);
+  EXPECT_NE(why["error"].get<std::string>().find("全年执行数"), std::string::npos) << why.dump();
+}
+
+TEST_F(UiApiTest, RowsAreAddedAndRemovedAndACellsHistoryReadsOldToNew) {
+  import_seed("perf-project_p03.json");
+  const std::string p03 = "411325-ybj/2024/perf-project:p03";
+  auto [code, added] =
+      call(post("/api/row/add", {{"report", p03},
+                                 {"section", "indicators"},
+                                 {"cells", {{"level3", "维修面积"}, {"weight", "5"}}}}));
+  ASSERT_EQ(code, 200) << added.dump();
+  const std::string row = added["row"];
+  auto has_row = [&] {
+    auto [rc, r] = call(request("GET", "/api/report?key=" + p03));
+    for (const auto& sec : r["sections"]) {
+      for (const auto& x : sec["rows"]) {
+        if (x["key"] == row) return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_TRUE(has_row());
+  EXPECT_EQ(call(post("/api/row/delete", {{"report", p03}, {"row", row}})).first, 200);
+  EXPECT_FALSE(has_row());
+  // A fixed row is the form's, not the user's to remove.
+  EXPECT_EQ(call(post("/api/row/delete", {{"report", p03}, {"row", "funds_total"}})).first, 409);
+
+  ASSERT_EQ(call(edit("16.00")).first, 200);
+  auto [hc, h] = call(
+      request("GET", std::string("/api/history?key=") + kFinal02 + "&row=2101505&column=total"));
+  ASSERT_EQ(hc, 200) << h.dump();
+  ASSERT_EQ(h["history"].size(), 2u);
+  EXPECT_EQ(h["history"][1]["before"], seed_value_);
+  EXPECT_EQ(h["history"][1]["value"], "16.00");
+  EXPECT_EQ(h["history"][1]["author"], "王会计");
+  EXPECT_FALSE(h["history"][1]["synced"].get<bool>());
+  EXPECT_EQ(call(request("GET", std::string("/api/history?key=") + kFinal02)).first, 400);
+}
+
+TEST_F(UiApiTest, ExportsAreACsvDownloadAndAPrintablePage) {
+  const UiResponse csv =
+      api_->handle(request("GET", std::string("/api/export?format=csv&key=") + kFinal02));
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_NE(csv.headers.at("Content-Disposition").find("411325-ybj_2024_final02.csv"),
+            std::string::npos);
+  EXPECT_NE(csv.body.find("2101505"), std::string::npos);
+  const UiResponse html =
+      api_->handle(request("GET", std::string("/api/export?format=html&key=") + kFinal02));
+  ASSERT_EQ(html.status, 200);
+  EXPECT_NE(html.body.find("收入决算表"), std::string::npos);
+  EXPECT_EQ(
+      api_->handle(request("GET", std::string("/api/export?format=pdf&key=") + kFinal02)).status,
+      400);
+}
+
+TEST_F(UiApiTest, SubmittingIsBlockedByErrorsAndLocksTheReportOnceAccepted) {
+  ASSERT_EQ(call(edit("16.00")).first, 200);  // breaks 2101505's composition
+  auto [code, blocked] = call(post("/api/submit", {{"report", kFinal02}}));
+  ASSERT_EQ(code, 200) << blocked.dump();
+  EXPECT_FALSE(blocked["submitted"].get<bool>());
+  EXPECT_FALSE(blocked["errors"].empty());
+  ASSERT_EQ(call(edit(seed_value_)).first, 200);
+  auto [ok, submitted] = call(post("/api/submit", {{"report", kFinal02}}));
+  ASSERT_EQ(ok, 200) << submitted.dump();
+  EXPECT_TRUE(submitted["submitted"].get<bool>());
+  auto [rc, report] = call(request("GET", std::string("/api/report?key=") + kFinal02));
+  EXPECT_EQ(report["state"], "submitted");
+  EXPECT_TRUE(report["locked"].get<bool>());
+  // Locked: an edit is refused with 409 and changes nothing; so is a second submission.
+  EXPECT_EQ(call(edit("1.00")).first, 409);
+  EXPECT_EQ(stored(), seed_value_);
+  EXPECT_EQ(call(post("/api/submit", {{"report", kFinal02}})).first, 409);
+}
+
+TEST_F(UiApiTest, StaffAreRefusedReviewStepsAndConsolidationAndBadStepsAreNamed) {
+  ASSERT_TRUE(replica_->set_settings({{"server.role", "staff"}}).ok());
+  ASSERT_EQ(call(post("/api/submit", {{"report", kFinal02}})).first, 200);
+  auto [code, why] =
+      call(post("/api/review", {{"report", kFinal02}, {"action", "approve"}, {"reason", ""}}));
+  EXPECT_EQ(code, 409);
+  EXPECT_NE(why["error"].get<std::string>().find("staff"), std::string::npos) << why.dump();
+  EXPECT_EQ(call(post("/api/review", {{"report", kFinal02}, {"action", "submit"}})).first, 400);
+  EXPECT_EQ(call(post("/api/consolidate", {{"year", 2024}})).first, 409);
+  EXPECT_EQ(call(post("/api/consolidate", {{"year", "2024"}})).first, 400);
+  auto [lc, list] = call(request("GET", "/api/review?state=submitted"));
+  ASSERT_EQ(lc, 200);
+  ASSERT_EQ(list["reports"].size(), 1u);
+  EXPECT_EQ(list["reports"][0]["state"], "submitted");
+  EXPECT_EQ(call(request("GET", "/api/review?state=lost")).first, 400);
+  // Nothing open to settle: the inbox is empty and a made-up settlement is refused.
+  auto [cc, inbox] = call(request("GET", "/api/conflicts"));
+  ASSERT_EQ(cc, 200);
+  EXPECT_TRUE(inbox["conflicts"].empty());
+  EXPECT_TRUE(inbox["rejected"].empty());
+  EXPECT_EQ(
+      call(post("/api/resolve",
+                {{"report", kFinal02}, {"row", "2101505"}, {"column", "total"}, {"take", "abc:1"}}))
+          .first,
+      404);
+  EXPECT_EQ(stored(), seed_value_);
+  EXPECT_EQ(call(post("/api/rejected", {{"op", "abc:1"}, {"action", "keep"}})).first, 400);
 }
 
 }  // namespace

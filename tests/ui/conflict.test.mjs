@@ -3,25 +3,17 @@
 // and one click keeps a value, which then reaches the other device too.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Workspace, seed, NEIXIANG, typeInto, openReport, pendingCount, until } from "./harness.mjs";
+import { Workspace, seed, NEIXIANG, twoStaffOfNeixiang, typeInto, openReport, pendingCount, until } from "./harness.mjs";
 
 const FINAL02 = "411325-ybj/2024/final02";
 
 test("a conflict between two devices is settled with one click in the inbox", async () => {
   const w = new Workspace("conflict");
   try {
-    await w.startServer([["411325-ybj", "内乡县医疗保障局"]], [
-      { name: "财务-王会计", role: "staff", unit: "411325-ybj", password: "pw-wang-1234" },
-      { name: "财务-李会计", role: "staff", unit: "411325-ybj", password: "pw-li-1234" },
-    ]);
-    w.client("wang", {
-      unit: "411325-ybj", unitName: "内乡县医疗保障局", user: "财务-王会计",
-      imports: [seed(NEIXIANG, "final02.json")], password: "pw-wang-1234",
-    });
+    await twoStaffOfNeixiang(w, [seed(NEIXIANG, "final02.json")]);
     const page = await w.open(await w.startUi("wang"));
     await until("the import to be sent", async () => (await page.textContent("#sync")) === "在线" && w.cliJson("wang", ["status"]).pending_ops === 0);
 
-    w.client("li", { unit: "411325-ybj", unitName: "内乡县医疗保障局", user: "财务-李会计", password: "pw-li-1234" });
     w.cli("li", ["sync"]);
     // 李会计 edits offline while 王会计 edits the same cell in the browser.
     w.cli("li", ["set", FINAL02, "2101505", "fiscal", "17.00"]);

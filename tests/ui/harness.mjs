@@ -175,3 +175,14 @@ export const pendingCount = async (page) => {
   const n = await page.locator("#pending").getAttribute("data-count");
   return n === null ? NaN : Number(n);
 };
+
+export const WANG = { name: "财务-王会计", role: "staff", unit: "411325-ybj", password: "pw-wang-1234" };
+export const LI = { name: "财务-李会计", role: "staff", unit: "411325-ybj", password: "pw-li-1234" };
+
+// A server with 内乡县 and its two staff, 王会计's replica (logged in) holding
+// `imports`, and 李会计's device set up and logged in but empty.
+export async function twoStaffOfNeixiang(w, imports) {
+  await w.startServer([["411325-ybj", "内乡县医疗保障局"]], [WANG, LI]);
+  w.client("wang", { unit: "411325-ybj", unitName: "内乡县医疗保障局", user: WANG.name, imports, password: WANG.password });
+  w.client("li", { unit: "411325-ybj", unitName: "内乡县医疗保障局", user: LI.name, password: LI.password });
+}

@@ -4,21 +4,14 @@
 // count returns to zero, and another device of the unit gets the edits.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Workspace, seed, NEIXIANG, cell, typeInto, openReport, pendingCount, until } from "./harness.mjs";
+import { Workspace, seed, NEIXIANG, twoStaffOfNeixiang, cell, typeInto, openReport, pendingCount, until } from "./harness.mjs";
 
 const FINAL02 = "411325-ybj/2024/final02";
 
 test("edits made while the server is down reach another device once it is back", async () => {
   const w = new Workspace("offline");
   try {
-    await w.startServer([["411325-ybj", "内乡县医疗保障局"]], [
-      { name: "财务-王会计", role: "staff", unit: "411325-ybj", password: "pw-wang-1234" },
-      { name: "财务-李会计", role: "staff", unit: "411325-ybj", password: "pw-li-1234" },
-    ]);
-    w.client("wang", {
-      unit: "411325-ybj", unitName: "内乡县医疗保障局", user: "财务-王会计",
-      imports: [seed(NEIXIANG, "final02.json")], password: "pw-wang-1234",
-    });
+    await twoStaffOfNeixiang(w, [seed(NEIXIANG, "final02.json")]);
     const page = await w.open(await w.startUi("wang"));
     await until("the agent to go online", async () => (await page.textContent("#sync")) === "在线");
     await until("the import to be sent", async () => w.cliJson("wang", ["status"]).pending_ops === 0);
@@ -40,7 +33,6 @@ test("edits made while the server is down reach another device once it is back",
     await w.shot(page, "online-synced");
 
     // 李会计's device downloads them.
-    w.client("li", { unit: "411325-ybj", unitName: "内乡县医疗保障局", user: "财务-李会计", password: "pw-li-1234" });
     w.cli("li", ["sync"]);
     const h1 = w.cliJson("li", ["history", FINAL02, "2101505", "fiscal"]);
     assert.equal(h1.at(-1).value, "16.00");

@@ -1,0 +1,23 @@
+// The JSON shapes that both `budgetsync --json` and the desktop UI's API
+// answer with, built in one place so the two never drift apart.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "client/replica.h"
+#include "shared/check.h"
+
+namespace budgetsync::client {
+
+// A scored report's parts: row, label, target, actual, weight, stated,
+// computed (exact; null when scored by hand), agrees.
+nlohmann::ordered_json score_items_json(const ScoreSummary& summary);
+
+// An open conflict's competing values: op, author, value (null: the row was
+// deleted), hlc, and at (the editing device's local time).
+nlohmann::ordered_json conflict_values_json(const Replica::OpenConflict& conflict);
+
+// An edit the server refused: op, kind, report, row, column, value, at, reason.
+nlohmann::ordered_json rejected_json(const OpRecord& record);
+
+}  // namespace budgetsync::client
