@@ -18,6 +18,7 @@ test("edits made while the server is down reach another device once it is back",
 
     await w.stopServer();
     await until("the header to say offline", async () => (await page.textContent("#sync")) === "离线");
+    assert.notEqual(await page.textContent("#sync-error"), "", "the header says why");
 
     await openReport(page, FINAL02);
     await typeInto(page, "2101505", "fiscal", "16.00");
@@ -30,6 +31,7 @@ test("edits made while the server is down reach another device once it is back",
     await w.restartServer();
     await until("the edits to be sent by themselves", async () => (await pendingCount(page)) === 0, 60_000);
     assert.equal(await page.textContent("#sync"), "在线");
+    assert.equal(await page.textContent("#sync-error"), "");
     await w.shot(page, "online-synced");
 
     // 李会计's device downloads them.

@@ -46,6 +46,14 @@ test("a reviewer returns a report with a reason and the staff member sees it", a
     assert.match(await row01.textContent(), /411325-ybj.*已上报.*财务-王会计/);
     await w.shot(reviewer, "review-dashboard");
 
+    // 查看 shows the submission read-only: the unit's staff edit it, not the reviewer.
+    await row01.locator("button", { hasText: "查看" }).click();
+    await reviewer.waitForSelector(`input[data-row="in_fiscal"]`);
+    assert.equal(await reviewer.locator("#view input[data-row]:not([readonly])").count(), 0);
+    assert.equal(await reviewer.locator("#submit").count(), 0);
+    await reviewer.click("#tab-review");
+    await reviewer.waitForSelector(`#review-table tr[data-report="${FINAL01}"] button.return`);
+
     // A return without a reason is refused on the page; with one it goes.
     await row01.locator("button.return").click();
     assert.match(await reviewer.textContent("#message"), /请先填写原因/);
