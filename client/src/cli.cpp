@@ -198,18 +198,13 @@ int cmd_reports(Context& ctx) {
     json arr = json::array();
     for (const auto& s : *list) {
       auto it = counts.find(s.key);
-      arr.push_back({{"report", s.key.to_string()},
-                     {"unit_name", s.unit_name},
-                     {"form_title", s.form_title},
-                     {"name", s.name},
-                     {"state", s.state},
-                     {"state_by", s.state_by},
-                     {"state_reason", s.state_reason},
-                     {"last_edit", format_time(s.last_edit)},
-                     {"last_edit_by", s.last_edit_by},
-                     {"cells", s.cells},
-                     {"errors", it == counts.end() ? 0 : it->second.errors},
-                     {"warnings", it == counts.end() ? 0 : it->second.warnings}});
+      json line = report_summary_json(s);
+      line["last_edit"] = format_time(s.last_edit);
+      line["last_edit_by"] = s.last_edit_by;
+      line["cells"] = s.cells;
+      line["errors"] = it == counts.end() ? 0 : it->second.errors;
+      line["warnings"] = it == counts.end() ? 0 : it->second.warnings;
+      arr.push_back(std::move(line));
     }
     fmt::print("{}\n", arr.dump(2));
     return kExitOk;

@@ -9,6 +9,7 @@
 
 #include "client/cli.h"
 #include "client/findings_view.h"
+#include "client/json_views.h"
 #include "client/report_view.h"
 #include "client/text_table.h"
 #include "shared/check.h"
@@ -178,10 +179,15 @@ Status refuse_staff(Replica& replica, std::string_view what) {
 // ---- the workflow's steps --------------------------------------------------
 
 Result<CheckResult> check_unit_year(const Replica& replica, const Catalog& catalog,
-                                    const ReportKey& key) {
+                                    const ReportKey& key, const Report* in_place_of) {
   BS_ASSIGN_OR_RETURN(all, replica.load_all());
   std::erase_if(all,
                 [&](const Report& r) { return r.key.unit != key.unit || r.key.year != key.year; });
+  if (in_place_of) {
+    for (auto& r : all) {
+      if (r.key == in_place_of->key) r = *in_place_of;
+    }
+  }
   return check_reports(all, catalog);
 }
 
@@ -235,21 +241,14 @@ Result<std::vector<ReviewRow>> review_rows(Replica& replica, const Catalog& cata
 }
 
 json review_row_json(const ReviewRow& r) {
-  const ReportSummary& s = r.summary;
-  return {{"report", s.key.to_string()},
-          {"unit", s.key.unit},
-          {"unit_name", s.unit_name},
-          {"form_title", s.form_title},
-          {"name", s.name},
-          {"state", s.state},
-          {"state_by", s.state_by},
-          {"state_reason", s.state_reason},
-          {"submitted_at", r.submitted_at},
-          {"submitted_by", r.submitted_by},
-          {"errors", r.errors},
-          {"warnings", r.warnings},
-          {"open_conflicts", r.open_conflicts},
-          {"consolidation_stale", r.consolidation_stale}};
+  json line = report_summary_json(r.summary);
+  line["submitted_at"] = r.submitted_at;
+  line["submitted_by"] = r.submitted_by;
+  line["errors"] = r.errors;
+  line["warnings"] = r.warnings;
+  line["open_conflicts"] = r.open_conflicts;
+  line["consolidation_stale"] = r.consolidation_stale;
+  return line;
 }
 
 Result<sync::OpId> review_step(Replica& replica, const ReportKey& key, sync::StateAction action,

@@ -8,30 +8,32 @@
 
 namespace budgetsync::client {
 
+nlohmann::ordered_json finding_json(const Finding& f) {
+  return {
+      {"rule_id", f.rule_id},
+      {"severity", std::string(severity_name(f.severity))},
+      {"report",
+       {{"key", f.report.to_string()},
+        {"unit", f.report.unit},
+        {"unit_name", f.unit_name},
+        {"year", f.report.year},
+        {"form", f.report.form},
+        {"instance", f.report.instance}}},
+      {"form_title", f.form_title},
+      {"row", f.row},
+      {"row_label", f.row_label},
+      {"column", f.column},
+      {"column_label", f.column_label},
+      {"stated", f.stated},
+      {"expected", f.expected},
+      {"difference", f.difference},
+      {"message", f.message},
+  };
+}
+
 std::string findings_to_json(const CheckResult& result) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& f : result.findings) {
-    arr.push_back({
-        {"rule_id", f.rule_id},
-        {"severity", std::string(severity_name(f.severity))},
-        {"report",
-         {{"key", f.report.to_string()},
-          {"unit", f.report.unit},
-          {"unit_name", f.unit_name},
-          {"year", f.report.year},
-          {"form", f.report.form},
-          {"instance", f.report.instance}}},
-        {"form_title", f.form_title},
-        {"row", f.row},
-        {"row_label", f.row_label},
-        {"column", f.column},
-        {"column_label", f.column_label},
-        {"stated", f.stated},
-        {"expected", f.expected},
-        {"difference", f.difference},
-        {"message", f.message},
-    });
-  }
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  for (const auto& f : result.findings) arr.push_back(finding_json(f));
   return arr.dump(2) + "\n";
 }
 

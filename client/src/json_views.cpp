@@ -6,6 +6,17 @@ namespace budgetsync::client {
 
 using json = nlohmann::ordered_json;
 
+json report_summary_json(const ReportSummary& s) {
+  return {{"report", s.key.to_string()},
+          {"unit", s.key.unit},
+          {"unit_name", s.unit_name},
+          {"form_title", s.form_title},
+          {"name", s.name},
+          {"state", s.state},
+          {"state_by", s.state_by},
+          {"state_reason", s.state_reason}};
+}
+
 json score_items_json(const ScoreSummary& summary) {
   json items = json::array();
   for (const auto& i : summary.items) {

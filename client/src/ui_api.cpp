@@ -10,6 +10,7 @@
 
 #include "client/cli.h"
 #include "client/cli_sync.h"
+#include "client/findings_view.h"
 #include "client/json_views.h"
 #include "client/report_view.h"
 #include "client/review_workflow.h"
@@ -46,22 +47,9 @@ UiResponse refusal(const Status& s) {
   }
 }
 
-json finding_json(const Finding& f) {
-  return {{"rule", f.rule_id},
-          {"severity", std::string(severity_name(f.severity))},
-          {"row", f.row},
-          {"row_label", f.row_label},
-          {"column", f.column},
-          {"column_label", f.column_label},
-          {"stated", f.stated},
-          {"expected", f.expected},
-          {"difference", f.difference},
-          {"message", f.message}};
-}
-
 json findings_json(const CheckResult& result) {
   json arr = json::array();
-  for (const auto& f : result.findings) arr.push_back(finding_json(f));
+  for (const auto& f : result.findings) arr.push_back(client::finding_json(f));
   return arr;
 }
 
@@ -154,17 +142,10 @@ struct ReportCheck {
 };
 Result<ReportCheck> check_one(const Replica& replica, const Catalog& catalog,
                               const Report& report) {
-  BS_ASSIGN_OR_RETURN(all, replica.load_all());
-  std::erase_if(all, [&](const Report& r) {
-    return r.key.unit != report.key.unit || r.key.year != report.key.year;
-  });
-  for (auto& r : all) {
-    if (r.key == report.key) r = report;
-  }
-  const CheckResult result = check_reports(all, catalog);
+  BS_ASSIGN_OR_RETURN(result, check_unit_year(replica, catalog, report.key, &report));
   ReportCheck out;
   for (const auto& f : result.findings) {
-    if (f.report == report.key) out.findings.push_back(ui::finding_json(f));
+    if (f.report == report.key) out.findings.push_back(finding_json(f));
   }
   for (const auto& s : result.scores) {
     if (s.report == report.key) out.scores = ui::score_json(s);
@@ -332,21 +313,15 @@ UiResponse UiApi::reports() {
   json arr = json::array();
   for (const auto& s : *list) {
     const FormTemplate* form = catalog_.form(s.key.form);
-    arr.push_back({{"report", s.key.to_string()},
-                   {"unit", s.key.unit},
-                   {"unit_name", s.unit_name},
-                   {"year", s.key.year},
-                   {"family", form ? form->family : ""},
-                   {"title", s.form_title},
-                   {"name", s.name},
-                   {"state", s.state},
-                   {"state_by", s.state_by},
-                   {"state_reason", s.state_reason},
-                   {"errors", counts[s.key].errors},
-                   {"warnings", counts[s.key].warnings},
-                   {"last_edit_ms", s.last_edit ? s.last_edit->wall_ms : 0},
-                   {"last_edit", s.last_edit ? local_time(s.last_edit->wall_ms) : ""},
-                   {"last_edit_by", s.last_edit_by}});
+    json line = report_summary_json(s);
+    line["year"] = s.key.year;
+    line["family"] = form ? form->family : "";
+    line["errors"] = counts[s.key].errors;
+    line["warnings"] = counts[s.key].warnings;
+    line["last_edit_ms"] = s.last_edit ? s.last_edit->wall_ms : 0;
+    line["last_edit"] = s.last_edit ? local_time(s.last_edit->wall_ms) : "";
+    line["last_edit_by"] = s.last_edit_by;
+    arr.push_back(std::move(line));
   }
   return json_response(200, json{{"reports", arr}});
 }

@@ -8,6 +8,7 @@
 
 #include "client/cli.h"
 #include "client/json_views.h"
+#include "client/report_view.h"
 #include "client/review_workflow.h"
 #include "client/ui_api.h"
 #include "ui_json.h"
@@ -22,30 +23,22 @@ using ui::text_field;
 
 namespace {
 
-// A row's and a column's names as the page shows them.
+// A row's and a column's names as the page shows them; the keys when the
+// report or form cannot be read.
 std::pair<std::string, std::string> cell_labels(const Replica& replica, const Catalog& catalog,
                                                 const ReportKey& key, const std::string& row_key,
                                                 const std::string& column_key) {
   auto r = replica.load(key);
-  if (!r.ok()) return {row_key, column_key};
-  const FormTemplate* form = catalog.form(key.form, r->template_version);
-  if (!form) return {row_key, column_key};
-  std::string row_label = row_key;
-  std::string column_label = column_key;
-  if (const Section* sec = form->section_for_row(row_key)) {
-    if (const RowDef* d = sec->row(row_key)) row_label = d->label;
-    if (const Column* c = sec->column(column_key)) column_label = c->label;
-  }
-  if (const ReportRow* row = r->row(row_key)) {
-    if (const Section* sec = form->section(row->section)) {
-      if (const Column* c = sec->column(column_key)) column_label = c->label;
-      if (!sec->label_column.empty()) {
-        auto it = row->cells.find(sec->label_column);
-        if (it != row->cells.end() && !it->second.raw.empty()) row_label = it->second.raw;
-      }
-    }
-  }
-  return {row_label, column_label};
+  const FormTemplate* form = r.ok() ? catalog.form(key.form, r->template_version) : nullptr;
+  const Section* sec = form ? form->section_for_row(row_key) : nullptr;
+  const ReportRow* row = r.ok() ? r->row(row_key) : nullptr;
+  if (form && row) sec = form->section(row->section);
+  if (!sec) return {row_key, column_key};
+  const ReportRow blank{row_key, sec->key, {}};
+  std::string row_label = row_display_label(*r, *form, catalog, row ? *row : blank);
+  row_label.erase(0, row_label.find_first_not_of(' '));  // the printed form's indent
+  const Column* column = sec->column(column_key);
+  return {row_label.empty() ? row_key : row_label, column ? column->label : column_key};
 }
 
 }  // namespace

@@ -19,7 +19,6 @@ UiResponse error(int status, const std::string& message);
 // in this state (a locked report), 400 bad input, 500 otherwise.
 UiResponse refusal(const Status& s);
 
-json finding_json(const Finding& f);
 json findings_json(const CheckResult& result);
 json score_json(const ScoreSummary& s);
 

@@ -9,7 +9,7 @@ const FINAL02 = "411325-ybj/2024/final02";
 
 test("a conflict between two devices is settled with one click in the inbox", async () => {
   const w = new Workspace("conflict");
-  try {
+  await w.scenario(async () => {
     await twoStaffOfNeixiang(w, [seed(NEIXIANG, "final02.json")]);
     const page = await w.open(await w.startUi("wang"));
     await until("the import to be sent", async () => (await page.textContent("#sync")) === "在线" && w.cliJson("wang", ["status"]).pending_ops === 0);
@@ -47,7 +47,5 @@ test("a conflict between two devices is settled with one click in the inbox", as
     assert.equal(open.conflicts.length, 0);
     assert.equal(w.cliJson("li", ["history", FINAL02, "2101505", "fiscal"]).at(-1).value, "17.00");
     assert.equal(w.cliJson("wang", ["history", FINAL02, "2101505", "fiscal"]).at(-1).value, "17.00");
-  } finally {
-    await w.close();
-  }
+  });
 });

@@ -12,7 +12,7 @@ const P03 = "411325-ybj/2024/perf-project:p03";
 
 test("editing a report shows its findings appear and disappear, and scores follow the typing", async () => {
   const w = new Workspace("edit");
-  try {
+  await w.scenario(async () => {
     w.client("wang", {
       unit: "411325-ybj", unitName: "内乡县医疗保障局", user: "财务-王会计",
       imports: [seed(NEIXIANG, "final02.json"), seed(NEIXIANG, "perf-project_p03.json")],
@@ -94,7 +94,5 @@ test("editing a report shows its findings appear and disappear, and scores follo
     const printable = await popup;
     await printable.waitForLoadState();
     assert.match(await printable.textContent("body"), /2024年修缮费/);
-  } finally {
-    await w.close();
-  }
+  });
 });

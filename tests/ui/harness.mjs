@@ -41,6 +41,7 @@ export async function until(what, probe, timeoutMs = 30_000) {
 // A long-running program whose standard output is read line by line.
 class Background {
   constructor(program, args, options = {}) {
+    this.label = `${path.basename(program)} ${args.join(" ")}`;
     this.output = "";
     this.child = spawn(program, args, { stdio: ["pipe", "pipe", "pipe"], ...options });
     this.child.stdout.on("data", (d) => (this.output += d));
@@ -67,6 +68,7 @@ export class Workspace {
     this.dir = mkdtempSync(path.join(tmpdir(), `budgetsync-ui-${name}-`));
     this.running = [];
     this.browser = null;
+    this.pageErrors = [];
     this.name = name;
     mkdirSync(SHOTS, { recursive: true });
   }
@@ -133,7 +135,8 @@ export class Workspace {
     }
     const context = await this.browser.newContext({ viewport: { width: 1400, height: 900 }, locale: "zh-CN", acceptDownloads: true });
     const page = await context.newPage();
-    page.on("pageerror", (e) => { throw e; });
+    // An error in the page fails the test when the workspace closes, named.
+    page.on("pageerror", (e) => this.pageErrors.push(`${this.name}: ${e.message}`));
     await page.goto(url);
     await page.waitForSelector("#reports a");
     return page;
@@ -143,10 +146,24 @@ export class Workspace {
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
   }
 
+  // Runs a scenario in this workspace; when it fails, what the programs said
+  // on standard error is printed with the failure, then the workspace closes.
+  async scenario(body) {
+    try {
+      await body();
+    } catch (e) {
+      for (const p of this.running) console.error(`--- ${p.label}\n${p.errors}`);
+      throw e;
+    } finally {
+      await this.close();
+    }
+  }
+
   async close() {
     if (this.browser) await this.browser.close();
     for (const p of this.running.reverse()) await p.stop();
     if (!process.env.BUDGETSYNC_KEEP) rmSync(this.dir, { recursive: true, force: true });
+    if (this.pageErrors.length) throw new Error(`the page failed: ${this.pageErrors.join("; ")}`);
   }
 }
 

@@ -10,7 +10,7 @@ const FINAL02 = "411325-ybj/2024/final02";
 
 test("edits made while the server is down reach another device once it is back", async () => {
   const w = new Workspace("offline");
-  try {
+  await w.scenario(async () => {
     await twoStaffOfNeixiang(w, [seed(NEIXIANG, "final02.json")]);
     const page = await w.open(await w.startUi("wang"));
     await until("the agent to go online", async () => (await page.textContent("#sync")) === "在线");
@@ -41,7 +41,5 @@ test("edits made while the server is down reach another device once it is back",
     assert.equal(h1.at(-1).author, "财务-王会计");
     const h2 = w.cliJson("li", ["history", FINAL02, "2101506", "fiscal"]);
     assert.equal(h2.at(-1).value, "5.88");
-  } finally {
-    await w.close();
-  }
+  });
 });

@@ -12,7 +12,7 @@ const REASON = "公开01表的支出合计请与账簿核对后再报";
 
 test("a reviewer returns a report with a reason and the staff member sees it", async () => {
   const w = new Workspace("review");
-  try {
+  await w.scenario(async () => {
     await w.startServer([["ybj-demo", "演示上级医疗保障局"], ["411325-ybj", "内乡县医疗保障局", "ybj-demo"]], [
       { name: "财务-王会计", role: "staff", unit: "411325-ybj", password: "pw-wang-1234" },
       { name: "审核-刘科长", role: "reviewer", unit: "ybj-demo", password: "pw-liu-1234" },
@@ -79,7 +79,5 @@ test("a reviewer returns a report with a reason and the staff member sees it", a
     assert.equal(await staff.isEnabled("#submit"), true);
     await w.shot(staff, "returned-with-reason");
     assert.equal(await staff.locator(`#reports a[data-report="${FINAL02}"]`).getAttribute("data-state"), "approved");
-  } finally {
-    await w.close();
-  }
+  });
 });

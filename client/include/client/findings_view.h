@@ -1,6 +1,7 @@
 // How check results are shown: a readable report for a terminal, or JSON.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "shared/check.h"
@@ -12,6 +13,8 @@ namespace budgetsync::client {
 // column_label, stated, expected, difference, message. Numbers are exact decimal
 // strings.
 std::string findings_to_json(const CheckResult& result);
+// One finding as an object of that array (the desktop UI's API sends these too).
+nlohmann::ordered_json finding_json(const Finding& f);
 
 // Findings grouped by report, each group a table (severity, row, column, stated,
 // expected, difference) followed by the numbered explanations; then the score

@@ -9,6 +9,10 @@
 
 namespace budgetsync::client {
 
+// What every list of reports says of one: report, unit, unit_name, form_title,
+// name, state, state_by, state_reason.
+nlohmann::ordered_json report_summary_json(const ReportSummary& summary);
+
 // A scored report's parts: row, label, target, actual, weight, stated,
 // computed (exact; null when scored by hand), agrees.
 nlohmann::ordered_json score_items_json(const ScoreSummary& summary);

@@ -27,9 +27,11 @@ struct SubmitOutcome {
 // together) has errors on it; warnings go with the submission.
 SubmitOutcome submit_report(Replica& replica, const CheckResult& check, const ReportKey& key);
 // The validation a submission is judged by: every report of the key's unit and
-// year, checked together (cross-table rules need the others).
+// year, checked together (cross-table rules need the others). `in_place_of`,
+// when given, is checked instead of the stored report of its key (a preview of
+// values not saved).
 Result<CheckResult> check_unit_year(const Replica& replica, const Catalog& catalog,
-                                    const ReportKey& key);
+                                    const ReportKey& key, const Report* in_place_of = nullptr);
 
 // ---- review ----
 
