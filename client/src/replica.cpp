@@ -38,7 +38,6 @@ struct Replica::Impl {
   sync::ClockSource& clock_source;
   sync::RandomSource& random;
   sync::HybridClock clock;
-  int64_t counter = 0;
   ReplicaIdentity identity;
   std::string device;
   std::map<std::string, int64_t, std::less<>> col_ids;  // cols table, in memory
@@ -125,38 +124,45 @@ struct Replica::Impl {
       BS_ASSIGN_OR_RETURN(v, meta(key));
       *field = v;
     }
-    BS_RETURN_IF_ERROR(load_columns());
-    return reload_clock();
+    return load_columns();
   }
 
-  // The next operation's id and timestamp. Both are derived from the log itself
-  // (the largest counter of this device, the largest timestamp seen), so they
-  // are durable with the operation that used them and never go backwards after
-  // a restart, without a second write per edit.
-  std::pair<int64_t, sync::Hlc> tick() { return {++counter, clock.now()}; }
-
-  // Re-reads the clock state from the log: at open, and after a rolled-back
-  // transaction consumed numbers that were never written.
-  Status reload_clock() {
-    // This device's newest operation is found scanning back from the end of
-    // the log; only operations after it can carry a later timestamp.
-    BS_ASSIGN_OR_RETURN(
-        st,
-        db.cached("WITH mine AS (SELECT seq, counter + span - 1 AS last FROM ops WHERE device = ?1 "
-                  "ORDER BY seq DESC LIMIT 1) "
-                  "SELECT (SELECT last FROM mine), "
-                  "(SELECT MAX(hlc) FROM ops WHERE seq >= COALESCE((SELECT seq FROM mine), 0))"));
+  // The id the next operation of this device gets: this device's (as the
+  // replica names it now: a re-key in another process changes it) largest
+  // counter in the log, plus one. Read inside the writing transaction, whose
+  // write lock (BEGIN IMMEDIATE) every process takes first, so two programs
+  // on one replica never hand out one id twice.
+  Result<sync::OpId> next_id() {
+    BS_ASSIGN_OR_RETURN(dev, meta("device"));
+    device = dev;
+    BS_ASSIGN_OR_RETURN(st, db.cached("SELECT counter + span - 1 FROM ops WHERE device = ? "
+                                      "ORDER BY counter DESC LIMIT 1"));
     st.bind(1, device);
     BS_ASSIGN_OR_RETURN(has, st.step());
-    counter = has && !st.col_null(0) ? st.col_int(0) : 0;
-    sync::Hlc last;
-    if (has && !st.col_null(1)) {
-      auto h = sync::Hlc::parse(st.col_text(1));
-      if (!h.ok()) return Status::Corruption("replica: an operation's timestamp is damaged");
-      last = *h;
-    }
-    clock.restore(std::max(last, clock.last()));
+    return sync::OpId{device, (has ? st.col_int(0) : 0) + 1};
+  }
+
+  // The newest timestamp this replica has issued or received, kept in `meta`
+  // and read and written inside the writing transaction (like the counter).
+  Status load_clock() {
+    BS_ASSIGN_OR_RETURN(st, db.cached("SELECT value FROM meta WHERE key = 'clock'"));
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has || st.col_text(0).empty()) return Status::Ok();
+    auto h = sync::Hlc::parse(st.col_text(0));
+    if (!h.ok()) return Status::Corruption("replica: the stored clock is damaged");
+    clock.restore(std::max(*h, clock.last()));
     return Status::Ok();
+  }
+  Status save_clock() { return set_meta("clock", clock.last().to_string()); }
+
+  // The next operation's id and timestamp, both from the database (see
+  // next_id); the timestamp is stored with the operation that uses it.
+  Result<std::pair<sync::OpId, sync::Hlc>> tick() {
+    BS_ASSIGN_OR_RETURN(id, next_id());
+    BS_RETURN_IF_ERROR(load_clock());
+    const sync::Hlc hlc = clock.now();
+    BS_RETURN_IF_ERROR(save_clock());
+    return std::pair{id, hlc};
   }
 
   // ---- reports and rows --------------------------------------------------
@@ -289,17 +295,23 @@ struct Replica::Impl {
     return db.last_insert_rowid();
   }
 
-  Result<int64_t> append_op(sync::OpKind kind, int64_t report_id, const std::string& row,
-                            const std::string& col, const std::optional<std::string>& value,
-                            int64_t base_version, const std::string& section = {},
-                            const std::string& sort_key = {}) {
-    const auto [n, hlc] = tick();
+  // Appends a local operation; the caller holds the write transaction.
+  struct Appended {
+    int64_t seq = 0;
+    sync::OpId id;
+  };
+  Result<Appended> append_op(sync::OpKind kind, int64_t report_id, const std::string& row,
+                             const std::string& col, const std::optional<std::string>& value,
+                             int64_t base_version, const std::string& section = {},
+                             const std::string& sort_key = {}) {
+    BS_ASSIGN_OR_RETURN(next, tick());
+    const auto& [id, hlc] = next;
     BS_ASSIGN_OR_RETURN(
         st,
         db.cached(
             "INSERT INTO ops(device, counter, hlc, author, kind, report_id, row_key, col, value, "
             "base_version, section, sort_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    st.bind(1, device).bind(2, n).bind(3, hlc.to_string()).bind(4, identity.user);
+    st.bind(1, id.device).bind(2, id.counter).bind(3, hlc.to_string()).bind(4, identity.user);
     st.bind(5, sync::op_kind_name(kind))
         .bind(6, report_id)
         .bind(7, row)
@@ -307,7 +319,7 @@ struct Replica::Impl {
         .bind(9, value);
     st.bind(10, base_version).bind(11, section).bind(12, sort_key);
     BS_RETURN_IF_ERROR(st.run());
-    return db.last_insert_rowid();
+    return Appended{db.last_insert_rowid(), id};
   }
 
   // Writes one cell's new value, keeping the old one in the history.
@@ -341,10 +353,10 @@ struct Replica::Impl {
       return edit;  // blank stays blank
     }
     (void)key;
-    BS_ASSIGN_OR_RETURN(seq, append_op(sync::OpKind::kSetCell, rep.id, row.key, col.key, text,
-                                       version, row.section->key, row.sort));
-    BS_RETURN_IF_ERROR(put_cell(CellNow{row.id, cid, edit.before, 0, version}, text, seq));
-    edit.op = {device, counter};  // the operation append_op just wrote
+    BS_ASSIGN_OR_RETURN(op, append_op(sync::OpKind::kSetCell, rep.id, row.key, col.key, text,
+                                      version, row.section->key, row.sort));
+    BS_RETURN_IF_ERROR(put_cell(CellNow{row.id, cid, edit.before, 0, version}, text, op.seq));
+    edit.op = op.id;
     return edit;
   }
 
@@ -481,7 +493,12 @@ struct Replica::Impl {
 
 Replica::Replica(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
   identity_ = impl_->identity;
-  device_ = impl_->device;
+}
+
+std::string Replica::device() const {
+  // Read each time: another program on this replica may have re-keyed it.
+  auto d = impl_->meta("device");
+  return d.ok() ? *d : impl_->device;
 }
 
 Replica::~Replica() = default;
@@ -520,12 +537,17 @@ Status upgrade(Db& db, const std::string& path) {
                     "newer budgetsync",
                     path, version, steps.size()));
   }
-  for (int v = version; v < static_cast<int>(steps.size()); ++v) {
+  // The version is read again under each step's write lock: another program
+  // opening the same replica may have upgraded it meanwhile.
+  for (int v = version; v < static_cast<int>(steps.size());) {
     Transaction tx(db);
     BS_RETURN_IF_ERROR(tx.begin());
-    BS_RETURN_IF_ERROR(db.exec(steps[static_cast<size_t>(v)]));
-    BS_RETURN_IF_ERROR(db.exec(fmt::format("PRAGMA user_version = {}", v + 1)));
+    BS_ASSIGN_OR_RETURN(now, schema_version(db));
+    if (now >= static_cast<int>(steps.size())) break;
+    BS_RETURN_IF_ERROR(db.exec(steps[static_cast<size_t>(now)]));
+    BS_RETURN_IF_ERROR(db.exec(fmt::format("PRAGMA user_version = {}", now + 1)));
     BS_RETURN_IF_ERROR(tx.commit());
+    v = now + 1;
   }
   return Status::Ok();
 }
@@ -609,10 +631,6 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   }
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
-  auto fail = [&](Status s) {
-    (void)m.reload_clock();
-    return s;
-  };
   {
     BS_ASSIGN_OR_RETURN(
         exists, m.db.cached("SELECT 1 FROM reports WHERE unit = ? AND year = ? AND form = ? AND "
@@ -632,7 +650,7 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     BS_ASSIGN_OR_RETURN(
         st, m.db.cached("INSERT INTO units(code, name) VALUES(?, ?) ON CONFLICT(code) DO NOTHING"));
     if (Status s = st.bind(1, report.key.unit).bind(2, report.unit_name).run(); !s.ok())
-      return fail(s);
+      return s;
   }
   BS_ASSIGN_OR_RETURN(
       ins,
@@ -645,10 +663,10 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
       .bind(5, static_cast<int64_t>(form->version))
       .bind(6, report.unit_name);
   ins.bind(7, report.source);
-  if (Status s = ins.run(); !s.ok()) return fail(s);
+  if (Status s = ins.run(); !s.ok()) return s;
   const int64_t report_id = m.db.last_insert_rowid();
   auto op = m.append_op(sync::OpKind::kImport, report_id, "", "", report.source, 0);
-  if (!op.ok()) return fail(op.status());
+  if (!op.ok()) return op.status();
   BS_ASSIGN_OR_RETURN(
       cell_st, m.db.cached("INSERT INTO cells(row_id, col_id, value, op) VALUES(?, ?, ?, ?)"));
   // Rows are numbered in key order and their cells written in (row, column)
@@ -668,30 +686,29 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     const ReportRow& row = report.rows[i];
     auto row_id = m.insert_row(report_id, row.key, row.section,
                                sync::sequential_sort_key(i, report.rows.size()));
-    if (!row_id.ok()) return fail(row_id.status());
+    if (!row_id.ok()) return row_id.status();
     pending.clear();
     for (const auto& [col, cell] : row.cells) {
       const std::string_view text = trim(cell.raw);
       if (text.empty()) continue;  // a blank cell has no value to keep
       auto cid = m.col_id(col);
-      if (!cid.ok()) return fail(cid.status());
+      if (!cid.ok()) return cid.status();
       pending.push_back({*cid, text});
     }
     std::sort(pending.begin(), pending.end(),
               [](const Pending& a, const Pending& b) { return a.col < b.col; });
     for (const auto& p : pending) {
-      cell_st.bind(1, *row_id).bind(2, p.col).bind_static(3, p.text).bind(4, *op);
-      if (Status s = cell_st.run(); !s.ok()) return fail(s);
+      cell_st.bind(1, *row_id).bind(2, p.col).bind_static(3, p.text).bind(4, op->seq);
+      if (Status s = cell_st.run(); !s.ok()) return s;
       ++written;
     }
   }
   // The import stands for one operation id per cell it wrote (see outbox()).
   if (written > 1) {
     BS_ASSIGN_OR_RETURN(span_st, m.db.cached("UPDATE ops SET span = ? WHERE seq = ?"));
-    if (Status s = span_st.bind(1, written).bind(2, *op).run(); !s.ok()) return fail(s);
-    m.counter += written - 1;
+    if (Status s = span_st.bind(1, written).bind(2, op->seq).run(); !s.ok()) return s;
   }
-  if (Status s = tx.commit(); !s.ok()) return fail(s);
+  if (Status s = tx.commit(); !s.ok()) return s;
   return Status::Ok();
 }
 
@@ -713,21 +730,17 @@ Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_te
   }
   BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, column));
   BS_ASSIGN_OR_RETURN(checked, Impl::checked_text(*col, rep.form->unit, text, row));
-  auto undo = [&](Status s) {
-    (void)m.reload_clock();
-    return s;
-  };
   if (!row.exists) {
     auto sort = m.place_row(rep.id, *row.section, row.key);
-    if (!sort.ok()) return undo(sort.status());
+    if (!sort.ok()) return sort.status();
     auto id = m.insert_row(rep.id, row.key, row.section->key, *sort);
-    if (!id.ok()) return undo(id.status());
+    if (!id.ok()) return id.status();
     row.id = *id;
     row.sort = *sort;
   }
   auto edit = m.write_cell(rep, key, row, *col, checked);
-  if (!edit.ok()) return undo(edit.status());
-  if (Status s = tx.commit(); !s.ok()) return undo(s);
+  if (!edit.ok()) return edit.status();
+  if (Status s = tx.commit(); !s.ok()) return s;
   return edit;
 }
 
@@ -788,10 +801,6 @@ Result<std::string> Replica::add_row(
           fmt::format("no row “{}” in section {} to add after", after_row, section->key));
     }
   }
-  auto undo = [&](Status s) {
-    (void)m.reload_clock();
-    return s;
-  };
   // Validate every value before anything is written.
   Impl::RowRef row;
   row.section = section;
@@ -803,21 +812,24 @@ Result<std::string> Replica::add_row(
     checked.emplace_back(col, t);
   }
   const std::string sort = sync::sort_key_between(low, high);
-  const std::string new_key = fmt::format("{}-{}", m.device.substr(0, 8), m.counter + 1);
+  // The row is named by the id of the operation that adds it (taken under the
+  // write lock, so append_op below gets the same one).
+  BS_ASSIGN_OR_RETURN(next, m.next_id());
+  const std::string new_key = fmt::format("{}-{}", next.device.substr(0, 8), next.counter);
   auto op =
       m.append_op(sync::OpKind::kAddRow, rep.id, new_key, "", std::nullopt, 0, section->key, sort);
-  if (!op.ok()) return undo(op.status());
+  if (!op.ok()) return op.status();
   auto new_id = m.insert_row(rep.id, new_key, section->key, sort);
-  if (!new_id.ok()) return undo(new_id.status());
+  if (!new_id.ok()) return new_id.status();
   row.id = *new_id;
   row.sort = sort;
   row.key = new_key;
   row.exists = true;
   for (const auto& [col, text] : checked) {
     auto e = m.write_cell(rep, key, row, *col, text);
-    if (!e.ok()) return undo(e.status());
+    if (!e.ok()) return e.status();
   }
-  if (Status s = tx.commit(); !s.ok()) return undo(s);
+  if (Status s = tx.commit(); !s.ok()) return s;
   return new_key;
 }
 
@@ -837,16 +849,12 @@ Status Replica::delete_row(const ReportKey& key, std::string_view row_text) {
         "row {} is part of the form itself and cannot be deleted; clear its cells instead",
         row.key));
   }
-  auto undo = [&](Status s) {
-    (void)m.reload_clock();
-    return s;
-  };
   auto op =
       m.append_op(sync::OpKind::kDeleteRow, rep.id, row.key, "", std::nullopt, 0, row.section->key);
-  if (!op.ok()) return undo(op.status());
+  if (!op.ok()) return op.status();
   BS_ASSIGN_OR_RETURN(st, m.db.cached("UPDATE rows SET deleted_op = ? WHERE id = ?"));
-  if (Status s = st.bind(1, *op).bind(2, row.id).run(); !s.ok()) return undo(s);
-  if (Status s = tx.commit(); !s.ok()) return undo(s);
+  if (Status s = st.bind(1, op->seq).bind(2, row.id).run(); !s.ok()) return s;
+  if (Status s = tx.commit(); !s.ok()) return s;
   return Status::Ok();
 }
 
@@ -1053,13 +1061,13 @@ Result<ReplicaStatus> Replica::status() const {
   Impl& m = *impl_;
   ReplicaStatus s;
   s.identity = m.identity;
-  s.device = m.device;
+  s.device = device();
   BS_ASSIGN_OR_RETURN(
       st, m.db.cached("SELECT (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM ops WHERE "
                       "status = 'pending'), (SELECT COUNT(*) FROM ops WHERE status = 'rejected'), "
                       "(SELECT COUNT(*) FROM conflicts), "
                       "(SELECT hlc FROM ops WHERE device = ? ORDER BY seq DESC LIMIT 1)"));
-  st.bind(1, m.device);
+  st.bind(1, s.device);
   BS_ASSIGN_OR_RETURN(has, st.step());
   if (has) {
     s.reports = st.col_int(0);
@@ -1077,6 +1085,10 @@ Result<ReplicaStatus> Replica::status() const {
 
 Result<sync::OpId> Replica::change_state(const ReportKey& key, sync::StateChange change) {
   Impl& m = *impl_;
+  // Checked and written under the write lock: another program's edit cannot
+  // slip between the snapshot and the submission.
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
   BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
   BS_ASSIGN_OR_RETURN(now, sync::parse_state(rep.state));
   auto next = sync::next_state(now, change.action);
@@ -1117,15 +1129,11 @@ Result<sync::OpId> Replica::change_state(const ReportKey& key, sync::StateChange
   } else {
     change.warnings.clear();
   }
-  Transaction tx(m.db);
-  BS_RETURN_IF_ERROR(tx.begin());
-  BS_RETURN_IF_ERROR(
-      m.append_op(sync::OpKind::kState, rep.id, "", "", sync::encode_state_change(change), 0)
-          .status());
-  const sync::OpId id{m.device, m.counter};
+  BS_ASSIGN_OR_RETURN(
+      op, m.append_op(sync::OpKind::kState, rep.id, "", "", sync::encode_state_change(change), 0));
   BS_RETURN_IF_ERROR(m.refresh_state(rep.id));
   BS_RETURN_IF_ERROR(tx.commit());
-  return id;
+  return op.id;
 }
 
 Result<int64_t> Replica::write_consolidated(const Report& report, const std::string& sources) {
@@ -1139,10 +1147,6 @@ Result<int64_t> Replica::write_consolidated(const Report& report, const std::str
   if (!form) return Status::NotFound(fmt::format("form {} is not known", report.key.form));
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
-  auto undo = [&](Status s) {
-    (void)m.reload_clock();
-    return s;
-  };
   {
     BS_ASSIGN_OR_RETURN(
         ins, m.db.cached("INSERT INTO reports(unit, year, form, instance, template_version, "
@@ -1154,11 +1158,11 @@ Result<int64_t> Replica::write_consolidated(const Report& report, const std::str
     ins.bind(4, report.key.instance)
         .bind(5, static_cast<int64_t>(form->version))
         .bind(6, m.identity.unit_name);
-    if (Status s = ins.run(); !s.ok()) return undo(s);
+    if (Status s = ins.run(); !s.ok()) return s;
   }
   auto rep = m.find_report(report.key);
-  if (!rep.ok()) return undo(rep.status());
-  if (Status s = m.check_editable(*rep, report.key); !s.ok()) return undo(s);
+  if (!rep.ok()) return rep.status();
+  if (Status s = m.check_editable(*rep, report.key); !s.ok()) return s;
   // Every cell it has now, so the ones the new consolidation lacks are blanked.
   std::set<std::pair<std::string, std::string>> stale;
   {
@@ -1190,16 +1194,16 @@ Result<int64_t> Replica::write_consolidated(const Report& report, const std::str
   for (const auto& row : report.rows) {
     for (const auto& [col, cell] : row.cells) {
       stale.erase({row.key, col});
-      if (Status s = write(row.key, col, cell.raw); !s.ok()) return undo(s);
+      if (Status s = write(row.key, col, cell.raw); !s.ok()) return s;
     }
   }
   for (const auto& [row, col] : stale) {
-    if (Status s = write(row, col, ""); !s.ok()) return undo(s);
+    if (Status s = write(row, col, ""); !s.ok()) return s;
   }
   if (Status s = m.append_op(sync::OpKind::kConsolidate, rep->id, "", "", sources, 0).status();
       !s.ok())
-    return undo(s);
-  if (Status s = tx.commit(); !s.ok()) return undo(s);
+    return s;
+  if (Status s = tx.commit(); !s.ok()) return s;
   return changed;
 }
 
@@ -1472,10 +1476,9 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
   Impl& m = *impl_;
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
-  auto undo = [&](Status s) {
-    (void)m.reload_clock();
-    return s;
-  };
+  // Other devices' timestamps move this replica's clock on (stored with the
+  // page), so a later local edit orders after everything seen.
+  BS_RETURN_IF_ERROR(m.load_clock());
   // A batch names few reports and rows many times: each is looked up once.
   std::map<ReportKey, Impl::ReportRef> reports;
   std::map<std::pair<int64_t, std::string>, int64_t> row_ids;
@@ -1499,7 +1502,7 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
     // The report, created on first sight from another device.
     const FormTemplate* form = m.catalog.form(e.op.report.form);
     if (!form) {
-      return undo(Status::NotFound(fmt::format(
+      return (Status::NotFound(fmt::format(
           "pulled an operation for form {}, which this program does not have", e.op.report.form)));
     }
     auto known = reports.find(e.op.report);
@@ -1511,9 +1514,9 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
           .bind(2, static_cast<int64_t>(e.op.report.year))
           .bind(3, e.op.report.form);
       ins.bind(4, e.op.report.instance).bind(5, static_cast<int64_t>(form->version));
-      if (Status s = ins.run(); !s.ok()) return undo(s);
+      if (Status s = ins.run(); !s.ok()) return s;
       auto found = m.find_report(e.op.report);
-      if (!found.ok()) return undo(found.status());
+      if (!found.ok()) return found.status();
       known = reports.emplace(e.op.report, std::move(*found)).first;
     }
     const Impl::ReportRef& rep = known->second;
@@ -1540,17 +1543,17 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
           .bind(11, e.op.section)
           .bind(12, e.op.sort_key);
       st.bind(13, e.seq).bind(14, e.server_ms);
-      if (Status s = st.run(); !s.ok()) return undo(s);
+      if (Status s = st.run(); !s.ok()) return s;
       op_seq = m.db.last_insert_rowid();
     } else if (e.op.kind == sync::OpKind::kState || e.op.kind == sync::OpKind::kConsolidate) {
       // This device's own review step: where the server put it orders states.
       BS_ASSIGN_OR_RETURN(
           st, m.db.cached("UPDATE ops SET server_seq = ?, server_ms = ? WHERE seq = ?"));
       if (Status s = st.bind(1, e.seq).bind(2, e.server_ms).bind(3, op_seq).run(); !s.ok())
-        return undo(s);
+        return s;
     }
     if (e.op.kind == sync::OpKind::kState) {
-      if (Status s = m.refresh_state(rep.id); !s.ok()) return undo(s);
+      if (Status s = m.refresh_state(rep.id); !s.ok()) return s;
       continue;
     }
     if (e.op.kind == sync::OpKind::kImport || e.op.kind == sync::OpKind::kConsolidate) continue;
@@ -1560,7 +1563,7 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
     int64_t& cached_row = row_ids[{rep.id, e.op.row}];
     if (cached_row == 0) {
       auto id = m.row_id(rep.id, e.op.row);
-      if (!id.ok()) return undo(id.status());
+      if (!id.ok()) return id.status();
       cached_row = *id;
     }
     row.id = cached_row;
@@ -1568,37 +1571,37 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       const Section* section = !e.op.section.empty() ? rep.form->section(e.op.section)
                                                      : rep.form->section_for_row(e.op.row);
       if (!section) {
-        return undo(
+        return (
             Status::Corruption(fmt::format("pulled row {} of {} names no section of the form",
                                            e.op.row, e.op.report.to_string())));
       }
       std::string sort = e.op.sort_key;
       if (sort.empty()) {
         auto placed = m.place_row(rep.id, *section, e.op.row);
-        if (!placed.ok()) return undo(placed.status());
+        if (!placed.ok()) return placed.status();
         sort = *placed;
       }
       auto id = m.insert_row(rep.id, e.op.row, section->key, sort);
-      if (!id.ok()) return undo(id.status());
+      if (!id.ok()) return id.status();
       row.id = cached_row = *id;
     }
     if (e.op.kind == sync::OpKind::kDeleteRow && e.row_deleted) {
       BS_ASSIGN_OR_RETURN(
           st, m.db.cached("UPDATE rows SET deleted_op = COALESCE(deleted_op, ?) WHERE id = ?"));
-      if (Status s = st.bind(1, op_seq).bind(2, row.id).run(); !s.ok()) return undo(s);
+      if (Status s = st.bind(1, op_seq).bind(2, row.id).run(); !s.ok()) return s;
       continue;
     }
     if (e.op.kind != sync::OpKind::kSetCell || e.outcome == sync::Outcome::kRejected) continue;
     auto col = m.col_id(e.op.column);
-    if (!col.ok()) return undo(col.status());
+    if (!col.ok()) return col.status();
     // A local edit still waiting for its answer keeps showing.
     bool has_pending = false;
     if (any_pending) {
       BS_ASSIGN_OR_RETURN(
           pending,
-          m.db.cached("SELECT 1 FROM ops WHERE status = 'pending' AND device = ? AND "
+          m.db.cached("SELECT 1 FROM ops WHERE status = 'pending' AND "
                       "report_id = ? AND row_key = ? AND col = ? AND kind = 'set' LIMIT 1"));
-      pending.bind(1, m.device).bind(2, rep.id).bind(3, e.op.row).bind(4, e.op.column);
+      pending.bind(1, rep.id).bind(2, e.op.row).bind(3, e.op.column);
       BS_ASSIGN_OR_RETURN(found, pending.step());
       has_pending = found;
     }
@@ -1606,7 +1609,7 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       BS_ASSIGN_OR_RETURN(
           v, m.db.cached("UPDATE cells SET version = ? WHERE row_id = ? AND col_id = ?"));
       if (Status s = v.bind(1, e.cell.version).bind(2, row.id).bind(3, *col).run(); !s.ok())
-        return undo(s);
+        return s;
     } else {
       BS_ASSIGN_OR_RETURN(
           cur, m.db.cached("SELECT c.value, c.op, o.kind FROM cells c JOIN ops o ON o.seq = c.op "
@@ -1624,7 +1627,7 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
                            .bind(4, cur.col_text(0))
                            .run();
             !s.ok()) {
-          return undo(s);
+          return s;
         }
       }
       BS_ASSIGN_OR_RETURN(
@@ -1638,13 +1641,13 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
           .bind(3, e.cell.value.value_or(""))
           .bind(4, op_seq)
           .bind(5, e.cell.version);
-      if (Status s = up.run(); !s.ok()) return undo(s);
+      if (Status s = up.run(); !s.ok()) return s;
     }
     if (e.cell.conflict.empty()) {
       if (any_conflict) {
         BS_ASSIGN_OR_RETURN(d,
                             m.db.cached("DELETE FROM conflicts WHERE row_id = ? AND col_id = ?"));
-        if (Status s = d.bind(1, row.id).bind(2, *col).run(); !s.ok()) return undo(s);
+        if (Status s = d.bind(1, row.id).bind(2, *col).run(); !s.ok()) return s;
       }
     } else {
       any_conflict = true;
@@ -1653,10 +1656,11 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
                          "ON CONFLICT(row_id, col_id) DO UPDATE SET cell = excluded.cell"));
       if (Status s = c.bind(1, row.id).bind(2, *col).bind(3, sync::encode_cell(e.cell)).run();
           !s.ok())
-        return undo(s);
+        return s;
     }
   }
-  if (Status s = m.set_meta("sync_cursor", std::to_string(cursor)); !s.ok()) return undo(s);
+  if (Status s = m.set_meta("sync_cursor", std::to_string(cursor)); !s.ok()) return s;
+  if (!entries.empty()) BS_RETURN_IF_ERROR(m.save_clock());
   return tx.commit();
 }
 
@@ -1766,12 +1770,12 @@ Result<CellEdit> Replica::settle_rejected(const sync::OpId& id, bool retry) {
     if (retry) {
       // A new operation (the refused id keeps its answer on the server), based
       // on the version the replica knows now.
-      BS_ASSIGN_OR_RETURN(seq, m.append_op(sync::OpKind::kSetCell, rep.id, rec.op.row,
-                                           rec.op.column, rec.op.value.value_or(""), cell.version,
-                                           rec.op.section, rec.op.sort_key));
-      BS_RETURN_IF_ERROR(m.put_cell(cell, rec.op.value.value_or(""), seq));
+      BS_ASSIGN_OR_RETURN(op, m.append_op(sync::OpKind::kSetCell, rep.id, rec.op.row,
+                                          rec.op.column, rec.op.value.value_or(""), cell.version,
+                                          rec.op.section, rec.op.sort_key));
+      BS_RETURN_IF_ERROR(m.put_cell(cell, rec.op.value.value_or(""), op.seq));
       edit.after = rec.op.value.value_or("");
-      edit.op = {m.device, m.counter};
+      edit.op = op.id;
     } else if (cell.op == rec.seq) {
       // The cell showed the refused value: back to the one before it.
       BS_ASSIGN_OR_RETURN(prior, m.value_before(rep.id, cell, rec.op.row, rec.op.column, rec.seq));
@@ -1810,8 +1814,8 @@ Result<bool> Replica::note_server(const std::string& store_id, int64_t epoch) {
   if (changed) {
     BS_RETURN_IF_ERROR(m.set_meta("sync_cursor", "0"));
     BS_ASSIGN_OR_RETURN(
-        st, m.db.cached("UPDATE ops SET status = 'pending' WHERE device = ? AND status = 'acked'"));
-    BS_RETURN_IF_ERROR(st.bind(1, m.device).run());
+        st, m.db.cached("UPDATE ops SET status = 'pending' WHERE status = 'acked'"));
+    BS_RETURN_IF_ERROR(st.run());
     BS_RETURN_IF_ERROR(m.db.exec("DELETE FROM meta WHERE key LIKE 'import_progress.%'"));
   }
   BS_RETURN_IF_ERROR(m.set_meta("server_store_id", store_id));

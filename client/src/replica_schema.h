@@ -78,6 +78,12 @@ ALTER TABLE ops ADD COLUMN server_seq INTEGER;
 ALTER TABLE ops ADD COLUMN server_ms INTEGER;
 CREATE INDEX ops_review ON ops(report_id, seq) WHERE kind IN ('state', 'consolidate');
 )sql",
+      // 3 -> 4: several programs write one replica (the UI, its agent, the
+      // command line), so the hybrid clock is read and written in `meta`
+      // inside each writing transaction, like the counter read from the log.
+      R"sql(
+INSERT INTO meta(key, value) SELECT 'clock', COALESCE(MAX(hlc), '') FROM ops;
+)sql",
   };
   return steps;
 }

@@ -103,7 +103,7 @@ struct CellEdit {
 
 class Replica {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   ~Replica();
   Replica(const Replica&) = delete;
@@ -123,7 +123,9 @@ class Replica {
                                                const char* vfs = nullptr);
 
   const ReplicaIdentity& identity() const { return identity_; }
-  const std::string& device() const { return device_; }
+  // This device's id as the replica has it now (a re-key after the server
+  // found an id used twice gives it a new one).
+  std::string device() const;
 
   // Imports one report as one transaction: all its cells or none. A report that
   // is already in the replica is refused (edit it with set_cell). Reports of
@@ -255,7 +257,6 @@ class Replica {
   explicit Replica(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   ReplicaIdentity identity_;
-  std::string device_;
 };
 
 }  // namespace budgetsync::client
