@@ -649,8 +649,7 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   {
     BS_ASSIGN_OR_RETURN(
         st, m.db.cached("INSERT INTO units(code, name) VALUES(?, ?) ON CONFLICT(code) DO NOTHING"));
-    if (Status s = st.bind(1, report.key.unit).bind(2, report.unit_name).run(); !s.ok())
-      return s;
+    if (Status s = st.bind(1, report.key.unit).bind(2, report.unit_name).run(); !s.ok()) return s;
   }
   BS_ASSIGN_OR_RETURN(
       ins,
@@ -1571,9 +1570,8 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       const Section* section = !e.op.section.empty() ? rep.form->section(e.op.section)
                                                      : rep.form->section_for_row(e.op.row);
       if (!section) {
-        return (
-            Status::Corruption(fmt::format("pulled row {} of {} names no section of the form",
-                                           e.op.row, e.op.report.to_string())));
+        return (Status::Corruption(fmt::format("pulled row {} of {} names no section of the form",
+                                               e.op.row, e.op.report.to_string())));
       }
       std::string sort = e.op.sort_key;
       if (sort.empty()) {
@@ -1770,9 +1768,9 @@ Result<CellEdit> Replica::settle_rejected(const sync::OpId& id, bool retry) {
     if (retry) {
       // A new operation (the refused id keeps its answer on the server), based
       // on the version the replica knows now.
-      BS_ASSIGN_OR_RETURN(op, m.append_op(sync::OpKind::kSetCell, rep.id, rec.op.row,
-                                          rec.op.column, rec.op.value.value_or(""), cell.version,
-                                          rec.op.section, rec.op.sort_key));
+      BS_ASSIGN_OR_RETURN(op, m.append_op(sync::OpKind::kSetCell, rep.id, rec.op.row, rec.op.column,
+                                          rec.op.value.value_or(""), cell.version, rec.op.section,
+                                          rec.op.sort_key));
       BS_RETURN_IF_ERROR(m.put_cell(cell, rec.op.value.value_or(""), op.seq));
       edit.after = rec.op.value.value_or("");
       edit.op = op.id;
@@ -1813,8 +1811,8 @@ Result<bool> Replica::note_server(const std::string& store_id, int64_t epoch) {
       !first && (*known_id != store_id || !known_epoch.ok() || std::stoll(*known_epoch) < epoch);
   if (changed) {
     BS_RETURN_IF_ERROR(m.set_meta("sync_cursor", "0"));
-    BS_ASSIGN_OR_RETURN(
-        st, m.db.cached("UPDATE ops SET status = 'pending' WHERE status = 'acked'"));
+    BS_ASSIGN_OR_RETURN(st,
+                        m.db.cached("UPDATE ops SET status = 'pending' WHERE status = 'acked'"));
     BS_RETURN_IF_ERROR(st.run());
     BS_RETURN_IF_ERROR(m.db.exec("DELETE FROM meta WHERE key LIKE 'import_progress.%'"));
   }

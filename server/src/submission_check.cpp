@@ -70,16 +70,17 @@ Result<Report> stored_report(sync::ServerStore& store, const Catalog& catalog,
 }
 
 sync::SubmissionCheck validation_gate(sync::ServerStore& store, const Catalog& catalog) {
-  return [&store, &catalog](const ReportKey& key) -> std::optional<std::string> {
+  return [&store, &catalog](const ReportKey& key) -> std::optional<sync::Refusal> {
     auto keys = store.unit_reports(key.unit, key.year);
-    if (!keys.ok()) return "server_error: " + keys.status().message();
+    if (!keys.ok()) return sync::refuse(sync::RejectCode::kServerError, keys.status().message());
     if (std::find(keys->begin(), keys->end(), key) == keys->end()) keys->push_back(key);
     std::vector<Report> reports;
     for (const auto& k : *keys) {
       if (!catalog.form(k.form)) continue;  // another form's rules cannot be run here
       auto r = stored_report(store, catalog, k);
       if (!r.ok()) {
-        if (k == key) return "validation_failed: " + r.status().message();
+        if (k == key)
+          return sync::refuse(sync::RejectCode::kValidationFailed, r.status().message());
         continue;
       }
       reports.push_back(std::move(*r));
@@ -90,7 +91,7 @@ sync::SubmissionCheck validation_gate(sync::ServerStore& store, const Catalog& c
       if (f.report == key && f.severity == Severity::kError) errors.push_back(&f);
     }
     if (errors.empty()) return std::nullopt;
-    std::string text = fmt::format("validation_failed: {} error{} in report {}", errors.size(),
+    std::string text = fmt::format("{} error{} in report {}", errors.size(),
                                    errors.size() == 1 ? "" : "s", key.to_string());
     for (size_t i = 0; i < errors.size() && i < 3; ++i) {
       const Finding& f = *errors[i];
@@ -99,7 +100,7 @@ sync::SubmissionCheck validation_gate(sync::ServerStore& store, const Catalog& c
                           f.expected);
     }
     if (errors.size() > 3) text += fmt::format("; and {} more", errors.size() - 3);
-    return text;
+    return sync::refuse(sync::RejectCode::kValidationFailed, text);
   };
 }
 

@@ -195,62 +195,72 @@ SyncService::Reply SyncService::hello(SyncPeer& peer, const sync::Hello& m) {
   return r;
 }
 
-std::optional<std::string> SyncService::refuse_op(const SyncPeer& peer,
-                                                  const sync::Operation& op) const {
+std::optional<sync::Refusal> SyncService::refuse_op(const SyncPeer& peer,
+                                                    const sync::Operation& op) const {
   if (op.id.device != peer.device) {
-    return fmt::format(
-        "device_mismatch: operation {} names device {}, but this connection is "
-        "device {}",
-        op.id.to_string(), op.id.device, peer.device);
+    return sync::refuse(sync::RejectCode::kDeviceMismatch,
+                        fmt::format("operation {} names device {}, but this connection is "
+                                    "device {}",
+                                    op.id.to_string(), op.id.device, peer.device));
   }
   if (op.author != peer.user.name) {
-    return fmt::format("author_mismatch: operation {} is signed by {}, but {} is logged in",
-                       op.id.to_string(), op.author, peer.user.name);
+    return sync::refuse(sync::RejectCode::kAuthorMismatch,
+                        fmt::format("operation {} is signed by {}, but {} is logged in",
+                                    op.id.to_string(), op.author, peer.user.name));
   }
   const bool staff = peer.user.role == Role::kStaff;
   const bool own_unit = op.report.unit == peer.user.unit;
-  auto outside = [&]() -> std::optional<std::string> {
+  auto outside = [&]() -> std::optional<sync::Refusal> {
     if (peer.units.count(op.report.unit)) return std::nullopt;
-    return fmt::format("unit_forbidden: unit {} is not under {}'s unit {}; report {}",
-                       op.report.unit, peer.user.name, peer.user.unit, op.report.to_string());
+    return sync::refuse(sync::RejectCode::kUnitForbidden,
+                        fmt::format("unit {} is not under {}'s unit {}; report {}", op.report.unit,
+                                    peer.user.name, peer.user.unit, op.report.to_string()));
   };
   if (op.kind == sync::OpKind::kState) {
     auto change = sync::parse_state_change(op.value.value_or(""));
-    if (!change.ok()) return "malformed: " + change.status().message();
+    if (!change.ok()) return sync::refuse(sync::RejectCode::kMalformed, change.status().message());
     if (!sync::is_review_action(change->action)) {
       if (!staff) {
-        return fmt::format("forbidden: {} {} reviews reports; only the unit's staff submit them",
-                           role_name(peer.user.role), peer.user.name);
+        return sync::refuse(sync::RejectCode::kForbidden,
+                            fmt::format("{} {} reviews reports; only the unit's staff submit them",
+                                        role_name(peer.user.role), peer.user.name));
       }
       if (!own_unit) {
-        return fmt::format("unit_forbidden: {} of unit {} may not submit unit {}'s report {}",
-                           peer.user.name, peer.user.unit, op.report.unit, op.report.to_string());
+        return sync::refuse(
+            sync::RejectCode::kUnitForbidden,
+            fmt::format("{} of unit {} may not submit unit {}'s report {}", peer.user.name,
+                        peer.user.unit, op.report.unit, op.report.to_string()));
       }
       return std::nullopt;
     }
     if (staff) {
-      return fmt::format(
-          "forbidden: {} is staff of unit {}; only a reviewer of a unit above a report may {} it",
-          peer.user.name, peer.user.unit, sync::action_name(change->action));
+      return sync::refuse(
+          sync::RejectCode::kForbidden,
+          fmt::format("{} is staff of unit {}; only a reviewer of a unit above a report may {} it",
+                      peer.user.name, peer.user.unit, sync::action_name(change->action)));
     }
     return outside();
   }
   if (op.kind == sync::OpKind::kConsolidate) {
     if (staff) {
-      return fmt::format(
-          "forbidden: {} is staff of unit {}; only a reviewer consolidates subordinate units",
-          peer.user.name, peer.user.unit);
+      return sync::refuse(
+          sync::RejectCode::kForbidden,
+          fmt::format("{} is staff of unit {}; only a reviewer consolidates subordinate units",
+                      peer.user.name, peer.user.unit));
     }
     if (!own_unit) {
-      return fmt::format("unit_forbidden: {} may only consolidate into their own unit {}, not {}",
-                         peer.user.name, peer.user.unit, op.report.unit);
+      return sync::refuse(sync::RejectCode::kUnitForbidden,
+                          fmt::format("{} may only consolidate into their own unit {}, not {}",
+                                      peer.user.name, peer.user.unit, op.report.unit));
     }
     return std::nullopt;
   }
   if (staff) {
     if (own_unit) return std::nullopt;
-    return fmt::format("unit_forbidden: {} of unit {} may not change unit {}'s report {}",
-                       peer.user.name, peer.user.unit, op.report.unit, op.report.to_string());
+    return sync::refuse(
+        sync::RejectCode::kUnitForbidden,
+        fmt::format("{} of unit {} may not change unit {}'s report {}", peer.user.name,
+                    peer.user.unit, op.report.unit, op.report.to_string()));
   }
   // A reviewer writes their own unit's reports (the consolidated ones) and
   // settles open conflicts below it; every other cell belongs to the unit's staff.
@@ -260,10 +270,11 @@ std::optional<std::string> SyncService::refuse_op(const SyncPeer& peer,
     auto cell = store_.cell(op.report, op.row, op.column);
     if (cell.ok() && !cell->conflict.empty()) return std::nullopt;
   }
-  return fmt::format(
-      "read_only: {} {} reviews unit {}'s reports and may only settle their open conflicts; its "
-      "staff edit the cells",
-      role_name(peer.user.role), peer.user.name, op.report.unit);
+  return sync::refuse(
+      sync::RejectCode::kReadOnly,
+      fmt::format("{} {} reviews unit {}'s reports and may only settle their open conflicts; its "
+                  "staff edit the cells",
+                  role_name(peer.user.role), peer.user.name, op.report.unit));
 }
 
 SyncService::Reply SyncService::push(SyncPeer& peer, const sync::Push& m) {

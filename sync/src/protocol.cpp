@@ -160,6 +160,7 @@ bool cell_repeats_op(const ServerCell& c, const Operation& op) {
 
 json to_json(const LogEntry& e) {
   json j{{"seq", e.seq}, {"op", to_json(e.op)}, {"outcome", std::string(outcome_name(e.outcome))}};
+  if (e.outcome == Outcome::kRejected) j["code"] = std::string(reject_code_name(e.code));
   if (!e.reason.empty()) j["reason"] = e.reason;
   if (e.op.kind == OpKind::kSetCell && e.outcome != Outcome::kRejected) {
     j["cell"] = cell_repeats_op(e.cell, e.op) ? json{{"version", e.cell.version}} : to_json(e.cell);
@@ -184,6 +185,7 @@ LogEntry entry_at(const json& j, const std::string& path) {
     bad(path + ".outcome", fmt::format("unknown outcome “{}”", outcome));
   }
   e.reason = opt_str(j, "reason", path).value_or("");
+  e.code = parse_reject_code(opt_str(j, "code", path).value_or(""));
   if (j.contains("cell")) {
     const json& cell = j["cell"];
     if (cell.is_object() && cell.size() == 1 && cell.contains("version")) {

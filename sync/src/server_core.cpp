@@ -6,6 +6,43 @@
 
 namespace budgetsync::sync {
 
+namespace {
+
+constexpr std::pair<RejectCode, std::string_view> kRejectNames[] = {
+    {RejectCode::kOpIdReused, "op_id_reused"},
+    {RejectCode::kDeviceMismatch, "device_mismatch"},
+    {RejectCode::kAuthorMismatch, "author_mismatch"},
+    {RejectCode::kForbidden, "forbidden"},
+    {RejectCode::kUnitForbidden, "unit_forbidden"},
+    {RejectCode::kReadOnly, "read_only"},
+    {RejectCode::kReportLocked, "report_locked"},
+    {RejectCode::kInvalidTransition, "invalid_transition"},
+    {RejectCode::kStaleSubmission, "stale_submission"},
+    {RejectCode::kValidationFailed, "validation_failed"},
+    {RejectCode::kMalformed, "malformed"},
+    {RejectCode::kServerError, "server_error"},
+};
+
+}  // namespace
+
+std::string_view reject_code_name(RejectCode c) {
+  for (const auto& [code, name] : kRejectNames) {
+    if (code == c) return name;
+  }
+  return "other";
+}
+
+RejectCode parse_reject_code(std::string_view name) {
+  for (const auto& [code, n] : kRejectNames) {
+    if (n == name) return code;
+  }
+  return RejectCode::kOther;
+}
+
+Refusal refuse(RejectCode code, std::string_view detail) {
+  return {code, fmt::format("{}: {}", reject_code_name(code), detail)};
+}
+
 bool same_content(const Operation& a, const Operation& b) {
   return a.id == b.id && a.hlc == b.hlc && a.author == b.author && a.kind == b.kind &&
          a.report == b.report && a.row == b.row && a.column == b.column && a.value == b.value &&
@@ -136,18 +173,21 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
     LogEntry r;
     r.op = incoming;
     r.outcome = Outcome::kRejected;
-    r.reason =
-        "op_id_reused: this operation id was already used for a different change; the device must "
-        "take a "
-        "new device id and re-send its outbox";
+    const Refusal why = refuse(RejectCode::kOpIdReused,
+                               "this operation id was already used for a different change; the "
+                               "device must take a new device id and re-send its outbox");
+    r.code = why.code;
+    r.reason = why.reason;
     return r;  // not recorded: the first answer stays the answer
   }
   LogEntry e;
   e.op = incoming;
   if (auto refusal = authorize ? authorize(incoming) : std::nullopt) {
+    // Not recorded: a refusal for who sent it never becomes the answer for
+    // the id, which stays free for its rightful device.
     e.outcome = Outcome::kRejected;
-    e.reason = *refusal;
-    if (Status s = store_.record(e); !s.ok()) return s;
+    e.code = refusal->code;
+    e.reason = refusal->reason;
     return e;
   }
   {
@@ -155,7 +195,8 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
     if (!refusal.ok()) return refusal.status();
     if (*refusal) {
       e.outcome = Outcome::kRejected;
-      e.reason = **refusal;
+      e.code = (*refusal)->code;
+      e.reason = (*refusal)->reason;
       if (Status s = store_.record(e); !s.ok()) return s;
       return e;
     }
@@ -191,27 +232,28 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
   return e;
 }
 
-Result<std::optional<std::string>> ServerCore::refuse_by_state(const Operation& op) {
-  using Refusal = std::optional<std::string>;
+Result<std::optional<Refusal>> ServerCore::refuse_by_state(const Operation& op) {
+  using Verdict = std::optional<Refusal>;
   auto state = store_.report_state(op.report);
   if (!state.ok()) return state.status();
   if (op.kind != OpKind::kState) {
-    if (!is_locked(*state)) return Refusal();
-    return Refusal(fmt::format(
-        "report_locked: report {} is {} ({}); edits to it wait until a reviewer returns it",
-        op.report.to_string(), state_name(*state), state_label(*state)));
+    if (!is_locked(*state)) return Verdict();
+    return Verdict(
+        refuse(RejectCode::kReportLocked,
+               fmt::format("report {} is {} ({}); edits to it wait until a reviewer returns it",
+                           op.report.to_string(), state_name(*state), state_label(*state))));
   }
   auto change = parse_state_change(op.value.value_or(""));
-  if (!change.ok()) return Refusal("malformed: " + change.status().message());
+  if (!change.ok()) return Verdict(refuse(RejectCode::kMalformed, change.status().message()));
   auto next = next_state(*state, change->action);
-  if (!next.ok()) return Refusal("invalid_transition: " + next.status().message());
-  if (change->action != StateAction::kSubmit) return Refusal();
+  if (!next.ok()) return Verdict(refuse(RejectCode::kInvalidTransition, next.status().message()));
+  if (change->action != StateAction::kSubmit) return Verdict();
   return refuse_submission(op, *change);
 }
 
-Result<std::optional<std::string>> ServerCore::refuse_submission(const Operation& op,
-                                                                 const StateChange& change) {
-  using Refusal = std::optional<std::string>;
+Result<std::optional<Refusal>> ServerCore::refuse_submission(const Operation& op,
+                                                             const StateChange& change) {
+  using Verdict = std::optional<Refusal>;
   auto stored = store_.report_cells(op.report);
   if (!stored.ok()) return stored.status();
   // What the submitter saw must be what the server has, or the reviewer would
@@ -223,10 +265,11 @@ Result<std::optional<std::string>> ServerCore::refuse_submission(const Operation
     auto it = seen.find({c.row, c.column});
     const std::string& value = *c.cell.value;
     if (it == seen.end() ? !value.empty() : *it->second != value) {
-      return Refusal(fmt::format(
-          "stale_submission: row {}, column {} is “{}” on the server but “{}” on the submitting "
-          "device; sync, check the report and submit again",
-          c.row, c.column, value, it == seen.end() ? "" : *it->second));
+      return Verdict(
+          refuse(RejectCode::kStaleSubmission,
+                 fmt::format("row {}, column {} is “{}” on the server but “{}” on the submitting "
+                             "device; sync, check the report and submit again",
+                             c.row, c.column, value, it == seen.end() ? "" : *it->second)));
     }
     if (it != seen.end()) ++matched;
   }
@@ -236,14 +279,15 @@ Result<std::optional<std::string>> ServerCore::refuse_submission(const Operation
       return c.row == key.first && c.column == key.second;
     });
     if (!on_server && !value->empty()) {
-      return Refusal(fmt::format(
-          "stale_submission: row {}, column {} is “{}” on the submitting device but blank on the "
-          "server; sync and submit again",
-          key.first, key.second, *value));
+      return Verdict(
+          refuse(RejectCode::kStaleSubmission,
+                 fmt::format("row {}, column {} is “{}” on the submitting device but blank on the "
+                             "server; sync and submit again",
+                             key.first, key.second, *value)));
     }
   }
   if (submission_check_) return submission_check_(op.report);
-  return Refusal();
+  return Verdict();
 }
 
 Result<std::vector<LogEntry>> ServerCore::push(const std::vector<Operation>& batch,

@@ -230,8 +230,9 @@ TEST_F(ReplicaSync, APendingLocalEditKeepsShowingUntilTheServerAnswers) {
 
 // The server refuses edits of 99.99 here, as it would a locked report's.
 sync::Authorizer refuse_9999() {
-  return [](const sync::Operation& op) -> std::optional<std::string> {
-    if (op.value == "99.99") return "report_locked: the report is submitted";
+  return [](const sync::Operation& op) -> std::optional<sync::Refusal> {
+    if (op.value == "99.99")
+      return sync::refuse(sync::RejectCode::kReportLocked, "the report is submitted");
     return std::nullopt;
   };
 }
@@ -316,8 +317,8 @@ TEST_F(ReplicaSync, OnlyACellEditCanBeRetriedAndOnlyARejectedOneSettled) {
   auto all = a_->outbox(1'000'000);
   ASSERT_TRUE(all.ok());
   // The whole import refused (as another unit's would be).
-  auto results = server_.push(*all, [](const sync::Operation&) -> std::optional<std::string> {
-    return "unit_forbidden: not your unit";
+  auto results = server_.push(*all, [](const sync::Operation&) -> std::optional<sync::Refusal> {
+    return sync::refuse(sync::RejectCode::kUnitForbidden, "not your unit");
   });
   ASSERT_TRUE(results.ok());
   ASSERT_TRUE(a_->acknowledge(*results).ok());
@@ -370,8 +371,10 @@ TEST_F(ReplicaSync, ARefusedSubmissionUnlocksTheReportAndCanBeSentAgain) {
   ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
   sync(*a_);
   int checks = 0;
-  server_.set_submission_check([&](const ReportKey&) -> std::optional<std::string> {
-    if (++checks == 1) return "validation_failed: 1 error in report " + kReviewed.to_string();
+  server_.set_submission_check([&](const ReportKey&) -> std::optional<sync::Refusal> {
+    if (++checks == 1)
+      return sync::refuse(sync::RejectCode::kValidationFailed,
+                          "1 error in report " + kReviewed.to_string());
     return std::nullopt;
   });
   const sync::StateChange submit{sync::StateAction::kSubmit, "", {}, {}};

@@ -1,5 +1,6 @@
 #include "client/replica.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -273,6 +274,47 @@ TEST_F(ReplicaTest, ClockAndCountersNeverGoBackwardsAcrossRestarts) {
   EXPECT_GT(after.op.hlc, before.op.hlc);
   EXPECT_EQ(after.op.id.counter, before.op.id.counter + 1);
   EXPECT_EQ(after.op.id.device, before.op.id.device);
+}
+
+// Two programs on one replica (the UI and a terminal): each edit takes its id
+// and timestamp from the database, so alternating edits, rows and state
+// changes never share an id and timestamps keep rising across both.
+TEST_F(ReplicaTest, TwoProgramsOnOneReplicaNeverReuseAnIdOrATimestamp) {
+  auto ui = create();
+  ASSERT_TRUE(ui->import_report(seed("final02.json")).ok());
+  ASSERT_TRUE(ui->import_report(seed("perf-project_p03.json")).ok());
+  auto cli = reopen();
+  ASSERT_TRUE(cli);
+  for (int i = 0; i < 50; ++i) {
+    Replica& r = i % 2 == 0 ? *ui : *cli;
+    auto e = r.set_cell(kFinal02, i % 4 < 2 ? "2101505" : "2101102", "total",
+                        fmt::format("{}.{:02}", 10 + i % 4, i));
+    ASSERT_TRUE(e.ok()) << e.status().message();
+    if (i % 10 == 3) {
+      auto row = r.add_row(kProject, "indicators", "", {{"level3", fmt::format("指标{}", i)}});
+      ASSERT_TRUE(row.ok()) << row.status().message();
+    }
+  }
+  auto log = ui->log(false);
+  ASSERT_TRUE(log.ok());
+  std::set<sync::OpId> ids;
+  std::set<std::string> rows;
+  sync::Hlc last;
+  for (const auto& rec : *log) {
+    EXPECT_TRUE(ids.insert(rec.op.id).second) << rec.op.id.to_string() << " used twice";
+    EXPECT_GT(rec.op.hlc, last) << rec.op.id.to_string();
+    last = rec.op.hlc;
+    if (rec.op.kind == sync::OpKind::kAddRow) {
+      EXPECT_TRUE(rows.insert(rec.op.row).second);
+    }
+  }
+  EXPECT_EQ(ids.size(), 2u + 50u + 5u * 2);  // imports, edits, rows and their first cells
+  EXPECT_EQ(rows.size(), 5u);
+  // The outbox (imports spread over the ids they reserved) has no id twice.
+  auto out = cli->outbox(1'000'000);
+  ASSERT_TRUE(out.ok());
+  std::set<sync::OpId> sent;
+  for (const auto& op : *out) EXPECT_TRUE(sent.insert(op.id).second) << op.id.to_string();
 }
 
 TEST_F(ReplicaTest, AReplicaFromANewerProgramIsRefused) {

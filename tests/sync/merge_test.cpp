@@ -119,18 +119,36 @@ TEST_F(ServerCoreTest, AnIdReusedForDifferentContentIsRejected) {
   auto r = core_.push({set_op("a", 1, 1'000'000, "99.00", 0)}, nullptr);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].outcome, Outcome::kRejected);
+  EXPECT_EQ((*r)[0].code, RejectCode::kOpIdReused);
   EXPECT_NE((*r)[0].reason.find("op_id_reused"), std::string::npos);
   EXPECT_EQ(core_.pull(0, 100, nullptr)->entries.size(), 1u);
 }
 
 TEST_F(ServerCoreTest, ARefusedOperationChangesNothing) {
-  auto r = core_.push({set_op("a", 1, 1'000'000, "15.00", 0)},
-                      [](const Operation&) { return std::optional<std::string>("not_your_unit"); });
+  auto r = core_.push({set_op("a", 1, 1'000'000, "15.00", 0)}, [](const Operation&) {
+    return std::optional<Refusal>(refuse(RejectCode::kUnitForbidden, "not your unit"));
+  });
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].outcome, Outcome::kRejected);
-  EXPECT_EQ((*r)[0].reason, "not_your_unit");
+  EXPECT_EQ((*r)[0].code, RejectCode::kUnitForbidden);
+  EXPECT_EQ((*r)[0].reason, "unit_forbidden: not your unit");
   EXPECT_TRUE(core_.pull(0, 100, nullptr)->entries.empty());
   EXPECT_EQ(store_.cell(kReport, "2101505", "total")->version, 0);
+}
+
+// Someone pushing under another device's id is refused, and the refusal is
+// not kept as that id's answer: the rightful device's own edit with that id
+// is applied when it arrives.
+TEST_F(ServerCoreTest, AnIdRefusedForWhoSentItStaysFreeForItsDevice) {
+  auto forged = core_.push({set_op("a", 1, 1'000'000, "66.00", 0)}, [](const Operation&) {
+    return std::optional<Refusal>(refuse(RejectCode::kDeviceMismatch, "not this connection's"));
+  });
+  ASSERT_TRUE(forged.ok());
+  EXPECT_EQ((*forged)[0].outcome, Outcome::kRejected);
+  auto own = core_.push({set_op("a", 1, 1'000'000, "15.00", 0)}, nullptr);
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ((*own)[0].outcome, Outcome::kApplied) << (*own)[0].reason;
+  EXPECT_EQ(store_.cell(kReport, "2101505", "total")->value, "15.00");
 }
 
 TEST_F(ServerCoreTest, AClockFarAheadCannotWinEveryConflict) {

@@ -88,7 +88,7 @@ class SyncService {
   Reply push(SyncPeer& peer, const sync::Push& m);
   Reply pull(SyncPeer& peer, const sync::Pull& m);
   bool take_rate_token(SyncPeer& peer);
-  std::optional<std::string> refuse_op(const SyncPeer& peer, const sync::Operation& op) const;
+  std::optional<sync::Refusal> refuse_op(const SyncPeer& peer, const sync::Operation& op) const;
 
   AdminStore& admin_;
   sync::ServerStore& store_;

@@ -20,15 +20,44 @@
 
 namespace budgetsync::sync {
 
+// Why the server refused an operation: what a client acts on. The reason
+// beside it is for people and logs, never parsed.
+enum class RejectCode {
+  kOther,              // a code this program does not know (a newer server)
+  kOpIdReused,         // the id was used for a different operation: re-key the device
+  kDeviceMismatch,     // the operation names another device than the connection's
+  kAuthorMismatch,     // the operation is signed by another user than the logged-in one
+  kForbidden,          // the user's role may not take this step
+  kUnitForbidden,      // the report belongs to a unit the user may not change
+  kReadOnly,           // a reviewer writing a subordinate unit's cell
+  kReportLocked,       // the report is submitted or approved
+  kInvalidTransition,  // the report's state does not allow the step
+  kStaleSubmission,    // the submitted snapshot differs from the server's cells
+  kValidationFailed,   // the submitted report has validation errors
+  kMalformed,          // the operation cannot be read
+  kServerError,        // the server could not decide
+};
+std::string_view reject_code_name(RejectCode c);
+// Unknown names read as kOther, so a newer server's codes are shown, not fatal.
+RejectCode parse_reject_code(std::string_view name);
+
+struct Refusal {
+  RejectCode code = RejectCode::kOther;
+  std::string reason;  // "code_name: what was refused and why"
+};
+// A refusal whose reason starts with the code's name.
+Refusal refuse(RejectCode code, std::string_view detail);
+
 // One accepted or rejected operation, as the log keeps it.
 struct LogEntry {
   int64_t seq = 0;  // 0 for a rejected operation (it is not in the log)
   Operation op;     // with the timestamp the server accepted
   Outcome outcome = Outcome::kApplied;
-  std::string reason;        // why it was rejected
-  ServerCell cell;           // kSetCell: the cell after this operation
-  bool row_deleted = false;  // kDeleteRow: the row's tombstone is set
-  int64_t server_ms = 0;     // when the server accepted it (0: rejected)
+  RejectCode code = RejectCode::kOther;  // kRejected: what the refusal means
+  std::string reason;                    // kRejected: why, for people
+  ServerCell cell;                       // kSetCell: the cell after this operation
+  bool row_deleted = false;              // kDeleteRow: the row's tombstone is set
+  int64_t server_ms = 0;                 // when the server accepted it (0: rejected)
 };
 
 // A cell of a report as the server has it, with its row's place in the form.
@@ -102,11 +131,11 @@ class MemoryServerStore final : public ServerStore {
 
 // Decides whether the pushing user may apply an operation: empty when allowed,
 // else the reason it is refused.
-using Authorizer = std::function<std::optional<std::string>(const Operation&)>;
+using Authorizer = std::function<std::optional<Refusal>(const Operation&)>;
 
 // Runs the validation rules over a report being submitted, as the server has
 // it: empty when it may be submitted, else the refusal ("validation_failed: ...").
-using SubmissionCheck = std::function<std::optional<std::string>(const ReportKey&)>;
+using SubmissionCheck = std::function<std::optional<Refusal>(const ReportKey&)>;
 
 class ServerCore {
  public:
@@ -138,9 +167,8 @@ class ServerCore {
   Result<LogEntry> handle(const Operation& op, const Authorizer& authorize, int64_t max_skew_ms);
   // Why a cell, row or state operation may not go ahead given the report's
   // review state (empty: it may).
-  Result<std::optional<std::string>> refuse_by_state(const Operation& op);
-  Result<std::optional<std::string>> refuse_submission(const Operation& op,
-                                                       const StateChange& change);
+  Result<std::optional<Refusal>> refuse_by_state(const Operation& op);
+  Result<std::optional<Refusal>> refuse_submission(const Operation& op, const StateChange& change);
 
   SubmissionCheck submission_check_;
   ServerStore& store_;
