@@ -573,6 +573,10 @@ int cmd_status(Context& ctx) {
       s->reports, s->pending_ops, s->rejected_ops, s->open_conflicts,
       s->last_local_edit ? format_time(s->last_local_edit) : "（无）",
       sync_status_lines(**replica));
+  if (!s->rekeyed_from.empty()) {
+    fmt::print("设备编号  已由 {} 改为 {}（另一份副本用过原编号；{} 项修改已按新编号上传）\n",
+               s->rekeyed_from, s->device, s->rekeyed_ops);
+  }
   if (!returned.empty()) fmt::print("退回      {} 张报表，改正后重新上报：\n", returned.size());
   for (const auto* r : returned)
     fmt::print("  {} 被 {} 退回：{}\n", r->key.to_string(), r->state_by, r->state_reason);

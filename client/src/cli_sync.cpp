@@ -154,6 +154,12 @@ int cmd_sync(Replica& replica, bool watch, bool cbor, size_t batch, bool as_json
                tally->rejected, tally->pulled, tally->cursor);
     if (tally->download_restarted)
       fmt::print("服务器的存储或权限范围已变化：已重新下载可见的数据。\n");
+    if (tally->rekeyed) {
+      fmt::print(
+          "服务器上已有另一台设备使用本设备的编号（本地副本可能被复制过）：本设备已改用新编号 "
+          "{}，{} 项待同步的修改已按新编号重新上传，没有丢失。\n",
+          st->device, st->rekeyed_ops);
+    }
     if (st->open_conflicts > 0)
       fmt::print("有 {} 处冲突待处理：运行 `budgetsync conflicts` 查看。\n", st->open_conflicts);
     if (st->rejected_ops > 0)
@@ -176,10 +182,16 @@ std::string sync_status_lines(const Replica& replica) {
 }
 
 nlohmann::ordered_json status_fields(const ReplicaStatus& s) {
-  return {{"unit", s.identity.unit},        {"unit_name", s.identity.unit_name},
-          {"user", s.identity.user},        {"device", s.device},
-          {"reports", s.reports},           {"pending_ops", s.pending_ops},
-          {"rejected_ops", s.rejected_ops}, {"open_conflicts", s.open_conflicts}};
+  return {{"unit", s.identity.unit},
+          {"unit_name", s.identity.unit_name},
+          {"user", s.identity.user},
+          {"device", s.device},
+          {"reports", s.reports},
+          {"pending_ops", s.pending_ops},
+          {"rejected_ops", s.rejected_ops},
+          {"open_conflicts", s.open_conflicts},
+          {"rekeyed_from", s.rekeyed_from.empty() ? nlohmann::ordered_json(nullptr)
+                                                  : nlohmann::ordered_json(s.rekeyed_from)}};
 }
 
 void add_sync_status(const Replica& replica, json& out) {

@@ -165,6 +165,46 @@ struct Replica::Impl {
     return std::pair{id, hlc};
   }
 
+  // The server holds another change under one of this device's ids (the
+  // replica was copied, or restored from a backup, and both copies went on
+  // editing): the device takes a new id and its waiting operations (and
+  // `reused`, which may be older ones sent again) are numbered afresh under
+  // it, in their order, so they reach the server as the new operations they
+  // are. What the server already acknowledged keeps its id. Called inside the
+  // writing transaction.
+  Status rekey(const std::vector<int64_t>& reused) {
+    BS_ASSIGN_OR_RETURN(old, meta("device"));
+    std::string fresh = random.hex(8);
+    while (fresh == old) fresh = random.hex(8);
+    BS_ASSIGN_OR_RETURN(pending, db.cached("SELECT seq, span FROM ops WHERE status = 'pending' AND "
+                                           "(device = ? OR seq IN (SELECT value FROM "
+                                           "json_each(?))) ORDER BY seq"));
+    std::string list = "[";
+    for (size_t i = 0; i < reused.size(); ++i) list += fmt::format("{}{}", i ? "," : "", reused[i]);
+    list += "]";
+    pending.bind(1, old).bind(2, list);
+    std::vector<std::pair<int64_t, int64_t>> moving;
+    for (;;) {
+      BS_ASSIGN_OR_RETURN(has, pending.step());
+      if (!has) break;
+      moving.emplace_back(pending.col_int(0), pending.col_int(1));
+    }
+    BS_ASSIGN_OR_RETURN(renumber,
+                        db.cached("UPDATE ops SET device = ?, counter = ? WHERE seq = ?"));
+    BS_ASSIGN_OR_RETURN(progress, db.cached("DELETE FROM meta WHERE key = ?"));
+    int64_t counter = 1;
+    for (const auto& [seq, span] : moving) {
+      BS_RETURN_IF_ERROR(renumber.bind(1, fresh).bind(2, counter).bind(3, seq).run());
+      BS_RETURN_IF_ERROR(progress.bind(1, fmt::format("import_progress.{}", seq)).run());
+      counter += span;
+    }
+    BS_RETURN_IF_ERROR(set_meta("device", fresh));
+    BS_RETURN_IF_ERROR(set_meta("rekeyed_from", old));
+    BS_RETURN_IF_ERROR(set_meta("rekeyed_ops", std::to_string(moving.size())));
+    device = fresh;
+    return Status::Ok();
+  }
+
   // ---- reports and rows --------------------------------------------------
 
   struct ReportRef {
@@ -1079,6 +1119,11 @@ Result<ReplicaStatus> Replica::status() const {
   }
   BS_ASSIGN_OR_RETURN(cursor, m.meta("sync_cursor"));
   s.last_sync = cursor;
+  if (auto from = m.meta("rekeyed_from"); from.ok()) {
+    s.rekeyed_from = *from;
+    BS_ASSIGN_OR_RETURN(n, m.meta("rekeyed_ops"));
+    s.rekeyed_ops = std::stoll(n);
+  }
   return s;
 }
 
@@ -1429,15 +1474,45 @@ Result<std::optional<std::pair<int64_t, int64_t>>> own_op(budgetsync::sqlite::Db
 
 }  // namespace
 
-Status Replica::acknowledge(const std::vector<sync::LogEntry>& results) {
+namespace {
+
+// The local operation a server answer is for. Usually own_op; but where a
+// program of an older release gave one id to two operations, the one still
+// pending with the answered content is the one the answer is for.
+Result<std::optional<std::pair<int64_t, int64_t>>> answered_op(budgetsync::sqlite::Db& db,
+                                                               const sync::Operation& op) {
+  BS_ASSIGN_OR_RETURN(
+      st, db.cached("SELECT seq, counter + span - 1, status = 'pending' AND span = 1 AND kind = ?3 "
+                    "AND row_key = ?4 AND col = ?5 AND value IS ?6 FROM ops WHERE device = ?1 AND "
+                    "counter = ?2 AND status <> 'remote' ORDER BY seq"));
+  st.bind(1, op.id.device).bind(2, op.id.counter).bind(3, sync::op_kind_name(op.kind));
+  st.bind(4, op.row).bind(5, op.column).bind(6, op.value);
+  std::optional<std::pair<int64_t, int64_t>> first;
+  for (;;) {
+    BS_ASSIGN_OR_RETURN(has, st.step());
+    if (!has) break;
+    const std::pair<int64_t, int64_t> found{st.col_int(0), st.col_int(1)};
+    if (st.col_int(2) != 0) return std::optional(found);
+    if (!first) first = found;
+  }
+  if (first) return first;
+  return own_op(db, op.id);
+}
+
+}  // namespace
+
+Result<bool> Replica::acknowledge(const std::vector<sync::LogEntry>& results) {
   Impl& m = *impl_;
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
+  std::vector<int64_t> reused;  // operations whose id the server knows for another change
   for (const auto& r : results) {
-    BS_ASSIGN_OR_RETURN(mine, own_op(m.db, r.op.id));
+    BS_ASSIGN_OR_RETURN(mine, answered_op(m.db, r.op));
     if (!mine) continue;
     const auto [seq, last_id] = *mine;
-    if (r.outcome == sync::Outcome::kRejected) {
+    if (r.outcome == sync::Outcome::kRejected && r.code == sync::RejectCode::kOpIdReused) {
+      reused.push_back(seq);  // stays pending, under a new id (below)
+    } else if (r.outcome == sync::Outcome::kRejected) {
       BS_ASSIGN_OR_RETURN(
           st, m.db.cached("UPDATE ops SET status = 'rejected', reason = ? WHERE seq = ?"));
       BS_RETURN_IF_ERROR(st.bind(1, r.reason).bind(2, seq).run());
@@ -1463,7 +1538,9 @@ Status Replica::acknowledge(const std::vector<sync::LogEntry>& results) {
       }
     }
   }
-  return tx.commit();
+  if (!reused.empty()) BS_RETURN_IF_ERROR(m.rekey(reused));
+  BS_RETURN_IF_ERROR(tx.commit());
+  return !reused.empty();
 }
 
 int64_t Replica::sync_cursor() const {

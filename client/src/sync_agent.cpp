@@ -187,11 +187,26 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
     tally_.cursor = replica_.sync_cursor();
   }
 
-  // Sends the outbox in batches until it is empty.
+  // Sends the outbox in batches until it is empty. Returns early when the
+  // device took a new id (the connection's hello named the old one: open a
+  // new session). A batch the server answered is never sent again unchanged:
+  // if the same operations are still waiting after its answer, the exchange
+  // fails (and the agent backs off) rather than repeat it.
   awaitable<void> push_all() {
+    std::vector<sync::OpId> last_sent;
     for (;;) {
       auto ops = check(replica_.outbox(options_.push_batch));
       if (ops.empty()) co_return;
+      std::vector<sync::OpId> ids;
+      ids.reserve(ops.size());
+      for (const auto& op : ops) ids.push_back(op.id);
+      if (ids == last_sent) {
+        fail_with(Status::FailedPrecondition(fmt::format(
+            "the server answered {} operations from {} but they are still waiting; not sending "
+            "them again unchanged",
+            ids.size(), ids.front().to_string())));
+      }
+      last_sent = std::move(ids);
       sync::Push push;
       push.batch_id = fmt::format("{}-{}", replica_.device(), ++batches_);
       push.ops = std::move(ops);
@@ -203,8 +218,10 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
         fail_with(Status::Corruption(fmt::format("the server answered {} of {} operations",
                                                  result->results.size(), push.ops.size())));
       }
-      check(replica_.acknowledge(result->results));
+      const bool rekeyed = check(replica_.acknowledge(result->results));
       for (const auto& e : result->results) {
+        if (e.outcome == sync::Outcome::kRejected && e.code == sync::RejectCode::kOpIdReused)
+          continue;  // sent again under the new id
         ++tally_.pushed;
         switch (e.outcome) {
           case sync::Outcome::kApplied:
@@ -220,8 +237,15 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
         tally_.server_last_seq = std::max(tally_.server_last_seq, e.seq);
       }
       report(fmt::format("推送 {} 项修改", tally_.pushed));
+      if (rekeyed) {
+        tally_.rekeyed = rekeyed_ = true;
+        co_return;
+      }
     }
   }
+
+  // Whether push_all stopped because the device took a new id.
+  bool rekeyed() const { return rekeyed_; }
 
   // Pulls until the cursor reaches the last sequence the server announced.
   // The next batch is asked for before this one is applied, so the server
@@ -260,6 +284,11 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
       if (version != seen_version) {
         seen_version = version;
         co_await push_all();
+        if (rekeyed_) {
+          fail_with(Status::FailedPrecondition(
+              "this device took a new id (another copy of the replica used the old one); "
+              "reconnecting under it"));
+        }
         worked = true;
       }
       if (worked) synced();
@@ -394,6 +423,7 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   std::deque<sync::Message> inbox_;
   std::string closed_;  // why the connection ended; empty while open
   int64_t batches_ = 0;
+  bool rekeyed_ = false;
 };
 
 }  // namespace
@@ -523,6 +553,17 @@ Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target,
     auto session = std::make_shared<SyncSession>(io, **tls, replica, target, options, tally);
     co_await session->open();
     co_await session->push_all();
+    if (session->rekeyed()) {
+      // The hello named the old device id: the rest goes over a new session.
+      co_await session->close();
+      session = std::make_shared<SyncSession>(io, **tls, replica, target, options, tally);
+      co_await session->open();
+      co_await session->push_all();
+      if (session->rekeyed()) {
+        fail_with(Status::FailedPrecondition(
+            "the server found this device's new id used too; sync again to take another"));
+      }
+    }
     co_await session->pull_all();
     co_await session->close();
   };
@@ -596,12 +637,22 @@ Status run_agent(Replica& replica, const SyncTarget& first_target, const AgentOp
         auto session = std::make_shared<SyncSession>(io, **tls, replica, target, options, tally);
         try {
           co_await session->open();
-          attempt = 0;
           note({{"agent.state", "online"}, {"sync.last_error", ""}});
           event(fmt::format("online: {}", target.server.url()));
           auto synced = [&] { note({{"sync.last_ok_ms", std::to_string(wall_ms())}}); };
           co_await session->push_all();
+          if (session->rekeyed()) {
+            event(
+                "this device took a new id (another copy of the replica used the old one); "
+                "reconnecting under it");
+            co_await session->close();
+            continue;  // a new hello at once
+          }
           co_await session->pull_all();
+          // Only a whole exchange resets the back-off: a server that accepts
+          // the connection and then refuses every batch is retried ever more
+          // slowly, like one that is down.
+          attempt = 0;
           synced();
           event(fmt::format("synced: pushed {}, pulled {}, cursor {}", tally.pushed, tally.pulled,
                             tally.cursor));

@@ -3,6 +3,7 @@
 // both, a later edit resolves it, and a pending local edit keeps showing.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 #include <tuple>
 
@@ -432,6 +433,64 @@ TEST_F(ReplicaSync, ASubmissionWaitsUntilRefusedEditsAreSettled) {
   sync(*b_);
   EXPECT_EQ(state_of(*b_, kReviewed), "submitted");
   EXPECT_EQ(value(*b_, kReviewed, "2101505", "total"), "99.00");
+}
+
+// A replica copied to a second machine (or restored from a backup) goes on
+// with the same device id: both copies' next edits share an id. The server
+// refuses the second (op_id_reused); that copy takes a new device id, numbers
+// its waiting edits afresh and sends them again: both edits are kept, nothing
+// is marked rejected, every replica ends equal, and the user is told.
+TEST_F(ReplicaSync, ACopiedReplicaTakesANewDeviceIdAndLosesNoEdit) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  const std::string device = a_->device();
+  a_.reset();  // closed: the file is whole without its WAL
+  const auto copy = dir_.path() / "copy.db";
+  std::filesystem::copy_file(dir_.path() / "a.db", copy);
+  auto reopened = Replica::open((dir_.path() / "a.db").string(), *catalog_, clock_, random_);
+  auto copied = Replica::open(copy.string(), *catalog_, clock_, random_);
+  ASSERT_TRUE(reopened.ok() && copied.ok());
+  a_ = std::move(*reopened);
+  std::unique_ptr<Replica> c = std::move(*copied);
+
+  auto mine = a_->set_cell(kFinal02, "2101505", "total", "16.00");
+  auto theirs = c->set_cell(kFinal02, "2101102", "total", "144.00");
+  ASSERT_TRUE(mine.ok() && theirs.ok());
+  ASSERT_EQ(mine->op, theirs->op);  // the same id for two different edits
+  sync(*a_);
+
+  auto out = c->outbox(100);
+  ASSERT_TRUE(out.ok());
+  auto answers = server_.push(*out, nullptr);
+  ASSERT_TRUE(answers.ok());
+  ASSERT_EQ(answers->front().code, sync::RejectCode::kOpIdReused);
+  auto rekeyed = c->acknowledge(*answers);
+  ASSERT_TRUE(rekeyed.ok()) << rekeyed.status().message();
+  EXPECT_TRUE(*rekeyed);
+  EXPECT_NE(c->device(), device);
+  auto resent = c->outbox(100);
+  ASSERT_TRUE(resent.ok());
+  ASSERT_EQ(resent->size(), 1u);
+  EXPECT_EQ(resent->front().id, (sync::OpId{c->device(), 1}));
+  EXPECT_EQ(resent->front().value, "144.00");
+  sync(*c);
+  sync(*a_);
+  sync(*b_);
+
+  auto st = c->status();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->pending_ops, 0);
+  EXPECT_EQ(st->rejected_ops, 0);
+  EXPECT_EQ(st->rekeyed_from, device);
+  EXPECT_EQ(st->rekeyed_ops, 1);
+  for (Replica* r : {a_.get(), b_.get(), c.get()}) {
+    EXPECT_EQ(value(*r, kFinal02, "2101505", "total"), "16.00");
+    EXPECT_EQ(value(*r, kFinal02, "2101102", "total"), "144.00");
+  }
+  // The copy's next edit carries the new id onwards.
+  auto next = c->set_cell(kFinal02, "2101102", "total", "145.00");
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->op, (sync::OpId{c->device(), 2}));
 }
 
 }  // namespace

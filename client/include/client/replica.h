@@ -90,6 +90,11 @@ struct ReplicaStatus {
   int64_t open_conflicts = 0;
   std::optional<sync::Hlc> last_local_edit;
   std::string last_sync;  // empty until a server is attached
+  // The id this device had before the server found it used by another copy
+  // of the replica (empty: never changed), and how many waiting edits were
+  // numbered afresh then.
+  std::string rekeyed_from;
+  int64_t rekeyed_ops = 0;
 };
 
 // What a cell address resolved to, with its value before and after an edit.
@@ -190,7 +195,11 @@ class Replica {
 
   // Records the server's answers to pushed operations: acknowledged, or
   // rejected with the reason (kept, visible in `log`, until the user acts).
-  Status acknowledge(const std::vector<sync::LogEntry>& results);
+  // When the server already holds another change under one of this device's
+  // ids (op_id_reused: the replica was copied or restored), the device takes
+  // a new id and every waiting operation is numbered afresh under it, to be
+  // sent again; returns true then (status() says so, for the user).
+  Result<bool> acknowledge(const std::vector<sync::LogEntry>& results);
 
   // Applies a page of pulled log entries and stores `cursor` with them, in one
   // transaction: a crash between pages resumes from the last stored cursor.

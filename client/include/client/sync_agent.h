@@ -63,6 +63,9 @@ struct SyncTally {
   int64_t cursor = 0;
   int64_t server_last_seq = 0;
   bool download_restarted = false;
+  // The server held another change under one of this device's ids: the device
+  // took a new id and its waiting edits were sent again under it.
+  bool rekeyed = false;
 };
 
 // Lets another thread end a running agent: the desktop UI runs its agent on a
