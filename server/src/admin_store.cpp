@@ -263,13 +263,15 @@ Result<int> AdminStore::revoke_tokens(const std::string& name) {
   return impl_->db.changes();
 }
 
-Status AdminStore::touch_device(const std::string& device, const std::string& user,
-                                int64_t now_ms) {
+Result<bool> AdminStore::touch_device(const std::string& device, const std::string& user,
+                                      int64_t now_ms) {
   auto st = impl_->db.cached(
       "INSERT INTO devices(id, user, first_seen_ms, last_seen_ms) VALUES(?1, ?2, ?3, ?3) "
-      "ON CONFLICT(id) DO UPDATE SET user = excluded.user, last_seen_ms = excluded.last_seen_ms");
+      "ON CONFLICT(id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms "
+      "WHERE devices.user = excluded.user");
   if (!st.ok()) return st.status();
-  return st->bind(1, device).bind(2, user).bind(3, now_ms).run();
+  if (Status s = st->bind(1, device).bind(2, user).bind(3, now_ms).run(); !s.ok()) return s;
+  return impl_->db.changes() > 0;
 }
 
 Result<std::vector<Device>> AdminStore::devices() {

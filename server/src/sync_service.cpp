@@ -168,12 +168,25 @@ SyncService::Reply SyncService::hello(SyncPeer& peer, const sync::Hello& m) {
   auto identity = admin_.identity();
   auto units = admin_.units_within(peer.user.unit);
   auto last = store_.last_seq();
+  auto bound = admin_.touch_device(m.device, peer.user.name, clock_.now_ms());
   Status bad = !identity.ok() ? identity.status()
                : !units.ok()  ? units.status()
                : !last.ok()   ? last.status()
-                              : admin_.touch_device(m.device, peer.user.name, clock_.now_ms());
+                              : bound.status();
   if (!bad.ok()) {
     r.messages.push_back(error_message("server_error", bad.message()));
+    return r;
+  }
+  if (!*bound) {
+    // A device id is bound to the user who registered it: nobody else may
+    // sync as that device, push under its ids, or appear as its owner.
+    ++counters_.errors;
+    r.messages.push_back(error_message(
+        "device_forbidden",
+        fmt::format("hello.device: device {} belongs to another user; log in on your own device",
+                    m.device),
+        true));
+    r.close = true;
     return r;
   }
   peer.device = m.device;

@@ -90,11 +90,14 @@ TEST_F(AdminStoreTest, UsersNeedAnExistingUnitAndAUniqueName) {
 }
 
 TEST_F(AdminStoreTest, DevicesAreRecordedWithFirstAndLastSeen) {
-  ASSERT_TRUE(store_->touch_device("dev-1", "wang", now_).ok());
-  ASSERT_TRUE(store_->touch_device("dev-1", "wang", now_ + 5000).ok());
+  EXPECT_TRUE(*store_->touch_device("dev-1", "wang", now_));
+  EXPECT_TRUE(*store_->touch_device("dev-1", "wang", now_ + 5000));
+  // Another user cannot take the device over: it stays wang's, unchanged.
+  EXPECT_FALSE(*store_->touch_device("dev-1", "liu", now_ + 9000));
   auto d = store_->devices();
   ASSERT_TRUE(d.ok());
   ASSERT_EQ(d->size(), 1u);
+  EXPECT_EQ((*d)[0].user, "wang");
   EXPECT_EQ((*d)[0].first_seen_ms, now_);
   EXPECT_EQ((*d)[0].last_seen_ms, now_ + 5000);
 }

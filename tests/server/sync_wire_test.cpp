@@ -212,6 +212,44 @@ TEST_F(SyncWire, CborFramesAreAnsweredInCbor) {
   EXPECT_TRUE(std::holds_alternative<sync::Welcome>(*m));
 }
 
+// A device id is bound to the user who first synced with it: another user —
+// here staff of another unit — cannot say hello as that device, so cannot
+// push under its ids, spoil its owner's next edits or appear as its owner.
+TEST_F(SyncWire, ADeviceIdBelongsToTheUserWhoRegisteredIt) {
+  ASSERT_EQ(server_
+                .admin({"user", "add", "liu", "--role", "staff", "--unit", "430602-ybj"},
+                       "pw-liu-secret\n")
+                .exit_code,
+            0);
+  auto own = open_ws(login());
+  send(*own, sync::Hello{"dev-wang", 0, "", 0, ""});
+  ASSERT_EQ(error_code(read(*own)), "welcome");
+
+  auto res =
+      request(http::verb::post, "/api/login", R"({"user":"liu","password":"pw-liu-secret"})");
+  ASSERT_EQ(res.result(), http::status::ok) << res.body();
+  auto thief = open_ws(json::parse(res.body())["token"].get<std::string>());
+  send(*thief, sync::Hello{"dev-wang", 0, "", 0, ""});
+  EXPECT_EQ(error_code(read(*thief)), "device_forbidden");
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  thief->read(buffer, ec);
+  EXPECT_EQ(ec, websocket::error::closed);  // the connection ends with the refusal
+
+  // The owner's edits under that id go ahead, and the device is still his.
+  send(*own, sync::Push{"b1", {edit("dev-wang", 1, "411325-ybj", "15.50")}});
+  auto answer = read(*own);
+  const auto* r = std::get_if<sync::PushResult>(&answer);
+  ASSERT_NE(r, nullptr) << error_code(answer);
+  EXPECT_EQ(r->results.at(0).outcome, sync::Outcome::kApplied) << r->results.at(0).reason;
+  const std::string devices = server_.admin({"device", "list"}).out;
+  const size_t line = devices.find("dev-wang");
+  ASSERT_NE(line, std::string::npos) << devices;
+  const std::string row = devices.substr(line, devices.find('\n', line) - line);
+  EXPECT_NE(row.find("wang"), std::string::npos) << devices;
+  EXPECT_EQ(row.find("liu"), std::string::npos) << devices;
+}
+
 TEST_F(SyncWire, WritesToAnotherUnitAreRejectedAndOthersAreNotified) {
   const std::string token = login();
   auto writer = open_ws(token);

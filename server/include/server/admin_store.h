@@ -72,7 +72,10 @@ class AdminStore {
   // Revokes every token of a user; returns how many.
   Result<int> revoke_tokens(const std::string& user);
 
-  Status touch_device(const std::string& device, const std::string& user, int64_t now_ms);
+  // Registers `device` to `user` on first sight, or notes that it was seen.
+  // A device id belongs to the user who first synced with it: false (nothing
+  // changed) when it is another user's.
+  Result<bool> touch_device(const std::string& device, const std::string& user, int64_t now_ms);
   Result<std::vector<Device>> devices();
 
  private:
