@@ -25,8 +25,11 @@ inline std::filesystem::path seeds_dir() {
 // object goes away.
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "budgetsync-test-XXXXXX").string();
+  TempDir() : TempDir(std::filesystem::temp_directory_path()) {}
+  // A folder under `base`: /dev/shm keeps thousands of commits off the disk
+  // in tests about concurrency, not durability.
+  explicit TempDir(const std::filesystem::path& base) {
+    std::string tmpl = (base / "budgetsync-test-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) std::abort();
     path_ = tmpl;
   }

@@ -84,6 +84,16 @@ class Background {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
   void kill_now() { stop(SIGKILL); }
+  // Waits for the program to end by itself; its exit code.
+  int wait() {
+    if (pid_ <= 0) return -1;
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    if (out_) fclose(out_);
+    out_ = nullptr;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  }
   // Sends `sig` without waiting for the exit.
   void signal(int sig) {
     if (pid_ > 0) kill(pid_, sig);
