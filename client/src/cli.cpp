@@ -99,11 +99,7 @@ int cmd_init(Context& ctx, const std::string& unit, const std::string& name, std
   }
   auto catalog = ctx.load_catalog_once();
   if (!catalog.ok()) return fail(catalog.status());
-  std::error_code ec;
-  fs::create_directories(ctx.replica_dir(), ec);
-  if (ec)
-    return fail(Status::IoError(
-        fmt::format("{}: cannot create the folder: {}", ctx.replica_dir().string(), ec.message())));
+  if (Status s = make_private_dir(ctx.replica_dir()); !s.ok()) return fail(s);
   auto r =
       Replica::create(ctx.replica_path(), {unit, name, user}, **catalog, ctx.clock, ctx.random);
   if (!r.ok()) return fail(r.status());

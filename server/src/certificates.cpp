@@ -14,6 +14,8 @@
 #include <memory>
 #include <tuple>
 
+#include "files/data_files.h"
+
 namespace budgetsync::server {
 namespace {
 
@@ -119,11 +121,7 @@ Result<CertificateFiles> create_certificates(const fs::path& dir,
       X509_sign(cert.get(), ca_key.get(), EVP_sha256()) == 0) {
     return Status::IoError("could not make the server certificate");
   }
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return Status::IoError(
-        fmt::format("{}: cannot create the folder: {}", dir.string(), ec.message()));
+  if (Status s = make_private_dir(dir); !s.ok()) return s;
   for (const auto& [path, priv, fn] :
        {std::tuple{files.ca_key, true, std::function<int(FILE*)>([&](FILE* f) {
                      return PEM_write_PrivateKey(f, ca_key.get(), nullptr, nullptr, 0, nullptr,

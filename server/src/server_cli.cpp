@@ -83,10 +83,7 @@ int cmd_init(const std::string& data, const std::vector<std::string>& hosts) {
     return fail(
         Status::FailedPrecondition(fmt::format("{}: a server store exists here already", data)));
   }
-  fs::create_directories(data, ec);
-  if (ec)
-    return fail(
-        Status::IoError(fmt::format("{}: cannot create the folder: {}", data, ec.message())));
+  if (Status s = make_private_dir(data); !s.ok()) return fail(s);
   auto certs = create_certificates(fs::path(data) / "tls", hosts);
   if (!certs.ok()) return fail(certs.status());
   auto sync_store = SqliteServerStore::open(db_path(data).string());

@@ -42,6 +42,20 @@ fs::path default_data_dir(const char* argv0) {
   return BUDGETSYNC_SOURCE_DATA_DIR;
 }
 
+Status make_private_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (!ec) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
+  if (ec) {
+    return Status::IoError(
+        fmt::format("{}: cannot create the folder: {}", dir.string(), ec.message()));
+  }
+  return Status::Ok();
+}
+
 Result<std::string> read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IoError(fmt::format("{}: cannot open the file", path.string()));

@@ -1,6 +1,9 @@
 #include "sqlite/db.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace budgetsync::sqlite {
 
@@ -88,7 +91,33 @@ Result<StmtRef> Db::cached(std::string_view sql) {
   return StmtRef(it->second);
 }
 
+namespace {
+
+// A database holds session tokens and every unit's figures: it is the
+// owner's alone (0600), whatever the umask. SQLite gives a database's -wal
+// and -shm files the database file's own mode, so a new file is made 0600
+// before SQLite opens it; files an older release left readable to others are
+// tightened when opened.
+void keep_private(const std::string& path, bool create) {
+  if (path.empty() || path.front() == ':' || path.rfind("file:", 0) == 0) return;  // in memory
+  if (create) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::fchmod(fd, 0600);  // the umask may have taken bits the owner needs
+      ::close(fd);
+    }
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string file = path + suffix;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) ::chmod(file.c_str(), 0600);
+  }
+}
+
+}  // namespace
+
 Result<Db> Db::open(const std::string& path, bool create, const char* vfs) {
+  keep_private(path, create);
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, vfs);

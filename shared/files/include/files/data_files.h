@@ -22,6 +22,11 @@ std::filesystem::path default_data_dir(const char* argv0);
 // then cross-checks them. Errors name the file and the field.
 Result<Catalog> load_catalog(const std::filesystem::path& data_dir);
 
+// Creates `dir` (with its parents) when missing and makes it the owner's alone
+// (0700), whatever the umask: replica and server folders hold session tokens,
+// keys and every unit's figures.
+Status make_private_dir(const std::filesystem::path& dir);
+
 // Reads a whole file; IoError naming the path when it cannot.
 Result<std::string> read_file(const std::filesystem::path& path);
 
