@@ -307,6 +307,10 @@ SyncService::Reply SyncService::push(SyncPeer& peer, const sync::Push& m) {
       m.ops, [&](const sync::Operation& op) { return refuse_op(peer, op); }, options_.max_skew_ms);
   if (!results.ok()) return not_stored(results.status());
   for (const auto& e : *results) {
+    if (e.resent) {
+      ++counters_.resent;  // answered before: counted then, under its outcome
+      continue;
+    }
     switch (e.outcome) {
       case sync::Outcome::kApplied:
         ++counters_.applied;
@@ -361,6 +365,7 @@ std::string SyncService::metrics_text() const {
       labelled_counter_line("budgetsync_ops_total", "{outcome=\"conflict\"}", counters_.conflict);
   out +=
       labelled_counter_line("budgetsync_ops_total", "{outcome=\"rejected\"}", counters_.rejected);
+  out += labelled_counter_line("budgetsync_ops_total", "{outcome=\"resent\"}", counters_.resent);
   out += counter_text("budgetsync_sync_errors_total",
                       "Sync messages answered with an error (malformed, out of order, ...).",
                       counters_.errors);

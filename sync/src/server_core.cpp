@@ -168,7 +168,9 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
           a.hlc = incoming.hlc;
           return same_content(a, incoming);
         }())) {
-      return **seen;  // a resend: the same answer
+      LogEntry again = **seen;  // a resend: the same answer
+      again.resent = true;
+      return again;
     }
     LogEntry r;
     r.op = incoming;

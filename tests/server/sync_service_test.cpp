@@ -206,10 +206,14 @@ TEST_F(SyncServiceTest, MetricsCountOutcomesAndLatencies) {
   hello(wang, "dev-wang");
   push(wang, {edit("dev-wang", 1, "wang", "411325-ybj", "1.00"),
               edit("dev-wang", 2, "wang", "430602-ybj", "1.00")});
+  // The same edit sent again (a lost answer) is a resend, not a second edit.
+  push(wang, {edit("dev-wang", 1, "wang", "411325-ybj", "1.00")});
+  push(wang, {edit("dev-wang", 1, "wang", "411325-ybj", "1.00")});
   pull(wang);
   const std::string text = service_->metrics_text();
   EXPECT_NE(text.find("budgetsync_ops_total{outcome=\"applied\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("budgetsync_ops_total{outcome=\"rejected\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("budgetsync_ops_total{outcome=\"resent\"} 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("budgetsync_push_seconds_count 1\n"), std::string::npos);
   EXPECT_NE(text.find("budgetsync_pull_seconds_count 1\n"), std::string::npos);
   EXPECT_NE(text.find("budgetsync_push_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos);

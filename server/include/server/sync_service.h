@@ -98,7 +98,7 @@ class SyncService {
   sync::ServerCore core_;
 
   struct Counters {
-    uint64_t applied = 0, conflict = 0, rejected = 0;
+    uint64_t applied = 0, conflict = 0, rejected = 0, resent = 0;
     uint64_t errors = 0, rate_limited = 0;
     LatencyHistogram push_latency, pull_latency;
   } counters_;

@@ -58,6 +58,9 @@ struct LogEntry {
   ServerCell cell;                       // kSetCell: the cell after this operation
   bool row_deleted = false;              // kDeleteRow: the row's tombstone is set
   int64_t server_ms = 0;                 // when the server accepted it (0: rejected)
+  // In a push's answer: the first answer, given again to a resend (not on the
+  // wire, not stored).
+  bool resent = false;
 };
 
 // A cell of a report as the server has it, with its row's place in the form.
