@@ -31,6 +31,13 @@ using json = nlohmann::json;
 
 namespace {
 
+// The suites offered, in the server's order of preference (OpenSSL names).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr const char* kTls13Ciphers =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
 // What /metrics reports (Prometheus text format). One io thread: plain integers.
 struct Metrics {
   uint64_t connections = 0;
@@ -484,16 +491,29 @@ HttpsServer::~HttpsServer() = default;
 
 Status HttpsServer::listen(const std::string& host, uint16_t port) {
   beast::error_code ec;
-  // TLS 1.2 or newer only.
+  // TLS 1.2 or newer only (docs/security.md says what an audit finds).
+  SSL_CTX* native = impl_->ctx.native_handle();
   impl_->ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                          ssl::context::no_tlsv1_1);
+  // The server's order of suites wins, and a TLS 1.2 peer cannot renegotiate.
+  SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  // TLS 1.2: AEAD suites with forward secrecy (ECDHE) only — no CBC (LUCKY13),
+  // no static RSA key exchange. ECDSA first: `init` makes a P-256 certificate;
+  // the RSA ones serve an RSA certificate an operator installs instead.
+  // TLS 1.3's suites are all AEAD with forward secrecy; the order is fixed here.
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1 ||
+      SSL_CTX_set_ciphersuites(native, kTls13Ciphers) != 1) {
+    return Status::IoError("OpenSSL refused the server's cipher suites");
+  }
   // An idle connection gives its TLS buffers back (tens of KiB each).
-  SSL_CTX_set_mode(impl_->ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   // Clients make a full handshake on every connect: no session is kept for
-  // them and no ticket sent.
-  SSL_CTX_set_session_cache_mode(impl_->ctx.native_handle(), SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_num_tickets(impl_->ctx.native_handle(), 0);
+  // them and no ticket sent — SSL_OP_NO_TICKET for TLS 1.2 (whose stateless
+  // tickets the cache mode does not stop), no tickets for TLS 1.3.
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(native, 0);
   const HttpsOptions& options = impl_->shared.options;
   impl_->ctx.use_certificate_chain_file(options.cert_file, ec);
   if (ec)
