@@ -194,10 +194,10 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
     if (ec && ec != websocket::error::closed) {
       // Not a normal close: a frame over the limit (closed 1009), a timeout, a
       // dropped connection.
-      shared_.options.log.write(
-          "sync_closed",
-          fmt::format("user={} device={} address={} {}", peer_.user.name,
-                      peer_.device.empty() ? "-" : peer_.device, peer_.address, ec.message()));
+      shared_.options.log.write("sync_closed", {{"user", peer_.user.name},
+                                                {"device", peer_.device},
+                                                {"address", peer_.address},
+                                                {"why", ec.message()}});
     }
     if (ec) return finish();  // closed, timed out, or a frame over the limit (closed 1009)
     const bool binary = ws_.got_binary();
@@ -226,11 +226,11 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
     if (queue_.size() >= shared_.options.max_queued_messages) {
       // The peer has stopped reading: let it reconnect and resume from its cursor.
       ++shared_.metrics.slow_consumers;
-      shared_.options.log.write(
-          "sync_slow_consumer",
-          fmt::format("user={} device={} address={} queued={}: closed, it will resume from its "
-                      "cursor",
-                      peer_.user.name, peer_.device, peer_.address, queue_.size()));
+      // Closed; it will resume from its cursor.
+      shared_.options.log.write("sync_slow_consumer", {{"user", peer_.user.name},
+                                                       {"device", peer_.device},
+                                                       {"address", peer_.address},
+                                                       {"queued", queue_.size()}});
       queue_.clear();
       return close(websocket::close_code::try_again_later);
     }
@@ -351,7 +351,7 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
     const std::string_view auth(field.data(), field.size());
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.substr(0, kBearer.size()) != kBearer) {
-      options_.log.write("sync_unauthorized", fmt::format("address={} no bearer token", remote_));
+      options_.log.write("sync_unauthorized", {{"address", remote_}, {"why", "no bearer token"}});
       return respond(
           http::status::unauthorized,
           {{"error", "unauthorized"},
@@ -365,7 +365,7 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
                      {{"error", "server_error"}, {"message", user.status().message()}}, false);
     if (!*user) {
       options_.log.write("sync_unauthorized",
-                         fmt::format("address={} token unknown, expired or revoked", remote_));
+                         {{"address", remote_}, {"why", "token unknown, expired or revoked"}});
       return respond(http::status::unauthorized,
                      {{"error", "unauthorized"},
                       {"message", "the token is unknown, expired or revoked; log in again"}},
@@ -403,15 +403,19 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
       if (!session.ok()) {
         const bool throttled = session.status().message().find("too many") != std::string::npos;
         ++(throttled ? metrics_.logins_throttled : metrics_.logins_refused);
+        // A name that is no account may be a password typed into the wrong field.
+        const std::string name = body["user"].get<std::string>();
+        auto known = admin_.user(name);
         options_.log.write(throttled ? "login_throttled" : "login_refused",
-                           fmt::format("user={} address={} {}", body["user"].get<std::string>(),
-                                       remote_, session.status().message()));
+                           {{"user", known.ok() && *known ? name : unknown_user_label(name)},
+                            {"address", remote_},
+                            {"why", session.status().message()}});
         return respond(throttled ? http::status::too_many_requests : http::status::unauthorized,
                        {{"error", throttled ? "throttled" : "unauthorized"},
                         {"message", session.status().message()}});
       }
       ++metrics_.logins_ok;
-      options_.log.write("login", fmt::format("user={} address={}", session->user.name, remote_));
+      options_.log.write("login", {{"user", session->user.name}, {"address", remote_}});
       return respond(http::status::ok, {{"token", session->token},
                                         {"expires_ms", session->expires_ms},
                                         {"user", session->user.name},

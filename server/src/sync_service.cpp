@@ -67,11 +67,13 @@ bool SyncService::take_rate_token(SyncPeer& peer) {
 
 // The refusals in a reply, one line each, naming who was refused.
 SyncService::Reply SyncService::logged(const SyncPeer& peer, Reply reply) const {
-  const std::string who = fmt::format("user={} device={} address={}", peer.user.name,
-                                      peer.device.empty() ? "-" : peer.device, peer.address);
   for (const auto& m : reply.messages) {
     if (const auto* e = std::get_if<ErrorMessage>(&m)) {
-      log_.write("sync_refused", fmt::format("{} code={} {}", who, e->code, e->message));
+      log_.write("sync_refused", {{"user", peer.user.name},
+                                  {"device", peer.device},
+                                  {"address", peer.address},
+                                  {"code", e->code},
+                                  {"message", e->message}});
     } else if (const auto* p = std::get_if<sync::PushResult>(&m)) {
       size_t rejected = 0;
       const sync::LogEntry* first = nullptr;
@@ -81,9 +83,14 @@ SyncService::Reply SyncService::logged(const SyncPeer& peer, Reply reply) const 
         if (!first) first = &r;
       }
       if (first) {
-        log_.write("ops_rejected", fmt::format("{} batch={} count={} first={} report={} reason={}",
-                                               who, p->batch_id, rejected, first->op.id.to_string(),
-                                               first->op.report.to_string(), first->reason));
+        log_.write("ops_rejected", {{"user", peer.user.name},
+                                    {"device", peer.device},
+                                    {"address", peer.address},
+                                    {"batch", p->batch_id},
+                                    {"count", rejected},
+                                    {"first", first->op.id.to_string()},
+                                    {"report", first->op.report.to_string()},
+                                    {"reason", first->reason}});
       }
     }
   }

@@ -13,6 +13,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <fstream>
+#include <sstream>
 
 #include "../support/processes.h"
 #include "sync/protocol.h"
@@ -120,6 +121,28 @@ class SyncWire : public ::testing::Test {
     std::ifstream in(server_.data() + "/server.log");
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
+  // Its lines, each one JSON object; a line that is not one is a failure.
+  std::vector<json> server_events() const {
+    std::vector<json> events;
+    std::istringstream lines(server_log());
+    for (std::string line; std::getline(lines, line);) {
+      json e = json::parse(line, nullptr, false);
+      EXPECT_TRUE(e.is_object() && e.contains("time") && e.contains("event"))
+          << "not an event: " << line;
+      if (e.is_object()) events.push_back(std::move(e));
+    }
+    return events;
+  }
+  // The first event named `event` holding every field of `fields`, or null.
+  json logged(const std::string& event, const json& fields = json::object()) const {
+    for (const json& e : server_events()) {
+      if (e.value("event", "") != event) continue;
+      bool all = true;
+      for (const auto& [k, v] : fields.items()) all = all && e.contains(k) && e[k] == v;
+      if (all) return e;
+    }
+    return nullptr;
+  }
 
   static sync::Operation edit(const std::string& device, int64_t counter, const std::string& unit,
                               const std::string& value) {
@@ -149,8 +172,9 @@ TEST_F(SyncWire, TheWebSocketNeedsAValidToken) {
       [](websocket::request_type& req) { req.set(http::field::authorization, "Bearer forged"); }));
   ws.handshake(res, "localhost", "/sync", ec);
   EXPECT_EQ(ec, websocket::error::upgrade_declined);
-  EXPECT_NE(server_log().find("sync_unauthorized address=127.0.0.1 token unknown"),
-            std::string::npos)
+  EXPECT_FALSE(logged("sync_unauthorized", {{"address", "127.0.0.1"},
+                                            {"why", "token unknown, expired or revoked"}})
+                   .is_null())
       << server_log();
   EXPECT_TRUE(healthy());
 }
@@ -169,12 +193,15 @@ TEST_F(SyncWire, GarbageGetsAnErrorAndTheConnectionStaysUsable) {
   send(*ws, sync::Pull{0, 10});
   EXPECT_EQ(error_code(read(*ws)), "pull_result");
   // Each refusal is logged with who was refused.
-  const std::string log = server_log();
-  EXPECT_NE(log.find("login user=wang address=127.0.0.1"), std::string::npos) << log;
-  EXPECT_NE(log.find("sync_refused user=wang device=- address=127.0.0.1 code=malformed"),
-            std::string::npos)
-      << log;
-  EXPECT_NE(log.find("code=out_of_order"), std::string::npos) << log;
+  EXPECT_FALSE(logged("login", {{"user", "wang"}, {"address", "127.0.0.1"}}).is_null())
+      << server_log();
+  EXPECT_FALSE(logged("sync_refused", {{"user", "wang"},
+                                       {"device", ""},
+                                       {"address", "127.0.0.1"},
+                                       {"code", "malformed"}})
+                   .is_null())
+      << server_log();
+  EXPECT_FALSE(logged("sync_refused", {{"code", "out_of_order"}}).is_null()) << server_log();
 }
 
 TEST_F(SyncWire, AnOversizedFrameClosesTheConnectionCleanlyAndNothingElse) {
@@ -196,8 +223,8 @@ TEST_F(SyncWire, AnOversizedFrameClosesTheConnectionCleanlyAndNothingElse) {
   send(*again, sync::Hello{"dev-wire", 0, "", 0, ""});
   EXPECT_EQ(error_code(read(*again)), "welcome");
   // Logged when the server closed, several exchanges ago on its one thread.
-  EXPECT_NE(server_log().find("sync_closed user=wang device=- address=127.0.0.1"),
-            std::string::npos)
+  EXPECT_FALSE(
+      logged("sync_closed", {{"user", "wang"}, {"device", ""}, {"address", "127.0.0.1"}}).is_null())
       << server_log();
 }
 
@@ -227,11 +254,15 @@ TEST_F(SyncWire, WritesToAnotherUnitAreRejectedAndOthersAreNotified) {
   ASSERT_NE(r, nullptr) << error_code(refused);
   EXPECT_EQ(r->results.at(0).outcome, sync::Outcome::kRejected);
   EXPECT_EQ(r->results.at(0).reason.rfind("unit_forbidden", 0), 0u);
-  EXPECT_NE(server_log().find("ops_rejected user=wang device=dev-writer address=127.0.0.1 "
-                              "batch=b1 count=1 first=dev-writer:1 report=430602-ybj/2024/final02 "
-                              "reason=unit_forbidden"),
-            std::string::npos)
-      << server_log();
+  const json rejected = logged("ops_rejected", {{"user", "wang"},
+                                               {"device", "dev-writer"},
+                                               {"address", "127.0.0.1"},
+                                               {"batch", "b1"},
+                                               {"count", 1},
+                                               {"first", "dev-writer:1"},
+                                               {"report", "430602-ybj/2024/final02"}});
+  ASSERT_FALSE(rejected.is_null()) << server_log();
+  EXPECT_EQ(rejected["reason"].get<std::string>().rfind("unit_forbidden", 0), 0u);
 
   send(*writer, sync::Push{"b2", {edit("dev-writer", 2, "411325-ybj", "15.50")}});
   auto applied = read(*writer);
@@ -258,6 +289,62 @@ TEST_F(SyncWire, WritesToAnotherUnitAreRejectedAndOthersAreNotified) {
       << metrics.body();
   EXPECT_NE(metrics.body().find("budgetsync_ops_total{outcome=\"rejected\"} 1\n"),
             std::string::npos);
+}
+
+// What a forged line would look like in the old "TIME EVENT DETAIL" format.
+constexpr const char* kForgedLine = "2026-01-01T00:00:00.000Z login user=admin address=10.0.0.1";
+
+TEST_F(SyncWire, ALoginNameCannotForgeLogLinesNorLeakAPasswordTypedIntoIt) {
+  const json forged = {{"user", std::string("nobody\n") + kForgedLine}, {"password", "x"}};
+  EXPECT_EQ(request(http::verb::post, "/api/login", forged.dump()).result(),
+            http::status::unauthorized);
+  // The password typed into the user field.
+  const json mistyped = {{"user", "pw-wang-secret"}, {"password", "wang"}};
+  EXPECT_EQ(request(http::verb::post, "/api/login", mistyped.dump()).result(),
+            http::status::unauthorized);
+  const std::string log = server_log();
+  const auto events = server_events();  // every line one JSON object
+  for (const json& e : events) {
+    EXPECT_NE(e.value("address", ""), "10.0.0.1") << "a forged line: " << e.dump();
+  }
+  EXPECT_EQ(log.find("pw-wang-secret"), std::string::npos) << log;
+  EXPECT_EQ(log.find("login user=admin"), std::string::npos) << log;
+  // Unknown names are written as a digest, the same for the same name.
+  int refused = 0;
+  for (const json& e : events) {
+    if (e["event"] != "login_refused") continue;
+    ++refused;
+    const std::string user = e["user"];
+    EXPECT_EQ(user.rfind("unknown:", 0), 0u) << user;
+    EXPECT_EQ(user.size(), std::string("unknown:").size() + 16) << user;
+    EXPECT_EQ(e["address"], "127.0.0.1");
+  }
+  EXPECT_EQ(refused, 2) << log;
+  // A known user's name is written as it is.
+  const json wrong = {{"user", "wang"}, {"password", "not-wangs-password"}};
+  EXPECT_EQ(request(http::verb::post, "/api/login", wrong.dump()).result(),
+            http::status::unauthorized);
+  EXPECT_FALSE(logged("login_refused", {{"user", "wang"}}).is_null()) << server_log();
+}
+
+TEST_F(SyncWire, AnOperationsAuthorCannotForgeLogLines) {
+  auto ws = open_ws(login());
+  send(*ws, sync::Hello{"dev-forge", 0, "", 0, ""});
+  ASSERT_EQ(error_code(read(*ws)), "welcome");
+  sync::Operation op = edit("dev-forge", 1, "411325-ybj", "1.00");
+  op.author = std::string("wang\n") + kForgedLine;
+  send(*ws, sync::Push{"b-forge", {op}});
+  auto answer = read(*ws);
+  const auto* r = std::get_if<sync::PushResult>(&answer);
+  ASSERT_NE(r, nullptr) << error_code(answer);
+  EXPECT_EQ(r->results.at(0).outcome, sync::Outcome::kRejected);
+  const json rejected = logged("ops_rejected", {{"batch", "b-forge"}});
+  ASSERT_FALSE(rejected.is_null()) << server_log();
+  // The author's newline stays inside the reason's string.
+  EXPECT_NE(rejected["reason"].get<std::string>().find(op.author), std::string::npos);
+  for (const json& e : server_events()) {
+    EXPECT_NE(e.value("address", ""), "10.0.0.1") << "a forged line: " << e.dump();
+  }
 }
 
 TEST_F(SyncWire, SigtermClosesSyncConnectionsAsGoingAway) {
