@@ -10,6 +10,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -46,6 +47,7 @@ struct Metrics {
   uint64_t logins_ok = 0;
   uint64_t logins_refused = 0;
   uint64_t logins_throttled = 0;
+  uint64_t logins_busy = 0;
   uint64_t sync_connections = 0;
   uint64_t slow_consumers = 0;
 
@@ -65,6 +67,7 @@ struct Metrics {
     out += fmt::format("budgetsync_logins_total{{result=\"ok\"}} {}\n", logins_ok);
     out += fmt::format("budgetsync_logins_total{{result=\"refused\"}} {}\n", logins_refused);
     out += fmt::format("budgetsync_logins_total{{result=\"throttled\"}} {}\n", logins_throttled);
+    out += fmt::format("budgetsync_logins_total{{result=\"busy\"}} {}\n", logins_busy);
     out += fmt::format(
         "# HELP budgetsync_sync_connections Open WebSocket sync connections.\n# TYPE "
         "budgetsync_sync_connections gauge\nbudgetsync_sync_connections {}\n",
@@ -126,6 +129,9 @@ struct Shared {
   Metrics metrics;
   std::set<std::shared_ptr<SyncConnection>> sync_connections;
   bool stopping = false;
+  // Password checks (PBKDF2) run here, off the I/O thread.
+  asio::thread_pool& kdf_pool;
+  size_t pending_logins = 0;
 };
 
 // One WebSocket sync connection: frames in, SyncService, frames out through a
@@ -398,42 +404,91 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
                        {{"error", "malformed"},
                         {"message", "send {\"user\": \"...\", \"password\": \"...\"}"}});
       }
-      auto session = admin_.login(body["user"].get<std::string>(),
-                                  body["password"].get<std::string>(), remote_, clock_.now_ms());
-      if (!session.ok()) {
-        const bool throttled = session.status().message().find("too many") != std::string::npos;
-        ++(throttled ? metrics_.logins_throttled : metrics_.logins_refused);
-        // A name that is no account may be a password typed into the wrong field.
-        const std::string name = body["user"].get<std::string>();
-        auto known = admin_.user(name);
-        options_.log.write(throttled ? "login_throttled" : "login_refused",
-                           {{"user", known.ok() && *known ? name : unknown_user_label(name)},
-                            {"address", remote_},
-                            {"why", session.status().message()}});
-        return respond(throttled ? http::status::too_many_requests : http::status::unauthorized,
-                       {{"error", throttled ? "throttled" : "unauthorized"},
-                        {"message", session.status().message()}});
-      }
-      ++metrics_.logins_ok;
-      options_.log.write("login", {{"user", session->user.name}, {"address", remote_}});
-      return respond(http::status::ok, {{"token", session->token},
-                                        {"expires_ms", session->expires_ms},
-                                        {"user", session->user.name},
-                                        {"role", std::string(role_name(session->user.role))},
-                                        {"unit", session->user.unit}});
+      return login(body["user"].get<std::string>(), body["password"].get<std::string>());
     }
     respond(http::status::not_found, {{"error", "not_found"}});
   }
 
-  void respond(http::status status, const json& body, bool keep_alive = true) {
-    respond_text(status, body.dump(), "application/json", keep_alive);
+  // The store's steps run here, on the I/O thread; the KDF runs on the KDF
+  // pool, so health checks, metrics and sync frames are answered meanwhile. The
+  // connection reads nothing more until the login is answered.
+  void login(std::string user, std::string password) {
+    auto attempt = admin_.begin_login(user, remote_, clock_.now_ms());
+    if (!attempt.ok()) return server_error(attempt.status());
+    if (attempt->retry_after_ms > 0) return finish_login(*attempt, false);
+    if (shared_.pending_logins >= options_.max_pending_logins) {
+      ++metrics_.logins_busy;
+      return respond(http::status::service_unavailable,
+                     {{"error", "busy"}, {"message", "too many logins at once; try again"}});
+    }
+    ++shared_.pending_logins;
+    auto home = stream_.get_executor();
+    asio::post(shared_.kdf_pool, [self = shared_from_this(), home, attempt = std::move(*attempt),
+                                  password = std::move(password)]() mutable {
+      const bool ok = self->admin_.check_password(attempt, password);
+      asio::post(home, [self, attempt = std::move(attempt), ok] {
+        --self->shared_.pending_logins;
+        self->finish_login(attempt, ok);
+      });
+    });
+  }
+
+  void finish_login(const LoginAttempt& attempt, bool password_ok) {
+    auto result = admin_.finish_login(attempt, password_ok, clock_.now_ms());
+    if (!result.ok()) return server_error(result.status());
+    // A name that is no account may be a password typed into the wrong field.
+    const std::string who = attempt.known_user ? attempt.user : unknown_user_label(attempt.user);
+    switch (result->refusal) {
+      case LoginRefusal::kNone:
+        break;
+      case LoginRefusal::kBackingOff: {
+        ++metrics_.logins_throttled;
+        const int64_t seconds = (result->retry_after_ms + 999) / 1000;
+        options_.log.write("login_throttled", {{"user", who},
+                                               {"address", remote_},
+                                               {"why", "backing off after failed logins"},
+                                               {"retry_after_ms", result->retry_after_ms}});
+        return respond(http::status::too_many_requests,
+                       {{"error", "throttled"},
+                        {"retry_after_ms", result->retry_after_ms},
+                        {"message", fmt::format("too many failed logins; try again in {} s",
+                                                seconds)}},
+                       true, std::to_string(seconds));
+      }
+      case LoginRefusal::kWrongCredentials:
+        ++metrics_.logins_refused;
+        options_.log.write("login_refused", {{"user", who},
+                                             {"address", remote_},
+                                             {"why", "wrong user name or password"}});
+        return respond(http::status::unauthorized,
+                       {{"error", "unauthorized"}, {"message", "wrong user name or password"}});
+    }
+    const Session& session = *result->session;
+    ++metrics_.logins_ok;
+    options_.log.write("login", {{"user", session.user.name}, {"address", remote_}});
+    respond(http::status::ok, {{"token", session.token},
+                               {"expires_ms", session.expires_ms},
+                               {"user", session.user.name},
+                               {"role", std::string(role_name(session.user.role))},
+                               {"unit", session.user.unit}});
+  }
+
+  void server_error(const Status& why) {
+    respond(http::status::internal_server_error,
+            {{"error", "server_error"}, {"message", why.message()}}, false);
+  }
+
+  void respond(http::status status, const json& body, bool keep_alive = true,
+               const std::string& retry_after = "") {
+    respond_text(status, body.dump(), "application/json", keep_alive, retry_after);
   }
 
   void respond_text(http::status status, std::string body, const char* content_type,
-                    bool keep_alive = true) {
+                    bool keep_alive = true, const std::string& retry_after = "") {
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, "budgetsync-server");
     res->set(http::field::content_type, content_type);
+    if (!retry_after.empty()) res->set(http::field::retry_after, retry_after);
     res->keep_alive(keep_alive && keep_alive_);
     res->body() = std::move(body);
     res->prepare_payload();
@@ -467,12 +522,22 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
 
 struct HttpsServer::Impl {
   asio::io_context& io;
+  // Constructed before `shared`, which refers to it; joined first when the
+  // server goes, so no password check outlives it.
+  asio::thread_pool kdf_pool;
   Shared shared;
   ssl::context ctx{ssl::context::tls_server};
   tcp::acceptor acceptor;
 
   Impl(asio::io_context& i, AdminStore& a, sync::ClockSource& c, HttpsOptions o, SyncService* s)
-      : io(i), shared{a, c, std::move(o), s, {}, {}, false}, acceptor(asio::make_strand(i)) {}
+      : io(i),
+        kdf_pool(std::max<size_t>(1, o.kdf_threads)),
+        shared{a, c, std::move(o), s, {}, {}, false, kdf_pool, 0},
+        acceptor(asio::make_strand(i)) {}
+  ~Impl() {
+    kdf_pool.stop();
+    kdf_pool.join();
+  }
 
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
