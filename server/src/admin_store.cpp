@@ -306,24 +306,44 @@ Result<LoginResult> AdminStore::finish_login(const LoginAttempt& a, bool passwor
   return r;
 }
 
-Result<std::optional<User>> AdminStore::authenticate(const std::string& token, int64_t now_ms) {
+Result<std::optional<Session>> AdminStore::authenticate(const std::string& token,
+                                                       int64_t now_ms) {
   auto st = impl_->db.cached(
-      "SELECT t.user FROM tokens t JOIN users u ON u.name = t.user "
+      "SELECT t.user, t.expires_ms FROM tokens t JOIN users u ON u.name = t.user "
       "WHERE t.digest = ? AND t.revoked = 0 AND t.expires_ms > ? AND u.disabled = 0");
   if (!st.ok()) return st.status();
   st->bind(1, token_digest(token)).bind(2, now_ms);
   auto has = st->step();
   if (!has.ok()) return has.status();
-  if (!*has) return std::optional<User>();
+  if (!*has) return std::optional<Session>();
   const std::string name = st->col_text(0);
-  return user(name);
+  const int64_t expires_ms = st->col_int(1);
+  auto u = user(name);
+  if (!u.ok()) return u.status();
+  if (!*u) return std::optional<Session>();
+  return std::optional<Session>(Session{token, **u, expires_ms});
 }
 
 Result<int> AdminStore::revoke_tokens(const std::string& name) {
   auto st = impl_->db.cached("UPDATE tokens SET revoked = 1 WHERE user = ? AND revoked = 0");
   if (!st.ok()) return st.status();
   BS_RETURN_IF_ERROR(st->bind(1, name).run());
-  return impl_->db.changes();
+  const int revoked = impl_->db.changes();
+  // Raised after the tokens are marked, so whoever reads the new number finds them revoked.
+  auto bump = impl_->db.cached(
+      "INSERT INTO server_meta(key, value) VALUES('revocations', '1') ON CONFLICT(key) "
+      "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+  if (!bump.ok()) return bump.status();
+  BS_RETURN_IF_ERROR(bump->run());
+  return revoked;
+}
+
+Result<int64_t> AdminStore::revocation_generation() {
+  auto st = impl_->db.cached("SELECT value FROM server_meta WHERE key = 'revocations'");
+  if (!st.ok()) return st.status();
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  return *has ? static_cast<int64_t>(std::stoll(st->col_text(0))) : int64_t{0};
 }
 
 Status AdminStore::touch_device(const std::string& device, const std::string& user,

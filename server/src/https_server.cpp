@@ -134,6 +134,13 @@ struct Shared {
   size_t pending_logins = 0;
 };
 
+// The store's revocation count, read once per fan-out or check round; -1
+// (which no peer has seen, so each is looked up) when the store cannot say.
+int64_t current_revocations(Shared& shared) {
+  auto n = shared.admin.revocation_generation();
+  return n.ok() ? *n : -1;
+}
+
 // One WebSocket sync connection: frames in, SyncService, frames out through a
 // bounded queue. A frame's encoding (text: JSON, binary: CBOR) is the encoding
 // of the answer.
@@ -160,8 +167,10 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
   // New log entries exist up to `seq`: queued once, however many arrive before
   // the peer reads it. A lone notify carries the entries themselves; notifies
   // that pile up become one plain notify and the device pulls.
-  void notify(int64_t seq, const std::set<std::string>& units, LiveEntries& live) {
-    if (!peer_.welcomed || closing_) return;
+  void notify(int64_t seq, const std::set<std::string>& units, LiveEntries& live,
+              int64_t revocations) {
+    if (closing_ || !check_token(revocations)) return;
+    if (!peer_.welcomed) return;
     bool reads = false;
     for (const auto& u : units) reads = reads || peer_.units.count(u) > 0;
     if (!reads) return;
@@ -174,6 +183,25 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
     notify_seq_ = seq;
     notify_frame_ = live.frame(peer_.units, encoding_);
     enqueue({}, true);
+  }
+
+  // False, having told the peer and begun closing (policy), when its token has
+  // expired or was revoked or its user disabled: it gets nothing more.
+  bool check_token(int64_t revocations) {
+    if (closing_) return false;
+    const auto standing = shared_.sync->standing(peer_, revocations);
+    if (standing == SyncService::Standing::kValid) return true;
+    shared_.options.log.write(
+        "sync_revoked",
+        {{"user", peer_.user.name},
+         {"device", peer_.device},
+         {"address", peer_.address},
+         {"why", standing == SyncService::Standing::kExpired ? "token expired"
+                                                             : "token revoked or user disabled"}});
+    drop_queued();  // a notify already queued is not sent either
+    enqueue(sync::encode(sync::Message{SyncService::token_ended()}, encoding_), false);
+    close(websocket::close_code::policy_error);
+    return false;
   }
 
   void close(websocket::close_code code) {
@@ -218,9 +246,10 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
     for (const auto& m : reply.messages) enqueue(sync::encode(m, encoding_), false);
     if (!reply.changed_units.empty()) {
       LiveEntries live(reply);
+      const int64_t revocations = current_revocations(shared_);
       for (const auto& c :
            std::vector(shared_.sync_connections.begin(), shared_.sync_connections.end())) {
-        if (c.get() != this) c->notify(reply.last_seq, reply.changed_units, live);
+        if (c.get() != this) c->notify(reply.last_seq, reply.changed_units, live, revocations);
       }
     }
     if (reply.close) return close(websocket::close_code::policy_error);
@@ -237,11 +266,20 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
                                                        {"device", peer_.device},
                                                        {"address", peer_.address},
                                                        {"queued", queue_.size()}});
-      queue_.clear();
+      drop_queued();
       return close(websocket::close_code::try_again_later);
     }
     queue_.push_back({std::move(bytes), nullptr, encoding_ == sync::Encoding::kCbor, is_notify});
     if (!writing_) do_write();
+  }
+
+  // Drops every queued message but the one being written (its buffer is in
+  // use until the write completes).
+  void drop_queued() {
+    const bool in_flight = writing_ && !queue_.empty();
+    queue_.erase(queue_.begin() + (in_flight ? 1 : 0), queue_.end());
+    notify_queued_ = false;
+    notify_frame_.reset();
   }
 
   void do_write() {
@@ -365,11 +403,13 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
           false);
     }
     const std::string token(auth.substr(kBearer.size()));
-    auto user = admin_.authenticate(token, clock_.now_ms());
-    if (!user.ok())
-      return respond(http::status::internal_server_error,
-                     {{"error", "server_error"}, {"message", user.status().message()}}, false);
-    if (!*user) {
+    // Read before the look-up: a revocation after it raises the number, and the
+    // connection's next check asks again.
+    auto revocations = admin_.revocation_generation();
+    if (!revocations.ok()) return server_error(revocations.status());
+    auto session = admin_.authenticate(token, clock_.now_ms());
+    if (!session.ok()) return server_error(session.status());
+    if (!*session) {
       options_.log.write("sync_unauthorized",
                          {{"address", remote_}, {"why", "token unknown, expired or revoked"}});
       return respond(http::status::unauthorized,
@@ -379,7 +419,9 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
     }
     SyncPeer peer;
     peer.token = token;
-    peer.user = **user;
+    peer.user = (*session)->user;
+    peer.expires_ms = (*session)->expires_ms;
+    peer.revocations = *revocations;
     peer.address = remote_;
     std::make_shared<SyncConnection>(std::move(stream_), shared_, std::move(peer))
         ->start(std::move(req));
@@ -539,6 +581,25 @@ struct HttpsServer::Impl {
     kdf_pool.join();
   }
 
+  // Every open sync connection's token, checked every token_check_interval_ms
+  // (expiry by the clock, revocation through the store's count), so one that
+  // only idles or pings is cut off too.
+  asio::steady_timer token_timer{io};
+  void check_tokens() {
+    token_timer.expires_after(std::chrono::milliseconds(shared.options.token_check_interval_ms));
+    token_timer.async_wait([this](beast::error_code ec) {
+      if (ec || shared.stopping) return;
+      if (!shared.sync_connections.empty()) {
+        const int64_t revocations = current_revocations(shared);
+        for (const auto& c :
+             std::vector(shared.sync_connections.begin(), shared.sync_connections.end())) {
+          c->check_token(revocations);
+        }
+      }
+      check_tokens();
+    });
+  }
+
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
@@ -603,6 +664,7 @@ Status HttpsServer::listen(const std::string& host, uint16_t port) {
   if (ec)
     return Status::IoError(fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
   impl_->accept();
+  if (impl_->shared.sync) impl_->check_tokens();
   return Status::Ok();
 }
 
@@ -614,6 +676,7 @@ uint16_t HttpsServer::port() const {
 void HttpsServer::stop() {
   beast::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->token_timer.cancel();
   impl_->shared.stopping = true;
   for (const auto& c :
        std::vector(impl_->shared.sync_connections.begin(), impl_->shared.sync_connections.end())) {

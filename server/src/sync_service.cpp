@@ -142,8 +142,7 @@ SyncService::Reply SyncService::answer(SyncPeer& peer, const Message& message) {
     return r;
   }
   if (!*user) {
-    r.messages.push_back(error_message(
-        "unauthorized", "the session token has expired or was revoked; log in again", true));
+    r.messages.push_back(token_ended());
     r.close = true;
     return r;
   }
@@ -154,6 +153,21 @@ SyncService::Reply SyncService::answer(SyncPeer& peer, const Message& message) {
       "out_of_order", fmt::format("{} is a message the server sends, not one it takes",
                                   sync::message_type(message))));
   return r;
+}
+
+sync::ErrorMessage SyncService::token_ended() {
+  return error_message("unauthorized",
+                       "the session token has expired or was revoked; log in again", true);
+}
+
+SyncService::Standing SyncService::standing(SyncPeer& peer, int64_t revocations) {
+  if (clock_.now_ms() >= peer.expires_ms) return Standing::kExpired;
+  if (revocations == peer.revocations) return Standing::kValid;
+  auto session = admin_.authenticate(peer.token, clock_.now_ms());
+  if (!session.ok()) return Standing::kValid;  // asked again next time
+  if (!*session) return Standing::kRevoked;
+  peer.revocations = revocations;
+  return Standing::kValid;
 }
 
 SyncService::Reply SyncService::hello(SyncPeer& peer, const sync::Hello& m) {

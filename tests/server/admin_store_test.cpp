@@ -47,7 +47,8 @@ TEST_F(AdminStoreTest, LoginIssuesATokenThatAuthenticatesUntilRevoked) {
   auto u = store_->authenticate(token, now_ + 1000);
   ASSERT_TRUE(u.ok());
   ASSERT_TRUE(u->has_value());
-  EXPECT_EQ((*u)->unit, "411325-ybj");
+  EXPECT_EQ((*u)->user.unit, "411325-ybj");
+  EXPECT_EQ((*u)->expires_ms, s->session->expires_ms);
   EXPECT_FALSE(store_->authenticate(token, s->session->expires_ms + 1)->has_value());  // expired
   EXPECT_EQ(*store_->revoke_tokens("wang"), 1);
   EXPECT_FALSE(store_->authenticate(token, now_ + 1000)->has_value());  // revoked

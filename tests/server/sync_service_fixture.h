@@ -51,6 +51,7 @@ class SyncServiceFixture : public ::testing::Test {
     SyncPeer p;
     p.token = session.token;
     p.user = session.user;
+    p.expires_ms = session.expires_ms;
     p.address = "127.0.0.1";
     return p;
   }

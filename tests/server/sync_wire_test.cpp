@@ -13,9 +13,12 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
+#include "../support/in_process_server.h"
 #include "../support/processes.h"
+#include "server/credentials.h"
 #include "sync/protocol.h"
 
 namespace budgetsync::testing {
@@ -41,14 +44,21 @@ class SyncWire : public ::testing::Test {
                   .exit_code,
               0);
     ASSERT_TRUE(server_.start()) << server_.error();
-    tls_.load_verify_file(server_.ca());
+    use_server(server_.port(), server_.ca());
+  }
+
+  // Where connect() goes: the server process, or one in this process.
+  void use_server(int port, const std::string& ca) {
+    port_ = port;
+    tls_ = ssl::context(ssl::context::tls_client);
+    tls_.load_verify_file(ca);
     tls_.set_verify_mode(ssl::verify_peer);
   }
 
   beast::ssl_stream<beast::tcp_stream> connect() {
     beast::ssl_stream<beast::tcp_stream> s(io_, tls_);
     beast::get_lowest_layer(s).connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(server_.port())));
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)));
     beast::get_lowest_layer(s).expires_after(std::chrono::seconds(10));
     SSL_set_tlsext_host_name(s.native_handle(), "localhost");
     s.handshake(ssl::stream_base::client);
@@ -71,9 +81,9 @@ class SyncWire : public ::testing::Test {
     return res;
   }
 
-  std::string login() {
-    auto res =
-        request(http::verb::post, "/api/login", R"({"user":"wang","password":"pw-wang-secret"})");
+  std::string login(const std::string& user = "wang") {
+    const json body = {{"user", user}, {"password", test_password(user)}};
+    auto res = request(http::verb::post, "/api/login", body.dump());
     EXPECT_EQ(res.result(), http::status::ok) << res.body();
     return json::parse(res.body())["token"].get<std::string>();
   }
@@ -157,10 +167,100 @@ class SyncWire : public ::testing::Test {
     return op;
   }
 
+  // What `ws` receives until the server closes it, or `timeout_ms` passes
+  // (then the last element is an error "still_open"); `closed_after_ms` is
+  // how long after `since` the close came.
+  struct Ending {
+    std::vector<sync::Message> messages;
+    websocket::close_code code = websocket::close_code::none;
+    int64_t closed_after_ms = -1;
+  };
+  using Time = std::chrono::steady_clock::time_point;
+  Ending read_until_closed(Ws& ws, Time since, int64_t timeout_ms = 5'000) {
+    Ending out;
+    // Reads asynchronously and runs the io_context until a deadline, so a
+    // server that never closes fails the test instead of hanging it.
+    const Time deadline = since + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      beast::flat_buffer buffer;
+      std::optional<beast::error_code> done;
+      ws.async_read(buffer, [&](beast::error_code ec, size_t) { done = ec; });
+      io_.restart();
+      while (!done && std::chrono::steady_clock::now() < deadline) io_.run_one_until(deadline);
+      if (!done) {
+        beast::get_lowest_layer(ws).cancel();
+        io_.restart();
+        io_.run();
+        out.messages.push_back(sync::ErrorMessage{"still_open", "no close by the deadline", false});
+        return out;
+      }
+      const beast::error_code ec = *done;
+      if (ec == websocket::error::closed) {
+        out.code = static_cast<websocket::close_code>(ws.reason().code);
+        out.closed_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - since)
+                                  .count();
+        return out;
+      }
+      if (ec) {
+        out.messages.push_back(sync::ErrorMessage{"still_open", ec.message(), false});
+        return out;
+      }
+      auto m = sync::decode(beast::buffers_to_string(buffer.data()),
+                            ws.got_binary() ? sync::Encoding::kCbor : sync::Encoding::kJson);
+      out.messages.push_back(m.ok() ? *m : sync::Message{sync::ErrorMessage{"undecodable", "", false}});
+    }
+  }
+
+  // A watcher that has had a notify with an entry, and the writer that made it
+  // (another staff member of the same unit).
+  struct Feed {
+    std::unique_ptr<Ws> watcher, writer;
+    int64_t counter = 0;
+  };
+  Feed live_feed() {
+    Feed f;
+    f.watcher = open_ws(login("wang"));
+    f.writer = open_ws(login("zhang"));
+    send(*f.watcher, sync::Hello{"dev-watch", 0, "", 0, ""});
+    EXPECT_EQ(error_code(read(*f.watcher)), "welcome");
+    send(*f.writer, sync::Hello{"dev-zhang", 0, "", 0, ""});
+    EXPECT_EQ(error_code(read(*f.writer)), "welcome");
+    push_from(f);
+    auto heard = read(*f.watcher);
+    const auto* n = std::get_if<sync::Notify>(&heard);
+    EXPECT_TRUE(n && n->entries.size() == 1) << error_code(heard);
+    return f;
+  }
+  static void push_from(Feed& f) {
+    const int64_t n = ++f.counter;
+    sync::Operation op = edit("dev-zhang", n, "411325-ybj", std::to_string(n));
+    op.author = "zhang";
+    send(*f.writer, sync::Push{"b" + std::to_string(f.counter), {op}});
+    EXPECT_EQ(error_code(read(*f.writer)), "push_result");
+  }
+  // The watcher's token has ended: it is told so and closed (policy) within a
+  // second, with no notify before, even while the writer keeps writing.
+  void expect_cut_off(Feed& f, Time since) {
+    push_from(f);
+    const Ending end = read_until_closed(*f.watcher, since);
+    for (const auto& m : end.messages) {
+      EXPECT_FALSE(std::holds_alternative<sync::Notify>(m)) << "a notify after the token ended";
+      if (const auto* e = std::get_if<sync::ErrorMessage>(&m)) {
+        EXPECT_EQ(e->code, "unauthorized") << e->message;
+        EXPECT_TRUE(e->fatal);
+      }
+    }
+    EXPECT_EQ(end.code, websocket::close_code::policy_error);
+    EXPECT_GE(end.closed_after_ms, 0) << "not closed";
+    EXPECT_LT(end.closed_after_ms, 1000);
+  }
+
   TempDir dir_;
   ServerProcess server_{dir_.path()};
   asio::io_context io_;
   ssl::context tls_{ssl::context::tls_client};
+  int port_ = 0;
 };
 
 TEST_F(SyncWire, TheWebSocketNeedsAValidToken) {
@@ -345,6 +445,55 @@ TEST_F(SyncWire, AnOperationsAuthorCannotForgeLogLines) {
   for (const json& e : server_events()) {
     EXPECT_NE(e.value("address", ""), "10.0.0.1") << "a forged line: " << e.dump();
   }
+}
+
+TEST_F(SyncWire, ARevokedTokenCutsTheLiveFeedWithinASecond) {
+  ASSERT_EQ(server_.add_user("zhang", "staff", "411325-ybj"), 0);
+  Feed f = live_feed();
+  ASSERT_EQ(server_.admin({"token", "revoke", "--user", "wang"}).exit_code, 0);
+  expect_cut_off(f, std::chrono::steady_clock::now());
+  EXPECT_FALSE(logged("sync_revoked", {{"user", "wang"}, {"device", "dev-watch"}}).is_null())
+      << server_log();
+  // The writer's own feed goes on.
+  EXPECT_TRUE(healthy());
+  push_from(f);
+}
+
+TEST_F(SyncWire, ADisabledUserLosesTheLiveFeedEvenWhenNothingIsWritten) {
+  ASSERT_EQ(server_.add_user("zhang", "staff", "411325-ybj"), 0);
+  Feed f = live_feed();
+  ASSERT_EQ(server_.admin({"user", "disable", "wang"}).exit_code, 0);
+  // Nothing pushed: the periodic check alone closes it.
+  const Ending end = read_until_closed(*f.watcher, std::chrono::steady_clock::now());
+  for (const auto& m : end.messages) EXPECT_FALSE(std::holds_alternative<sync::Notify>(m));
+  EXPECT_EQ(end.code, websocket::close_code::policy_error);
+  EXPECT_GE(end.closed_after_ms, 0) << "not closed";
+  EXPECT_LT(end.closed_after_ms, 1000);
+}
+
+TEST_F(SyncWire, AnExpiredTokenCutsTheLiveFeedByTheServersClock) {
+  // A server in this process, whose clock the test moves.
+  TempDir here;
+  InProcessServer inproc(here.path());
+  ASSERT_TRUE(inproc.open().ok());
+  server::AdminStore& admin = inproc.admin();
+  ASSERT_TRUE(admin.add_unit("411325-ybj", "内乡县医疗保障局", "").ok());
+  for (const std::string name : {"wang", "zhang"}) {
+    ASSERT_TRUE(admin
+                    .add_user({name, server::Role::kStaff, "411325-ybj", false},
+                              *server::hash_password(test_password(name), 1000))
+                    .ok());
+  }
+  ASSERT_TRUE(inproc.start().ok());
+  use_server(inproc.port(), inproc.ca());
+  Feed f = live_feed();
+  // Both tokens expire together (same clock, same lifetime): the writer logs in again.
+  inproc.clock().advance(server::AdminStore::kTokenLifetimeMs);
+  const auto expired = std::chrono::steady_clock::now();
+  f.writer = open_ws(login("zhang"));
+  send(*f.writer, sync::Hello{"dev-zhang", 0, "", 0, ""});
+  ASSERT_EQ(error_code(read(*f.writer)), "welcome");
+  expect_cut_off(f, expired);
 }
 
 TEST_F(SyncWire, SigtermClosesSyncConnectionsAsGoingAway) {

@@ -129,10 +129,15 @@ class AdminStore {
   Result<LoginResult> finish_login(const LoginAttempt& attempt, bool password_ok,
                                    int64_t now_ms);
 
-  // The user a token belongs to, if it is known, unexpired and not revoked.
-  Result<std::optional<User>> authenticate(const std::string& token, int64_t now_ms);
+  // The session a token opens — its user and expiry — if it is known,
+  // unexpired and not revoked, and its user not disabled.
+  Result<std::optional<Session>> authenticate(const std::string& token, int64_t now_ms);
   // Revokes every token of a user; returns how many.
   Result<int> revoke_tokens(const std::string& user);
+  // A count raised by every revocation and every disabled user, by any process
+  // sharing the store: a connection that authenticated when it was N needs no
+  // new look-up while it is still N (expiry aside, which the connection knows).
+  Result<int64_t> revocation_generation();
 
   Status touch_device(const std::string& device, const std::string& user, int64_t now_ms);
   Result<std::vector<Device>> devices();

@@ -33,6 +33,10 @@ struct HttpsOptions {
   // Outgoing messages a sync connection may have queued; a peer that stops
   // reading is disconnected rather than let the queue grow.
   size_t max_queued_messages = 64;
+  // How often every open sync connection's token is checked again (expiry by
+  // the clock, revocation or a disabled user through the store), besides
+  // before every notify: a token that ends is cut off within this.
+  int64_t token_check_interval_ms = 250;
   // How long a stop waits for open connections to close before ending.
   int64_t stop_grace_ms = 2'000;
   // Threads that check login passwords (PBKDF2), off the I/O thread; logins
