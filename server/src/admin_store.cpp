@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "server/credentials.h"
 #include "sqlite/db.h"
 
@@ -21,9 +23,21 @@ CREATE TABLE IF NOT EXISTS tokens(
 CREATE TABLE IF NOT EXISTS devices(
   id TEXT PRIMARY KEY, user TEXT NOT NULL, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL)
   WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS login_failures(
-  subject TEXT PRIMARY KEY, count INTEGER NOT NULL, since_ms INTEGER NOT NULL) WITHOUT ROWID;
+-- Failed logins per subject: a digest of (user, address) or of the address, so a
+-- password typed into the user field is not kept. login_failures (user names in
+-- clear, the old lockout) is dropped.
+DROP TABLE IF EXISTS login_failures;
+CREATE TABLE IF NOT EXISTS login_backoff(
+  subject TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
+
+std::string pair_subject(const std::string& user, const std::string& address) {
+  return sha256_hex("pair\n" + user + "\n" + address);
+}
+
+std::string address_subject(const std::string& address) {
+  return sha256_hex("addr\n" + address);
+}
 
 }  // namespace
 
@@ -47,8 +61,17 @@ Result<Role> parse_role(std::string_view name) {
       fmt::format("“{}” is not a role (staff, reviewer or admin)", name));
 }
 
+int64_t Backoff::delay_ms(int64_t failures) const {
+  const int64_t over = failures - free_failures;
+  if (over <= 0) return 0;
+  int64_t delay = first_delay_ms;
+  for (int64_t i = 1; i < over && delay < max_delay_ms; ++i) delay *= 2;
+  return std::min(delay, max_delay_ms);
+}
+
 struct AdminStore::Impl {
   sqlite::Db db;
+  PasswordVerifier verify;
 
   Result<bool> exists(std::string_view sql, const std::string& key) {
     auto st = db.cached(sql);
@@ -57,32 +80,34 @@ struct AdminStore::Impl {
     return st->step();
   }
 
-  // Records a failure against a subject ("user:NAME", "addr:IP"), restarting the
-  // count when the window has passed.
+  // Records a failure against a subject, starting over when the latest one is
+  // older than the memory.
   Status fail(const std::string& subject, int64_t now) {
     auto st = db.cached(
-        "INSERT INTO login_failures(subject, count, since_ms) VALUES(?1, 1, ?2) ON "
+        "INSERT INTO login_backoff(subject, failures, last_ms) VALUES(?1, 1, ?2) ON "
         "CONFLICT(subject) DO UPDATE SET "
-        "count = CASE WHEN ?2 - since_ms > ?3 THEN 1 ELSE count + 1 END, "
-        "since_ms = CASE WHEN ?2 - since_ms > ?3 THEN ?2 ELSE since_ms END");
+        "failures = CASE WHEN ?2 - last_ms > ?3 THEN 1 ELSE failures + 1 END, last_ms = ?2");
     if (!st.ok()) return st.status();
-    return st->bind(1, subject).bind(2, now).bind(3, kFailureWindowMs).run();
+    return st->bind(1, subject).bind(2, now).bind(3, kFailureMemoryMs).run();
   }
 
-  Result<bool> throttled(const std::string& subject, int64_t now) {
-    auto st = db.cached("SELECT count, since_ms FROM login_failures WHERE subject = ?");
+  // How long `subject` must still wait (0: not at all).
+  Result<int64_t> wait_ms(const std::string& subject, const Backoff& backoff, int64_t now) {
+    auto st = db.cached("SELECT failures, last_ms FROM login_backoff WHERE subject = ?");
     if (!st.ok()) return st.status();
     st->bind(1, subject);
     auto has = st->step();
     if (!has.ok()) return has.status();
-    return *has && st->col_int(0) >= kMaxFailures && now - st->col_int(1) <= kFailureWindowMs;
+    if (!*has || now - st->col_int(1) > kFailureMemoryMs) return int64_t{0};
+    return std::max<int64_t>(0, st->col_int(1) + backoff.delay_ms(st->col_int(0)) - now);
   }
 };
 
 AdminStore::AdminStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AdminStore::~AdminStore() = default;
 
-Result<std::unique_ptr<AdminStore>> AdminStore::open(const std::string& path) {
+Result<std::unique_ptr<AdminStore>> AdminStore::open(const std::string& path,
+                                                     PasswordVerifier verify) {
   auto db = sqlite::Db::open(path, true);
   if (!db.ok()) return db.status();
   // The busy timeout first: switching to WAL takes a lock another process may hold.
@@ -91,8 +116,9 @@ Result<std::unique_ptr<AdminStore>> AdminStore::open(const std::string& path) {
     BS_RETURN_IF_ERROR(db->exec(pragma));
   }
   BS_RETURN_IF_ERROR(db->exec(kSchema));
-  auto store =
-      std::unique_ptr<AdminStore>(new AdminStore(std::make_unique<Impl>(Impl{std::move(*db)})));
+  if (!verify) verify = verify_password;
+  auto store = std::unique_ptr<AdminStore>(
+      new AdminStore(std::make_unique<Impl>(Impl{std::move(*db), std::move(verify)})));
   // The identity is made once, on first open.
   auto token = new_token();
   if (!token.ok()) return token.status();
@@ -207,60 +233,117 @@ Result<std::optional<User>> AdminStore::user(const std::string& name) {
   return std::optional<User>(User{name, *role, st->col_text(1), st->col_int(2) != 0});
 }
 
-Result<Session> AdminStore::login(const std::string& name, const std::string& password,
-                                  const std::string& address, int64_t now_ms) {
-  const std::string user_subject = "user:" + name;
-  const std::string addr_subject = "addr:" + address;
-  for (const auto& subject : {user_subject, addr_subject}) {
-    auto t = impl_->throttled(subject, now_ms);
-    if (!t.ok()) return t.status();
-    if (*t) {
-      return Status::FailedPrecondition("too many failed logins; wait 15 minutes and try again");
-    }
-  }
+Result<LoginResult> AdminStore::login(const std::string& name, const std::string& password,
+                                      const std::string& address, int64_t now_ms) {
+  auto attempt = begin_login(name, address, now_ms);
+  if (!attempt.ok()) return attempt.status();
+  return finish_login(*attempt, check_password(*attempt, password), now_ms);
+}
+
+Result<LoginAttempt> AdminStore::begin_login(const std::string& name, const std::string& address,
+                                             int64_t now_ms) {
+  LoginAttempt a;
+  a.user = name;
+  a.address = address;
   auto st = impl_->db.cached("SELECT password, disabled FROM users WHERE name = ?");
   if (!st.ok()) return st.status();
   st->bind(1, name);
   auto has = st->step();
   if (!has.ok()) return has.status();
-  const bool good = *has && st->col_int(1) == 0 && verify_password(password, st->col_text(0));
-  if (!good) {
-    BS_RETURN_IF_ERROR(impl_->fail(user_subject, now_ms));
-    BS_RETURN_IF_ERROR(impl_->fail(addr_subject, now_ms));
-    return Status::FailedPrecondition("wrong user name or password");
+  a.known_user = *has;
+  a.usable = *has && st->col_int(1) == 0;
+  // An unknown user costs the same KDF work as a known one, so the time taken
+  // does not say which names exist; a disabled user's own hash is checked too.
+  a.stored_hash = *has ? st->col_text(0) : std::string(decoy_password_hash());
+  auto pair = impl_->wait_ms(pair_subject(name, address), kPairBackoff, now_ms);
+  if (!pair.ok()) return pair.status();
+  auto addr = impl_->wait_ms(address_subject(address), kAddressBackoff, now_ms);
+  if (!addr.ok()) return addr.status();
+  a.retry_after_ms = std::max(*pair, *addr);
+  return a;
+}
+
+bool AdminStore::check_password(const LoginAttempt& attempt, std::string_view password) const {
+  if (attempt.retry_after_ms > 0) return false;
+  const bool matches = impl_->verify(password, attempt.stored_hash);
+  return matches && attempt.usable;
+}
+
+Result<LoginResult> AdminStore::finish_login(const LoginAttempt& a, bool password_ok,
+                                             int64_t now_ms) {
+  LoginResult r;
+  r.known_user = a.known_user;
+  if (a.retry_after_ms > 0) {
+    // Not counted: waiting out the back-off is all that is asked.
+    r.refusal = LoginRefusal::kBackingOff;
+    r.retry_after_ms = a.retry_after_ms;
+    return r;
+  }
+  const std::string pair = pair_subject(a.user, a.address);
+  if (!password_ok) {
+    BS_RETURN_IF_ERROR(impl_->fail(pair, now_ms));
+    BS_RETURN_IF_ERROR(impl_->fail(address_subject(a.address), now_ms));
+    r.refusal = LoginRefusal::kWrongCredentials;
+    return r;
   }
   auto token = new_token();
   if (!token.ok()) return token.status();
-  auto u = user(name);
+  auto u = user(a.user);
   if (!u.ok()) return u.status();
+  if (!*u) {  // removed while the password was checked
+    r.refusal = LoginRefusal::kWrongCredentials;
+    return r;
+  }
   Session s{*token, **u, now_ms + kTokenLifetimeMs};
   auto ins = impl_->db.cached("INSERT INTO tokens(digest, user, expires_ms) VALUES(?, ?, ?)");
   if (!ins.ok()) return ins.status();
-  BS_RETURN_IF_ERROR(ins->bind(1, token_digest(*token)).bind(2, name).bind(3, s.expires_ms).run());
-  auto clear = impl_->db.cached("DELETE FROM login_failures WHERE subject = ?");
+  BS_RETURN_IF_ERROR(
+      ins->bind(1, token_digest(*token)).bind(2, a.user).bind(3, s.expires_ms).run());
+  auto clear = impl_->db.cached("DELETE FROM login_backoff WHERE subject = ?");
   if (!clear.ok()) return clear.status();
-  BS_RETURN_IF_ERROR(clear->bind(1, user_subject).run());
-  return s;
+  BS_RETURN_IF_ERROR(clear->bind(1, pair).run());
+  r.session = std::move(s);
+  return r;
 }
 
-Result<std::optional<User>> AdminStore::authenticate(const std::string& token, int64_t now_ms) {
+Result<std::optional<Session>> AdminStore::authenticate(const std::string& token,
+                                                       int64_t now_ms) {
   auto st = impl_->db.cached(
-      "SELECT t.user FROM tokens t JOIN users u ON u.name = t.user "
+      "SELECT t.user, t.expires_ms FROM tokens t JOIN users u ON u.name = t.user "
       "WHERE t.digest = ? AND t.revoked = 0 AND t.expires_ms > ? AND u.disabled = 0");
   if (!st.ok()) return st.status();
   st->bind(1, token_digest(token)).bind(2, now_ms);
   auto has = st->step();
   if (!has.ok()) return has.status();
-  if (!*has) return std::optional<User>();
+  if (!*has) return std::optional<Session>();
   const std::string name = st->col_text(0);
-  return user(name);
+  const int64_t expires_ms = st->col_int(1);
+  auto u = user(name);
+  if (!u.ok()) return u.status();
+  if (!*u) return std::optional<Session>();
+  return std::optional<Session>(Session{token, **u, expires_ms});
 }
 
 Result<int> AdminStore::revoke_tokens(const std::string& name) {
   auto st = impl_->db.cached("UPDATE tokens SET revoked = 1 WHERE user = ? AND revoked = 0");
   if (!st.ok()) return st.status();
   BS_RETURN_IF_ERROR(st->bind(1, name).run());
-  return impl_->db.changes();
+  const int revoked = impl_->db.changes();
+  // Raised after the tokens are marked, so whoever reads the new number finds them revoked.
+  auto bump = impl_->db.cached(
+      "INSERT INTO server_meta(key, value) VALUES('revocations', '1') ON CONFLICT(key) "
+      "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+  if (!bump.ok()) return bump.status();
+  BS_RETURN_IF_ERROR(bump->run());
+  return revoked;
+}
+
+Result<int64_t> AdminStore::revocation_generation() {
+  auto st = impl_->db.cached("SELECT value FROM server_meta WHERE key = 'revocations'");
+  if (!st.ok()) return st.status();
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  return *has ? static_cast<int64_t>(std::stoll(st->col_text(0))) : int64_t{0};
 }
 
 Result<bool> AdminStore::touch_device(const std::string& device, const std::string& user,

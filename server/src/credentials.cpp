@@ -73,6 +73,12 @@ bool verify_password(std::string_view password, std::string_view stored) {
   return CRYPTO_memcmp(actual.data(), expected.data(), expected.size()) == 0;
 }
 
+std::string_view decoy_password_hash() {
+  static_assert(kPbkdf2Iterations == 600'000, "the decoy's cost must be the real one");
+  return "pbkdf2-sha256$600000$5612806b6c5115b3491f2877cb687cc3$"
+         "e21489eb9914cbbec714746f5edd8a987c770eeb05ea4e0b6908ad0722985d66";
+}
+
 Result<std::string> new_token() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1)

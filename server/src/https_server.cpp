@@ -10,6 +10,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -31,6 +32,13 @@ using json = nlohmann::json;
 
 namespace {
 
+// The suites offered, in the server's order of preference (OpenSSL names).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr const char* kTls13Ciphers =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
 // What /metrics reports (Prometheus text format). One io thread: plain integers.
 struct Metrics {
   uint64_t connections = 0;
@@ -39,6 +47,7 @@ struct Metrics {
   uint64_t logins_ok = 0;
   uint64_t logins_refused = 0;
   uint64_t logins_throttled = 0;
+  uint64_t logins_busy = 0;
   uint64_t sync_connections = 0;
   uint64_t slow_consumers = 0;
 
@@ -58,6 +67,7 @@ struct Metrics {
     out += fmt::format("budgetsync_logins_total{{result=\"ok\"}} {}\n", logins_ok);
     out += fmt::format("budgetsync_logins_total{{result=\"refused\"}} {}\n", logins_refused);
     out += fmt::format("budgetsync_logins_total{{result=\"throttled\"}} {}\n", logins_throttled);
+    out += fmt::format("budgetsync_logins_total{{result=\"busy\"}} {}\n", logins_busy);
     out += fmt::format(
         "# HELP budgetsync_sync_connections Open WebSocket sync connections.\n# TYPE "
         "budgetsync_sync_connections gauge\nbudgetsync_sync_connections {}\n",
@@ -119,7 +129,17 @@ struct Shared {
   Metrics metrics;
   std::set<std::shared_ptr<SyncConnection>> sync_connections;
   bool stopping = false;
+  // Password checks (PBKDF2) run here, off the I/O thread.
+  asio::thread_pool& kdf_pool;
+  size_t pending_logins = 0;
 };
+
+// The store's revocation count, read once per fan-out or check round; -1
+// (which no peer has seen, so each is looked up) when the store cannot say.
+int64_t current_revocations(Shared& shared) {
+  auto n = shared.admin.revocation_generation();
+  return n.ok() ? *n : -1;
+}
 
 // One WebSocket sync connection: frames in, SyncService, frames out through a
 // bounded queue. A frame's encoding (text: JSON, binary: CBOR) is the encoding
@@ -147,8 +167,10 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
   // New log entries exist up to `seq`: queued once, however many arrive before
   // the peer reads it. A lone notify carries the entries themselves; notifies
   // that pile up become one plain notify and the device pulls.
-  void notify(int64_t seq, const std::set<std::string>& units, LiveEntries& live) {
-    if (!peer_.welcomed || closing_) return;
+  void notify(int64_t seq, const std::set<std::string>& units, LiveEntries& live,
+              int64_t revocations) {
+    if (closing_ || !check_token(revocations)) return;
+    if (!peer_.welcomed) return;
     bool reads = false;
     for (const auto& u : units) reads = reads || peer_.units.count(u) > 0;
     if (!reads) return;
@@ -161,6 +183,25 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
     notify_seq_ = seq;
     notify_frame_ = live.frame(peer_.units, encoding_);
     enqueue({}, true);
+  }
+
+  // False, having told the peer and begun closing (policy), when its token has
+  // expired or was revoked or its user disabled: it gets nothing more.
+  bool check_token(int64_t revocations) {
+    if (closing_) return false;
+    const auto standing = shared_.sync->standing(peer_, revocations);
+    if (standing == SyncService::Standing::kValid) return true;
+    shared_.options.log.write(
+        "sync_revoked",
+        {{"user", peer_.user.name},
+         {"device", peer_.device},
+         {"address", peer_.address},
+         {"why", standing == SyncService::Standing::kExpired ? "token expired"
+                                                             : "token revoked or user disabled"}});
+    drop_queued();  // a notify already queued is not sent either
+    enqueue(sync::encode(sync::Message{SyncService::token_ended()}, encoding_), false);
+    close(websocket::close_code::policy_error);
+    return false;
   }
 
   void close(websocket::close_code code) {
@@ -187,10 +228,10 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
     if (ec && ec != websocket::error::closed) {
       // Not a normal close: a frame over the limit (closed 1009), a timeout, a
       // dropped connection.
-      shared_.options.log.write(
-          "sync_closed",
-          fmt::format("user={} device={} address={} {}", peer_.user.name,
-                      peer_.device.empty() ? "-" : peer_.device, peer_.address, ec.message()));
+      shared_.options.log.write("sync_closed", {{"user", peer_.user.name},
+                                                {"device", peer_.device},
+                                                {"address", peer_.address},
+                                                {"why", ec.message()}});
     }
     if (ec) return finish();  // closed, timed out, or a frame over the limit (closed 1009)
     const bool binary = ws_.got_binary();
@@ -205,9 +246,10 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
     for (const auto& m : reply.messages) enqueue(sync::encode(m, encoding_), false);
     if (!reply.changed_units.empty()) {
       LiveEntries live(reply);
+      const int64_t revocations = current_revocations(shared_);
       for (const auto& c :
            std::vector(shared_.sync_connections.begin(), shared_.sync_connections.end())) {
-        if (c.get() != this) c->notify(reply.last_seq, reply.changed_units, live);
+        if (c.get() != this) c->notify(reply.last_seq, reply.changed_units, live, revocations);
       }
     }
     if (reply.close) return close(websocket::close_code::policy_error);
@@ -219,16 +261,25 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
     if (queue_.size() >= shared_.options.max_queued_messages) {
       // The peer has stopped reading: let it reconnect and resume from its cursor.
       ++shared_.metrics.slow_consumers;
-      shared_.options.log.write(
-          "sync_slow_consumer",
-          fmt::format("user={} device={} address={} queued={}: closed, it will resume from its "
-                      "cursor",
-                      peer_.user.name, peer_.device, peer_.address, queue_.size()));
-      queue_.clear();
+      // Closed; it will resume from its cursor.
+      shared_.options.log.write("sync_slow_consumer", {{"user", peer_.user.name},
+                                                       {"device", peer_.device},
+                                                       {"address", peer_.address},
+                                                       {"queued", queue_.size()}});
+      drop_queued();
       return close(websocket::close_code::try_again_later);
     }
     queue_.push_back({std::move(bytes), nullptr, encoding_ == sync::Encoding::kCbor, is_notify});
     if (!writing_) do_write();
+  }
+
+  // Drops every queued message but the one being written (its buffer is in
+  // use until the write completes).
+  void drop_queued() {
+    const bool in_flight = writing_ && !queue_.empty();
+    queue_.erase(queue_.begin() + (in_flight ? 1 : 0), queue_.end());
+    notify_queued_ = false;
+    notify_frame_.reset();
   }
 
   void do_write() {
@@ -344,7 +395,7 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
     const std::string_view auth(field.data(), field.size());
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.substr(0, kBearer.size()) != kBearer) {
-      options_.log.write("sync_unauthorized", fmt::format("address={} no bearer token", remote_));
+      options_.log.write("sync_unauthorized", {{"address", remote_}, {"why", "no bearer token"}});
       return respond(
           http::status::unauthorized,
           {{"error", "unauthorized"},
@@ -352,13 +403,15 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
           false);
     }
     const std::string token(auth.substr(kBearer.size()));
-    auto user = admin_.authenticate(token, clock_.now_ms());
-    if (!user.ok())
-      return respond(http::status::internal_server_error,
-                     {{"error", "server_error"}, {"message", user.status().message()}}, false);
-    if (!*user) {
+    // Read before the look-up: a revocation after it raises the number, and the
+    // connection's next check asks again.
+    auto revocations = admin_.revocation_generation();
+    if (!revocations.ok()) return server_error(revocations.status());
+    auto session = admin_.authenticate(token, clock_.now_ms());
+    if (!session.ok()) return server_error(session.status());
+    if (!*session) {
       options_.log.write("sync_unauthorized",
-                         fmt::format("address={} token unknown, expired or revoked", remote_));
+                         {{"address", remote_}, {"why", "token unknown, expired or revoked"}});
       return respond(http::status::unauthorized,
                      {{"error", "unauthorized"},
                       {"message", "the token is unknown, expired or revoked; log in again"}},
@@ -366,7 +419,9 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
     }
     SyncPeer peer;
     peer.token = token;
-    peer.user = **user;
+    peer.user = (*session)->user;
+    peer.expires_ms = (*session)->expires_ms;
+    peer.revocations = *revocations;
     peer.address = remote_;
     std::make_shared<SyncConnection>(std::move(stream_), shared_, std::move(peer))
         ->start(std::move(req));
@@ -391,38 +446,91 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
                        {{"error", "malformed"},
                         {"message", "send {\"user\": \"...\", \"password\": \"...\"}"}});
       }
-      auto session = admin_.login(body["user"].get<std::string>(),
-                                  body["password"].get<std::string>(), remote_, clock_.now_ms());
-      if (!session.ok()) {
-        const bool throttled = session.status().message().find("too many") != std::string::npos;
-        ++(throttled ? metrics_.logins_throttled : metrics_.logins_refused);
-        options_.log.write(throttled ? "login_throttled" : "login_refused",
-                           fmt::format("user={} address={} {}", body["user"].get<std::string>(),
-                                       remote_, session.status().message()));
-        return respond(throttled ? http::status::too_many_requests : http::status::unauthorized,
-                       {{"error", throttled ? "throttled" : "unauthorized"},
-                        {"message", session.status().message()}});
-      }
-      ++metrics_.logins_ok;
-      options_.log.write("login", fmt::format("user={} address={}", session->user.name, remote_));
-      return respond(http::status::ok, {{"token", session->token},
-                                        {"expires_ms", session->expires_ms},
-                                        {"user", session->user.name},
-                                        {"role", std::string(role_name(session->user.role))},
-                                        {"unit", session->user.unit}});
+      return login(body["user"].get<std::string>(), body["password"].get<std::string>());
     }
     respond(http::status::not_found, {{"error", "not_found"}});
   }
 
-  void respond(http::status status, const json& body, bool keep_alive = true) {
-    respond_text(status, body.dump(), "application/json", keep_alive);
+  // The store's steps run here, on the I/O thread; the KDF runs on the KDF
+  // pool, so health checks, metrics and sync frames are answered meanwhile. The
+  // connection reads nothing more until the login is answered.
+  void login(std::string user, std::string password) {
+    auto attempt = admin_.begin_login(user, remote_, clock_.now_ms());
+    if (!attempt.ok()) return server_error(attempt.status());
+    if (attempt->retry_after_ms > 0) return finish_login(*attempt, false);
+    if (shared_.pending_logins >= options_.max_pending_logins) {
+      ++metrics_.logins_busy;
+      return respond(http::status::service_unavailable,
+                     {{"error", "busy"}, {"message", "too many logins at once; try again"}});
+    }
+    ++shared_.pending_logins;
+    auto home = stream_.get_executor();
+    asio::post(shared_.kdf_pool, [self = shared_from_this(), home, attempt = std::move(*attempt),
+                                  password = std::move(password)]() mutable {
+      const bool ok = self->admin_.check_password(attempt, password);
+      asio::post(home, [self, attempt = std::move(attempt), ok] {
+        --self->shared_.pending_logins;
+        self->finish_login(attempt, ok);
+      });
+    });
+  }
+
+  void finish_login(const LoginAttempt& attempt, bool password_ok) {
+    auto result = admin_.finish_login(attempt, password_ok, clock_.now_ms());
+    if (!result.ok()) return server_error(result.status());
+    // A name that is no account may be a password typed into the wrong field.
+    const std::string who = attempt.known_user ? attempt.user : unknown_user_label(attempt.user);
+    switch (result->refusal) {
+      case LoginRefusal::kNone:
+        break;
+      case LoginRefusal::kBackingOff: {
+        ++metrics_.logins_throttled;
+        const int64_t seconds = (result->retry_after_ms + 999) / 1000;
+        options_.log.write("login_throttled", {{"user", who},
+                                               {"address", remote_},
+                                               {"why", "backing off after failed logins"},
+                                               {"retry_after_ms", result->retry_after_ms}});
+        return respond(http::status::too_many_requests,
+                       {{"error", "throttled"},
+                        {"retry_after_ms", result->retry_after_ms},
+                        {"message", fmt::format("too many failed logins; try again in {} s",
+                                                seconds)}},
+                       true, std::to_string(seconds));
+      }
+      case LoginRefusal::kWrongCredentials:
+        ++metrics_.logins_refused;
+        options_.log.write("login_refused", {{"user", who},
+                                             {"address", remote_},
+                                             {"why", "wrong user name or password"}});
+        return respond(http::status::unauthorized,
+                       {{"error", "unauthorized"}, {"message", "wrong user name or password"}});
+    }
+    const Session& session = *result->session;
+    ++metrics_.logins_ok;
+    options_.log.write("login", {{"user", session.user.name}, {"address", remote_}});
+    respond(http::status::ok, {{"token", session.token},
+                               {"expires_ms", session.expires_ms},
+                               {"user", session.user.name},
+                               {"role", std::string(role_name(session.user.role))},
+                               {"unit", session.user.unit}});
+  }
+
+  void server_error(const Status& why) {
+    respond(http::status::internal_server_error,
+            {{"error", "server_error"}, {"message", why.message()}}, false);
+  }
+
+  void respond(http::status status, const json& body, bool keep_alive = true,
+               const std::string& retry_after = "") {
+    respond_text(status, body.dump(), "application/json", keep_alive, retry_after);
   }
 
   void respond_text(http::status status, std::string body, const char* content_type,
-                    bool keep_alive = true) {
+                    bool keep_alive = true, const std::string& retry_after = "") {
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, "budgetsync-server");
     res->set(http::field::content_type, content_type);
+    if (!retry_after.empty()) res->set(http::field::retry_after, retry_after);
     res->keep_alive(keep_alive && keep_alive_);
     res->body() = std::move(body);
     res->prepare_payload();
@@ -456,12 +564,41 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
 
 struct HttpsServer::Impl {
   asio::io_context& io;
+  // Constructed before `shared`, which refers to it; joined first when the
+  // server goes, so no password check outlives it.
+  asio::thread_pool kdf_pool;
   Shared shared;
   ssl::context ctx{ssl::context::tls_server};
   tcp::acceptor acceptor;
 
   Impl(asio::io_context& i, AdminStore& a, sync::ClockSource& c, HttpsOptions o, SyncService* s)
-      : io(i), shared{a, c, std::move(o), s, {}, {}, false}, acceptor(asio::make_strand(i)) {}
+      : io(i),
+        kdf_pool(std::max<size_t>(1, o.kdf_threads)),
+        shared{a, c, std::move(o), s, {}, {}, false, kdf_pool, 0},
+        acceptor(asio::make_strand(i)) {}
+  ~Impl() {
+    kdf_pool.stop();
+    kdf_pool.join();
+  }
+
+  // Every open sync connection's token, checked every token_check_interval_ms
+  // (expiry by the clock, revocation through the store's count), so one that
+  // only idles or pings is cut off too.
+  asio::steady_timer token_timer{io};
+  void check_tokens() {
+    token_timer.expires_after(std::chrono::milliseconds(shared.options.token_check_interval_ms));
+    token_timer.async_wait([this](beast::error_code ec) {
+      if (ec || shared.stopping) return;
+      if (!shared.sync_connections.empty()) {
+        const int64_t revocations = current_revocations(shared);
+        for (const auto& c :
+             std::vector(shared.sync_connections.begin(), shared.sync_connections.end())) {
+          c->check_token(revocations);
+        }
+      }
+      check_tokens();
+    });
+  }
 
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
@@ -484,16 +621,29 @@ HttpsServer::~HttpsServer() = default;
 
 Status HttpsServer::listen(const std::string& host, uint16_t port) {
   beast::error_code ec;
-  // TLS 1.2 or newer only.
+  // TLS 1.2 or newer only (docs/security.md says what an audit finds).
+  SSL_CTX* native = impl_->ctx.native_handle();
   impl_->ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                          ssl::context::no_tlsv1_1);
+  // The server's order of suites wins, and a TLS 1.2 peer cannot renegotiate.
+  SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  // TLS 1.2: AEAD suites with forward secrecy (ECDHE) only — no CBC (LUCKY13),
+  // no static RSA key exchange. ECDSA first: `init` makes a P-256 certificate;
+  // the RSA ones serve an RSA certificate an operator installs instead.
+  // TLS 1.3's suites are all AEAD with forward secrecy; the order is fixed here.
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1 ||
+      SSL_CTX_set_ciphersuites(native, kTls13Ciphers) != 1) {
+    return Status::IoError("OpenSSL refused the server's cipher suites");
+  }
   // An idle connection gives its TLS buffers back (tens of KiB each).
-  SSL_CTX_set_mode(impl_->ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   // Clients make a full handshake on every connect: no session is kept for
-  // them and no ticket sent.
-  SSL_CTX_set_session_cache_mode(impl_->ctx.native_handle(), SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_num_tickets(impl_->ctx.native_handle(), 0);
+  // them and no ticket sent — SSL_OP_NO_TICKET for TLS 1.2 (whose stateless
+  // tickets the cache mode does not stop), no tickets for TLS 1.3.
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(native, 0);
   const HttpsOptions& options = impl_->shared.options;
   impl_->ctx.use_certificate_chain_file(options.cert_file, ec);
   if (ec)
@@ -514,6 +664,7 @@ Status HttpsServer::listen(const std::string& host, uint16_t port) {
   if (ec)
     return Status::IoError(fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
   impl_->accept();
+  if (impl_->shared.sync) impl_->check_tokens();
   return Status::Ok();
 }
 
@@ -525,6 +676,7 @@ uint16_t HttpsServer::port() const {
 void HttpsServer::stop() {
   beast::error_code ec;
   impl_->acceptor.close(ec);
+  impl_->token_timer.cancel();
   impl_->shared.stopping = true;
   for (const auto& c :
        std::vector(impl_->shared.sync_connections.begin(), impl_->shared.sync_connections.end())) {

@@ -67,11 +67,13 @@ bool SyncService::take_rate_token(SyncPeer& peer) {
 
 // The refusals in a reply, one line each, naming who was refused.
 SyncService::Reply SyncService::logged(const SyncPeer& peer, Reply reply) const {
-  const std::string who = fmt::format("user={} device={} address={}", peer.user.name,
-                                      peer.device.empty() ? "-" : peer.device, peer.address);
   for (const auto& m : reply.messages) {
     if (const auto* e = std::get_if<ErrorMessage>(&m)) {
-      log_.write("sync_refused", fmt::format("{} code={} {}", who, e->code, e->message));
+      log_.write("sync_refused", {{"user", peer.user.name},
+                                  {"device", peer.device},
+                                  {"address", peer.address},
+                                  {"code", e->code},
+                                  {"message", e->message}});
     } else if (const auto* p = std::get_if<sync::PushResult>(&m)) {
       size_t rejected = 0;
       const sync::LogEntry* first = nullptr;
@@ -81,9 +83,14 @@ SyncService::Reply SyncService::logged(const SyncPeer& peer, Reply reply) const 
         if (!first) first = &r;
       }
       if (first) {
-        log_.write("ops_rejected", fmt::format("{} batch={} count={} first={} report={} reason={}",
-                                               who, p->batch_id, rejected, first->op.id.to_string(),
-                                               first->op.report.to_string(), first->reason));
+        log_.write("ops_rejected", {{"user", peer.user.name},
+                                    {"device", peer.device},
+                                    {"address", peer.address},
+                                    {"batch", p->batch_id},
+                                    {"count", rejected},
+                                    {"first", first->op.id.to_string()},
+                                    {"report", first->op.report.to_string()},
+                                    {"reason", first->reason}});
       }
     }
   }
@@ -135,8 +142,7 @@ SyncService::Reply SyncService::answer(SyncPeer& peer, const Message& message) {
     return r;
   }
   if (!*user) {
-    r.messages.push_back(error_message(
-        "unauthorized", "the session token has expired or was revoked; log in again", true));
+    r.messages.push_back(token_ended());
     r.close = true;
     return r;
   }
@@ -147,6 +153,21 @@ SyncService::Reply SyncService::answer(SyncPeer& peer, const Message& message) {
       "out_of_order", fmt::format("{} is a message the server sends, not one it takes",
                                   sync::message_type(message))));
   return r;
+}
+
+sync::ErrorMessage SyncService::token_ended() {
+  return error_message("unauthorized",
+                       "the session token has expired or was revoked; log in again", true);
+}
+
+SyncService::Standing SyncService::standing(SyncPeer& peer, int64_t revocations) {
+  if (clock_.now_ms() >= peer.expires_ms) return Standing::kExpired;
+  if (revocations == peer.revocations) return Standing::kValid;
+  auto session = admin_.authenticate(peer.token, clock_.now_ms());
+  if (!session.ok()) return Standing::kValid;  // asked again next time
+  if (!*session) return Standing::kRevoked;
+  peer.revocations = revocations;
+  return Standing::kValid;
 }
 
 SyncService::Reply SyncService::hello(SyncPeer& peer, const sync::Hello& m) {

@@ -16,65 +16,10 @@
 #include <nlohmann/json.hpp>
 
 #include "../client/test_support.h"
+#include "https_client.h"
 
 namespace budgetsync::testing {
 namespace {
-
-int connect_loopback(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  timeval tv{5,
-             0};  // a bound on every read, so a silent server fails the test instead of hanging it
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
-struct HttpReply {
-  int status = 0;
-  std::string body;
-  bool tls_ok = false;
-};
-
-// One HTTPS request over a fresh connection, verifying the server against `ca`.
-HttpReply https(int port, const std::string& ca, const std::string& request, int max_tls = 0) {
-  HttpReply reply;
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  if (max_tls) SSL_CTX_set_max_proto_version(ctx, max_tls);
-  SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  const int fd = connect_loopback(port);
-  SSL* ssl = SSL_new(ctx);
-  SSL_set_fd(ssl, fd);
-  SSL_set1_host(ssl, "localhost");
-  SSL_set_tlsext_host_name(ssl, "localhost");
-  if (fd >= 0 && SSL_connect(ssl) == 1) {
-    reply.tls_ok = true;
-    SSL_write(ssl, request.data(), static_cast<int>(request.size()));
-    std::string raw;
-    char buf[4096];
-    for (int n; (n = SSL_read(ssl, buf, sizeof buf)) > 0;) raw.append(buf, static_cast<size_t>(n));
-    if (raw.size() > 12) reply.status = std::stoi(raw.substr(9, 3));
-    if (auto p = raw.find("\r\n\r\n"); p != std::string::npos) reply.body = raw.substr(p + 4);
-  }
-  SSL_free(ssl);
-  if (fd >= 0) close(fd);
-  SSL_CTX_free(ctx);
-  return reply;
-}
-
-std::string request(const std::string& method, const std::string& target,
-                    const std::string& body = "") {
-  return method + " " + target +
-         " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\n" +
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-}
 
 class HttpsServer : public ::testing::Test {
  protected:
@@ -163,19 +108,6 @@ TEST_F(HttpsServer, MetricsCountConnectionsAndLogins) {
   EXPECT_NE(m.body.find("budgetsync_logins_total{result=\"refused\"} 1"), std::string::npos);
   EXPECT_NE(m.body.find("# TYPE budgetsync_connections_total counter"), std::string::npos);
   EXPECT_NE(m.body.find("budgetsync_connections_total 3"), std::string::npos);
-}
-
-TEST_F(HttpsServer, RepeatedWrongPasswordsAreThrottled) {
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(
-        https(port_, ca(), request("POST", "/api/login", R"({"user":"wang","password":"guess"})"))
-            .status,
-        401);
-  }
-  EXPECT_EQ(https(port_, ca(),
-                  request("POST", "/api/login", R"({"user":"wang","password":"a-long-password"})"))
-                .status,
-            429);
 }
 
 TEST_F(HttpsServer, OnlyTlsOneTwoOrNewerIsSpoken) {

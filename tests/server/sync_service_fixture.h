@@ -45,11 +45,13 @@ class SyncServiceFixture : public ::testing::Test {
   }
 
   SyncPeer peer(const std::string& user) {
-    auto session = admin_->login(user, "password", "127.0.0.1", clock_.now_ms());
-    EXPECT_TRUE(session.ok()) << session.status().message();
+    auto login = admin_->login(user, "password", "127.0.0.1", clock_.now_ms());
+    EXPECT_TRUE(login.ok() && login->session) << login.status().message();
+    const Session& session = *login->session;
     SyncPeer p;
-    p.token = session->token;
-    p.user = session->user;
+    p.token = session.token;
+    p.user = session.user;
+    p.expires_ms = session.expires_ms;
     p.address = "127.0.0.1";
     return p;
   }

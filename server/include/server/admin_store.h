@@ -3,9 +3,11 @@
 // beside the sync log.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "shared/status.h"
@@ -37,15 +39,63 @@ struct Session {
   int64_t expires_ms = 0;
 };
 
+// Why a login was refused. The client is told only "wrong user name or
+// password" or "wait", never which part was wrong.
+enum class LoginRefusal {
+  kNone,              // accepted
+  kWrongCredentials,  // an unknown user, a wrong password or a disabled user
+  kBackingOff,        // too many recent failures for this user at this address, or at it
+};
+
+// The part of a login done before the password is checked (on the store's
+// thread): what to check it against, or that the attempt must wait.
+struct LoginAttempt {
+  std::string user;
+  std::string address;
+  bool known_user = false;     // an account has this name (for the event log only)
+  bool usable = false;         // known and not disabled
+  std::string stored_hash;     // the account's, or a decoy of the same cost
+  int64_t retry_after_ms = 0;  // > 0: refused without checking the password
+};
+
+struct LoginResult {
+  std::optional<Session> session;  // set when accepted
+  LoginRefusal refusal = LoginRefusal::kNone;
+  int64_t retry_after_ms = 0;  // kBackingOff: how long until the next attempt is taken
+  bool known_user = false;     // for the event log only
+};
+
+// How long a subject of failed logins waits: `free_failures` failures cost
+// nothing, each one after that doubles the wait, from `first_delay_ms` up to
+// `max_delay_ms`, counted from the latest failure.
+struct Backoff {
+  int free_failures;
+  int64_t first_delay_ms;
+  int64_t max_delay_ms;
+  // The wait after `failures` failures (0 while they are free).
+  int64_t delay_ms(int64_t failures) const;
+};
+
+// Checks a password against a stored hash (the slow KDF). Called from worker
+// threads: it must touch nothing but its arguments.
+using PasswordVerifier = std::function<bool(std::string_view password, std::string_view stored)>;
+
 class AdminStore {
  public:
-  // Failed logins allowed per user and per address within the window before
-  // further attempts are refused until the window passes.
-  static constexpr int kMaxFailures = 5;
-  static constexpr int64_t kFailureWindowMs = 15 * 60 * 1000;
+  // Failed logins slow down the one (user, address) pair and the one address
+  // they came from — never the account everywhere (docs/security.md; OWASP's
+  // Authentication Cheat Sheet, "Login Throttling"): a user at another address
+  // logs in at once whatever an attacker does. Failures are forgotten once the
+  // latest is kFailureMemoryMs old; a success clears its pair.
+  static constexpr Backoff kPairBackoff{3, 1'000, 15 * 60 * 1000};
+  static constexpr Backoff kAddressBackoff{20, 1'000, 60 * 1000};
+  static constexpr int64_t kFailureMemoryMs = 60 * 60 * 1000;
   static constexpr int64_t kTokenLifetimeMs = 12LL * 60 * 60 * 1000;
 
-  static Result<std::unique_ptr<AdminStore>> open(const std::string& path);
+  // `verify` checks passwords (tests count or hold it); the default is
+  // verify_password.
+  static Result<std::unique_ptr<AdminStore>> open(const std::string& path,
+                                                  PasswordVerifier verify = nullptr);
   ~AdminStore();
 
   // The store's identity: a random id made once, and an epoch that a restore
@@ -62,15 +112,32 @@ class AdminStore {
   Status disable_user(const std::string& name);
   Result<std::optional<User>> user(const std::string& name);
 
-  // Checks a password and issues a token. Refused — without saying which part
-  // was wrong — for an unknown user, a wrong password or a disabled user; and
-  // refused outright while the user or the address has too many recent failures.
-  Result<Session> login(const std::string& user, const std::string& password,
-                        const std::string& address, int64_t now_ms);
-  // The user a token belongs to, if it is known, unexpired and not revoked.
-  Result<std::optional<User>> authenticate(const std::string& token, int64_t now_ms);
+  // A whole login: begin_login, check_password, finish_login. Refused —
+  // without saying which part was wrong — for an unknown user, a wrong password
+  // or a disabled user, each after the same KDF work; refused without checking
+  // the password while the pair or the address is backing off.
+  Result<LoginResult> login(const std::string& user, const std::string& password,
+                            const std::string& address, int64_t now_ms);
+  // The store's part before the password is checked.
+  Result<LoginAttempt> begin_login(const std::string& user, const std::string& address,
+                                   int64_t now_ms);
+  // The KDF: whether `password` opens `attempt`'s account. Touches no store
+  // state, so it may run on any thread; false at once while backing off.
+  bool check_password(const LoginAttempt& attempt, std::string_view password) const;
+  // Records the outcome: a failure against the pair and the address, or a
+  // token issued and the pair's failures cleared.
+  Result<LoginResult> finish_login(const LoginAttempt& attempt, bool password_ok,
+                                   int64_t now_ms);
+
+  // The session a token opens — its user and expiry — if it is known,
+  // unexpired and not revoked, and its user not disabled.
+  Result<std::optional<Session>> authenticate(const std::string& token, int64_t now_ms);
   // Revokes every token of a user; returns how many.
   Result<int> revoke_tokens(const std::string& user);
+  // A count raised by every revocation and every disabled user, by any process
+  // sharing the store: a connection that authenticated when it was N needs no
+  // new look-up while it is still N (expiry aside, which the connection knows).
+  Result<int64_t> revocation_generation();
 
   // Registers `device` to `user` on first sight, or notes that it was seen.
   // A device id belongs to the user who first synced with it: false (nothing

@@ -22,6 +22,12 @@ Result<std::string> hash_password(std::string_view password, int iterations = kP
 // stored value never matches.
 bool verify_password(std::string_view password, std::string_view stored);
 
+// A stored value in the same format and at the same cost (kPbkdf2Iterations)
+// as hash_password's, for a user who does not exist: checking a password
+// against it takes as long as against a real one, and nothing matches it (its
+// hash is random bytes, not a hash of any known password).
+std::string_view decoy_password_hash();
+
 // 32 random bytes as 64 hex characters.
 Result<std::string> new_token();
 

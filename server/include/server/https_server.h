@@ -2,7 +2,9 @@
 // (`GET /healthz`, `GET /metrics`, `POST /api/login`) and the WebSocket `/sync`
 // endpoint, authenticated by a login token. Single-threaded: every session runs
 // on the io_context the server is given, so a pushed batch is merged and
-// committed within one handler and a stop never cuts one in half.
+// committed within one handler and a stop never cuts one in half. Only login
+// password checks (the KDF) run elsewhere, on the server's own small pool,
+// with the stores touched before and after on the io_context.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +33,16 @@ struct HttpsOptions {
   // Outgoing messages a sync connection may have queued; a peer that stops
   // reading is disconnected rather than let the queue grow.
   size_t max_queued_messages = 64;
+  // How often every open sync connection's token is checked again (expiry by
+  // the clock, revocation or a disabled user through the store), besides
+  // before every notify: a token that ends is cut off within this.
+  int64_t token_check_interval_ms = 250;
   // How long a stop waits for open connections to close before ending.
   int64_t stop_grace_ms = 2'000;
+  // Threads that check login passwords (PBKDF2), off the I/O thread; logins
+  // waiting for one beyond `max_pending_logins` are answered 503.
+  size_t kdf_threads = 2;
+  size_t max_pending_logins = 64;
   // Logins, refused tokens and slow consumers are written here.
   EventLog log;
 };

@@ -7,7 +7,7 @@
 // read their unit's subtree, return, approve and reopen its reports, settle its
 // open conflicts, and write only their own unit's (consolidated) reports. Every
 // push re-checks the peer's token, so revoking it or disabling the user takes
-// effect on connections already open.
+// effect on connections already open; notifies check it too (standing()).
 #pragma once
 
 #include <cstdint>
@@ -43,6 +43,8 @@ struct SyncOptions {
 struct SyncPeer {
   std::string token;
   User user;
+  int64_t expires_ms = 0;     // when the token ends, by the server's clock
+  int64_t revocations = 0;    // AdminStore::revocation_generation when it was last checked
   std::string address;
   bool welcomed = false;
   std::string device;
@@ -71,6 +73,17 @@ class SyncService {
   };
 
   Reply handle(SyncPeer& peer, const sync::Message& message);
+
+  // Whether the peer's token still holds, asked before every notify and
+  // periodically, so a revoked or expired token gets nothing more on a live
+  // connection. Expiry is checked against the clock; the store is asked again
+  // only when `revocations` (AdminStore::revocation_generation, read once for
+  // all peers) differs from what the peer last saw. A store that fails to
+  // answer keeps the peer (kValid) and is asked again next time.
+  enum class Standing { kValid, kExpired, kRevoked };
+  Standing standing(SyncPeer& peer, int64_t revocations);
+  // The error a peer whose token ended is sent before it is closed.
+  static sync::ErrorMessage token_ended();
   // A frame that did not decode (sync::decode's status): the error to answer.
   Reply refuse_frame(SyncPeer& peer, const Status& decode_error);
 
