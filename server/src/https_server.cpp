@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "server/login_request.h"
+
 namespace budgetsync::server {
 
 namespace asio = boost::asio;
@@ -384,21 +386,19 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
     if (req.target() == "/api/login") {
       if (req.method() != http::verb::post)
         return respond(http::status::method_not_allowed, {{"error", "use POST"}});
-      json body = json::parse(req.body(), nullptr, false);
-      if (!body.is_object() || !body.contains("user") || !body.contains("password") ||
-          !body["user"].is_string() || !body["password"].is_string()) {
+      const auto body = parse_login_request(req.body());
+      if (!body) {
         return respond(http::status::bad_request,
                        {{"error", "malformed"},
                         {"message", "send {\"user\": \"...\", \"password\": \"...\"}"}});
       }
-      auto session = admin_.login(body["user"].get<std::string>(),
-                                  body["password"].get<std::string>(), remote_, clock_.now_ms());
+      auto session = admin_.login(body->user, body->password, remote_, clock_.now_ms());
       if (!session.ok()) {
         const bool throttled = session.status().message().find("too many") != std::string::npos;
         ++(throttled ? metrics_.logins_throttled : metrics_.logins_refused);
-        options_.log.write(throttled ? "login_throttled" : "login_refused",
-                           fmt::format("user={} address={} {}", body["user"].get<std::string>(),
-                                       remote_, session.status().message()));
+        options_.log.write(
+            throttled ? "login_throttled" : "login_refused",
+            fmt::format("user={} address={} {}", body->user, remote_, session.status().message()));
         return respond(throttled ? http::status::too_many_requests : http::status::unauthorized,
                        {{"error", throttled ? "throttled" : "unauthorized"},
                         {"message", session.status().message()}});

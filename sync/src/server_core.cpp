@@ -232,8 +232,9 @@ Result<std::optional<std::string>> ServerCore::refuse_submission(const Operation
   }
   for (const auto& [key, value] : seen) {
     if (matched == seen.size()) break;
+    const auto& cell = key;  // clang 14 cannot capture a structured binding
     const bool on_server = std::any_of(stored->begin(), stored->end(), [&](const StoredCell& c) {
-      return c.row == key.first && c.column == key.second;
+      return c.row == cell.first && c.column == cell.second;
     });
     if (!on_server && !value->empty()) {
       return Refusal(fmt::format(
