@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -325,6 +326,16 @@ Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view
 Result<Report> parse_report_csv(std::string_view text, std::string_view source,
                                 const ReportKey& key, const Catalog& catalog) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // spreadsheet BOM
+  // A spreadsheet may save CSV in the system's code page (GBK on a Chinese
+  // desktop); name the first line that is not UTF-8 rather than misread it.
+  for (size_t begin = 0, line = 1; begin < text.size(); ++line) {
+    const size_t end = std::min(text.find('\n', begin), text.size());
+    if (!is_valid_utf8(text.substr(begin, end - begin))) {
+      return Status::InvalidArgument(fmt::format(
+          "{}: line {}: the text is not UTF-8; save the file as “CSV UTF-8”", source, line));
+    }
+    begin = end + 1;
+  }
   auto records = split_csv(text, source);
   if (!records.ok()) return records.status();
   if (records->empty())
@@ -379,7 +390,10 @@ Result<Report> parse_report_csv(std::string_view text, std::string_view source,
     }
     doc["rows"][it->second]["cells"][column] = field("value");
   }
-  auto report = parse_report(doc.dump(), source, catalog);
+  // The key and the file name may hold bytes that are not UTF-8 (a file name
+  // in GBK): they are shown replaced rather than refused by the JSON writer.
+  auto report = parse_report(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                             source, catalog);
   if (!report.ok()) {
     // Point at the CSV line of the cell the parser refused, when it names one.
     std::string msg = report.status().message();

@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "server/login_request.h"
+
 namespace budgetsync::server {
 
 namespace asio = boost::asio;
@@ -439,14 +441,13 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
     if (req.target() == "/api/login") {
       if (req.method() != http::verb::post)
         return respond(http::status::method_not_allowed, {{"error", "use POST"}});
-      json body = json::parse(req.body(), nullptr, false);
-      if (!body.is_object() || !body.contains("user") || !body.contains("password") ||
-          !body["user"].is_string() || !body["password"].is_string()) {
+      const auto body = parse_login_request(req.body());
+      if (!body) {
         return respond(http::status::bad_request,
                        {{"error", "malformed"},
                         {"message", "send {\"user\": \"...\", \"password\": \"...\"}"}});
       }
-      return login(body["user"].get<std::string>(), body["password"].get<std::string>());
+      return login(body->user, body->password);
     }
     respond(http::status::not_found, {{"error", "not_found"}});
   }

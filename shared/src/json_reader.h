@@ -108,6 +108,14 @@ inline nlohmann::json parse_json_text(std::string_view text) {
       }
     }
     throw JsonError(fmt::format("line {}, column {}", line, col), "is not valid JSON");
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number no double holds ("1e999") is out_of_range, not a parse_error;
+    // nlohmann's message ends with the number in quotes.
+    const std::string what = e.what();
+    const size_t open = what.find('\'');
+    const std::string number =
+        open == std::string::npos ? "" : " " + what.substr(open, what.size() - open);
+    throw JsonError("number" + number, "is out of range");
   }
 }
 

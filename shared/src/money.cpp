@@ -56,10 +56,18 @@ Result<Money> Money::parse(std::string_view raw, MoneyUnit unit) {
         fmt::format("“{}” has more decimal places than one 分 in {} allows ({} at most)",
                     std::string(trim(raw)), unit_name(unit), places));
   }
-  const Int128 fen = v.rounded(places).units();
-  if (fen > std::numeric_limits<int64_t>::max() || fen < std::numeric_limits<int64_t>::min()) {
+  const auto too_large = [&] {
     return Status::OutOfRange(
         fmt::format("“{}” is too large an amount to hold exactly", std::string(trim(raw))));
+  };
+  Int128 fen = 0;
+  try {
+    fen = v.rounded(places).units();
+  } catch (const DecimalOverflow&) {
+    return too_large();  // so many digits that even 128 bits of 分 cannot hold them
+  }
+  if (fen > std::numeric_limits<int64_t>::max() || fen < std::numeric_limits<int64_t>::min()) {
+    return too_large();
   }
   return Money(static_cast<int64_t>(fen));
 }

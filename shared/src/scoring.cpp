@@ -80,7 +80,7 @@ IndicatorScore score_indicator(std::string_view target_text, std::string_view ac
     auto it = qualitative.find(std::string(trim(actual_text)));
     if (it != qualitative.end()) {
       out.basis = IndicatorScore::Basis::kQualitativeRate;
-      out.score = min_dec(weight, Decimal::divide(weight * it->second, kHundred, 2));
+      out.score = min_dec(weight, max_zero(Decimal::divide(weight * it->second, kHundred, 2)));
     }
     return out;
   }
@@ -89,7 +89,8 @@ IndicatorScore score_indicator(std::string_view target_text, std::string_view ac
     // share of the weight, and its deviation is the shortfall from 100%.
     if (actual->unit != "%" || actual->has_comparator) return out;
     out.basis = IndicatorScore::Basis::kQualitativeRate;
-    out.score = min_dec(weight, Decimal::divide(weight * actual->value, kHundred, 2));
+    // Like every other rule, never below zero (a measured "-8%" earns nothing).
+    out.score = min_dec(weight, max_zero(Decimal::divide(weight * actual->value, kHundred, 2)));
     out.deviation = (min_dec(actual->value, kHundred) - kHundred).rounded(2);
     return out;
   }

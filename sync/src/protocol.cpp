@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "shared/text.h"
+
 namespace budgetsync::sync {
 namespace {
 
@@ -25,17 +27,25 @@ const json& field(const json& o, const char* key, const std::string& path) {
   return *it;
 }
 
+// The JSON parser checks that strings are UTF-8; CBOR's text strings are not
+// checked, and a string that is not UTF-8 could be stored but never sent as JSON.
+const std::string& utf8(const json& v, const std::string& path) {
+  const std::string& s = v.get_ref<const std::string&>();
+  if (!is_valid_utf8(s)) bad(path, "must be UTF-8 text");
+  return s;
+}
+
 std::string str(const json& o, const char* key, const std::string& path) {
   const json& v = field(o, key, path);
   if (!v.is_string()) bad(path + "." + key, "must be a string");
-  return v.get<std::string>();
+  return utf8(v, path + "." + key);
 }
 
 std::optional<std::string> opt_str(const json& o, const char* key, const std::string& path) {
   auto it = o.find(key);
   if (it == o.end() || it->is_null()) return std::nullopt;
   if (!it->is_string()) bad(path + "." + key, "must be a string or null");
-  return it->get<std::string>();
+  return utf8(*it, path + "." + key);
 }
 
 int64_t integer(const json& o, const char* key, const std::string& path) {
@@ -375,11 +385,79 @@ std::string encode(const Message& m, Encoding enc) {
   return j.dump();
 }
 
+namespace {
+
+// Whether a CBOR item's arrays, maps and tags nest more than `max` deep, read
+// without recursion: nlohmann's from_cbor recurses once per level, so a frame of
+// a million nested arrays would overflow the stack. Malformed bytes answer false
+// where they are found: from_cbor refuses them.
+bool cbor_nests_deeper_than(std::string_view bytes, size_t max) {
+  constexpr uint64_t kIndefinite = UINT64_MAX;
+  std::vector<uint64_t> open;  // items still due in each open array, map or tag
+  size_t pos = 0;
+  // One item complete: count it in the containers it completes; true when it
+  // was the top-level item.
+  auto item_done = [&] {
+    while (!open.empty() && open.back() != kIndefinite && --open.back() == 0) open.pop_back();
+    return open.empty();
+  };
+  while (pos < bytes.size()) {
+    const auto initial = static_cast<uint8_t>(bytes[pos++]);
+    const int major = initial >> 5;
+    const int info = initial & 0x1f;
+    if (initial == 0xff) {  // "break": ends an indefinite-length item
+      if (open.empty() || open.back() != kIndefinite) return false;
+      open.pop_back();
+      if (item_done()) return false;
+      continue;
+    }
+    uint64_t arg = 0;
+    if (info < 24) {
+      arg = static_cast<uint64_t>(info);
+    } else if (info <= 27) {
+      const size_t n = size_t{1} << (info - 24);
+      if (bytes.size() - pos < n) return false;
+      for (size_t i = 0; i < n; ++i) arg = arg << 8 | static_cast<uint8_t>(bytes[pos++]);
+    } else if (info == 31 && major >= 2 && major <= 5) {
+      arg = kIndefinite;
+    } else if (major != 7) {
+      return false;
+    }
+    if (major == 2 || major == 3) {  // byte and text strings
+      if (arg == kIndefinite) {
+        open.push_back(kIndefinite);  // chunks until a break
+        continue;
+      }
+      if (arg > bytes.size() - pos) return false;
+      pos += static_cast<size_t>(arg);
+      if (item_done()) return false;
+    } else if (major == 4 || major == 5 || major == 6) {           // arrays, maps, tags
+      if (arg != kIndefinite && arg > bytes.size()) return false;  // more items than bytes
+      const uint64_t due = major == 6 ? 1 : major == 5 && arg != kIndefinite ? 2 * arg : arg;
+      if (due == 0) {
+        if (item_done()) return false;
+        continue;
+      }
+      open.push_back(due);
+      if (open.size() > max) return true;
+    } else if (item_done()) {  // integers, simple values, floats
+      return false;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<Message> decode(std::string_view frame, Encoding enc, const Limits& limits) {
   if (frame.size() > limits.max_frame_bytes) {
     return Status::InvalidArgument(
         fmt::format("too_large: a frame of {} bytes is over the limit of {}", frame.size(),
                     limits.max_frame_bytes));
+  }
+  if (enc == Encoding::kCbor && cbor_nests_deeper_than(frame, limits.max_nesting)) {
+    return Status::InvalidArgument(
+        fmt::format("too_large: the frame nests arrays and maps over {} deep", limits.max_nesting));
   }
   try {
     json j = enc == Encoding::kCbor ? json::from_cbor(frame.begin(), frame.end())

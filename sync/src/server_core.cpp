@@ -277,8 +277,9 @@ Result<std::optional<Refusal>> ServerCore::refuse_submission(const Operation& op
   }
   for (const auto& [key, value] : seen) {
     if (matched == seen.size()) break;
+    const auto& cell = key;  // clang 14 cannot capture a structured binding
     const bool on_server = std::any_of(stored->begin(), stored->end(), [&](const StoredCell& c) {
-      return c.row == key.first && c.column == key.second;
+      return c.row == cell.first && c.column == cell.second;
     });
     if (!on_server && !value->empty()) {
       return Verdict(

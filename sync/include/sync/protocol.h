@@ -22,6 +22,9 @@ struct Limits {
   size_t max_frame_bytes = 4 * 1024 * 1024;
   size_t max_batch_ops = 5000;
   size_t max_pull_entries = 5000;
+  // Arrays and maps inside one another; a message needs six. Checked before a
+  // CBOR frame is parsed, whose reader recurses once per level.
+  size_t max_nesting = 64;
 };
 
 // client -> server: who is syncing and from where.
