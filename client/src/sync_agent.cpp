@@ -59,6 +59,16 @@ struct SyncFailure {
 }
 
 std::string describe(const ServerAddress& server, const boost::system::error_code& ec) {
+  // A connection the server ended (it stopped, was killed, or the network
+  // dropped) is not a certificate problem: say so, not "check --ca".
+  if (ec == asio::ssl::error::stream_truncated || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+      ec == beast::error::timeout) {
+    return fmt::format(
+        "{} closed the connection or stopped answering ({}); the server may have stopped or the "
+        "network dropped",
+        server.url(), ec.message());
+  }
   if (ec.category() == asio::error::get_ssl_category() ||
       ec.category() == asio::ssl::error::get_stream_category()) {
     return fmt::format(

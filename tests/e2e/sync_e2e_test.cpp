@@ -56,6 +56,25 @@ class SyncEndToEnd : public ::testing::Test {
   ClientProcess li_{dir_.path(), "li"};
 };
 
+// A server killed under a connected agent is reported as the server having
+// gone, never as a certificate problem that would send the user to --ca.
+TEST_F(SyncEndToEnd, AKilledServerIsReportedAsGoneNotAsACertificateProblem) {
+  ASSERT_TRUE(zhang_.start_agent());
+  ASSERT_TRUE(wait_until([&] { return zhang_.status().value("online", false); }))
+      << zhang_.agent_log();
+  server_.kill9();
+  ASSERT_TRUE(wait_until([&] { return zhang_.agent_log().find("offline:") != std::string::npos; }))
+      << zhang_.agent_log();
+  const std::string log = zhang_.agent_log();
+  const size_t first = log.find("offline:");
+  const std::string line = log.substr(first, log.find('\n', first) - first);
+  EXPECT_NE(line.find("closed the connection"), std::string::npos) << line;
+  EXPECT_EQ(log.find("--ca"), std::string::npos) << log;
+  const json st = zhang_.status();
+  EXPECT_FALSE(st.value("online", true));
+  EXPECT_EQ(st.value("last_error", std::string()).find("--ca"), std::string::npos) << st.dump();
+}
+
 TEST_F(SyncEndToEnd, EditsReachEveryoneThroughOutagesAndConflictsAreKeptOnBothDevices) {
   // wang brings 内乡's 23 reports; li brings 岳阳楼区's.
   ASSERT_EQ(wang_.run({"import", seed_folder("003_").string()}).exit_code, 0);

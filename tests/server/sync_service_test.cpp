@@ -214,9 +214,9 @@ TEST_F(SyncServiceTest, MetricsCountOutcomesAndLatencies) {
   EXPECT_NE(text.find("budgetsync_ops_total{outcome=\"applied\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("budgetsync_ops_total{outcome=\"rejected\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("budgetsync_ops_total{outcome=\"resent\"} 2\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("budgetsync_push_seconds_count 1\n"), std::string::npos);
+  EXPECT_NE(text.find("budgetsync_push_seconds_count 3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("budgetsync_pull_seconds_count 1\n"), std::string::npos);
-  EXPECT_NE(text.find("budgetsync_push_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("budgetsync_push_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
 }
 
 }  // namespace
