@@ -1472,10 +1472,6 @@ Result<std::optional<std::pair<int64_t, int64_t>>> own_op(budgetsync::sqlite::Db
   return std::optional<std::pair<int64_t, int64_t>>(std::pair{st.col_int(0), st.col_int(1)});
 }
 
-}  // namespace
-
-namespace {
-
 // The local operation a server answer is for. Usually own_op; but where a
 // program of an older release gave one id to two operations, the one still
 // pending with the answered content is the one the answer is for.

@@ -76,12 +76,7 @@ class Background {
   int stop(int sig = SIGTERM) {
     if (pid_ <= 0) return -1;
     kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    if (out_) fclose(out_);
-    out_ = nullptr;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    return wait();
   }
   void kill_now() { stop(SIGKILL); }
   // Waits for the program to end by itself; its exit code.
