@@ -1810,6 +1810,10 @@ Result<CellEdit> Replica::resolve(const ReportKey& key, std::string_view row,
 
 Result<CellEdit> Replica::settle_rejected(const sync::OpId& id, bool retry) {
   Impl& m = *impl_;
+  // Under the write lock from the first read: the UI and a terminal settling
+  // the same refused edit at once re-apply it once.
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
   BS_ASSIGN_OR_RETURN(all, rejected());
   const OpRecord* found = nullptr;
   for (const auto& r : all) {
@@ -1828,8 +1832,6 @@ Result<CellEdit> Replica::settle_rejected(const sync::OpId& id, bool retry) {
   }
   BS_ASSIGN_OR_RETURN(rep, m.find_report(rec.op.report));
   if (retry) BS_RETURN_IF_ERROR(m.check_editable(rep, rec.op.report));
-  Transaction tx(m.db);
-  BS_RETURN_IF_ERROR(tx.begin());
   BS_ASSIGN_OR_RETURN(mark, m.db.cached("UPDATE ops SET status = ? WHERE seq = ?"));
   BS_RETURN_IF_ERROR(mark.bind(1, retry ? "retried" : "discarded").bind(2, rec.seq).run());
   CellEdit edit;
@@ -1884,9 +1886,12 @@ Result<bool> Replica::note_server(const std::string& store_id, int64_t epoch) {
       !first && (*known_id != store_id || !known_epoch.ok() || std::stoll(*known_epoch) < epoch);
   if (changed) {
     BS_RETURN_IF_ERROR(m.set_meta("sync_cursor", "0"));
-    BS_ASSIGN_OR_RETURN(st,
-                        m.db.cached("UPDATE ops SET status = 'pending' WHERE status = 'acked'"));
-    BS_RETURN_IF_ERROR(st.run());
+    // This device's, under its current id (the hello names it; edits made
+    // under an id it had before a re-key are not sent again).
+    BS_ASSIGN_OR_RETURN(device, m.meta("device"));
+    BS_ASSIGN_OR_RETURN(
+        st, m.db.cached("UPDATE ops SET status = 'pending' WHERE device = ? AND status = 'acked'"));
+    BS_RETURN_IF_ERROR(st.bind(1, device).run());
     BS_RETURN_IF_ERROR(m.db.exec("DELETE FROM meta WHERE key LIKE 'import_progress.%'"));
   }
   BS_RETURN_IF_ERROR(m.set_meta("server_store_id", store_id));

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -177,7 +178,7 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
     asio::co_spawn(ws_.get_executor(), reader(shared_from_this()), asio::detached);
 
     sync::Hello hello;
-    hello.device = replica_.device();
+    hello.device = hello_device_ = replica_.device();
     hello.cursor = replica_.sync_cursor();
     hello.store_id = check(replica_.setting("server.store_id"));
     const std::string epoch = check(replica_.setting("server.epoch"));
@@ -210,6 +211,13 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
       std::vector<sync::OpId> ids;
       ids.reserve(ops.size());
       for (const auto& op : ops) ids.push_back(op.id);
+      // Another program on this replica re-keyed it since the hello: this
+      // connection speaks for the old id, so the rest goes over a new one.
+      if (std::any_of(ids.begin(), ids.end(),
+                      [&](const sync::OpId& id) { return id.device != hello_device_; })) {
+        rekeyed_ = true;
+        co_return;
+      }
       if (ids == last_sent) {
         fail_with(Status::FailedPrecondition(fmt::format(
             "the server answered {} operations from {} but they are still waiting; not sending "
@@ -434,6 +442,7 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   std::string closed_;  // why the connection ended; empty while open
   int64_t batches_ = 0;
   bool rekeyed_ = false;
+  std::string hello_device_;  // the device id this connection's hello named
 };
 
 }  // namespace

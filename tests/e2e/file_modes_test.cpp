@@ -59,5 +59,19 @@ TEST(FileModes, AReadableReplicaFromAnOlderReleaseIsTightenedOnOpen) {
   EXPECT_EQ(mode_of(db), 0600);
 }
 
+// A folder the user already had (their home, a shared folder) keeps its mode:
+// only what budgetsync makes is made private.
+TEST(FileModes, AnExistingFolderKeepsItsModeAndTheReplicaInItIsPrivate) {
+  TempDir dir;
+  const std::filesystem::path mine = dir.path() / "shared-folder";
+  std::filesystem::create_directory(mine);
+  ASSERT_EQ(::chmod(mine.c_str(), 0755), 0);
+  const CliResult r = run_program(BUDGETSYNC_TEST_CLI, {"--dir", mine.string(), "init", "--unit",
+                                                        "411325-ybj", "--user", "wang"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(mode_of(mine), 0755);
+  EXPECT_EQ(mode_of(mine / "replica.db"), 0600);
+}
+
 }  // namespace
 }  // namespace budgetsync::testing

@@ -44,8 +44,9 @@ fs::path default_data_dir(const char* argv0) {
 
 Status make_private_dir(const std::filesystem::path& dir) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (!ec) {
+  // Only a folder made here is made private: an existing one (the user's
+  // home, a shared /srv) keeps the mode its owner gave it.
+  if (std::filesystem::create_directories(dir, ec) && !ec) {
     std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
                                  std::filesystem::perm_options::replace, ec);
   }

@@ -22,9 +22,9 @@ std::filesystem::path default_data_dir(const char* argv0);
 // then cross-checks them. Errors name the file and the field.
 Result<Catalog> load_catalog(const std::filesystem::path& data_dir);
 
-// Creates `dir` (with its parents) when missing and makes it the owner's alone
-// (0700), whatever the umask: replica and server folders hold session tokens,
-// keys and every unit's figures.
+// Creates `dir` (with its parents) when missing, the owner's alone (0700)
+// whatever the umask: replica and server folders hold session tokens, keys and
+// every unit's figures. A folder that already exists is left as it is.
 Status make_private_dir(const std::filesystem::path& dir);
 
 // Reads a whole file; IoError naming the path when it cannot.
