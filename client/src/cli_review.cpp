@@ -13,6 +13,7 @@
 #include "client/report_view.h"
 #include "client/text_table.h"
 #include "shared/check.h"
+#include "sync/report_info.h"
 
 namespace budgetsync::client {
 namespace {
@@ -569,6 +570,13 @@ int cmd_audit(Replica& replica, const Catalog& catalog, const std::string& key_t
         case sync::OpKind::kConsolidate:
           l.what = "汇总";
           break;
+        case sync::OpKind::kReportInfo: {
+          auto info = sync::parse_report_info(r.op.value.value_or(""));
+          l.what = info.ok() ? fmt::format("报表信息：单位“{}”，来源“{}”", info->unit_name,
+                                           info->source)
+                             : "报表信息";
+          break;
+        }
       }
       if (r.status == "rejected") l.what += "（服务器拒绝：" + r.reason + "）";
       if (r.status == "discarded") l.what += "（已放弃）";

@@ -11,6 +11,7 @@
 #include "shared/text.h"
 #include "sqlite/db.h"
 #include "sync/protocol.h"
+#include "sync/report_info.h"
 #include "sync/sort_key.h"
 
 namespace budgetsync::client {
@@ -742,10 +743,11 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
       ++written;
     }
   }
-  // The import stands for one operation id per cell it wrote (see outbox()).
-  if (written > 1) {
+  // The import stands for one operation id per cell it wrote and one more for
+  // the report's name and source (see outbox()).
+  if (written > 0) {
     BS_ASSIGN_OR_RETURN(span_st, m.db.cached("UPDATE ops SET span = ? WHERE seq = ?"));
-    if (Status s = span_st.bind(1, written).bind(2, op->seq).run(); !s.ok()) return s;
+    if (Status s = span_st.bind(1, written + 1).bind(2, op->seq).run(); !s.ok()) return s;
   }
   if (Status s = tx.commit(); !s.ok()) return s;
   return Status::Ok();
@@ -1204,9 +1206,17 @@ Result<int64_t> Replica::write_consolidated(const Report& report, const std::str
         .bind(6, m.identity.unit_name);
     if (Status s = ins.run(); !s.ok()) return s;
   }
+  const bool created = m.db.changes() > 0;
   auto rep = m.find_report(report.key);
   if (!rep.ok()) return rep.status();
   if (Status s = m.check_editable(*rep, report.key); !s.ok()) return s;
+  if (created) {
+    // Other devices of the unit learn its name and that it is a consolidation.
+    const std::string info = sync::encode_report_info({m.identity.unit_name, "汇总"});
+    if (Status s = m.append_op(sync::OpKind::kReportInfo, rep->id, "", "", info, 0).status();
+        !s.ok())
+      return s;
+  }
   // Every cell it has now, so the ones the new consolidation lacks are blanked.
   std::set<std::pair<std::string, std::string>> stale;
   {
@@ -1378,13 +1388,15 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
   BS_ASSIGN_OR_RETURN(
       st, m.db.cached("SELECT o.seq, o.device, o.counter, o.hlc, o.author, o.kind, r.unit, r.year, "
                       "r.form, r.instance, o.row_key, o.col, o.value, o.base_version, o.section, "
-                      "o.sort_key FROM ops o JOIN reports r ON r.id = o.report_id "
-                      "WHERE o.status = 'pending' ORDER BY o.seq"));
+                      "o.sort_key, o.span, r.unit_name, r.source FROM ops o JOIN reports r ON "
+                      "r.id = o.report_id WHERE o.status = 'pending' ORDER BY o.seq"));
   std::vector<sync::Operation> out;
   struct ImportRef {
     size_t position;
     int64_t seq;
+    int64_t span;
     sync::Operation base;
+    sync::ReportInfo info;
   };
   std::vector<ImportRef> imports;
   for (;;) {
@@ -1408,7 +1420,8 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
     op.section = st.col_text(14);
     op.sort_key = st.col_text(15);
     if (op.kind == sync::OpKind::kImport) {
-      imports.push_back({out.size(), st.col_int(0), op});
+      imports.push_back(
+          {out.size(), st.col_int(0), st.col_int(16), op, {st.col_text(17), st.col_text(18)}});
       out.push_back(op);  // placeholder, replaced by its cells below
     } else {
       out.push_back(std::move(op));
@@ -1440,6 +1453,16 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
       op.value = cells.col_text(2);
       op.section = cells.col_text(3);
       op.sort_key = cells.col_text(4);
+      op.base_version = 0;
+      expanded.push_back(std::move(op));
+    }
+    // The id after the cells, where the import reserved one (imports made
+    // before report_info existed did not), carries the report's name and source.
+    if (counter <= it->base.id.counter + it->span - 1 && counter > progress) {
+      sync::Operation op = it->base;
+      op.kind = sync::OpKind::kReportInfo;
+      op.id.counter = counter;
+      op.value = sync::encode_report_info(it->info);
       op.base_version = 0;
       expanded.push_back(std::move(op));
     }
@@ -1626,6 +1649,20 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
     }
     if (e.op.kind == sync::OpKind::kState) {
       if (Status s = m.refresh_state(rep.id); !s.ok()) return s;
+      continue;
+    }
+    if (e.op.kind == sync::OpKind::kReportInfo) {
+      // The server refuses malformed ones, so one that does not parse is not
+      // applied (and never stops the download).
+      auto info = sync::parse_report_info(e.op.value.value_or(""));
+      if (e.outcome != sync::Outcome::kRejected && info.ok()) {
+        BS_ASSIGN_OR_RETURN(
+            st, m.db.cached("UPDATE reports SET unit_name = ?, source = ? WHERE id = ?"));
+        BS_RETURN_IF_ERROR(st.bind(1, info->unit_name).bind(2, info->source).bind(3, rep.id).run());
+        BS_ASSIGN_OR_RETURN(
+            unit, m.db.cached("INSERT INTO units(code, name) VALUES(?, ?) ON CONFLICT DO NOTHING"));
+        BS_RETURN_IF_ERROR(unit.bind(1, e.op.report.unit).bind(2, info->unit_name).run());
+      }
       continue;
     }
     if (e.op.kind == sync::OpKind::kImport || e.op.kind == sync::OpKind::kConsolidate) continue;

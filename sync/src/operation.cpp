@@ -8,13 +8,14 @@
 namespace budgetsync::sync {
 namespace {
 
-constexpr std::array<std::pair<OpKind, std::string_view>, 6> kKinds{{
+constexpr std::array<std::pair<OpKind, std::string_view>, 7> kKinds{{
     {OpKind::kSetCell, "set"},
     {OpKind::kAddRow, "add_row"},
     {OpKind::kDeleteRow, "delete_row"},
     {OpKind::kImport, "import"},
     {OpKind::kState, "state"},
     {OpKind::kConsolidate, "consolidate"},
+    {OpKind::kReportInfo, "report_info"},
 }};
 
 }  // namespace

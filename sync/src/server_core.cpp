@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "sync/report_info.h"
+
 namespace budgetsync::sync {
 
 namespace {
@@ -228,6 +230,7 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
     case OpKind::kImport:
     case OpKind::kState:
     case OpKind::kConsolidate:
+    case OpKind::kReportInfo:
       break;
   }
   if (Status s = store_.record(e); !s.ok()) return s;
@@ -238,6 +241,10 @@ Result<std::optional<Refusal>> ServerCore::refuse_by_state(const Operation& op) 
   using Verdict = std::optional<Refusal>;
   auto state = store_.report_state(op.report);
   if (!state.ok()) return state.status();
+  if (op.kind == OpKind::kReportInfo) {
+    if (auto info = parse_report_info(op.value.value_or("")); !info.ok())
+      return Verdict(refuse(RejectCode::kMalformed, info.status().message()));
+  }
   if (op.kind != OpKind::kState) {
     if (!is_locked(*state)) return Verdict();
     return Verdict(

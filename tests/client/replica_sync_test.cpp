@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "client/replica.h"
+#include "client/report_view.h"
 #include "files/data_files.h"
 #include "sync/server_core.h"
 #include "test_support.h"
@@ -491,6 +492,44 @@ TEST_F(ReplicaSync, ACopiedReplicaTakesANewDeviceIdAndLosesNoEdit) {
   auto next = c->set_cell(kFinal02, "2101102", "total", "145.00");
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->op, (sync::OpId{c->device(), 2}));
+}
+
+TEST_F(ReplicaSync, AReportReceivedBySyncKeepsItsUnitNameAndSource) {
+  Report imported = seed("final02.json");
+  imported.unit_name = "内乡县医疗保障局（导入）";  // not the receiving replica's own name
+  ASSERT_TRUE(a_->import_report(imported).ok());
+  // A consolidation, made on one device, is one for every device.
+  const ReportKey consolidated{"411325-ybj", 2023, "final02", ""};
+  Report sum = seed("final02.json");
+  sum.key = consolidated;
+  ASSERT_TRUE(a_->write_consolidated(sum, "{}").ok());
+  sync(*a_);
+  sync(*b_);
+  for (const ReportKey& key : {kFinal02, consolidated}) {
+    auto ra = a_->load(key);
+    auto rb = b_->load(key);
+    ASSERT_TRUE(ra.ok() && rb.ok()) << rb.status().message();
+    EXPECT_FALSE(ra->source.empty());
+    EXPECT_EQ(rb->unit_name, ra->unit_name) << key.to_string();
+    EXPECT_EQ(rb->source, ra->source) << key.to_string();
+    // What `export --format json` writes is the same on both devices.
+    EXPECT_EQ(render_report_json(*rb), render_report_json(*ra)) << key.to_string();
+  }
+  EXPECT_EQ(b_->load(kFinal02)->unit_name, "内乡县医疗保障局（导入）");
+  EXPECT_EQ(b_->load(consolidated)->source, "汇总");
+  EXPECT_EQ(a_->status()->pending_ops, 0);
+}
+
+TEST_F(ReplicaSync, AnEmptyImportIsAnsweredAndStillNamesItsReport) {
+  Report empty = seed("final02.json");
+  for (auto& row : empty.rows) row.cells.clear();
+  ASSERT_TRUE(a_->import_report(empty).ok());
+  sync(*a_);
+  EXPECT_EQ(a_->status()->pending_ops, 0);
+  sync(*b_);
+  auto rb = b_->load(kFinal02);
+  ASSERT_TRUE(rb.ok()) << rb.status().message();
+  EXPECT_EQ(rb->source, empty.source);
 }
 
 }  // namespace

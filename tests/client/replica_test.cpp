@@ -1,4 +1,5 @@
 #include "client/replica.h"
+#include "sync/report_info.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -132,8 +133,9 @@ TEST_F(ReplicaTest, AnEditIsOneOperationWithItsHistory) {
   const auto& op = log->back().op;
   EXPECT_EQ(op.kind, sync::OpKind::kSetCell);
   EXPECT_EQ(op.id.device, r->device());
-  // The import reserved one operation id per cell it wrote; the edit comes next.
-  EXPECT_EQ(op.id.counter, 1 + r->reports()->front().cells);
+  // The import reserved one operation id per cell it wrote and one for the
+  // report's name and source; the edit comes next.
+  EXPECT_EQ(op.id.counter, 2 + r->reports()->front().cells);
   EXPECT_EQ(op.author, "张三");
   EXPECT_EQ(op.report, kFinal02);
   EXPECT_EQ(op.row, "2101505");
@@ -186,7 +188,7 @@ TEST_F(ReplicaTest, BadEditsAreRefusedAndChangeNothing) {
   // those the import reserved.
   auto ok = r->set_cell(kFinal02, "2101505", "total", "15.50");
   ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok->op.counter, 1 + r->reports()->front().cells);
+  EXPECT_EQ(ok->op.counter, 2 + r->reports()->front().cells);
 }
 
 TEST_F(ReplicaTest, AFixedOrCodedRowNotYetFilledCanBeSet) {
@@ -337,7 +339,7 @@ TEST_F(ReplicaTest, TheOutboxSendsAnImportAsOneEditPerCellWithTheIdsItReserved) 
       r->set_cell(kFinal02, "2101505", "total", "16.00").ok());  // replaces an imported value
   auto out = r->outbox(100000);
   ASSERT_TRUE(out.ok()) << out.status().message();
-  ASSERT_EQ(static_cast<int64_t>(out->size()), cells + 1);
+  ASSERT_EQ(static_cast<int64_t>(out->size()), cells + 2);
   std::set<std::string> ids;
   bool original_sent = false;
   for (int64_t i = 0; i < cells; ++i) {
@@ -351,8 +353,13 @@ TEST_F(ReplicaTest, TheOutboxSendsAnImportAsOneEditPerCellWithTheIdsItReserved) 
   }
   EXPECT_TRUE(original_sent);
   EXPECT_EQ(static_cast<int64_t>(ids.size()), cells);
+  // Then the report's name and where it came from, under the last id it reserved.
+  const auto& info = (*out)[static_cast<size_t>(cells)];
+  EXPECT_EQ(info.kind, sync::OpKind::kReportInfo);
+  EXPECT_EQ(info.id.counter, cells + 1);
+  EXPECT_EQ(info.value, sync::encode_report_info({seed02.unit_name, seed02.source}));
   EXPECT_EQ(out->back().value, "16.00");
-  EXPECT_EQ(out->back().id.counter, cells + 1);
+  EXPECT_EQ(out->back().id.counter, cells + 2);
   // The same outbox, read again, is the same operations: a resend is a resend.
   auto again = r->outbox(100000);
   ASSERT_EQ(again->size(), out->size());

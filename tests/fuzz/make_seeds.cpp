@@ -12,6 +12,7 @@
 #include "client/report_view.h"
 #include "files/data_files.h"
 #include "sync/protocol.h"
+#include "sync/report_info.h"
 #include "sync/report_state.h"
 
 namespace fs = std::filesystem;
@@ -40,6 +41,8 @@ Operation sample_op(int n, OpKind kind) {
   op.column = kind == OpKind::kSetCell ? "score" : "";
   op.value = n % 2 ? std::optional<std::string>("10.00") : std::nullopt;
   op.base_version = n;
+  if (kind == OpKind::kReportInfo)
+    op.value = encode_report_info({"内乡县医疗保障局", "2024年部门决算.xlsx"});
   if (kind == OpKind::kAddRow) {
     op.section = "indicators";
     op.sort_key = "m";
@@ -71,7 +74,8 @@ std::vector<Message> sample_messages() {
           Welcome{"store-1", 3, 99, false, "scope-b"},
           Push{"batch-7",
                {sample_op(1, OpKind::kSetCell), sample_op(2, OpKind::kAddRow),
-                sample_op(3, OpKind::kDeleteRow), sample_op(4, OpKind::kImport)}},
+                sample_op(3, OpKind::kDeleteRow), sample_op(4, OpKind::kImport),
+                sample_op(5, OpKind::kReportInfo)}},
           PushResult{"batch-7", {sample_entry(1), sample_entry(2), sample_entry(3)}},
           Pull{17, 500},
           PullResult{{sample_entry(3), sample_entry(4)}, 4, true},
@@ -101,6 +105,7 @@ void sync_seeds(const fs::path& out) {
   ret.action = StateAction::kReturn;
   ret.reason = "302 与明细合计不符，请核对";
   json.push_back(encode_state_change(ret));
+  json.push_back(encode_report_info({"内乡县医疗保障局", "汇总"}));
   write_all(out / "sync_json", json);
   write_all(out / "sync_cbor", cbor);
 }

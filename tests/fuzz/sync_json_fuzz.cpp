@@ -1,6 +1,8 @@
 // sync/protocol.h: decode() of a JSON frame, and the stored entry, cell and
 // contender texts (decode_entry, decode_cell, decode_contender); sync/
-// report_state.h: parse_state_change(), the value a state operation carries.
+// report_state.h: parse_state_change(), the value a state operation carries;
+// sync/report_info.h: parse_report_info(), the value a report_info one carries.
+#include "sync/report_info.h"
 #include "sync/report_state.h"
 #include "sync_protocol_check.h"
 
@@ -23,6 +25,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto c = parse_state_change(frame); c.ok()) {
     auto back = parse_state_change(encode_state_change(*c));
     FUZZ_CHECK(back.ok(), "a state change re-encoded parses");
+  }
+  if (auto i = parse_report_info(frame); i.ok()) {
+    auto back = parse_report_info(encode_report_info(*i));
+    FUZZ_CHECK(back.ok() && *back == *i, "report info re-encoded parses to itself");
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sync/report_info.h"
 #include "sync/server_core.h"
 
 namespace budgetsync::sync {
@@ -149,6 +150,27 @@ TEST_F(ServerCoreTest, AnIdRefusedForWhoSentItStaysFreeForItsDevice) {
   ASSERT_TRUE(own.ok());
   EXPECT_EQ((*own)[0].outcome, Outcome::kApplied) << (*own)[0].reason;
   EXPECT_EQ(store_.cell(kReport, "2101505", "total")->value, "15.00");
+}
+
+TEST_F(ServerCoreTest, ReportInfoThatIsNotTheDocumentedObjectIsRefusedAsMalformed) {
+  Operation good = set_op("a", 1, 1'000'000, "", 0);
+  good.kind = OpKind::kReportInfo;
+  good.row = good.column = "";
+  good.value = encode_report_info({"内乡县医疗保障局", "final02.json"});
+  Operation bad = good;
+  bad.id.counter = 2;
+  bad.value = R"({"unit_name": 7})";
+  Operation huge = good;
+  huge.id.counter = 3;
+  huge.value = encode_report_info({std::string(kMaxReportInfoField + 1, 'x'), ""});
+  auto r = core_.push({good, bad, huge}, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].outcome, Outcome::kApplied);
+  EXPECT_EQ((*r)[1].code, RejectCode::kMalformed);
+  EXPECT_EQ((*r)[2].code, RejectCode::kMalformed);
+  auto back = parse_report_info(*(*r)[0].op.value);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->unit_name, "内乡县医疗保障局");
 }
 
 TEST_F(ServerCoreTest, AClockFarAheadCannotWinEveryConflict) {

@@ -43,7 +43,7 @@ test("a reviewer returns a report with a reason and the staff member sees it", a
       return (await reviewer.locator('#review-table tr[data-state="submitted"]').count()) === 2;
     });
     const row01 = reviewer.locator(`#review-table tr[data-report="${FINAL01}"]`);
-    assert.match(await row01.textContent(), /411325-ybj.*已上报.*财务-王会计/);
+    assert.match(await row01.textContent(), /内乡县医疗保障局.*已上报.*财务-王会计/);
     await w.shot(reviewer, "review-dashboard");
 
     // 查看 shows the submission read-only: the unit's staff edit it, not the reviewer.

@@ -30,6 +30,7 @@ enum class OpKind {
   kImport,     // a whole report file was imported; its cells carry this op
   kState,      // the report's review state changes (sync/report_state.h)
   kConsolidate,  // a consolidated (汇总) report was rebuilt; the value names its sources
+  kReportInfo,   // the report's unit name and source (sync/report_info.h)
 };
 std::string_view op_kind_name(OpKind k);
 Result<OpKind> parse_op_kind(std::string_view name);
