@@ -66,9 +66,10 @@ SqliteServerStore::SqliteServerStore(std::unique_ptr<Impl> impl) : impl_(std::mo
 SqliteServerStore::~SqliteServerStore() = default;
 
 Result<std::unique_ptr<SqliteServerStore>> SqliteServerStore::open(const std::string& path,
-                                                                   sync::ClockSource* clock) {
+                                                                   sync::ClockSource* clock,
+                                                                   const char* vfs) {
   static sync::SystemClock system_clock;
-  auto db = sqlite::Db::open(path, true);
+  auto db = sqlite::Db::open(path, true, vfs);
   if (!db.ok()) return db.status();
   for (std::string_view pragma :
        {"PRAGMA busy_timeout=5000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {

@@ -1,6 +1,8 @@
 // Storage faults: the n-th write, sync or truncate fails, for every n until the
 // operation gets through. At every n the command reports an error, and the
-// replica — reopened — is exactly as it was before the command.
+// replica — reopened — is exactly as it was before the command. Over local
+// edits and imports, and over what sync does to a replica: applying a pulled
+// page and taking the server's answers.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -8,7 +10,8 @@
 
 #include "files/data_files.h"
 #include "client/replica.h"
-#include "faulty_vfs.h"
+#include "sync/server_core.h"
+#include "../support/faulty_vfs.h"
 #include "test_support.h"
 
 namespace budgetsync::client {
@@ -37,8 +40,14 @@ std::string snapshot(Replica& r) {
   for (const auto& op : *log) {
     out += op.op.id.to_string() + " " + op.op.hlc.to_string() + " " +
            std::string(sync::op_kind_name(op.op.kind)) + " " + op.op.row + ":" + op.op.column +
-           "=" + op.op.value.value_or("<none>") + "\n";
+           "=" + op.op.value.value_or("<none>") + " " + op.status + " @" +
+           std::to_string(op.server_seq) + "\n";
   }
+  auto st = r.status();
+  EXPECT_TRUE(st.ok());
+  out += "cursor " + std::to_string(r.sync_cursor()) + ", pending " +
+         std::to_string(st->pending_ops) + ", rejected " + std::to_string(st->rejected_ops) +
+         ", conflicts " + std::to_string(st->open_conflicts) + ", device " + st->device + "\n";
   return out;
 }
 
@@ -147,6 +156,68 @@ TEST_F(ReplicaFaults, AddingAndDeletingRows) {
       }),
       0);
   EXPECT_GT(loop_until_success([&](Replica& r) { return r.delete_row(kProject, "i06"); }), 0);
+}
+
+// Another device's work, as the server logged it, arrives as one page: at
+// every failure nothing of it shows and the cursor stays; once through, every
+// cell is the other device's and the cursor is the page's.
+TEST_F(ReplicaFaults, ApplyingAPulledPage) {
+  sync::MemoryServerStore store;
+  sync::ServerCore core(store, clock_);
+  auto other = Replica::create((dir_.path() / "other.db").string(),
+                               {"411325-ybj", "内乡县医疗保障局", "李四"}, *catalog_, clock_,
+                               random_);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->import_report(seed("final03.json")).ok());
+  ASSERT_TRUE((*other)->import_report(seed("final02.json")).ok());
+  ASSERT_TRUE((*other)->set_cell(kFinal02, "2101505", "total", "99.00").ok());
+  auto out = (*other)->outbox(100000);
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(core.push(*out, nullptr).ok());
+  auto page = core.pull(0, 100000, nullptr);
+  ASSERT_TRUE(page.ok());
+  ASSERT_FALSE(page->more);
+  EXPECT_GT(loop_until_success(
+                [&](Replica& r) { return r.apply_pulled(page->entries, page->cursor); }),
+            0);
+  auto check = Replica::open(path(), *catalog_, clock_, random_);
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ((*check)->sync_cursor(), page->cursor);
+  const ReportKey final03{"411325-ybj", 2024, "final03", ""};
+  auto mine = (*check)->load(final03);
+  auto theirs = (*other)->load(final03);
+  ASSERT_TRUE(mine.ok() && theirs.ok());
+  ASSERT_EQ(mine->rows.size(), theirs->rows.size());
+  for (const auto& row : theirs->rows) {
+    for (const auto& [col, cell] : row.cells) {
+      const ReportCell* got = mine->cell(row.key, col);
+      EXPECT_EQ(got ? got->raw : "<absent>", cell.raw) << row.key << ":" << col;
+    }
+  }
+  EXPECT_EQ(mine->source, theirs->source);
+}
+
+// The server's answers to this device's outbox: at every failure every edit
+// is still waiting (and is sent again); once through, none is.
+TEST_F(ReplicaFaults, TakingTheServersAnswers) {
+  sync::MemoryServerStore store;
+  sync::ServerCore core(store, clock_);
+  std::vector<sync::LogEntry> answers;
+  {
+    auto r = Replica::open(path(), *catalog_, clock_, random_);
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*r)->set_cell(kFinal02, "2101505", "total", "16.00").ok());
+    auto out = (*r)->outbox(100000);
+    ASSERT_TRUE(out.ok());
+    auto pushed = core.push(*out, nullptr);
+    ASSERT_TRUE(pushed.ok());
+    answers = *pushed;
+  }
+  EXPECT_GT(loop_until_success([&](Replica& r) { return r.acknowledge(answers).status(); }), 0);
+  auto check = Replica::open(path(), *catalog_, clock_, random_);
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ((*check)->status()->pending_ops, 0);
+  EXPECT_TRUE((*check)->outbox(100000)->empty());
 }
 
 }  // namespace

@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstdio>
+#include <set>
+
 #include "../client/test_support.h"
+#include "../support/faulty_vfs.h"
 #include "../sync/convergence_harness.h"
 
 namespace budgetsync::server {
@@ -138,6 +142,85 @@ TEST(SqliteServerStore, AFailedBatchLeavesNothingBehind) {
   ASSERT_TRUE(check.ok());
   EXPECT_EQ(check->broken_seq, 0) << check->problem;
   EXPECT_EQ(check->entries, 4);
+}
+
+// The disk fails under the store for real (the n-th write, sync or truncate
+// of SQLite, commit() among them), for every n until a batch gets through. At
+// every n the failed batch is answered with an error and, the store reopened,
+// none of it is there — or, where the failure came after the commit was
+// durable, all of it is, with the answers the client gets when it resends.
+// Nothing answered is ever lost, and the audit chain holds throughout.
+TEST(SqliteServerStore, ADiskFailingAtAnyPointOfABatchLosesNothingAnswered) {
+  budgetsync::testing::FaultyVfs::install();
+  TempDir dir;
+  const std::string path = (dir.path() / "server.db").string();
+  sync::FakeClock clock(1'700'000'000'000);
+  auto log_of = [&] {
+    auto store = SqliteServerStore::open(path, &clock);
+    EXPECT_TRUE(store.ok());
+    sync::ServerCore core(**store, clock);
+    auto page = core.pull(0, 1000, nullptr);
+    EXPECT_TRUE(page.ok());
+    auto chain = (*store)->verify_audit();
+    EXPECT_TRUE(chain.ok() && chain->broken_seq == 0) << chain->problem;
+    return page->entries;
+  };
+  {
+    auto store = SqliteServerStore::open(path, &clock);
+    ASSERT_TRUE(store.ok());
+    sync::ServerCore core(**store, clock);
+    ASSERT_TRUE(core.push({set_op("a", 1, "15.00", 0)}, nullptr).ok());
+  }
+  int faults = 0;
+  int durable = 0;  // failures after the commit was on disk
+  int n = 1;
+  for (;; ++n) {
+    ASSERT_LT(n, 500) << "the batch never got through";
+    const std::vector<sync::Operation> batch{set_op("a", 1 + n, std::to_string(n) + ".00", 0),
+                                             set_op("b", n, std::to_string(n) + ".50", 0)};
+    const auto before = log_of();
+    Result<std::vector<sync::LogEntry>> r = Status::FailedPrecondition("not run");
+    Result<std::vector<sync::LogEntry>> again = Status::FailedPrecondition("not run");
+    {
+      // The server keeps running after the failure: the client's resend
+      // reaches the same store.
+      auto store = SqliteServerStore::open(path, &clock, budgetsync::testing::FaultyVfs::kName);
+      ASSERT_TRUE(store.ok()) << store.status().message();
+      sync::ServerCore core(**store, clock);
+      budgetsync::testing::FaultyVfs::fail_nth(n);
+      r = core.push(batch, nullptr);
+      budgetsync::testing::FaultyVfs::disarm();
+      again = core.push(batch, nullptr);
+    }
+    const auto after = log_of();
+    ASSERT_TRUE(again.ok()) << "n=" << n << ": " << again.status().message();
+    ASSERT_EQ(after.size(), before.size() + 2) << "n=" << n;
+    EXPECT_EQ((*again)[0].op.value, batch[0].value);
+    if (!budgetsync::testing::FaultyVfs::fired()) {
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      break;
+    }
+    ++faults;
+    if (r.ok()) {
+      // Durable before the failure: the resend gets the same answers.
+      ++durable;
+      EXPECT_EQ((*again)[0].seq, (*r)[0].seq) << "n=" << n;
+      EXPECT_EQ((*again)[1].seq, (*r)[1].seq) << "n=" << n;
+    } else {
+      EXPECT_EQ(r.status().code(), StatusCode::kIoError) << "n=" << n << ": "
+                                                         << r.status().message();
+      EXPECT_FALSE((*again)[0].resent) << "n=" << n << ": part of a failed batch was kept";
+    }
+  }
+  std::printf("  %d injected faults before a batch got through (%d after its commit)\n", faults,
+              durable);
+  EXPECT_GT(faults, 2);
+  // Every batch once, in order, each op once.
+  const auto log = log_of();
+  EXPECT_EQ(log.size(), 1u + 2u * static_cast<size_t>(n));
+  std::set<std::string> ids;
+  for (const auto& e : log) ids.insert(e.op.id.to_string());
+  EXPECT_EQ(ids.size(), log.size());
 }
 
 // A store with five logged edits, and raw SQL access to it for tampering.

@@ -17,9 +17,10 @@ class SqliteServerStore final : public sync::ServerStore {
  public:
   // Opens or creates the store at `path` (":memory:" for tests). `clock`
   // stamps each log entry's server time in the audit chain (the system clock
-  // when null).
+  // when null). `vfs` names an SQLite VFS (tests inject storage faults).
   static Result<std::unique_ptr<SqliteServerStore>> open(const std::string& path,
-                                                         sync::ClockSource* clock = nullptr);
+                                                         sync::ClockSource* clock = nullptr,
+                                                         const char* vfs = nullptr);
   ~SqliteServerStore() override;
 
   Status begin() override;
