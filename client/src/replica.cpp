@@ -177,27 +177,49 @@ struct Replica::Impl {
     BS_ASSIGN_OR_RETURN(old, meta("device"));
     std::string fresh = random.hex(8);
     while (fresh == old) fresh = random.hex(8);
-    BS_ASSIGN_OR_RETURN(pending, db.cached("SELECT seq, span FROM ops WHERE status = 'pending' AND "
-                                           "(device = ? OR seq IN (SELECT value FROM "
-                                           "json_each(?))) ORDER BY seq"));
+    BS_ASSIGN_OR_RETURN(pending,
+                        db.cached("SELECT seq, span, kind = 'add_row', counter, report_id, row_key "
+                                  "FROM ops WHERE status = 'pending' AND (device = ? OR seq IN "
+                                  "(SELECT value FROM json_each(?))) ORDER BY seq"));
     std::string list = "[";
     for (size_t i = 0; i < reused.size(); ++i) list += fmt::format("{}{}", i ? "," : "", reused[i]);
     list += "]";
     pending.bind(1, old).bind(2, list);
-    std::vector<std::pair<int64_t, int64_t>> moving;
+    struct Moving {
+      int64_t seq, span;
+      bool adds_row;
+      int64_t counter, report_id;
+      std::string row_key;
+    };
+    std::vector<Moving> moving;
     for (;;) {
       BS_ASSIGN_OR_RETURN(has, pending.step());
       if (!has) break;
-      moving.emplace_back(pending.col_int(0), pending.col_int(1));
+      moving.push_back({pending.col_int(0), pending.col_int(1), pending.col_int(2) != 0,
+                        pending.col_int(3), pending.col_int(4), pending.col_text(5)});
     }
     BS_ASSIGN_OR_RETURN(renumber,
                         db.cached("UPDATE ops SET device = ?, counter = ? WHERE seq = ?"));
     BS_ASSIGN_OR_RETURN(progress, db.cached("DELETE FROM meta WHERE key = ?"));
     int64_t counter = 1;
-    for (const auto& [seq, span] : moving) {
-      BS_RETURN_IF_ERROR(renumber.bind(1, fresh).bind(2, counter).bind(3, seq).run());
-      BS_RETURN_IF_ERROR(progress.bind(1, fmt::format("import_progress.{}", seq)).run());
-      counter += span;
+    for (const Moving& op : moving) {
+      BS_RETURN_IF_ERROR(renumber.bind(1, fresh).bind(2, counter).bind(3, op.seq).run());
+      BS_RETURN_IF_ERROR(progress.bind(1, fmt::format("import_progress.{}", op.seq)).run());
+      // A row is named by the id of the operation that adds it (add_row), and
+      // the other copy may have named one of its own rows so: the row, and
+      // every waiting edit of it, takes the name of the new id.
+      if (op.adds_row && op.row_key == fmt::format("{}-{}", old.substr(0, 8), op.counter)) {
+        const std::string renamed = fmt::format("{}-{}", fresh.substr(0, 8), counter);
+        BS_ASSIGN_OR_RETURN(
+            row, db.cached("UPDATE rows SET row_key = ? WHERE report_id = ? AND row_key = ?"));
+        BS_RETURN_IF_ERROR(row.bind(1, renamed).bind(2, op.report_id).bind(3, op.row_key).run());
+        BS_ASSIGN_OR_RETURN(
+            edits, db.cached("UPDATE ops SET row_key = ? WHERE report_id = ? AND row_key = ? AND "
+                             "status = 'pending'"));
+        BS_RETURN_IF_ERROR(
+            edits.bind(1, renamed).bind(2, op.report_id).bind(3, op.row_key).run());
+      }
+      counter += op.span;
     }
     BS_RETURN_IF_ERROR(set_meta("device", fresh));
     BS_RETURN_IF_ERROR(set_meta("rekeyed_from", old));
@@ -1524,13 +1546,25 @@ Result<bool> Replica::acknowledge(const std::vector<sync::LogEntry>& results) {
   Impl& m = *impl_;
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
-  std::vector<int64_t> reused;  // operations whose id the server knows for another change
+  // Operations whose id the server knows for another change (or that came
+  // after such a one): they stay pending, under a new id (below), whatever the
+  // server answered for other ids they hold — an import is sent again whole.
+  std::vector<int64_t> reused;
+  std::vector<std::optional<std::pair<int64_t, int64_t>>> local;
+  local.reserve(results.size());
   for (const auto& r : results) {
     BS_ASSIGN_OR_RETURN(mine, answered_op(m.db, r.op));
-    if (!mine) continue;
-    const auto [seq, last_id] = *mine;
-    if (r.outcome == sync::Outcome::kRejected && r.code == sync::RejectCode::kOpIdReused) {
-      reused.push_back(seq);  // stays pending, under a new id (below)
+    local.push_back(mine);
+    if (mine && r.outcome == sync::Outcome::kRejected && r.code == sync::RejectCode::kOpIdReused &&
+        std::find(reused.begin(), reused.end(), mine->first) == reused.end())
+      reused.push_back(mine->first);
+  }
+  for (size_t i = 0; i < results.size(); ++i) {
+    const sync::LogEntry& r = results[i];
+    if (!local[i]) continue;
+    const auto [seq, last_id] = *local[i];
+    if (std::find(reused.begin(), reused.end(), seq) != reused.end()) {
+      continue;
     } else if (r.outcome == sync::Outcome::kRejected) {
       BS_ASSIGN_OR_RETURN(
           st, m.db.cached("UPDATE ops SET status = 'rejected', reason = ? WHERE seq = ?"));

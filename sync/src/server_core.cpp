@@ -159,13 +159,16 @@ Result<std::vector<ReportKey>> MemoryServerStore::unit_reports(const std::string
 // ---- ServerCore --------------------------------------------------------------
 
 Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer& authorize,
-                                    int64_t max_skew_ms) {
+                                    int64_t max_skew_ms, bool stopped) {
   auto seen = store_.find(incoming.id);
   if (!seen.ok()) return seen.status();
   if (*seen) {
     if (same_content((*seen)->op, incoming) ||
-        // The server may have clamped the timestamp it kept.
-        ((*seen)->op.hlc != incoming.hlc && [&] {
+        // The server may have clamped the timestamp it kept: only then is a
+        // different timestamp still a resend (two copies of a device adding a
+        // row at the same place send operations that differ only in it).
+        ((*seen)->op.hlc != incoming.hlc &&
+         incoming.hlc.wall_ms > (*seen)->server_ms + max_skew_ms && [&] {
           Operation a = (*seen)->op;
           a.hlc = incoming.hlc;
           return same_content(a, incoming);
@@ -186,6 +189,15 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
   }
   LogEntry e;
   e.op = incoming;
+  if (stopped) {
+    const Refusal why = refuse(RejectCode::kOpIdReused,
+                               "not applied: an earlier operation of this batch reused an id; the "
+                               "device must take a new device id and re-send this one under it");
+    e.outcome = Outcome::kRejected;
+    e.code = why.code;
+    e.reason = why.reason;
+    return e;  // not recorded
+  }
   if (auto refusal = authorize ? authorize(incoming) : std::nullopt) {
     // Not recorded: a refusal for who sent it never becomes the answer for
     // the id, which stays free for its rightful device.
@@ -304,12 +316,16 @@ Result<std::vector<LogEntry>> ServerCore::push(const std::vector<Operation>& bat
                                                const Authorizer& authorize, int64_t max_skew_ms) {
   if (Status s = store_.begin(); !s.ok()) return s;
   std::vector<LogEntry> results;
+  std::vector<std::string> stopped;  // devices that reused an id in this batch
   for (const auto& op : batch) {
-    auto r = handle(op, authorize, max_skew_ms);
+    const bool stop =
+        std::find(stopped.begin(), stopped.end(), op.id.device) != stopped.end();
+    auto r = handle(op, authorize, max_skew_ms, stop);
     if (!r.ok()) {
       store_.rollback();  // nothing of a failed batch is kept
       return r.status();
     }
+    if (!stop && r->code == RejectCode::kOpIdReused) stopped.push_back(op.id.device);
     results.push_back(std::move(*r));
   }
   if (Status s = store_.commit(); !s.ok()) {

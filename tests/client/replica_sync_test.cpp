@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -530,6 +531,68 @@ TEST_F(ReplicaSync, AnEmptyImportIsAnsweredAndStillNamesItsReport) {
   auto rb = b_->load(kFinal02);
   ASSERT_TRUE(rb.ok()) << rb.status().message();
   EXPECT_EQ(rb->source, empty.source);
+}
+
+// Both copies go on working: each adds a row (named, on both, by the same id)
+// and more, and the copy imports a report whose ids the other copy partly used
+// too. The copy's row stays a row of its own under its new id, with its own
+// cells; every imported cell arrives; nothing of one copy lands on the other's.
+TEST_F(ReplicaSync, ACopysRowsAndImportsStayItsOwnUnderItsNewId) {
+  ASSERT_TRUE(a_->import_report(seed("perf-project_p03.json")).ok());
+  sync(*a_);
+  a_.reset();
+  const auto copy = dir_.path() / "copy.db";
+  std::filesystem::copy_file(dir_.path() / "a.db", copy);
+  auto reopened = Replica::open((dir_.path() / "a.db").string(), *catalog_, clock_, random_);
+  auto copied = Replica::open(copy.string(), *catalog_, clock_, random_);
+  ASSERT_TRUE(reopened.ok() && copied.ok());
+  a_ = std::move(*reopened);
+  std::unique_ptr<Replica> c = std::move(*copied);
+
+  auto row_a = a_->add_row(kP03, "indicators", "", {{"level3", "甲的指标"}, {"weight", "5"}});
+  ASSERT_TRUE(row_a.ok()) << row_a.status().message();
+  for (const char* v : {"1", "2", "3", "4"})
+    ASSERT_TRUE(a_->set_cell(kP03, *row_a, "target", std::string("≥9") + v + "%").ok());
+  clock_.advance(3);  // the copy works a moment later
+  auto row_c = c->add_row(kP03, "indicators", "", {{"level3", "丙的指标"}, {"weight", "3"}});
+  ASSERT_TRUE(row_c.ok()) << row_c.status().message();
+  ASSERT_EQ(*row_c, *row_a);  // one name for two rows, until the copy is re-keyed
+  ASSERT_TRUE(c->import_report(seed("final03.json")).ok());
+  sync(*a_);
+  for (int round = 0; round < 3; ++round) sync(*c);  // refused, re-keyed, sent again
+  sync(*a_);
+  sync(*b_);
+
+  auto st = c->status();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->pending_ops, 0);
+  EXPECT_EQ(st->rejected_ops, 0);
+  EXPECT_FALSE(st->rekeyed_from.empty());
+  const ReportKey final03{"411325-ybj", 2024, "final03", ""};
+  auto imported = c->load(final03);
+  ASSERT_TRUE(imported.ok());
+  for (Replica* r : {a_.get(), b_.get(), c.get()}) {
+    auto p03 = r->load(kP03);
+    ASSERT_TRUE(p03.ok());
+    std::map<std::string, std::string> added;  // level3 -> row key
+    for (const auto& row : p03->rows) {
+      auto name = row.cells.find("level3");
+      if (name != row.cells.end() && (name->second.raw == "甲的指标" || name->second.raw == "丙的指标"))
+        added[name->second.raw] = row.key;
+    }
+    ASSERT_EQ(added.size(), 2u) << (r == a_.get() ? "a" : r == b_.get() ? "b" : "c") << ": "
+                                << (added.empty() ? "" : added.begin()->first);
+    EXPECT_NE(added["甲的指标"], added["丙的指标"]);
+    EXPECT_EQ(added["甲的指标"], *row_a);
+    EXPECT_EQ(value(*r, kP03, added["丙的指标"], "weight"), "3");
+    EXPECT_EQ(value(*r, kP03, added["甲的指标"], "weight"), "5");
+    EXPECT_EQ(value(*r, kP03, added["甲的指标"], "target"), "≥94%");
+    EXPECT_EQ(value(*r, kP03, added["丙的指标"], "target"), "<absent>");
+    for (const auto& row : imported->rows) {
+      for (const auto& [col, cell] : row.cells)
+        EXPECT_EQ(value(*r, final03, row.key, col), cell.raw) << row.key << ":" << col;
+    }
+  }
 }
 
 }  // namespace

@@ -186,6 +186,44 @@ TEST_F(ServerCoreTest, AClockFarAheadCannotWinEveryConflict) {
   EXPECT_EQ((*later)[0].cell.value, "16.00");
 }
 
+// The server keeps a clamped timestamp for an edit from a clock far ahead, so
+// its resend (with the device's own timestamp) is still a resend. Any other
+// operation under a known id that differs only in its timestamp is another
+// change — two copies of one device adding a row at the same place.
+TEST_F(ServerCoreTest, OnlyAClampedTimestampMakesADifferentTimestampAResend) {
+  const Operation ahead = set_op("z", 1, 1'000'000 + 365LL * 86'400'000, "99.00", 0);
+  auto first = core_.push({ahead}, nullptr);
+  ASSERT_TRUE(first.ok());
+  ASSERT_NE((*first)[0].op.hlc, ahead.hlc);  // clamped
+  auto again = core_.push({ahead}, nullptr);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)[0].resent);
+  EXPECT_EQ((*again)[0].seq, (*first)[0].seq);
+
+  const Operation mine = set_op("a", 1, 1'000'000, "15.00", 0);
+  ASSERT_TRUE(core_.push({mine}, nullptr).ok());
+  Operation copy = mine;
+  copy.hlc.wall_ms += 3;
+  auto other = core_.push({copy}, nullptr);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)[0].code, RejectCode::kOpIdReused);
+}
+
+// After an id reused in a batch, the device's later operations there are not
+// applied under its old id: it sends them again under its new one.
+TEST_F(ServerCoreTest, ABatchStopsAtAReusedIdForThatDevice) {
+  ASSERT_TRUE(core_.push({set_op("a", 1, 1'000'000, "15.00", 0)}, nullptr).ok());
+  auto r = core_.push({set_op("a", 1, 1'000'000, "16.00", 0), set_op("a", 2, 1'000'001, "17.00", 0),
+                       set_op("b", 1, 1'000'001, "18.00", 0)},
+                      nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].code, RejectCode::kOpIdReused);
+  EXPECT_EQ((*r)[1].code, RejectCode::kOpIdReused);
+  EXPECT_EQ((*r)[1].outcome, Outcome::kRejected);
+  EXPECT_NE((*r)[2].outcome, Outcome::kRejected);  // another device goes on
+  EXPECT_FALSE(store_.find({"a", 2})->has_value());  // the id stays free
+}
+
 TEST_F(ServerCoreTest, PullIsScopedAndResumable) {
   Operation other = set_op("a", 2, 1'000'000, "1.00", 0);
   other.report.unit = "430602-ybj";

@@ -150,7 +150,11 @@ class ServerCore {
   // Handles a batch in order, all in one store transaction, and returns one
   // entry per operation. Idempotent: an operation id seen before gets its first
   // answer again. An id reused with different content (a cloned device) is
-  // rejected. Timestamps more than `max_skew_ms` ahead of the server's clock
+  // rejected, and so is every operation of that device after it in the batch
+  // that the server has not seen (same code, not recorded): the device takes a
+  // new id for all of them, so nothing it made after the reused id — a cell of
+  // a row it added, the rest of an import — is applied under the old one, where
+  // it could mix with the other copy's operations. Timestamps more than `max_skew_ms` ahead of the server's clock
   // are clamped, so a wrong clock cannot win every conflict.
   Result<std::vector<LogEntry>> push(const std::vector<Operation>& batch,
                                      const Authorizer& authorize,
@@ -167,7 +171,10 @@ class ServerCore {
                       const std::function<bool(const ReportKey&)>& visible);
 
  private:
-  Result<LogEntry> handle(const Operation& op, const Authorizer& authorize, int64_t max_skew_ms);
+  // `stopped`: an earlier operation of the device in this batch reused an id;
+  // an operation not seen before is refused rather than applied.
+  Result<LogEntry> handle(const Operation& op, const Authorizer& authorize, int64_t max_skew_ms,
+                          bool stopped);
   // Why a cell, row or state operation may not go ahead given the report's
   // review state (empty: it may).
   Result<std::optional<Refusal>> refuse_by_state(const Operation& op);
