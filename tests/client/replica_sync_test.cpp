@@ -66,6 +66,19 @@ class ReplicaSync : public ::testing::Test {
     pull(r);
   }
 
+  // Device a's replica file copied (as to another machine), both open again.
+  std::unique_ptr<Replica> copy_of_a() {
+    a_.reset();  // closed: the file is whole without its WAL
+    const auto copy = dir_.path() / "copy.db";
+    std::filesystem::copy_file(dir_.path() / "a.db", copy);
+    auto reopened = Replica::open((dir_.path() / "a.db").string(), *catalog_, clock_, random_);
+    auto copied = Replica::open(copy.string(), *catalog_, clock_, random_);
+    EXPECT_TRUE(reopened.ok() && copied.ok());
+    if (!reopened.ok() || !copied.ok()) return nullptr;
+    a_ = std::move(*reopened);
+    return std::move(*copied);
+  }
+
   static std::string value(Replica& r, const ReportKey& key, const std::string& row,
                            const std::string& col) {
     auto rep = r.load(key);
@@ -446,14 +459,8 @@ TEST_F(ReplicaSync, ACopiedReplicaTakesANewDeviceIdAndLosesNoEdit) {
   ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
   sync(*a_);
   const std::string device = a_->device();
-  a_.reset();  // closed: the file is whole without its WAL
-  const auto copy = dir_.path() / "copy.db";
-  std::filesystem::copy_file(dir_.path() / "a.db", copy);
-  auto reopened = Replica::open((dir_.path() / "a.db").string(), *catalog_, clock_, random_);
-  auto copied = Replica::open(copy.string(), *catalog_, clock_, random_);
-  ASSERT_TRUE(reopened.ok() && copied.ok());
-  a_ = std::move(*reopened);
-  std::unique_ptr<Replica> c = std::move(*copied);
+  std::unique_ptr<Replica> c = copy_of_a();
+  ASSERT_TRUE(c);
 
   auto mine = a_->set_cell(kFinal02, "2101505", "total", "16.00");
   auto theirs = c->set_cell(kFinal02, "2101102", "total", "144.00");
@@ -540,14 +547,8 @@ TEST_F(ReplicaSync, AnEmptyImportIsAnsweredAndStillNamesItsReport) {
 TEST_F(ReplicaSync, ACopysRowsAndImportsStayItsOwnUnderItsNewId) {
   ASSERT_TRUE(a_->import_report(seed("perf-project_p03.json")).ok());
   sync(*a_);
-  a_.reset();
-  const auto copy = dir_.path() / "copy.db";
-  std::filesystem::copy_file(dir_.path() / "a.db", copy);
-  auto reopened = Replica::open((dir_.path() / "a.db").string(), *catalog_, clock_, random_);
-  auto copied = Replica::open(copy.string(), *catalog_, clock_, random_);
-  ASSERT_TRUE(reopened.ok() && copied.ok());
-  a_ = std::move(*reopened);
-  std::unique_ptr<Replica> c = std::move(*copied);
+  std::unique_ptr<Replica> c = copy_of_a();
+  ASSERT_TRUE(c);
 
   auto row_a = a_->add_row(kP03, "indicators", "", {{"level3", "甲的指标"}, {"weight", "5"}});
   ASSERT_TRUE(row_a.ok()) << row_a.status().message();
