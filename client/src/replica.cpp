@@ -1517,6 +1517,25 @@ Result<std::optional<std::pair<int64_t, int64_t>>> own_op(budgetsync::sqlite::Db
   return std::optional<std::pair<int64_t, int64_t>>(std::pair{st.col_int(0), st.col_int(1)});
 }
 
+// The local operation a pulled entry is, when it is this device's own: an
+// operation this device logged or sent (own_op) — unless it still waits for its
+// answer and is another change than the entry (a copy of this replica used the
+// id first; this one's goes again under a new id). Such an entry is another
+// device's operation.
+Result<std::optional<std::pair<int64_t, int64_t>>> pulled_own_op(budgetsync::sqlite::Db& db,
+                                                                 const sync::Operation& op) {
+  BS_ASSIGN_OR_RETURN(mine, own_op(db, op.id));
+  if (!mine) return mine;
+  BS_ASSIGN_OR_RETURN(
+      st, db.cached("SELECT status = 'pending' AND span = 1 AND NOT (kind = ? AND row_key = ? AND "
+                    "col = ? AND value IS ?) FROM ops WHERE seq = ?"));
+  st.bind(1, sync::op_kind_name(op.kind)).bind(2, op.row).bind(3, op.column).bind(4, op.value);
+  st.bind(5, mine->first);
+  BS_ASSIGN_OR_RETURN(has, st.step());
+  if (has && st.col_int(0) != 0) return std::optional<std::pair<int64_t, int64_t>>();
+  return mine;
+}
+
 // The local operation a server answer is for. Usually own_op; but where a
 // program of an older release gave one id to two operations, the one still
 // pending with the answered content is the one the answer is for.
@@ -1649,7 +1668,7 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       known = reports.emplace(e.op.report, std::move(*found)).first;
     }
     const Impl::ReportRef& rep = known->second;
-    BS_ASSIGN_OR_RETURN(mine, own_op(m.db, e.op.id));
+    BS_ASSIGN_OR_RETURN(mine, pulled_own_op(m.db, e.op));
     int64_t op_seq = mine ? mine->first : 0;
     if (!mine) {
       // Another device's operation: kept in the log so the history shows it.

@@ -596,5 +596,40 @@ TEST_F(ReplicaSync, ACopysRowsAndImportsStayItsOwnUnderItsNewId) {
   }
 }
 
+// The copy, connected, pulls the other copy's edit made under an id it has
+// itself used for an edit still waiting: that is the other copy's edit (its
+// cell's history shows it), and the copy's own goes out under its new id.
+TEST_F(ReplicaSync, ACopyPullingTheOtherCopysEditUnderItsOwnIdKeepsBoth) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  std::unique_ptr<Replica> c = copy_of_a();
+  ASSERT_TRUE(c);
+  auto theirs = a_->set_cell(kFinal02, "2101505", "total", "16.00");
+  clock_.advance(3);
+  auto mine = c->set_cell(kFinal02, "2101102", "total", "144.00");
+  ASSERT_TRUE(mine.ok() && theirs.ok());
+  ASSERT_EQ(mine->op, theirs->op);
+  sync(*a_);
+  pull(*c);  // before its own push, as a connected agent may on a notify
+  auto h = c->history(kFinal02, "2101505", "total");
+  ASSERT_TRUE(h.ok());
+  ASSERT_FALSE(h->empty());
+  EXPECT_EQ(h->back().value, "16.00");
+  EXPECT_EQ(value(*c, kFinal02, "2101505", "total"), "16.00");
+  EXPECT_EQ(c->status()->pending_ops, 1);
+  for (int round = 0; round < 2; ++round) sync(*c);
+  sync(*a_);
+  sync(*b_);
+  EXPECT_EQ(c->status()->pending_ops, 0);
+  for (Replica* r : {a_.get(), b_.get(), c.get()}) {
+    EXPECT_EQ(value(*r, kFinal02, "2101505", "total"), "16.00");
+    EXPECT_EQ(value(*r, kFinal02, "2101102", "total"), "144.00");
+    auto mine_h = r->history(kFinal02, "2101102", "total");
+    ASSERT_TRUE(mine_h.ok());
+    EXPECT_EQ(mine_h->back().value, "144.00");
+    EXPECT_NE(mine_h->back().device, theirs->op.device);  // under the copy's new id
+  }
+}
+
 }  // namespace
 }  // namespace budgetsync::client
