@@ -191,7 +191,8 @@ nlohmann::ordered_json status_fields(const ReplicaStatus& s) {
           {"rejected_ops", s.rejected_ops},
           {"open_conflicts", s.open_conflicts},
           {"rekeyed_from", s.rekeyed_from.empty() ? nlohmann::ordered_json(nullptr)
-                                                  : nlohmann::ordered_json(s.rekeyed_from)}};
+                                                  : nlohmann::ordered_json(s.rekeyed_from)},
+          {"rekeyed_ops", s.rekeyed_ops}};
 }
 
 void add_sync_status(const Replica& replica, json& out) {
