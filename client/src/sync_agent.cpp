@@ -377,8 +377,8 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
       auto m = sync::decode(
           frame, self->ws_.got_binary() ? sync::Encoding::kCbor : sync::Encoding::kJson, limits);
       if (!m.ok()) {
-        self->closed_ = fmt::format("the server sent a frame this client cannot read: {}",
-                                    m.status().message());
+        self->closed_ = fmt::format("the server sent a frame this client cannot read ({}): {}",
+                                    sync::frame_error_code(m.status()), m.status().message());
         self->wake_.cancel();
         co_return;
       }

@@ -99,15 +99,9 @@ SyncService::Reply SyncService::logged(const SyncPeer& peer, Reply reply) const 
 
 SyncService::Reply SyncService::refuse_frame(SyncPeer& peer, const Status& decode_error) {
   ++counters_.errors;
-  // sync::decode says "CODE: what was wrong".
-  const std::string& text = decode_error.message();
-  const auto colon = text.find(": ");
   Reply r;
-  if (colon == std::string::npos) {
-    r.messages.push_back(error_message("malformed", text));
-  } else {
-    r.messages.push_back(error_message(text.substr(0, colon), text.substr(colon + 2)));
-  }
+  r.messages.push_back(
+      error_message(std::string(sync::frame_error_code(decode_error)), decode_error.message()));
   return logged(peer, std::move(r));
 }
 

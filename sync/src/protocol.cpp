@@ -11,13 +11,15 @@ namespace {
 
 using nlohmann::json;
 
+// What decode() refuses a frame with: the status code (frame_error_code()
+// names it on the wire) and what was wrong.
 struct DecodeError {
-  std::string code;
+  StatusCode code;
   std::string message;
 };
 
 [[noreturn]] void bad(const std::string& path, const std::string& what) {
-  throw DecodeError{"malformed", fmt::format("{}: {}", path, what)};
+  throw DecodeError{StatusCode::kInvalidArgument, fmt::format("{}: {}", path, what)};
 }
 
 const json& field(const json& o, const char* key, const std::string& path) {
@@ -264,7 +266,7 @@ const json& array_at(const json& o, const char* key, const std::string& path, si
   const json& a = field(o, key, path);
   if (!a.is_array()) bad(path + "." + key, "must be an array");
   if (a.size() > max) {
-    throw DecodeError{"too_large", fmt::format("{}.{}: {} {} is over the limit of {}", path, key,
+    throw DecodeError{StatusCode::kOutOfRange, fmt::format("{}.{}: {} {} is over the limit of {}", path, key,
                                                a.size(), what, max)};
   }
   return a;
@@ -274,7 +276,7 @@ Message decode_json(const json& j, const Limits& limits) {
   if (!j.is_object()) bad("message", "must be a JSON object");
   const int64_t v = integer(j, "v", "message");
   if (v != kProtocolVersion) {
-    throw DecodeError{"unsupported_version",
+    throw DecodeError{StatusCode::kFailedPrecondition,
                       fmt::format("protocol version {} is not supported (this side speaks {})", v,
                                   kProtocolVersion)};
   }
@@ -304,7 +306,7 @@ Message decode_json(const json& j, const Limits& limits) {
   if (type == "pull") {
     const int64_t limit = integer(j, "limit", p);
     if (limit < 1 || static_cast<size_t>(limit) > limits.max_pull_entries) {
-      throw DecodeError{"too_large", fmt::format("pull.limit: {} is outside 1..{}", limit,
+      throw DecodeError{StatusCode::kOutOfRange, fmt::format("pull.limit: {} is outside 1..{}", limit,
                                                  limits.max_pull_entries)};
     }
     return Pull{integer(j, "cursor", p), static_cast<size_t>(limit)};
@@ -330,7 +332,7 @@ Message decode_json(const json& j, const Limits& limits) {
   }
   if (type == "error")
     return ErrorMessage{str(j, "code", p), str(j, "message", p), boolean(j, "fatal", p)};
-  throw DecodeError{"malformed", fmt::format("message.type: unknown message type “{}”", type)};
+  throw DecodeError{StatusCode::kInvalidArgument, fmt::format("message.type: unknown message type “{}”", type)};
 }
 
 }  // namespace
@@ -451,23 +453,40 @@ bool cbor_nests_deeper_than(std::string_view bytes, size_t max) {
 
 Result<Message> decode(std::string_view frame, Encoding enc, const Limits& limits) {
   if (frame.size() > limits.max_frame_bytes) {
-    return Status::InvalidArgument(
-        fmt::format("too_large: a frame of {} bytes is over the limit of {}", frame.size(),
-                    limits.max_frame_bytes));
+    return Status::OutOfRange(fmt::format("a frame of {} bytes is over the limit of {}",
+                                          frame.size(), limits.max_frame_bytes));
   }
   if (enc == Encoding::kCbor && cbor_nests_deeper_than(frame, limits.max_nesting)) {
-    return Status::InvalidArgument(
-        fmt::format("too_large: the frame nests arrays and maps over {} deep", limits.max_nesting));
+    return Status::OutOfRange(
+        fmt::format("the frame nests arrays and maps over {} deep", limits.max_nesting));
   }
   try {
     json j = enc == Encoding::kCbor ? json::from_cbor(frame.begin(), frame.end())
                                     : json::parse(frame.begin(), frame.end());
     return decode_json(j, limits);
   } catch (const DecodeError& e) {
-    return Status::InvalidArgument(fmt::format("{}: {}", e.code, e.message));
+    switch (e.code) {
+      case StatusCode::kOutOfRange:
+        return Status::OutOfRange(e.message);
+      case StatusCode::kFailedPrecondition:
+        return Status::FailedPrecondition(e.message);
+      default:
+        return Status::InvalidArgument(e.message);
+    }
   } catch (const json::exception&) {
-    return Status::InvalidArgument(fmt::format("malformed: the frame is not valid {}",
-                                               enc == Encoding::kCbor ? "CBOR" : "JSON"));
+    return Status::InvalidArgument(
+        fmt::format("the frame is not valid {}", enc == Encoding::kCbor ? "CBOR" : "JSON"));
+  }
+}
+
+std::string_view frame_error_code(const Status& refused) {
+  switch (refused.code()) {
+    case StatusCode::kOutOfRange:
+      return "too_large";
+    case StatusCode::kFailedPrecondition:
+      return "unsupported_version";
+    default:
+      return "malformed";
   }
 }
 

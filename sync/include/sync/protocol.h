@@ -95,9 +95,14 @@ std::string encode(const Message& m, Encoding enc = Encoding::kJson);
 
 // Reads one frame. Refuses frames over the limit, unknown protocol versions and
 // types, missing or mistyped fields, and batches over the limits, naming the
-// field: "push.ops[3].value: must be a string or null".
+// field: "push.ops[3].value: must be a string or null". The status code says
+// which: OutOfRange (a limit), FailedPrecondition (the protocol version),
+// InvalidArgument (anything else).
 Result<Message> decode(std::string_view frame, Encoding enc = Encoding::kJson,
                        const Limits& limits = {});
+// The wire code of a frame decode() refused, from its status code:
+// "too_large", "unsupported_version" or "malformed".
+std::string_view frame_error_code(const Status& refused);
 
 // The message type's wire name ("hello", "push", ...).
 std::string_view message_type(const Message& m);
