@@ -231,7 +231,13 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
       co_await send(push);
       sync::Message reply = co_await expect_reply();
       const auto* result = std::get_if<sync::PushResult>(&reply);
-      if (!result || result->batch_id != push.batch_id) fail_with(unexpected(reply, "push_result"));
+      if (!result) fail_with(unexpected(reply, "push_result"));
+      if (result->batch_id != push.batch_id) {
+        // An answer to another batch (one already answered, sent again):
+        // nothing of this batch is known yet, so it stays in the outbox.
+        fail_with(Status::Corruption(fmt::format("the server answered batch {} where {} was due",
+                                                 result->batch_id, push.batch_id)));
+      }
       if (result->results.size() != push.ops.size()) {
         fail_with(Status::Corruption(fmt::format("the server answered {} of {} operations",
                                                  result->results.size(), push.ops.size())));
@@ -424,8 +430,10 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
     for (;;) {
       auto m = co_await next(options_.reply_timeout_ms);
       if (!m) {
-        fail_with(Status::IoError(fmt::format("{} did not answer within {} s", target_.server.url(),
-                                              options_.reply_timeout_ms / 1000)));
+        const int64_t ms = options_.reply_timeout_ms;
+        fail_with(Status::IoError(fmt::format(
+            "{} did not answer within {}", target_.server.url(),
+            ms % 1000 == 0 ? fmt::format("{} s", ms / 1000) : fmt::format("{} ms", ms))));
       }
       absorb(*m);
       if (!std::holds_alternative<sync::Notify>(*m)) co_return std::move(*m);

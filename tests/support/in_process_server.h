@@ -7,7 +7,9 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -74,6 +76,28 @@ class InProcessServer {
   sync::FakeClock& clock() { return clock_; }
   int port() const { return server_->port(); }
   std::string ca() const { return certs_.ca_cert.string(); }
+  // The server's certificate and key: what a relay in front of it presents.
+  std::string server_cert() const { return certs_.server_cert.string(); }
+  std::string server_key() const { return certs_.server_key.string(); }
+
+  // Every entry of the server's log, read on the server's thread (which alone
+  // touches the stores while serving), or on this one before start().
+  Result<std::vector<sync::LogEntry>> log_entries() {
+    auto read_all = [this]() -> Result<std::vector<sync::LogEntry>> {
+      std::vector<sync::LogEntry> all;
+      for (;;) {
+        auto page = store_->read(all.empty() ? 0 : all.back().seq, 1000);
+        if (!page.ok()) return page.status();
+        if (page->empty()) return all;
+        all.insert(all.end(), page->begin(), page->end());
+      }
+    };
+    if (!thread_.joinable()) return read_all();
+    std::promise<Result<std::vector<sync::LogEntry>>> done;
+    auto answer = done.get_future();
+    boost::asio::post(io_, [&] { done.set_value(read_all()); });
+    return answer.get();
+  }
 
  private:
   std::filesystem::path dir_;
