@@ -754,11 +754,30 @@ int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::st
     if (show_progress && total > 1) fmt::print(stderr, "\r读取报表 {}/{}", done, total);
     if (show_progress && done == total && total > 1) fmt::print(stderr, "\n");
   };
-  auto reports = load_reports(files, **catalog, progress);
-  if (!reports.ok()) return fail(reports.status());
-  const CheckResult result = check_reports(*reports, **catalog, options);
-  fmt::print("{}",
-             ctx.json ? findings_to_json(result) : render_check_text(result, reports->size()));
+  // One bad file never stops the others: every readable report is checked and
+  // every refused file named, in the same run and the same document.
+  ReportFiles loaded = load_each_report(files, **catalog, progress);
+  for (const auto& r : loaded.refused) fmt::print(stderr, "budgetsync: {}\n", r.status.message());
+  CheckResult result = check_reports(loaded.reports, **catalog, options);
+  if (ctx.json) {
+    std::vector<Finding> refused;
+    for (const auto& r : loaded.refused) {
+      Finding f;
+      f.rule_id = "file.refused";
+      f.source = r.path.string();
+      f.message = fmt::format("未能读取此文件，未作检查：{}", r.status.message());
+      refused.push_back(std::move(f));
+    }
+    result.findings.insert(result.findings.begin(), refused.begin(), refused.end());
+    fmt::print("{}", findings_to_json(result));
+  } else {
+    fmt::print("{}", render_check_text(result, loaded.reports.size()));
+    if (!loaded.refused.empty()) {
+      fmt::print("另有 {} 个文件未能读取，未作检查（原因见上方 budgetsync: 开头的信息）。\n",
+                 loaded.refused.size());
+    }
+  }
+  if (!loaded.refused.empty()) return kExitBadInput;
   return result.errors() > 0 ? kExitFindings : kExitOk;
 }
 

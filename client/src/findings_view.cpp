@@ -12,13 +12,13 @@ nlohmann::ordered_json finding_json(const Finding& f) {
   return {
       {"rule_id", f.rule_id},
       {"severity", std::string(severity_name(f.severity))},
-      {"report",
-       {{"key", f.report.to_string()},
-        {"unit", f.report.unit},
-        {"unit_name", f.unit_name},
-        {"year", f.report.year},
-        {"form", f.report.form},
-        {"instance", f.report.instance}}},
+      {"report", f.report.unit.empty() ? nlohmann::ordered_json(nullptr)
+                                       : nlohmann::ordered_json{{"key", f.report.to_string()},
+                                                                {"unit", f.report.unit},
+                                                                {"unit_name", f.unit_name},
+                                                                {"year", f.report.year},
+                                                                {"form", f.report.form},
+                                                                {"instance", f.report.instance}}},
       {"form_title", f.form_title},
       {"row", f.row},
       {"row_label", f.row_label},
@@ -28,6 +28,7 @@ nlohmann::ordered_json finding_json(const Finding& f) {
       {"expected", f.expected},
       {"difference", f.difference},
       {"message", f.message},
+      {"source", f.source},
   };
 }
 

@@ -85,6 +85,7 @@ class Checker {
           add_overflow(rule.id);
         }
       }
+      check_codes();
       try {
         run_scoring();
       } catch (const DecimalOverflow&) {
@@ -230,13 +231,16 @@ class Checker {
     return title;
   }
 
+  // Two places as the tables print them, more when the value has them: an
+  // expected 89.974 is never shown as 89.97.
   std::string fmt_num(const Decimal& d, ColumnType type) const {
+    const int places = std::max(2, d.normalized().scale());
     switch (type) {
       case ColumnType::kAmount:
-        return d.format(2, true);
+        return d.format(places, true);
       case ColumnType::kRate:
       case ColumnType::kScore:
-        return d.format(2);
+        return d.format(places);
       default:
         return d.normalized().to_string();
     }
@@ -256,6 +260,7 @@ class Checker {
     f.severity = sev;
     f.report = report_->key;
     f.unit_name = report_->unit_name;
+    f.source = report_->source;
     f.form_title = form_->display_name();
     f.row = row;
     f.row_label = row.empty() ? "" : row_label(*form_, report_, row);
@@ -327,13 +332,16 @@ class Checker {
       case RuleKind::kUnique:
         check_unique(rule);
         break;
+      case RuleKind::kPoints:
+        check_points(rule);
+        break;
     }
   }
 
+  // The 尾差 allowance exists only where amounts were rounded to 万元; a table
+  // kept in 元 is exact, and any gap in it is an error.
   Decimal tolerance() const {
-    return form_->unit == MoneyUnit::kWanYuan
-               ? options_.rounding_tolerance_wan
-               : options_.rounding_tolerance_wan * Decimal::from_int(10000);
+    return form_->unit == MoneyUnit::kWanYuan ? options_.rounding_tolerance_wan : Decimal();
   }
 
   // Reports stated ≠ expected for an equality rule; rounding-sized gaps on
@@ -378,13 +386,16 @@ class Checker {
     const Target tg = resolve(rule.target, row, col);
     report_mismatch(rule, tg, target, sum, [&] {
       std::vector<std::string> names;
-      for (const auto& term : rule.terms)
+      for (const auto& term : rule.terms) {
+        if (!term_in_report(term, row, col)) continue;
         names.push_back((term.negate ? "减 " : "") + ref_name(term, row, col));
+      }
+      if (names.empty()) names.push_back(ref_name(rule.terms.front(), row, col));
       const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
       if (rule.kind == RuleKind::kBalance || rule.kind == RuleKind::kCrossTable) {
         return fmt::format("而{}为 {}，两者应相等", names.front(), fmt_num(sum, type));
       }
-      if (names.size() <= 4) {
+      if (names.size() <= 6) {
         std::string joined;
         for (const auto& n : names) joined += (joined.empty() ? "" : " + ") + n;
         return fmt::format("应等于 {} = {}", joined, fmt_num(sum, type));
@@ -403,14 +414,17 @@ class Checker {
     }
     const std::set<std::string> present_set(present.begin(), present.end());
     // The nearest present ancestor of each code.
+    // A code the list does not know hangs under its longest present prefix
+    // (2010601 under 20106 even when neither is listed).
     auto parent_present = [&](const std::string& code) -> std::string {
-      std::string p = codes ? codes->parent_of(code) : std::string();
-      while (!p.empty() && !present_set.count(p)) p = codes->parent_of(p);
-      if (p.empty() && !codes) {
+      if (!codes || !codes->find(code)) {
         for (size_t len = code.size(); len-- > 1;) {
           if (present_set.count(code.substr(0, len))) return code.substr(0, len);
         }
+        if (!codes) return std::string();
       }
+      std::string p = codes->parent_of(code);
+      while (!p.empty() && !present_set.count(p)) p = codes->parent_of(p);
       return p;
     };
     std::map<std::string, std::vector<std::string>> children;
@@ -451,7 +465,21 @@ class Checker {
     const Num stated = value_of(rule.target, row, col);
     const Num num = value_of(rule.numerator, row, col);
     const Num den = value_of(rule.denominator, row, col);
-    if (!stated.present || !num.present || !den.present || den.value.is_zero()) return;
+    if (!stated.present || !num.present || !den.present) return;
+    if (den.value.is_zero()) {
+      // 0 ÷ 0 is no rate: a stated one (even "100%") has nothing under it. A
+      // row with nothing in it written 0/0/0.00% is the tables' convention.
+      if (num.value.is_zero() && stated.value.is_zero()) return;
+      const Target tg = resolve(rule.target, row, col);
+      Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
+      f.stated = stated.raw;
+      f.message = fmt::format(
+          "{}：{}填报 {}，但{}为 0，{}无法计算（{}为 {}）。请核对资金数据。", report_title(),
+          cell_name(tg), stated.raw, ref_name(rule.denominator, row, col),
+          column_label(*tg.form, tg.report, tg.row, tg.column), ref_name(rule.numerator, row, col),
+          num.value.normalized().to_string());
+      return;
+    }
     const int places = std::clamp(stated.value.scale(), 0, 6);
     const Decimal expected = Decimal::divide(num.value * kHundred, den.value, places);
     if (expected == stated.value) return;
@@ -498,6 +526,59 @@ class Checker {
                             cell_name(tg), score.raw, weight.raw);
   }
 
+  // A whole-section term over a section this report has no rows in names a
+  // block the table does not print: it is left out of messages.
+  bool term_in_report(const CellRef& term, const std::string& row, const std::string& col) const {
+    if (!term.whole_section) return true;
+    const Target tg = resolve(term, row, col);
+    if (!tg.report) return false;
+    return std::any_of(tg.report->rows.begin(), tg.report->rows.end(),
+                       [&](const ReportRow& rr) { return rr.section == term.row; });
+  }
+
+  // The parts' weights sum to the form's full marks, and the total's weight is
+  // those marks. An added indicator that breaks the sum is fixed by
+  // re-weighting the indicators, never by raising the total.
+  void check_points(const Rule& rule) {
+    const Num stated = value_of(rule.target, "", "");
+    Decimal sum;
+    bool any = false;
+    std::string parts;
+    for (const auto& term : rule.terms) {
+      const Num n = value_of(term, "", "");
+      if (!n.present) continue;
+      any = true;
+      sum += n.value;
+      parts += fmt::format("{}{} {} 分", parts.empty() ? "" : " + ", ref_name(term, "", ""),
+                           n.value.normalized().to_string());
+    }
+    const std::string full = rule.points.normalized().to_string();
+    const Target tg = resolve(rule.target, "", "");
+    const bool total_wrong = stated.present && stated.value != rule.points;
+    if (any && sum != rule.points) {
+      Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
+      f.stated = sum.normalized().to_string();
+      f.expected = full;
+      f.expected_exact = rule.points.to_string();
+      f.difference = (sum - rule.points).normalized().to_string();
+      std::string msg = fmt::format(
+          "{}：各部分分值合计为 {} 分（{}），本表满分为 {} 分，相差 {} 分。请调整各指标的分值，"
+          "使其合计为 {} 分；总分的分值是本表满分，不能为凑数而改动",
+          report_title(), f.stated, parts, full, f.difference, full);
+      if (total_wrong) {
+        msg += fmt::format("（{}填报 {} 分，也应为 {} 分）", cell_name(tg), stated.raw, full);
+      }
+      f.message = msg + "。";
+      return;
+    }
+    if (!total_wrong) return;
+    Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
+    set_numbers(f, stated.raw, stated.value, rule.points, ColumnType::kScore);
+    f.message = fmt::format("{}：{}填报 {} 分，本表满分为 {} 分，总分的分值{}。", report_title(),
+                            cell_name(tg), stated.raw, full,
+                            stated.value > rule.points ? "不能超过满分" : "应为满分");
+  }
+
   void check_group_weight(const Rule& rule) {
     struct Group {
       std::string label;
@@ -540,8 +621,48 @@ class Checker {
         f.stated = g.stated.normalized().to_string();
         f.expected = g.sum.normalized().to_string();
         f.difference = (g.stated - g.sum).normalized().to_string();
-        f.message = fmt::format("{}：「{}」标注 {} 分，但其下各指标分值合计为 {} 分，相差 {} 分。",
-                                report_title(), g.label, f.stated, f.expected, f.difference);
+        f.message = fmt::format(
+            "{}：「{}」标注 {} 分，但其下各指标分值合计为 {} 分，相差 {} "
+            "分。请调整其下各指标的分值，"
+            "使其合计为 {} 分。",
+            report_title(), g.label, f.stated, f.expected, f.difference, f.stated);
+      }
+    }
+  }
+
+  // Rows keyed by classification codes: a code the year's list does not know,
+  // or a printed name that is not the list's name for its code, is a warning.
+  // The row is kept and checked like any other (a list is never complete).
+  void check_codes() {
+    for (const auto& sec : form_->sections) {
+      if (sec.code_list.empty()) continue;
+      const CodeList* codes = catalog_.code_list(sec.code_list, report_->key.year);
+      if (!codes) continue;
+      const std::string list_name = fmt::format(
+          "{} 年{}", report_->key.year, codes->title().empty() ? "科目表" : codes->title());
+      for (const auto& rr : report_->rows) {
+        if (rr.section != sec.key || sec.row(rr.key) || !is_classification_code(rr.key)) continue;
+        const ReportCell* name_cell =
+            sec.label_column.empty() ? nullptr : report_->cell(rr.key, sec.label_column);
+        const std::string printed = name_cell ? std::string(trim(name_cell->raw)) : "";
+        const CodeEntry* entry = codes->find(rr.key);
+        if (!entry) {
+          Finding& f = add("codes.unknown", Severity::kWarning, rr.key, sec.label_column);
+          f.stated = rr.key;
+          f.message = fmt::format(
+              "{}：科目编码 {}{}不在 {}中。该行已按填报数据参与检查，请核对编码是否有误。",
+              report_title(), rr.key, printed.empty() ? "" : "「" + printed + "」", list_name);
+          continue;
+        }
+        if (printed.empty() ||
+            normalize_numeric_text(printed) == normalize_numeric_text(entry->name))
+          continue;
+        Finding& f = add("codes.name", Severity::kWarning, rr.key, sec.label_column);
+        f.stated = printed;
+        f.expected = entry->name;
+        f.message = fmt::format(
+            "{}：科目编码 {} 在{}中的名称是「{}」，表中写的是「{}」。请核对编码或名称。",
+            report_title(), rr.key, list_name, entry->name, printed);
       }
     }
   }
@@ -603,7 +724,40 @@ class Checker {
     const Num spent = value_of(ex.spent, "", "");
     const Num weight = value_of(ex.weight, "", "");
     const Num stated = value_of(ex.score, "", "");
-    if (!budget.present || !spent.present || !weight.present || budget.value.is_zero()) return;
+    if (!budget.present || !spent.present || !weight.present) return;
+    if (budget.value.is_zero()) {
+      // No rate, so no score from it: a stated score has nothing under it, and
+      // a zero total over components that carry money hides them.
+      if (!stated.present) return;
+      const Target tg = resolve(ex.score, "", "");
+      std::vector<std::string> funded;
+      if (const Section* funds = section_of(*form_, report_, ex.budget.row)) {
+        for (const auto& rr : report_->rows) {
+          if (rr.section != funds->key || rr.key == ex.budget.row) continue;
+          for (const CellRef* ref : {&ex.budget, &ex.spent}) {
+            const Num n = read(report_, *form_, rr.key, ref->column);
+            if (n.present && !n.value.is_zero()) {
+              funded.push_back(
+                  fmt::format("{}为 {}", cell_name({report_, form_, rr.key, ref->column}), n.raw));
+              break;
+            }
+          }
+        }
+      }
+      if (stated.value.is_zero() && funded.empty()) return;
+      Finding& f = add("score.execution", Severity::kError, tg.row, tg.column);
+      f.stated = stated.raw;
+      std::string msg =
+          fmt::format("{}：{}为 0，执行率无法计算，预算执行{}填报 {} 无从计算", report_title(),
+                      ref_name(ex.budget, "", ""), cell_name(tg), stated.raw);
+      if (!funded.empty()) {
+        std::string list;
+        for (size_t i = 0; i < funded.size() && i < 4; ++i) list += (i ? "、" : "") + funded[i];
+        msg += fmt::format("；而其下资金来源有数：{}，年度资金总额不应为 0", list);
+      }
+      f.message = msg + "。";
+      return;
+    }
     ++summary.recomputed;
     const Decimal rate = Decimal::divide(spent.value * kHundred, budget.value, 2);
     const Decimal expected = execution_score(weight.value, rate);

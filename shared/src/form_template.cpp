@@ -14,7 +14,7 @@ using detail::child;
 using detail::JsonError;
 using nlohmann::json;
 
-constexpr std::array<std::pair<RuleKind, std::string_view>, 10> kRuleKinds{{
+constexpr std::array<std::pair<RuleKind, std::string_view>, 11> kRuleKinds{{
     {RuleKind::kSum, "sum"},
     {RuleKind::kComposition, "composition"},
     {RuleKind::kBalance, "balance"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 10> kRuleKinds{{
     {RuleKind::kScoreCap, "score_cap"},
     {RuleKind::kGroupWeight, "group_weight"},
     {RuleKind::kUnique, "unique"},
+    {RuleKind::kPoints, "points"},
 }};
 
 CellRef ref_at(const json& obj, std::string_view key, const std::string& path) {
@@ -263,8 +264,15 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
     case RuleKind::kBalance:
     case RuleKind::kCrossTable:
     case RuleKind::kScoreCap:
+    case RuleKind::kPoints:
       r.target = ref_at(j, "target", path);
       r.terms = refs_at(j, "terms", path);
+      if (r.kind == RuleKind::kPoints) {
+        auto points = Decimal::parse(detail::get_string(j, "points", path));
+        if (!points.ok() || points->is_negative() || points->is_zero())
+          throw JsonError(child(path, "points"), "must be a positive number such as \"100\"");
+        r.points = *points;
+      }
       if (r.terms.empty()) throw JsonError(child(path, "terms"), "needs at least one cell");
       if ((r.kind == RuleKind::kBalance || r.kind == RuleKind::kScoreCap) && r.terms.size() != 1) {
         throw JsonError(child(path, "terms"), "takes exactly one cell");

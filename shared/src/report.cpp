@@ -14,7 +14,7 @@ using detail::child;
 using detail::JsonError;
 
 // Which section a row of the report belongs to.
-const Section* resolve_section(const FormTemplate& t, const CodeList* codes, const std::string& key,
+const Section* resolve_section(const FormTemplate& t, const std::string& key,
                                const std::string& declared, const std::string& path) {
   if (!declared.empty()) {
     const Section* s = t.section(declared);
@@ -26,13 +26,9 @@ const Section* resolve_section(const FormTemplate& t, const CodeList* codes, con
     if (s->dynamic) return s;
     throw JsonError(path, fmt::format("row “{}” is not a row of section “{}”", key, declared));
   }
-  if (const Section* s = t.section_for_row(key)) {
-    if (!s->row(key) && codes && !codes->find(key)) {
-      throw JsonError(
-          path, fmt::format("code {} is not in the {} code list for this year", key, s->code_list));
-    }
-    return s;
-  }
+  // A code the year's list does not know still imports: the checker warns about
+  // it (a list is never complete, and one unknown code must not cost the file).
+  if (const Section* s = t.section_for_row(key)) return s;
   const Section* dynamic = nullptr;
   for (const auto& s : t.sections) {
     if (!s.dynamic) continue;
@@ -144,14 +140,7 @@ Result<Report> parse_report(std::string_view json_text, std::string_view source,
       if (row.key.empty()) throw JsonError(base + ".key", "must not be empty");
       if (!seen.insert(row.key).second) throw JsonError(path, "the row appears twice");
       const std::string declared = detail::opt_string(rows[i], "section", base);
-      const Section* sec = nullptr;
-      {
-        const CodeList* codes = nullptr;
-        for (const auto& s : t->sections) {
-          if (!s.code_list.empty()) codes = catalog.code_list(s.code_list, r.key.year);
-        }
-        sec = resolve_section(*t, codes, row.key, declared, path);
-      }
+      const Section* sec = resolve_section(*t, row.key, declared, path);
       row.section = sec->key;
       const auto& cells = detail::require(rows[i], "cells", base);
       if (!cells.is_object()) throw JsonError(path + ".cells", "must be an object of column: text");

@@ -203,6 +203,10 @@ INSTANTIATE_TEST_SUITE_P(
         // 公开01 本年支出合计 = 公开03 合计 = 公开05 合计.
         Mutation{"411325-ybj/2024/final01", "in_fiscal", "amount", "2,955.68", "in_fiscal",
                  "final01.fiscal_vs_final05"},
+        // Every 类 of 公开01 against 公开03, not only 210: 八、社会保障和就业支出 is 0.00
+        // on 公开01 and has no 208 row on 公开03.
+        Mutation{"411325-ybj/2024/final01", "x208", "amount", "12.00", "x208",
+                 "final01.class208_vs_final03"},
         // Budget: 收入总计 4,996.92 = 支出总计; 基本支出 = 人员经费 + 公用经费 (506.10 + 16.82).
         Mutation{"130532-ybj/2023/budget01", "in_grand", "amount", "4997.92", "in_grand",
                  "budget01.balance"},

@@ -9,9 +9,10 @@
 namespace budgetsync::client {
 
 // One JSON array with an object per finding: rule_id, severity, report {unit,
-// unit_name, year, form, instance, key}, form_title, row, row_label, column,
-// column_label, stated, expected, difference, message. Numbers are exact decimal
-// strings.
+// unit_name, year, form, instance, key} (null for a file that could not be
+// read, rule_id "file.refused"), form_title, row, row_label, column,
+// column_label, stated, expected, difference, message, source. Numbers are exact
+// decimal strings.
 std::string findings_to_json(const CheckResult& result);
 // One finding as an object of that array (the desktop UI's API sends these too).
 nlohmann::ordered_json finding_json(const Finding& f);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #ifndef BUDGETSYNC_SOURCE_DATA_DIR
@@ -94,39 +95,50 @@ Result<Catalog> load_catalog(const fs::path& data_dir) {
   return catalog;
 }
 
-Result<std::vector<Report>> load_reports(const std::vector<fs::path>& paths, const Catalog& catalog,
-                                         const std::function<void(size_t, size_t)>& progress) {
+ReportFiles load_each_report(const std::vector<fs::path>& paths, const Catalog& catalog,
+                             const std::function<void(size_t, size_t)>& progress) {
+  ReportFiles out;
   std::vector<fs::path> files;
   for (const auto& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       auto found = json_files_under(p);
-      if (found.empty())
-        return Status::NotFound(
-            fmt::format("{}: no .json report files in this folder", p.string()));
+      if (found.empty()) {
+        out.refused.push_back({p, Status::NotFound(fmt::format(
+                                      "{}: no .json report files in this folder", p.string()))});
+      }
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p, ec)) {
       files.push_back(p);
     } else {
-      return Status::NotFound(fmt::format("{}: no such file or folder", p.string()));
+      out.refused.push_back(
+          {p, Status::NotFound(fmt::format("{}: no such file or folder", p.string()))});
     }
   }
-  std::vector<Report> reports;
   std::map<ReportKey, std::string> seen;
   for (size_t i = 0; i < files.size(); ++i) {
     auto text = read_file(files[i]);
-    if (!text.ok()) return text.status();
-    auto r = parse_report(*text, files[i].string(), catalog);
-    if (!r.ok()) return r.status();
-    if (auto [it, inserted] = seen.emplace(r->key, files[i].string()); !inserted) {
-      return Status::InvalidArgument(
-          fmt::format("{}: report {} is also in {}; give each report once", files[i].string(),
-                      r->key.to_string(), it->second));
+    auto r =
+        text.ok() ? parse_report(*text, files[i].string(), catalog) : Result<Report>(text.status());
+    if (!r.ok()) {
+      out.refused.push_back({files[i], r.status()});
+    } else if (auto [it, inserted] = seen.emplace(r->key, files[i].string()); !inserted) {
+      out.refused.push_back({files[i], Status::InvalidArgument(fmt::format(
+                                           "{}: report {} is also in {}; give each report once",
+                                           files[i].string(), r->key.to_string(), it->second))});
+    } else {
+      out.reports.push_back(std::move(*r));
     }
-    reports.push_back(std::move(*r));
     if (progress) progress(i + 1, files.size());
   }
-  return reports;
+  return out;
+}
+
+Result<std::vector<Report>> load_reports(const std::vector<fs::path>& paths, const Catalog& catalog,
+                                         const std::function<void(size_t, size_t)>& progress) {
+  ReportFiles files = load_each_report(paths, catalog, progress);
+  if (!files.refused.empty()) return files.refused.front().status;
+  return std::move(files.reports);
 }
 
 }  // namespace budgetsync

@@ -30,6 +30,7 @@ struct Finding {
   std::string expected_exact;  // what the rule gives, every digit ("" when not a number)
   std::string difference;      // stated − expected
   std::string message;         // in Chinese, for a finance clerk
+  std::string source;          // where the report came from (its file or document)
 };
 
 struct CheckOptions {

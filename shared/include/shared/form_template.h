@@ -78,6 +78,7 @@ enum class RuleKind {
   kScoreCap,     // score ≤ weight (得分 ≤ 分值)
   kGroupWeight,  // a group's "(N分)" label = Σ the weights of its rows
   kUnique,       // no two rows of a section share the values of these columns
+  kPoints,       // the parts' weights sum to the form's full marks, and so does the total's
 };
 std::string_view rule_kind_name(RuleKind k);
 
@@ -106,6 +107,10 @@ struct Rule {
   // group_weight; unique (the columns that must not repeat)
   std::vector<std::string> group_columns;
   std::string weight_column;
+
+  // points: the form's full marks (100); `target` is the total's 分值 and
+  // `terms` the parts' 分值.
+  Decimal points;
 };
 
 // Scoring configuration (docs/template-format.md, "scoring").

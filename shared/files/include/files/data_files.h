@@ -30,9 +30,26 @@ Status make_private_dir(const std::filesystem::path& dir);
 // Reads a whole file; IoError naming the path when it cannot.
 Result<std::string> read_file(const std::filesystem::path& path);
 
+// What reading a set of report files gave: the reports, in file order, and
+// every file (or path) that could not be read, with why.
+struct ReportFiles {
+  struct Refused {
+    std::filesystem::path path;
+    Status status;  // names the path
+  };
+  std::vector<Report> reports;
+  std::vector<Refused> refused;
+};
+
 // Loads report files: each path is a .json file or a folder searched
-// recursively for .json files (in name order). The first bad file stops the load
-// with an error naming it. `progress` (may be empty) is called after each file.
+// recursively for .json files (in name order). A bad file, a missing path, an
+// empty folder or a report given twice is refused and the others are still
+// read. `progress` (may be empty) is called after each file.
+ReportFiles load_each_report(const std::vector<std::filesystem::path>& paths,
+                             const Catalog& catalog,
+                             const std::function<void(size_t done, size_t total)>& progress = {});
+
+// The same, all or nothing: the first refused file is the error.
 Result<std::vector<Report>> load_reports(
     const std::vector<std::filesystem::path>& paths, const Catalog& catalog,
     const std::function<void(size_t done, size_t total)>& progress = {});

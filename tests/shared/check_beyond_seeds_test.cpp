@@ -1,0 +1,222 @@
+// The checker on tables beyond the four seeds (issue 14): codes the year's list
+// does not know, names that disagree with the list, rates over a zero
+// denominator, tables kept in 元, the form's full marks, and the precision of
+// expected values.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "check_fixture.h"
+#include "shared/check.h"
+
+namespace budgetsync {
+namespace {
+
+using check_testing::CheckTest;
+
+TEST_F(CheckTest, AnUnknownCodeImportsAndIsAWarningNamingTheYearsList) {
+  add("acc",
+      R"({"key": "210", "cells": {"name": "卫生健康支出", "total": "10", "basic": "10"}},
+      {"key": "21003", "cells": {"name": "医疗保障", "total": "10", "basic": "10"}})");
+  ASSERT_NE(reports_[0].row("21003"), nullptr);  // the row is kept
+  const auto r = run();
+  const auto unknown = of(r, "acc.codes.unknown");
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_EQ(unknown[0].severity, Severity::kWarning);
+  EXPECT_EQ(unknown[0].row, "21003");
+  EXPECT_NE(unknown[0].message.find("科目编码 21003「医疗保障」不在 2024 年科目表中"), std::string::npos)
+      << unknown[0].message;
+  EXPECT_EQ(r.errors(), 0u);  // and it still takes part: 210 = 21003 holds
+}
+
+TEST_F(CheckTest, AnUnknownCodeStillCountsInItsClass) {
+  add("acc",
+      R"({"key": "210", "cells": {"name": "卫生健康支出", "total": "10"}},
+      {"key": "21003", "cells": {"name": "医疗保障", "total": "12"}})");
+  const auto h = of(run(), "acc.hierarchy");
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].row, "210");
+  EXPECT_EQ(h[0].expected, "12.00");
+}
+
+TEST_F(CheckTest, APrintedNameThatIsNotTheListsNameIsAWarningNamingBoth) {
+  add("acc",
+      R"({"key": "210", "cells": {"name": "医疗卫生与计划生育支出", "total": "10", "basic": "10"}},
+      {"key": "21011", "cells": {"name": " 行政事业单位医疗 ", "total": "10", "basic": "10"}})");
+  const auto r = run();
+  const auto names = of(r, "acc.codes.name");
+  ASSERT_EQ(names.size(), 1u);  // spaces around a right name are no mistake
+  EXPECT_EQ(names[0].row, "210");
+  EXPECT_EQ(names[0].severity, Severity::kWarning);
+  EXPECT_EQ(names[0].stated, "医疗卫生与计划生育支出");
+  EXPECT_EQ(names[0].expected, "卫生健康支出");
+  EXPECT_NE(names[0].message.find("名称是「卫生健康支出」，表中写的是「医疗卫生与计划生育支出」"),
+            std::string::npos)
+      << names[0].message;
+  EXPECT_EQ(r.errors(), 0u);
+}
+
+TEST_F(CheckTest, ARateOverAZeroDenominatorIsAnError) {
+  add("summary",
+      R"({"key": "income", "cells": {"amount": "0"}}, {"key": "spend", "cells": {"amount": "0"}},
+      {"key": "plan", "cells": {"amount": "0"}}, {"key": "exec", "cells": {"value": "100%"}})");
+  const auto found = of(run(), "summary.rate");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kError);
+  EXPECT_EQ(found[0].stated, "100%");
+  EXPECT_NE(found[0].message.find("「预算」为 0，比率无法计算"), std::string::npos)
+      << found[0].message;
+}
+
+TEST_F(CheckTest, ABlankOrZeroRateOverNothingIsNoFinding) {
+  add("summary",
+      R"({"key": "income", "cells": {"amount": "0"}}, {"key": "spend", "cells": {"amount": "0"}},
+      {"key": "plan", "cells": {"amount": "0"}}, {"key": "exec", "cells": {"value": ""}})");
+  EXPECT_TRUE(of(run(), "summary.rate").empty());
+  reports_.clear();
+  add("summary",
+      R"({"key": "income", "cells": {"amount": "0"}}, {"key": "spend", "cells": {"amount": "0"}},
+      {"key": "plan", "cells": {"amount": "0"}}, {"key": "exec", "cells": {"value": "0.00%"}})");
+  EXPECT_TRUE(of(run(), "summary.rate").empty());  // 0/0/0.00%: the tables' way of saying nothing
+}
+
+TEST_F(CheckTest, AnExecutionScoreOverAZeroBudgetIsAnErrorNamingTheFundedSources) {
+  add("scored",
+      R"({"key": "funds_total", "cells": {"budget": "0", "spent": "0", "weight": "10", "score": "10"}},
+      {"key": "total", "cells": {"score": "10"}})",
+      "p01");
+  const auto stated = of(run(), "scored.score.execution");
+  ASSERT_EQ(stated.size(), 1u);
+  EXPECT_NE(stated[0].message.find("为 0，执行率无法计算"), std::string::npos) << stated[0].message;
+  reports_.clear();
+  add("scored",
+      R"({"key": "funds_total", "cells": {"budget": "0", "spent": "0", "weight": "10", "score": "0"}},
+      {"key": "total", "cells": {"score": "0"}})",
+      "p01");
+  EXPECT_TRUE(of(run(), "scored.score.execution").empty());  // 0/0/0, 0 分, nothing funded
+}
+
+// The 元 form of the same 支出表: nothing there was rounded to 万元.
+constexpr const char* kAccountsYuan = R"({
+  "format": "budgetsync-form/1", "id": "acc_yuan", "version": 1, "title": "支出表（元）", "family": "决算",
+  "unit": "元",
+  "sections": [{"key": "main", "code_list": "function", "label_column": "name",
+    "columns": [{"key": "name", "label": "科目名称", "type": "text"},
+                {"key": "total", "label": "合计", "type": "amount"}],
+    "rows": [{"key": "total", "label": "合计"}]}],
+  "rules": [{"id": "hierarchy", "kind": "hierarchy", "section": "main", "total_row": "total", "columns": ["total"]}]})";
+
+TEST_F(CheckTest, InAYuanTableAOneYuanGapIsAnErrorInYuan) {
+  auto t = parse_form_template(kAccountsYuan, "acc_yuan.json");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  ASSERT_TRUE(catalog_.add_form(std::move(*t)).ok());
+  add("acc_yuan",
+      R"({"key": "21011", "cells": {"name": "行政事业单位医疗", "total": "132001"}},
+      {"key": "2101102", "cells": {"name": "事业单位医疗", "total": "132000"}})");
+  const auto found = of(run(), "acc_yuan.hierarchy");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kError);
+  EXPECT_EQ(found[0].difference, "1.00");
+  EXPECT_NE(found[0].message.find("相差 1.00 元"), std::string::npos) << found[0].message;
+  EXPECT_EQ(found[0].message.find("万元"), std::string::npos) << found[0].message;
+  EXPECT_EQ(found[0].message.find("尾差"), std::string::npos) << found[0].message;
+}
+
+TEST_F(CheckTest, InAWanYuanTableTheSameGapIsStillARoundingWarning) {
+  add("acc",
+      R"({"key": "21011", "cells": {"total": "13.21"}}, {"key": "2101102", "cells": {"total": "13.20"}})");
+  const auto found = of(run(), "acc.hierarchy");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kWarning);
+}
+
+TEST_F(CheckTest, AnExpectedValueKeepsTheInputsPrecision) {
+  add("acc",
+      R"({"key": "21011", "cells": {"total": "89.97"}}, {"key": "2101102", "cells": {"total": "59.974"}},
+      {"key": "2101103", "cells": {"total": "30"}})");
+  const auto found = of(run(), "acc.hierarchy");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].expected, "89.974");
+  EXPECT_EQ(found[0].difference, "-0.004");
+}
+
+// A self-evaluation whose parts must sum to the form's 100 points.
+constexpr const char* kPointsForm = R"({
+  "format": "budgetsync-form/1", "id": "pts", "version": 1, "title": "项目自评表", "family": "绩效",
+  "sections": [
+    {"key": "funds", "columns": [{"key": "weight", "label": "分值", "type": "score"}],
+     "rows": [{"key": "funds_total", "label": "预算执行率"}]},
+    {"key": "indicators", "title": "绩效指标", "dynamic": true, "label_column": "level3",
+     "columns": [{"key": "level1", "label": "一级指标", "type": "text"}, {"key": "level3", "label": "三级指标", "type": "text"},
+                 {"key": "weight", "label": "分值", "type": "score"}]},
+    {"key": "extra", "title": "资金管理情况", "columns": [{"key": "weight", "label": "分值", "type": "score"}],
+     "rows": [{"key": "mgmt", "label": "资金管理"}]},
+    {"key": "summary", "columns": [{"key": "weight", "label": "分值", "type": "score"}], "rows": [{"key": "total", "label": "总分"}]}],
+  "rules": [
+    {"id": "groups", "kind": "group_weight", "section": "indicators", "group_columns": ["level1"], "weight_column": "weight"},
+    {"id": "total_weight", "kind": "points", "points": "100", "target": "total:weight",
+     "terms": ["funds_total:weight", "*extra:weight", "*indicators:weight"]}
+  ]})";
+
+class PointsTest : public CheckTest {
+ protected:
+  void SetUp() override {
+    CheckTest::SetUp();
+    auto t = parse_form_template(kPointsForm, "pts.json");
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    ASSERT_TRUE(catalog_.add_form(std::move(*t)).ok());
+  }
+  // 10 for execution and 90 over the indicators, plus whatever `more` adds.
+  void add_form(const std::string& total, const std::string& more = "") {
+    add("pts",
+        R"({"key": "funds_total", "cells": {"weight": "10"}},
+        {"key": "i1", "cells": {"level1": "产出指标（50分）", "level3": "甲", "weight": "50"}},
+        {"key": "i2", "cells": {"level1": "效益指标（40分）", "level3": "乙", "weight": "40"}},)" +
+            more + R"({"key": "total", "cells": {"weight": ")" + total + R"("}})");
+  }
+};
+
+TEST_F(PointsTest, PartsThatMakeTheFullMarksHaveNoFinding) {
+  add_form("100");
+  EXPECT_TRUE(run().findings.empty());
+}
+
+TEST_F(PointsTest, AnAddedIndicatorIsToldToReweightNeverToRaiseTheTotal) {
+  add_form("100", R"({"key": "i3", "cells": {"level3": "丙", "weight": "5"}},)");
+  const auto r = run();
+  const auto found = of(r, "pts.total_weight");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kError);
+  EXPECT_EQ(found[0].stated, "105");
+  EXPECT_EQ(found[0].expected, "100");
+  EXPECT_NE(found[0].message.find("请调整各指标的分值，使其合计为 100 分"), std::string::npos)
+      << found[0].message;
+  EXPECT_EQ(found[0].message.find("应等于"), std::string::npos) << found[0].message;
+  // The block the table does not fill is not named among the parts.
+  EXPECT_EQ(found[0].message.find("资金管理情况"), std::string::npos) << found[0].message;
+  EXPECT_NE(found[0].message.find("「绩效指标」各行的分值 95 分"), std::string::npos)
+      << found[0].message;
+  // And the group it joined is told to re-weight as well.
+  const auto groups = of(r, "pts.groups");
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_NE(groups[0].message.find("请调整其下各指标的分值，使其合计为 40 分"), std::string::npos)
+      << groups[0].message;
+}
+
+TEST_F(PointsTest, RaisingTheTotalTo105IsStillAnError) {
+  add_form("105", R"({"key": "i3", "cells": {"level3": "丙", "weight": "5"}},)");
+  const auto found = of(run(), "pts.total_weight");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].message.find("「总分」填报 105 分，也应为 100 分"), std::string::npos)
+      << found[0].message;
+}
+
+TEST_F(PointsTest, ATotalAboveTheFullMarksIsAnErrorEvenWhenNoPartIsFilled) {
+  add("pts", R"({"key": "total", "cells": {"weight": "105"}})");
+  const auto found = of(run(), "pts.total_weight");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].message.find("不能超过满分"), std::string::npos) << found[0].message;
+}
+
+}  // namespace
+}  // namespace budgetsync
