@@ -8,6 +8,18 @@
 
 namespace budgetsync::client {
 
+std::string_view severity_label(Severity s) {
+  switch (s) {
+    case Severity::kError:
+      return "错误";
+    case Severity::kWarning:
+      return "警告";
+    case Severity::kNotice:
+      break;
+  }
+  return "提示";
+}
+
 nlohmann::ordered_json finding_json(const Finding& f) {
   return {
       {"rule_id", f.rule_id},
@@ -53,8 +65,8 @@ std::string render_check_text(const CheckResult& result, size_t reports_checked)
     for (; i < result.findings.size() && result.findings[i].report == key; ++i) {
       const Finding& f = result.findings[i];
       ++n;
-      table.add_row({std::to_string(n), f.severity == Severity::kError ? "错误" : "警告",
-                     f.row_label, f.column_label, f.stated, f.expected, f.difference});
+      table.add_row({std::to_string(n), std::string(severity_label(f.severity)), f.row_label,
+                     f.column_label, f.stated, f.expected, f.difference});
       notes += fmt::format("  {}. {}\n", n, f.message);
     }
     out += table.render(28) + notes;
@@ -71,8 +83,11 @@ std::string render_check_text(const CheckResult& result, size_t reports_checked)
     }
     out += table.render(36);
   }
-  out += fmt::format("\n检查了 {} 张报表：{} 个错误，{} 个警告。\n", reports_checked,
-                     result.errors(), result.warnings());
+  out += fmt::format("\n检查了 {} 张报表：{} 个错误，{} 个警告", reports_checked, result.errors(),
+                     result.warnings());
+  if (const size_t notices = result.notices(); notices > 0)
+    out += fmt::format("，{} 条提示（空白无法核对之处等，不影响上报）", notices);
+  out += "。\n";
   return out;
 }
 

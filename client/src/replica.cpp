@@ -216,8 +216,7 @@ struct Replica::Impl {
         BS_ASSIGN_OR_RETURN(
             edits, db.cached("UPDATE ops SET row_key = ? WHERE report_id = ? AND row_key = ? AND "
                              "status = 'pending'"));
-        BS_RETURN_IF_ERROR(
-            edits.bind(1, renamed).bind(2, op.report_id).bind(3, op.row_key).run());
+        BS_RETURN_IF_ERROR(edits.bind(1, renamed).bind(2, op.report_id).bind(3, op.row_key).run());
       }
       counter += op.span;
     }
@@ -681,6 +680,14 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   Impl& m = *impl_;
   const FormTemplate* form = m.catalog.form(report.key.form, report.template_version);
   if (!form) return Status::NotFound(fmt::format("unknown form {}", report.key.form));
+  if (!report.not_in_source.empty()) {
+    // The replica cannot keep the mark yet; importing without it would judge
+    // the missing side as blank. Refused, nothing written.
+    return Status::FailedPrecondition(fmt::format(
+        "{}：报表 {} 标明了来源中没有的部分（not_in_source），本地副本暂不能保存这一标记，"
+        "未导入；请用 budgetsync check 核对该文件",
+        report.source, report.key.to_string()));
+  }
   if (!allow_other_units && report.key.unit != m.identity.unit) {
     BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT 1 FROM units WHERE code = ?"));
     st.bind(1, report.key.unit);

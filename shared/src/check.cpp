@@ -53,6 +53,7 @@ std::optional<Decimal> weight_in_label(std::string_view label) {
 // A number read from one cell for a rule.
 struct Num {
   bool present = false;  // the cell exists and is neither blank nor n/a
+  bool gap = false;      // a whole-section sum with some rows blank
   Decimal value;         // 0 when not present
   std::string raw;
 };
@@ -151,6 +152,8 @@ class Checker {
         if (part.present) {
           n.present = true;
           n.value += part.value;
+        } else {
+          n.gap = true;
         }
       }
     } else {
@@ -158,6 +161,19 @@ class Checker {
     }
     if (ref.negate) n.value = -n.value;
     return n;
+  }
+
+  // True when the source document does not have the cell (a cut-off table, a
+  // layout without that row or column): a rule touching it is never judged.
+  bool omitted(const CellRef& ref, const std::string& row, const std::string& col) const {
+    const Target tg = resolve(ref, row, col);
+    if (!tg.report || !tg.form || tg.report->not_in_source.empty()) return false;
+    if (ref.whole_section) return tg.report->not_in_source.cuts_section(ref.row, tg.column);
+    const Section* s = section_of(*tg.form, tg.report, tg.row);
+    return s && tg.report->not_in_source.covers(*tg.form, s->key, tg.row, tg.column);
+  }
+  bool omitted_cell(const std::string& row, const std::string& col) const {
+    return omitted(CellRef{"", row, col, false, false}, row, col);
   }
 
   // ---- labels for messages -------------------------------------------------
@@ -371,19 +387,67 @@ class Checker {
     f.message = msg;
   }
 
+  // A blank stated total whose parts are filled: a notice offering the value.
+  template <typename Names>
+  void offer_value(const Rule& rule, const Target& tg, const Decimal& expected, Names names) {
+    const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
+    Finding& f = add(rule.id, Severity::kNotice, tg.row, tg.column);
+    f.expected = fmt_num(expected, type);
+    f.expected_exact = expected.to_string();
+    f.message = fmt::format("{}：{}未填写，按“{}”应为 {}（{}）。", report_title(), cell_name(tg),
+                            rule.title.empty() ? "规则" : rule.title, f.expected, names());
+  }
+
+  // A rule with blank inputs whose filled ones do not already agree: not
+  // checkable, a notice naming the blank cells.
+  void not_checkable(const Rule& rule, const Target& tg, const Num& stated, const Decimal& partial,
+                     const std::vector<std::string>& blanks) {
+    const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
+    std::string list;
+    for (size_t i = 0; i < blanks.size() && i < 6; ++i) list += (i ? "、" : "") + blanks[i];
+    if (blanks.size() > 6) list += fmt::format(" 等 {} 处", blanks.size());
+    Finding& f = add(rule.id, Severity::kNotice, tg.row, tg.column);
+    f.stated = stated.raw;
+    f.message = fmt::format(
+        "{}：{}未填写，无法核对“{}”：{}填报 {}，已填部分合计 {}。空白不按 0 计，请补填后再核对。",
+        report_title(), list, rule.title.empty() ? "规则" : rule.title, cell_name(tg), stated.raw,
+        fmt_num(partial, type));
+  }
+
   void check_sum(const Rule& rule, const std::string& row, const std::string& col) {
+    if (omitted(rule.target, row, col)) return;
     const Num target = value_of(rule.target, row, col);
     Decimal sum;
-    bool any = target.present;
+    bool any_term = false;
+    std::vector<std::string> blanks;  // parts not filled, where a blank is not 0
     for (const auto& term : rule.terms) {
       if (!term.form.empty() && !resolve(term, row, col).report)
         return;  // the other table is not here
+      if (omitted(term, row, col)) return;
       const Num n = value_of(term, row, col);
-      any = any || n.present;
+      any_term = any_term || n.present;
       sum += n.value;
+      if (!form_->blank_is_zero && (!n.present || n.gap) && term_in_report(term, row, col))
+        blanks.push_back(ref_name(term, row, col));
     }
-    if (!any) return;
+    if (!target.present && !any_term) return;
     const Target tg = resolve(rule.target, row, col);
+    auto part_names = [&] {
+      std::string joined;
+      for (const auto& term : rule.terms) {
+        if (!term_in_report(term, row, col)) continue;
+        joined += (joined.empty() ? "" : term.negate ? " − " : " + ") + ref_name(term, row, col);
+      }
+      return joined;
+    };
+    if (!target.present) {
+      if (blanks.empty()) offer_value(rule, tg, sum, part_names);
+      return;
+    }
+    if (!blanks.empty()) {
+      if (sum != target.value) not_checkable(rule, tg, target, sum, blanks);
+      return;
+    }
     report_mismatch(rule, tg, target, sum, [&] {
       std::vector<std::string> names;
       for (const auto& term : rule.terms) {
@@ -433,23 +497,35 @@ class Checker {
       const std::string p = parent_present(code);
       (p.empty() ? top : children[p]).push_back(code);
     }
+    const NotInSource& gaps = report_->not_in_source;
     auto check_parent = [&](const std::string& parent, const std::vector<std::string>& kids,
                             const std::string& what) {
+      // A code whose sub-codes the source cuts off cannot be judged.
+      if (gaps.cuts_into(sec->key, parent)) return;
       for (const auto& col : rule.columns) {
+        if (omitted_cell(parent, col)) continue;
+        if (std::any_of(kids.begin(), kids.end(),
+                        [&](const std::string& k) { return omitted_cell(k, col); }))
+          continue;
+        if (parent == rule.total_row && gaps.cuts_section(sec->key, col)) continue;
         Num stated = read(report_, *form_, parent, col);
         Decimal sum;
-        bool any = stated.present;
+        bool any = false;
         for (const auto& k : kids) {
           const Num n = read(report_, *form_, k, col);
           any = any || n.present;
           sum += n.value;
         }
-        if (!any) continue;
+        if (!stated.present && !any) continue;
         Target tg{report_, form_, parent, col};
+        std::string kid_list;
+        for (size_t i = 0; i < kids.size() && i < 6; ++i) kid_list += (i ? "、" : "") + kids[i];
+        if (kids.size() > 6) kid_list += fmt::format(" 等 {} 个", kids.size());
+        if (!stated.present) {
+          offer_value(rule, tg, sum, [&] { return fmt::format("其{}{}之和", what, kid_list); });
+          continue;
+        }
         report_mismatch(rule, tg, stated, sum, [&] {
-          std::string kid_list;
-          for (size_t i = 0; i < kids.size() && i < 6; ++i) kid_list += (i ? "、" : "") + kids[i];
-          if (kids.size() > 6) kid_list += fmt::format(" 等 {} 个", kids.size());
           return fmt::format("其{}（{}）合计为 {}，两者应相等", what, kid_list,
                              fmt_num(sum, column_type(*form_, report_, parent, col)));
         });
@@ -462,6 +538,9 @@ class Checker {
   }
 
   void check_rate(const Rule& rule, const std::string& row, const std::string& col) {
+    if (omitted(rule.target, row, col) || omitted(rule.numerator, row, col) ||
+        omitted(rule.denominator, row, col))
+      return;
     const Num stated = value_of(rule.target, row, col);
     const Num num = value_of(rule.numerator, row, col);
     const Num den = value_of(rule.denominator, row, col);
@@ -507,7 +586,7 @@ class Checker {
   void check_required(const Rule& rule, const std::string& row, const std::string& col) {
     for (const auto& ref : rule.terms) {
       const Target tg = resolve(ref, row, col);
-      if (!tg.report) continue;
+      if (!tg.report || omitted(ref, row, col)) continue;
       const ReportCell* c = tg.report->cell(tg.row, tg.column);
       if (c && !c->value.is_blank()) continue;
       Finding& f = add(rule.id, rule.severity, tg.row, tg.column);
@@ -516,6 +595,7 @@ class Checker {
   }
 
   void check_cap(const Rule& rule, const std::string& row, const std::string& col) {
+    if (omitted(rule.target, row, col)) return;
     const Num score = value_of(rule.target, row, col);
     const Num weight = value_of(rule.terms.front(), row, col);
     if (!score.present || !weight.present || score.value <= weight.value) return;
@@ -540,6 +620,10 @@ class Checker {
   // those marks. An added indicator that breaks the sum is fixed by
   // re-weighting the indicators, never by raising the total.
   void check_points(const Rule& rule) {
+    if (omitted(rule.target, "", "")) return;
+    for (const auto& term : rule.terms) {
+      if (omitted(term, "", "")) return;
+    }
     const Num stated = value_of(rule.target, "", "");
     Decimal sum;
     bool any = false;
@@ -580,6 +664,7 @@ class Checker {
   }
 
   void check_group_weight(const Rule& rule) {
+    if (report_->not_in_source.cuts_section(rule.section, rule.weight_column)) return;
     struct Group {
       std::string label;
       std::string first_row;
@@ -638,8 +723,8 @@ class Checker {
       if (sec.code_list.empty()) continue;
       const CodeList* codes = catalog_.code_list(sec.code_list, report_->key.year);
       if (!codes) continue;
-      const std::string list_name = fmt::format(
-          "{} 年{}", report_->key.year, codes->title().empty() ? "科目表" : codes->title());
+      const std::string list_name = fmt::format("{} 年{}", report_->key.year,
+                                                codes->title().empty() ? "科目表" : codes->title());
       for (const auto& rr : report_->rows) {
         if (rr.section != sec.key || sec.row(rr.key) || !is_classification_code(rr.key)) continue;
         const ReportCell* name_cell =
@@ -725,6 +810,9 @@ class Checker {
     const Num weight = value_of(ex.weight, "", "");
     const Num stated = value_of(ex.score, "", "");
     if (!budget.present || !spent.present || !weight.present) return;
+    for (const CellRef* ref : {&ex.budget, &ex.spent, &ex.weight, &ex.score}) {
+      if (omitted(*ref, "", "")) return;
+    }
     if (budget.value.is_zero()) {
       // No rate, so no score from it: a stated score has nothing under it, and
       // a zero total over components that carry money hides them.
@@ -783,7 +871,7 @@ class Checker {
       if (rr.section != ind.section) continue;
       const Num weight = read(report_, *form_, rr.key, ind.weight);
       const Num stated = read(report_, *form_, rr.key, ind.score);
-      if (!weight.present) continue;
+      if (!weight.present || omitted_cell(rr.key, ind.score)) continue;
       auto text = [&](const std::string& col) -> std::string {
         const ReportCell* c = report_->cell(rr.key, col);
         return c ? std::string(trim(c->raw)) : std::string();
@@ -893,7 +981,15 @@ size_t CheckResult::errors() const {
 }
 
 size_t CheckResult::warnings() const {
-  return findings.size() - errors();
+  return static_cast<size_t>(std::count_if(findings.begin(), findings.end(), [](const Finding& f) {
+    return f.severity == Severity::kWarning;
+  }));
+}
+
+size_t CheckResult::notices() const {
+  return static_cast<size_t>(std::count_if(findings.begin(), findings.end(), [](const Finding& f) {
+    return f.severity == Severity::kNotice;
+  }));
 }
 
 CheckResult check_reports(const std::vector<Report>& reports, const Catalog& catalog,
@@ -905,7 +1001,17 @@ std::map<ReportKey, FindingCounts> counts_by_report(const CheckResult& result) {
   std::map<ReportKey, FindingCounts> out;
   for (const auto& f : result.findings) {
     FindingCounts& c = out[f.report];
-    ++(f.severity == Severity::kError ? c.errors : c.warnings);
+    switch (f.severity) {
+      case Severity::kError:
+        ++c.errors;
+        break;
+      case Severity::kWarning:
+        ++c.warnings;
+        break;
+      case Severity::kNotice:
+        ++c.notices;
+        break;
+    }
   }
   return out;
 }

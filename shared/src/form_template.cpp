@@ -245,8 +245,10 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
     r.severity = Severity::kError;
   } else if (sev == "warning") {
     r.severity = Severity::kWarning;
+  } else if (sev == "notice") {
+    r.severity = Severity::kNotice;
   } else {
-    throw JsonError(child(path, "severity"), "must be \"error\" or \"warning\"");
+    throw JsonError(child(path, "severity"), "must be \"error\", \"warning\" or \"notice\"");
   }
   r.title = detail::opt_string(j, "title", path);
   r.for_columns = strings_at(j, "for_columns", path);
@@ -412,7 +414,15 @@ const RowDef* Section::row(std::string_view k) const {
 }
 
 std::string_view severity_name(Severity s) {
-  return s == Severity::kError ? "error" : "warning";
+  switch (s) {
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNotice:
+      break;
+  }
+  return "notice";
 }
 
 std::string_view rule_kind_name(RuleKind k) {
@@ -507,6 +517,8 @@ Result<FormTemplate> parse_form_template(std::string_view json_text, std::string
     if (!unit.ok()) throw JsonError("unit", unit.status().message());
     t.unit = *unit;
     t.instances = detail::opt_bool(doc, "instances", "", false);
+    t.blank_is_zero =
+        detail::opt_bool(doc, "blank_is_zero", "", t.family == "预算" || t.family == "决算");
     const auto& secs = detail::get_array(doc, "sections", "");
     if (secs.empty()) throw JsonError("sections", "a form needs at least one section");
     std::set<std::string> section_keys, row_keys;

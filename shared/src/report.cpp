@@ -6,6 +6,8 @@
 
 #include "json_reader.h"
 #include "shared/catalog.h"
+#include "shared/code_list.h"
+#include "shared/form_template.h"
 
 namespace budgetsync {
 namespace {
@@ -42,7 +44,114 @@ const Section* resolve_section(const FormTemplate& t, const std::string& key,
   throw JsonError(path, fmt::format("form {} has no row “{}”", t.id, key));
 }
 
+// "not_in_source": [{"all": true}, {"section": S}, {"section": S, "column": C},
+// {"rows": [K, ...]}, {"section": S, "from_row": K}] (docs/import-format.md).
+NotInSource parse_not_in_source(const nlohmann::json& list, const FormTemplate& t) {
+  NotInSource out;
+  if (!list.is_array()) throw JsonError("not_in_source", "must be an array of objects");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string p = child("not_in_source", i);
+    const auto& o = list[i];
+    if (!o.is_object()) throw JsonError(p, "must be an object");
+    if (detail::opt_bool(o, "all", p, false)) {
+      out.all = true;
+      continue;
+    }
+    const std::string section = detail::opt_string(o, "section", p);
+    const Section* sec = section.empty() ? nullptr : t.section(section);
+    if (!section.empty() && !sec)
+      throw JsonError(child(p, "section"),
+                      fmt::format("form {} has no section “{}”", t.id, section));
+    const std::string column = detail::opt_string(o, "column", p);
+    const std::string from_row = detail::opt_string(o, "from_row", p);
+    const bool has_rows = o.contains("rows");
+    if (!column.empty()) {
+      const bool known = sec ? sec->column(column) != nullptr
+                             : std::any_of(t.sections.begin(), t.sections.end(),
+                                           [&](const Section& s) { return s.column(column); });
+      if (!known) throw JsonError(child(p, "column"), fmt::format("no column “{}”", column));
+      out.columns.emplace_back(section, column);
+    } else if (!from_row.empty()) {
+      const Section* in = sec ? sec : t.section_for_row(from_row);
+      if (!in) throw JsonError(child(p, "from_row"), fmt::format("no row “{}”", from_row));
+      if (!in->row(from_row) && !(is_classification_code(from_row) && !in->code_list.empty()))
+        throw JsonError(child(p, "from_row"),
+                        fmt::format("no row “{}” in section “{}”", from_row, in->key));
+      out.from_row.emplace_back(in->key, from_row);
+    } else if (has_rows) {
+      const auto& rows = detail::get_array(o, "rows", p);
+      for (size_t k = 0; k < rows.size(); ++k) {
+        if (!rows[k].is_string()) throw JsonError(child(child(p, "rows"), k), "must be a row key");
+        const std::string key = rows[k].get<std::string>();
+        const Section* in = sec ? sec : t.section_for_row(key);
+        out.rows.emplace_back(in ? in->key : section, key);
+      }
+    } else if (sec) {
+      out.sections.push_back(section);
+    } else {
+      throw JsonError(p, "name a section, a column, rows, from_row, or \"all\": true");
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+bool NotInSource::covers(const FormTemplate& form, std::string_view section, std::string_view row,
+                         std::string_view column) const {
+  if (all) return true;
+  auto same = [](const std::string& s, std::string_view want) { return s.empty() || s == want; };
+  for (const auto& s : sections) {
+    if (s == section) return true;
+  }
+  for (const auto& [s, c] : columns) {
+    if (same(s, section) && c == column) return true;
+  }
+  for (const auto& [s, r] : rows) {
+    if (same(s, section) && r == row) return true;
+  }
+  for (const auto& [s, from] : from_row) {
+    if (s != section) continue;
+    const Section* sec = form.section(s);
+    if (!sec) continue;
+    const auto at = [&](std::string_view key) {
+      for (size_t i = 0; i < sec->rows.size(); ++i) {
+        if (sec->rows[i].key == key) return static_cast<long>(i);
+      }
+      return -1L;
+    };
+    const long from_at = at(from), row_at = at(row);
+    if (from_at >= 0 && row_at >= 0 && row_at >= from_at) return true;
+    if (from_at < 0 && row_at < 0 && is_classification_code(row) && row >= from) return true;
+  }
+  return false;
+}
+
+bool NotInSource::cuts_section(std::string_view section, std::string_view column) const {
+  if (all) return true;
+  for (const auto& s : sections) {
+    if (s == section) return true;
+  }
+  for (const auto& [s, c] : columns) {
+    if ((s.empty() || s == section) && c == column) return true;
+  }
+  for (const auto& [s, r] : rows) {
+    if (s == section) return true;
+  }
+  for (const auto& [s, r] : from_row) {
+    if (s == section) return true;
+  }
+  return false;
+}
+
+bool NotInSource::cuts_into(std::string_view section, std::string_view code) const {
+  for (const auto& [s, from] : from_row) {
+    if (s == section && from.size() > code.size() &&
+        std::string_view(from).substr(0, code.size()) == code)
+      return true;
+  }
+  return false;
+}
 
 std::string ReportKey::to_string() const {
   std::string s = fmt::format("{}/{}/{}", unit, year, form);
@@ -164,6 +273,8 @@ Result<Report> parse_report(std::string_view json_text, std::string_view source,
       }
       r.rows.push_back(std::move(row));
     }
+    if (doc.contains("not_in_source"))
+      r.not_in_source = parse_not_in_source(doc["not_in_source"], *t);
     r.reindex();
     return r;
   } catch (const JsonError& e) {

@@ -24,7 +24,8 @@ TEST_F(CheckTest, AnUnknownCodeImportsAndIsAWarningNamingTheYearsList) {
   ASSERT_EQ(unknown.size(), 1u);
   EXPECT_EQ(unknown[0].severity, Severity::kWarning);
   EXPECT_EQ(unknown[0].row, "21003");
-  EXPECT_NE(unknown[0].message.find("科目编码 21003「医疗保障」不在 2024 年科目表中"), std::string::npos)
+  EXPECT_NE(unknown[0].message.find("科目编码 21003「医疗保障」不在 2024 年科目表中"),
+            std::string::npos)
       << unknown[0].message;
   EXPECT_EQ(r.errors(), 0u);  // and it still takes part: 210 = 21003 holds
 }
@@ -216,6 +217,119 @@ TEST_F(PointsTest, ATotalAboveTheFullMarksIsAnErrorEvenWhenNoPartIsFilled) {
   const auto found = of(run(), "pts.total_weight");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_NE(found[0].message.find("不能超过满分"), std::string::npos) << found[0].message;
+}
+
+// ---- a blank is not a zero ------------------------------------------------
+
+// A self-evaluation's funds block, where a blank is "not filled" (blank_is_zero
+// is false on 绩效 forms), next to the 决算 支出表 where it is 0.
+constexpr const char* kFundsForm = R"({
+  "format": "budgetsync-form/1", "id": "funds", "version": 1, "title": "项目自评表", "family": "绩效",
+  "sections": [{"key": "funds", "columns": [{"key": "budget", "label": "全年预算数", "type": "amount"}],
+    "rows": [{"key": "total", "label": "年度资金总额"}, {"key": "fiscal", "label": "财政拨款"},
+             {"key": "other", "label": "其他资金"}]}],
+  "rules": [{"id": "funds_total", "kind": "composition", "title": "年度资金总额 = 各资金来源之和",
+             "target": "total:budget", "terms": ["fiscal:budget", "other:budget"]}]})";
+
+class BlankTest : public CheckTest {
+ protected:
+  void SetUp() override {
+    CheckTest::SetUp();
+    auto t = parse_form_template(kFundsForm, "funds.json");
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    ASSERT_TRUE(catalog_.add_form(std::move(*t)).ok());
+  }
+};
+
+TEST_F(BlankTest, ABlankPartMakesTheRuleNotCheckableANoticeNamingIt) {
+  add("funds",
+      R"({"key": "total", "cells": {"budget": "100"}}, {"key": "fiscal", "cells": {"budget": "80"}},
+      {"key": "other", "cells": {"budget": ""}})");
+  const auto r = run();
+  const auto found = of(r, "funds.funds_total");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kNotice);
+  EXPECT_NE(found[0].message.find("「其他资金」未填写"), std::string::npos) << found[0].message;
+  EXPECT_EQ(r.errors(), 0u);
+  EXPECT_EQ(r.warnings(), 0u);
+  EXPECT_EQ(r.notices(), 1u);
+}
+
+TEST_F(BlankTest, ABlankPartWhereTheFilledOnesAlreadyHoldIsNoFinding) {
+  add("funds",
+      R"({"key": "total", "cells": {"budget": "80"}}, {"key": "fiscal", "cells": {"budget": "80"}})");
+  EXPECT_TRUE(run().findings.empty());
+}
+
+TEST_F(BlankTest, FilledPartsThatDisagreeAreStillAnError) {
+  add("funds",
+      R"({"key": "total", "cells": {"budget": "100"}}, {"key": "fiscal", "cells": {"budget": "80"}},
+      {"key": "other", "cells": {"budget": "10"}})");
+  const auto found = of(run(), "funds.funds_total");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kError);
+}
+
+TEST_F(BlankTest, ABlankTotalWithFilledPartsIsANoticeOfferingTheValue) {
+  add("funds",
+      R"({"key": "total", "cells": {"budget": ""}}, {"key": "fiscal", "cells": {"budget": "80"}},
+      {"key": "other", "cells": {"budget": "20"}})");
+  const auto found = of(run(), "funds.funds_total");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kNotice);
+  EXPECT_EQ(found[0].expected, "100.00");
+  EXPECT_NE(found[0].message.find("未填写，按“年度资金总额 = 各资金来源之和”应为 100.00"),
+            std::string::npos)
+      << found[0].message;
+}
+
+TEST_F(CheckTest, InAPublishedTableABlankPartIsZero) {
+  // 决算 tables leave zero rows empty: 143 = blank + 140 is a real 3.00 gap.
+  add("acc",
+      R"({"key": "2101102", "cells": {"total": "143.00", "basic": "", "project": "140.00"}})");
+  const auto found = of(run(), "acc.row_total");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kError);
+  EXPECT_EQ(found[0].difference, "3.00");
+}
+
+// ---- not in the source ------------------------------------------------------
+
+TEST_F(CheckTest, ACutOffTableIsNeverJudgedOnTheMissingSide) {
+  // The document stops after 2101102: 2101103 and the rest are not in it.
+  add("acc",
+      R"({"key": "total", "cells": {"total": "1,343.00", "basic": "0", "project": "1,343.00"}},
+      {"key": "210", "cells": {"total": "1,343.00", "basic": "0", "project": "1343"}},
+      {"key": "21011", "cells": {"total": "1,343.00", "project": "1,343.00"}},
+      {"key": "2101102", "cells": {"total": "143.00", "project": "143.00"}})");
+  reports_[0].not_in_source.from_row = {{"main", "2101103"}};
+  EXPECT_TRUE(run().findings.empty());
+  reports_[0].not_in_source = {};
+  EXPECT_EQ(of(run(), "acc.hierarchy").size(), 1u);  // uncut, 21011 ≠ 2101102 is an error
+}
+
+TEST_F(CheckTest, ALayoutWithoutAColumnGetsNoErrorAboutIt) {
+  // Shanghai prints no 项目支出 column: 合计 = 基本 + (not printed) is not judged.
+  add("acc", R"({"key": "2101102", "cells": {"total": "143.00", "basic": "100.00"}})");
+  reports_[0].not_in_source.columns = {{"main", "project"}};
+  EXPECT_TRUE(of(run(), "acc.row_total").empty());
+}
+
+TEST_F(CheckTest, NotInSourceIsReadFromTheImportFile) {
+  auto r =
+      parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "acc",
+      "not_in_source": [{"section": "main", "column": "project"}, {"section": "main", "from_row": "2101103"}],
+      "rows": [{"key": "2101102", "cells": {"total": "143.00", "basic": "100.00"}}]})",
+                   "cut.json", catalog_);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->not_in_source.covers(*catalog_.form("acc"), "main", "2101103", "total"));
+  EXPECT_TRUE(r->not_in_source.covers(*catalog_.form("acc"), "main", "2101102", "project"));
+  EXPECT_FALSE(r->not_in_source.covers(*catalog_.form("acc"), "main", "2101102", "total"));
+  auto bad =
+      parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "acc",
+      "not_in_source": [{"section": "nope"}], "rows": []})",
+                   "cut.json", catalog_);
+  EXPECT_FALSE(bad.ok());
 }
 
 }  // namespace

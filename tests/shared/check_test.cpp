@@ -70,13 +70,16 @@ TEST_F(CheckTest, HierarchySkipsAbsentLevels) {
   EXPECT_EQ(found[0].expected, "350.00");
 }
 
-TEST_F(CheckTest, BlankTotalWithNonZeroPartsIsAnError) {
+TEST_F(CheckTest, BlankTotalWithNonZeroPartsIsANoticeOfferingTheValue) {
   add("acc", R"({"key": "2101102", "cells": {"total": "", "basic": "5", "project": "0"}})");
   const auto found = of(run(), "acc.row_total");
   ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kNotice);
   EXPECT_EQ(found[0].stated, "");
   EXPECT_EQ(found[0].expected, "5.00");
-  EXPECT_NE(found[0].message.find("空白"), std::string::npos);
+  EXPECT_NE(found[0].message.find("未填写，按“合计 = 基本支出 + 项目支出”应为 5.00"),
+            std::string::npos)
+      << found[0].message;
 }
 
 TEST_F(CheckTest, CrossTableRulesNeedTheOtherReport) {

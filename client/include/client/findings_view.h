@@ -14,6 +14,8 @@ namespace budgetsync::client {
 // column_label, stated, expected, difference, message, source. Numbers are exact
 // decimal strings.
 std::string findings_to_json(const CheckResult& result);
+// 错误, 警告 or 提示.
+std::string_view severity_label(Severity s);
 // One finding as an object of that array (the desktop UI's API sends these too).
 nlohmann::ordered_json finding_json(const Finding& f);
 

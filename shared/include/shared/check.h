@@ -68,12 +68,14 @@ struct CheckResult {
   std::vector<ScoreSummary> scores;
   size_t errors() const;
   size_t warnings() const;
+  size_t notices() const;  // what could not be checked, values offered for blanks
 };
 
 // How many errors and warnings each report has.
 struct FindingCounts {
   int errors = 0;
   int warnings = 0;
+  int notices = 0;
 };
 std::map<ReportKey, FindingCounts> counts_by_report(const CheckResult& result);
 

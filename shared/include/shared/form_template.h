@@ -48,7 +48,9 @@ struct Section {
   const RowDef* row(std::string_view key) const;
 };
 
-enum class Severity { kError, kWarning };
+// kError blocks 上报; kWarning is recorded with it; kNotice says what could not
+// be checked (blank inputs) or offers a value for a blank cell, and blocks nothing.
+enum class Severity { kError, kWarning, kNotice };
 std::string_view severity_name(Severity s);
 
 // A reference to one cell, or to a whole column of a section ("*section:col",
@@ -173,6 +175,10 @@ struct FormTemplate {
   int order = 0;         // position within the family's table set
   MoneyUnit unit = MoneyUnit::kWanYuan;
   bool instances = false;  // a unit files several per year (one per project)
+  // Whether a blank amount counts as 0 in a sum. Published 预算 and 决算 tables
+  // leave zero rows empty (their default); elsewhere a blank is "not filled",
+  // and a rule with a blank input is not checkable.
+  bool blank_is_zero = false;
   std::vector<Section> sections;
   std::vector<Rule> rules;
   Scoring scoring;

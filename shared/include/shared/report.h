@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "shared/cell_value.h"
@@ -41,6 +42,33 @@ struct ReportRow {
   std::map<std::string, ReportCell, std::less<>> cells;
 };
 
+// The parts of a report its source document does not have: a document cut
+// off mid-table, a layout that prints no such column or row. Cells there are
+// never judged. Pairs are (section key, row or column key); an empty section
+// means every section.
+struct NotInSource {
+  bool all = false;                   // the whole report
+  std::vector<std::string> sections;  // whole sections
+  std::vector<std::pair<std::string, std::string>> columns;
+  std::vector<std::pair<std::string, std::string>> rows;
+  // (section, row): that row and every row printed after it — for fixed rows
+  // the template's order, for classification codes every code sorting at or
+  // after it.
+  std::vector<std::pair<std::string, std::string>> from_row;
+
+  bool empty() const {
+    return !all && sections.empty() && columns.empty() && rows.empty() && from_row.empty();
+  }
+  // True when the cell (row, column) of `section` is not in the source.
+  bool covers(const FormTemplate& form, std::string_view section, std::string_view row,
+              std::string_view column) const;
+  // True when part of `section` (or its `column`) is not in the source, so a
+  // sum over the whole section cannot be judged.
+  bool cuts_section(std::string_view section, std::string_view column) const;
+  // True when a cut falls inside the code's subtree: its sum cannot be judged.
+  bool cuts_into(std::string_view section, std::string_view code) const;
+};
+
 class Report {
  public:
   ReportKey key;
@@ -48,6 +76,7 @@ class Report {
   int template_version = 1;
   std::string source;           // where it came from (file, seed table)
   std::vector<ReportRow> rows;  // in printed order
+  NotInSource not_in_source;
 
   const ReportRow* row(std::string_view key) const;
   const ReportCell* cell(std::string_view row, std::string_view column) const;
