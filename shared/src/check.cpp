@@ -882,7 +882,9 @@ class Checker {
       }
       const std::string target = text(ind.target);
       const std::string actual = text(ind.actual);
-      const IndicatorScore s = score_indicator(target, actual, weight.value, sc.qualitative);
+      IndicatorScore s = score_indicator(target, actual, weight.value, sc.qualitative);
+      const bool shortfall = s.score && s.basis != IndicatorScore::Basis::kMet;
+      if (shortfall && sc.convention == ScoringConvention::kFullOrNothing) s.score = Decimal();
       const std::string name = row_label(*form_, report_, rr.key);
       const bool agrees =
           s.score && stated.present && agrees_at_stated_precision(stated.value, *s.score);
@@ -894,13 +896,30 @@ class Checker {
       }
       ++summary.recomputed;
       if (!agrees) {
-        Finding& f = add("score.indicator", Severity::kError, rr.key, ind.score);
+        // Meeting the target earns full marks everywhere; how a shortfall is
+        // scored is a convention, an error only where the form declares one.
+        const bool declared = sc.convention != ScoringConvention::kUnstated;
+        const bool error = !shortfall || declared;
+        Finding& f = add("score.indicator", error ? Severity::kError : Severity::kWarning, rr.key,
+                         ind.score);
         set_numbers(f, stated.present ? stated.raw : "", stated.value, *s.score,
                     ColumnType::kScore);
-        f.message = fmt::format(
-            "{}：指标「{}」（指标值 {}，实际完成 {}，分值 {}）得分填报 {}，{}，应为 {} 分。",
-            report_title(), name, target, actual, weight.raw, stated.present ? stated.raw : "空白",
-            basis_text(s, target, actual, weight), s.score->to_string());
+        const std::string stated_text = stated.present ? stated.raw : "空白";
+        if (error) {
+          f.message = fmt::format(
+              "{}：指标「{}」（指标值 {}，实际完成 {}，分值 {}）得分填报 {}，{}，应为 {} 分。",
+              report_title(), name, target, actual, weight.raw, stated_text,
+              sc.convention == ScoringConvention::kFullOrNothing && shortfall
+                  ? "未达到指标值，按本表“达标得满分、未达标不得分”的计分规则"
+                  : basis_text(s, target, actual, weight),
+              s.score->to_string());
+        } else {
+          f.message = fmt::format(
+              "{}：指标「{}」（指标值 {}，实际完成 {}，分值 {}）得分填报 {}；本表未规定未达标时"
+              "如何计分，{}，应为 {} 分。请按本地区的计分规则核对。",
+              report_title(), name, target, actual, weight.raw, stated_text,
+              basis_text(s, target, actual, weight), s.score->to_string());
+        }
       }
       if (!ind.deviation.empty() && s.deviation) {
         const Num dev = read(report_, *form_, rr.key, ind.deviation);

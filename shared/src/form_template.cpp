@@ -174,6 +174,18 @@ Scoring parse_scoring(const json& j, const std::string& path) {
     }
   }
   if (j.contains("total")) s.total = ref_at(j, "total", path);
+  if (const std::string c = detail::opt_string(j, "convention", path); !c.empty()) {
+    if (c == "proportional") {
+      s.convention = ScoringConvention::kProportional;
+    } else if (c == "full_or_nothing") {
+      s.convention = ScoringConvention::kFullOrNothing;
+    } else {
+      throw JsonError(child(path, "convention"),
+                      fmt::format("unknown convention “{}” (proportional, full_or_nothing; banded "
+                                  "scoring is written as standards)",
+                                  c));
+    }
+  }
   if (auto it = j.find("qualitative"); it != j.end()) {
     if (!it->is_object()) throw JsonError(child(path, "qualitative"), "must be an object");
     for (const auto& [text, pct] : it->items()) {

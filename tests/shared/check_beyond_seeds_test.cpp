@@ -332,5 +332,57 @@ TEST_F(CheckTest, NotInSourceIsReadFromTheImportFile) {
   EXPECT_FALSE(bad.ok());
 }
 
+// ---- scoring conventions ----------------------------------------------------
+
+// The project form with a declared convention, under another id.
+std::string scored_with(const std::string& id, const std::string& convention) {
+  std::string text = check_testing::kScored;
+  const std::string from = R"("id": "scored")";
+  text.replace(text.find(from), from.size(), R"("id": ")" + id + R"(")");
+  const std::string total = R"("total": "total:score")";
+  text.replace(text.find(total), total.size(),
+               std::string(total) + R"(, "convention": ")" + convention + R"(")");
+  return text;
+}
+
+constexpr const char* kShortfall =
+    R"({"key": "i1", "cells": {"level3": "满意度指标", "target": "≥98%", "actual": "95%", "weight": "10", "score": "9"}},
+    {"key": "total", "cells": {"score": "9"}})";
+
+TEST_F(CheckTest, AShortfallScoredOtherwiseThanByProportionIsAWarningNamingTheConvention) {
+  add("scored", kShortfall, "p1");
+  const auto r = run();
+  const auto found = of(r, "scored.score.indicator");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::kWarning);
+  EXPECT_EQ(found[0].expected, "9.69");
+  EXPECT_NE(found[0].message.find("本表未规定未达标时如何计分"), std::string::npos)
+      << found[0].message;
+  EXPECT_NE(found[0].message.find("按比例计分"), std::string::npos) << found[0].message;
+  EXPECT_EQ(r.errors(), 0u);
+}
+
+TEST_F(CheckTest, ADeclaredConventionMakesTheDisagreementAnError) {
+  auto proportional = parse_form_template(scored_with("scored_p", "proportional"), "p.json");
+  ASSERT_TRUE(proportional.ok()) << proportional.status().message();
+  ASSERT_TRUE(catalog_.add_form(std::move(*proportional)).ok());
+  auto all_or_none = parse_form_template(scored_with("scored_f", "full_or_nothing"), "f.json");
+  ASSERT_TRUE(all_or_none.ok()) << all_or_none.status().message();
+  ASSERT_TRUE(catalog_.add_form(std::move(*all_or_none)).ok());
+  add("scored_p", kShortfall, "p1");
+  add("scored_f", kShortfall, "p1");
+  const auto r = run();
+  const auto p = of(r, "scored_p.score.indicator");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].severity, Severity::kError);
+  EXPECT_EQ(p[0].expected, "9.69");
+  const auto f = of(r, "scored_f.score.indicator");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].severity, Severity::kError);
+  EXPECT_EQ(f[0].expected, "0.00");  // a missed target scores nothing
+  EXPECT_NE(f[0].message.find("未达标不得分"), std::string::npos) << f[0].message;
+  EXPECT_FALSE(parse_form_template(scored_with("scored_x", "banded"), "x.json").ok());
+}
+
 }  // namespace
 }  // namespace budgetsync

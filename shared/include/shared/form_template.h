@@ -157,7 +157,13 @@ struct GradeBand {
   std::string grade;
 };
 
+// How a shortfall on an indicator target is scored, when the form or region
+// says. Unstated: the engine recomputes proportionally, and a disagreement is
+// a warning naming that convention, never an error.
+enum class ScoringConvention { kUnstated, kProportional, kFullOrNothing };
+
 struct Scoring {
+  ScoringConvention convention = ScoringConvention::kUnstated;
   std::optional<IndicatorScoring> indicators;
   std::optional<ExecutionScoring> execution;
   std::vector<StandardRule> standards;
