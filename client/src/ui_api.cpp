@@ -161,8 +161,8 @@ struct LoadedReport {
 // The report a request names, or the answer that refuses it.
 std::variant<LoadedReport, UiResponse> load_named(const Replica& replica, const Catalog& catalog,
                                                   const std::string& key_text) {
-  if (key_text.empty()) return error(400, "name the report: UNIT/YEAR/FORM[:INSTANCE]");
-  auto key = ReportKey::parse(key_text);
+  if (key_text.empty()) return error(400, "请写明报表：单位/年度/表样[:项目]");
+  auto key = parse_report_key(key_text);
   if (!key.ok()) return error(400, key.status().message());
   auto r = replica.load(*key);
   if (!r.ok()) return refusal(r.status());
@@ -282,6 +282,7 @@ UiResponse UiApi::get(const std::string& path, const Query& query) {
 }
 
 UiResponse UiApi::post(const std::string& path, const json& body) {
+  if (path == "/api/report/new") return create_report(body);
   if (path == "/api/cell") return set_cell(body);
   if (path == "/api/preview") return preview(body);
   if (path == "/api/row/add") return add_row(body);
@@ -391,7 +392,7 @@ UiResponse UiApi::history(const Query& query) {
     auto it = query.find(name);
     return it == query.end() ? std::string() : it->second;
   };
-  auto key = ReportKey::parse(get("key"));
+  auto key = parse_report_key(get("key"));
   if (!key.ok()) return error(400, key.status().message());
   if (get("row").empty() || get("column").empty())
     return error(400, "name the cell: /api/history?key=REPORT&row=ROW&column=COLUMN");
@@ -443,12 +444,25 @@ UiResponse UiApi::export_report(const Query& query) {
   return out;
 }
 
+UiResponse UiApi::create_report(const json& body) {
+  const std::string key_text = ui::text_field(body, "report");
+  if (key_text.empty())
+    return error(400, "请写明要新建的报表：{\"report\": \"单位/年度/表样[:项目]\"}");
+  auto key = parse_report_key(key_text);
+  if (!key.ok()) return error(400, key.status().message());
+  if (Status s = replica_.create_report(*key); !s.ok()) return refusal(s);
+  const FormTemplate* form = catalog_.form(key->form);
+  return json_response(200, json{{"report", key->to_string()},
+                                 {"title", form ? form->display_name() : key->form},
+                                 {"created", true}});
+}
+
 UiResponse UiApi::set_cell(const json& body) {
   for (const char* field : {"report", "row", "column", "value"}) {
     if (!body.contains(field) || !body[field].is_string())
       return error(400, "send {\"report\", \"row\", \"column\", \"value\"} as strings");
   }
-  auto key = ReportKey::parse(ui::text_field(body, "report"));
+  auto key = parse_report_key(ui::text_field(body, "report"));
   if (!key.ok()) return error(400, key.status().message());
   auto edit = replica_.set_cell(*key, ui::text_field(body, "row"), ui::text_field(body, "column"),
                                 ui::text_field(body, "value"));
@@ -494,7 +508,7 @@ UiResponse UiApi::preview(const json& body) {
 }
 
 UiResponse UiApi::add_row(const json& body) {
-  auto key = ReportKey::parse(ui::text_field(body, "report"));
+  auto key = parse_report_key(ui::text_field(body, "report"));
   if (!key.ok()) return error(400, key.status().message());
   std::vector<std::pair<std::string, std::string>> cells;
   if (auto it = body.find("cells"); it != body.end() && it->is_object()) {
@@ -510,7 +524,7 @@ UiResponse UiApi::add_row(const json& body) {
 }
 
 UiResponse UiApi::delete_row(const json& body) {
-  auto key = ReportKey::parse(ui::text_field(body, "report"));
+  auto key = parse_report_key(ui::text_field(body, "report"));
   if (!key.ok()) return error(400, key.status().message());
   const std::string row = ui::text_field(body, "row");
   if (Status s = replica_.delete_row(*key, row); !s.ok()) return refusal(s);
