@@ -155,8 +155,8 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
   for (const auto& r : reports) {
     if (Status s = (*replica)->import_report(r, other_units); !s.ok()) {
       if (progress) fmt::print(stderr, "\n");
-      fmt::print(stderr, "budgetsync: {} was not imported; {} earlier report(s) were.\n",
-                 r.key.to_string(), imported);
+      fmt::print(stderr, "budgetsync: {} 未导入；在它之前的 {} 张报表已导入。\n", r.key.to_string(),
+                 imported);
       return fail(s);
     }
     ++imported;
@@ -284,13 +284,11 @@ Status write_whole_file(const fs::path& path, const std::string& text) {
     std::ofstream out(tmp, std::ios::binary);
     out << text;
     out.flush();
-    if (!out) return Status::IoError(fmt::format("{}: cannot write the file", path.string()));
+    if (!out) return Status::IoError(fmt::format("{}：无法写入文件", path.string()));
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec)
-    return Status::IoError(
-        fmt::format("{}: cannot write the file: {}", path.string(), ec.message()));
+  if (ec) return Status::IoError(fmt::format("{}：无法写入文件：{}", path.string(), ec.message()));
   return Status::Ok();
 }
 
@@ -317,8 +315,7 @@ int cmd_export(Context& ctx, const std::string& key_text, const std::string& for
 // report: UNIT_YEAR_FORM[_INSTANCE].EXT.
 int cmd_export_all(Context& ctx, const std::string& format, const std::string& folder) {
   if (folder.empty() || folder == "-") {
-    return fail(
-        Status::InvalidArgument("--all writes one file per report: name a folder with -o DIR"));
+    return fail(Status::InvalidArgument("--all 每张报表写一个文件：请用 -o 文件夹 指明写到哪里"));
   }
   auto replica = ctx.open_replica();
   if (!replica.ok()) return fail(replica.status());
@@ -326,9 +323,7 @@ int cmd_export_all(Context& ctx, const std::string& format, const std::string& f
   if (!all.ok()) return fail(all.status());
   std::error_code ec;
   fs::create_directories(folder, ec);
-  if (ec)
-    return fail(
-        Status::IoError(fmt::format("{}: cannot create the folder: {}", folder, ec.message())));
+  if (ec) return fail(Status::IoError(fmt::format("{}：无法创建文件夹：{}", folder, ec.message())));
   const Catalog& catalog = **ctx.load_catalog_once();
   const bool progress = !ctx.json && on_terminal();
   json written = json::array();
@@ -721,9 +716,8 @@ int cmd_conflicts(Context& ctx, const std::string& key_text) {
 int cmd_settle_rejected(Context& ctx, const std::string& op_text, bool retry) {
   auto id = sync::OpId::parse(op_text);
   if (!id.ok()) {
-    return fail(Status::InvalidArgument(fmt::format(
-        "“{}” is not an operation id (DEVICE:COUNTER, as `budgetsync conflicts` shows it)",
-        op_text)));
+    return fail(Status::InvalidArgument(
+        fmt::format("“{}”不是操作编号（写作 设备:序号，见 budgetsync conflicts）", op_text)));
   }
   auto replica = ctx.open_replica();
   if (!replica.ok()) return fail(replica.status());
@@ -751,7 +745,7 @@ int cmd_settle_rejected(Context& ctx, const std::string& op_text, bool retry) {
 int cmd_resolve(Context& ctx, const std::string& key_text, const std::string& row,
                 const std::string& column, const std::string& value, const std::string& take) {
   if (value.empty() == take.empty()) {
-    return fail(Status::InvalidArgument("give exactly one of --value V or --take DEVICE:COUNTER"));
+    return fail(Status::InvalidArgument("请只给 --value 值 或 --take 设备:序号 中的一个"));
   }
   auto target = open_target(ctx, key_text);
   if (!target.ok()) return fail(target.status());
@@ -1124,7 +1118,7 @@ int run_cli(int argc, char** argv) {
   if (*status) return cmd_status(ctx);
   if (*export_cmd) {
     if (export_all != key.empty()) {
-      return fail(Status::InvalidArgument("name one REPORT to export, or --all (not both)"));
+      return fail(Status::InvalidArgument("请指明一张要导出的报表，或用 --all（不能同时用）"));
     }
     return export_all ? cmd_export_all(ctx, format, output) : cmd_export(ctx, key, format, output);
   }

@@ -167,7 +167,7 @@ std::variant<LoadedReport, UiResponse> load_named(const Replica& replica, const 
   auto r = replica.load(*key);
   if (!r.ok()) return refusal(r.status());
   const FormTemplate* form = catalog.form(key->form, r->template_version);
-  if (!form) return error(404, fmt::format("form {} is not known", key->form));
+  if (!form) return error(404, fmt::format("没有表样“{}”", key->form));
   return LoadedReport{*key, std::move(*r), form};
 }
 
@@ -250,7 +250,7 @@ UiResponse UiApi::route(const UiRequest& request, const std::string& path, const
   if (request.method == "GET") return get(path, query);
   if (request.method == "POST") {
     const json body = json::parse(request.body, nullptr, false);
-    if (!body.is_object()) return error(400, fmt::format("{}: send a JSON object", path));
+    if (!body.is_object()) return error(400, fmt::format("{}：请求体要是一个 JSON 对象", path));
     return post(path, body);
   }
   return error(405, fmt::format("{} is not answered here; use GET or POST", request.method));
@@ -395,7 +395,7 @@ UiResponse UiApi::history(const Query& query) {
   auto key = parse_report_key(get("key"));
   if (!key.ok()) return error(400, key.status().message());
   if (get("row").empty() || get("column").empty())
-    return error(400, "name the cell: /api/history?key=REPORT&row=ROW&column=COLUMN");
+    return error(400, "请指明单元格：/api/history?key=报表&row=行&column=栏");
   auto entries = replica_.history(*key, get("row"), get("column"));
   if (!entries.ok()) return refusal(entries.status());
   json arr = json::array();
@@ -421,7 +421,7 @@ UiResponse UiApi::export_report(const Query& query) {
   auto it = query.find("format");
   const std::string format = it == query.end() ? "html" : it->second;
   if (format != "csv" && format != "html")
-    return error(400, fmt::format("format {} is not offered; choose csv or html", format));
+    return error(400, fmt::format("不提供 {} 格式；请选 csv 或 html", format));
   auto k = query.find("key");
   auto loaded = load_named(replica_, catalog_, k == query.end() ? "" : k->second);
   if (auto* refused = std::get_if<UiResponse>(&loaded)) return *refused;
@@ -460,7 +460,7 @@ UiResponse UiApi::create_report(const json& body) {
 UiResponse UiApi::set_cell(const json& body) {
   for (const char* field : {"report", "row", "column", "value"}) {
     if (!body.contains(field) || !body[field].is_string())
-      return error(400, "send {\"report\", \"row\", \"column\", \"value\"} as strings");
+      return error(400, "请以文字发送 {\"report\", \"row\", \"column\", \"value\"}");
   }
   auto key = parse_report_key(ui::text_field(body, "report"));
   if (!key.ok()) return error(400, key.status().message());
@@ -487,9 +487,10 @@ UiResponse UiApi::preview(const json& body) {
     if (candidate.key == row_key) row = &candidate;
   }
   const Section* sec = row ? form->section(row->section) : form->section_for_row(row_key);
-  if (!sec) return error(404, fmt::format("{} has no row {}", key.to_string(), row_key));
+  if (!sec) return error(404, fmt::format("报表 {} 没有“{}”这一行", key.to_string(), row_key));
   const Column* col = sec->column(col_key);
-  if (!col) return error(404, fmt::format("{} has no column {}", key.to_string(), col_key));
+  if (!col)
+    return error(404, fmt::format("报表 {} 的这一部分没有“{}”栏", key.to_string(), col_key));
   auto value = parse_cell(text, col->type, form->unit);
   if (!value.ok())
     return error(400, fmt::format("{} {}:{}: {}", key.to_string(), row_key, col->label,
@@ -513,7 +514,7 @@ UiResponse UiApi::add_row(const json& body) {
   std::vector<std::pair<std::string, std::string>> cells;
   if (auto it = body.find("cells"); it != body.end() && it->is_object()) {
     for (const auto& [column, value] : it->items()) {
-      if (!value.is_string()) return error(400, fmt::format("cell {}: send text", column));
+      if (!value.is_string()) return error(400, fmt::format("“{}”栏的值请以文字发送", column));
       cells.emplace_back(column, value.get<std::string>());
     }
   }
