@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "client/cli_review.h"
@@ -73,7 +74,7 @@ std::string format_time(const std::optional<sync::Hlc>& h) {
 }
 
 Result<ReportKey> parse_key(const std::string& text) {
-  return ReportKey::parse(text);
+  return parse_report_key(text);
 }
 
 // A command's report and the replica it lives in.
@@ -131,7 +132,7 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
     if (fs::path(p).extension() == ".csv") {
       if (report_key.empty()) {
         return fail(Status::InvalidArgument(
-            fmt::format("{}: a CSV file needs --report UNIT/YEAR/FORM", p)));
+            fmt::format("{}：导入 CSV 文件要用 --report 单位/年度/表样 指明是哪张报表", p)));
       }
       auto key = parse_key(report_key);
       if (!key.ok()) return fail(key.status());
@@ -154,8 +155,8 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
   for (const auto& r : reports) {
     if (Status s = (*replica)->import_report(r, other_units); !s.ok()) {
       if (progress) fmt::print(stderr, "\n");
-      fmt::print(stderr, "budgetsync: {} was not imported; {} earlier report(s) were.\n",
-                 r.key.to_string(), imported);
+      fmt::print(stderr, "budgetsync: {} 未导入；在它之前的 {} 张报表已导入。\n", r.key.to_string(),
+                 imported);
       return fail(s);
     }
     ++imported;
@@ -171,6 +172,28 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
     fmt::print("{}\n", json{{"imported", arr}}.dump(2));
   } else {
     fmt::print("已导入 {} 张报表。\n", imported);
+  }
+  return kExitOk;
+}
+
+// ---- new -------------------------------------------------------------------
+
+int cmd_new(Context& ctx, const std::string& key_text) {
+  auto target = open_target(ctx, key_text);
+  if (!target.ok()) return fail(target.status());
+  const ReportKey& key = target->key;
+  if (Status s = target->replica->create_report(key); !s.ok()) return fail(s);
+  const FormTemplate* form = (*ctx.load_catalog_once())->form(key.form);
+  if (ctx.json) {
+    fmt::print(
+        "{}\n",
+        json{{"report", key.to_string()}, {"form_title", form->display_name()}, {"created", true}}
+            .dump(2));
+  } else {
+    fmt::print(
+        "已新建 {}（{}），一张空表。\n用 budgetsync show {} 查看各行的行号和名称，用 budgetsync "
+        "set {} 行 栏 值 填写。\n",
+        key.to_string(), form->display_name(), key.to_string(), key.to_string());
   }
   return kExitOk;
 }
@@ -261,13 +284,11 @@ Status write_whole_file(const fs::path& path, const std::string& text) {
     std::ofstream out(tmp, std::ios::binary);
     out << text;
     out.flush();
-    if (!out) return Status::IoError(fmt::format("{}: cannot write the file", path.string()));
+    if (!out) return Status::IoError(fmt::format("{}：无法写入文件", path.string()));
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec)
-    return Status::IoError(
-        fmt::format("{}: cannot write the file: {}", path.string(), ec.message()));
+  if (ec) return Status::IoError(fmt::format("{}：无法写入文件：{}", path.string(), ec.message()));
   return Status::Ok();
 }
 
@@ -294,8 +315,7 @@ int cmd_export(Context& ctx, const std::string& key_text, const std::string& for
 // report: UNIT_YEAR_FORM[_INSTANCE].EXT.
 int cmd_export_all(Context& ctx, const std::string& format, const std::string& folder) {
   if (folder.empty() || folder == "-") {
-    return fail(
-        Status::InvalidArgument("--all writes one file per report: name a folder with -o DIR"));
+    return fail(Status::InvalidArgument("--all 每张报表写一个文件：请用 -o 文件夹 指明写到哪里"));
   }
   auto replica = ctx.open_replica();
   if (!replica.ok()) return fail(replica.status());
@@ -303,9 +323,7 @@ int cmd_export_all(Context& ctx, const std::string& format, const std::string& f
   if (!all.ok()) return fail(all.status());
   std::error_code ec;
   fs::create_directories(folder, ec);
-  if (ec)
-    return fail(
-        Status::IoError(fmt::format("{}: cannot create the folder: {}", folder, ec.message())));
+  if (ec) return fail(Status::IoError(fmt::format("{}：无法创建文件夹：{}", folder, ec.message())));
   const Catalog& catalog = **ctx.load_catalog_once();
   const bool progress = !ctx.json && on_terminal();
   json written = json::array();
@@ -370,7 +388,7 @@ int cmd_add_row(Context& ctx, const std::string& key_text, const std::string& se
   for (const auto& a : assignments) {
     const auto eq = a.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return fail(Status::InvalidArgument(fmt::format("“{}” is not COLUMN=VALUE", a)));
+      return fail(Status::InvalidArgument(fmt::format("“{}”不是“栏=值”的写法，如 weight=5", a)));
     }
     cells.emplace_back(a.substr(0, eq), a.substr(eq + 1));
   }
@@ -408,11 +426,13 @@ Result<std::vector<Report>> reports_for(Replica& replica, const std::vector<std:
   auto all = replica.load_all();
   if (!all.ok()) return all;
   for (const auto& k : keys) {
-    auto key = ReportKey::parse(k);
+    auto key = parse_report_key(k);
     if (!key.ok()) return key.status();
     bool found = false;
     for (const auto& r : *all) found = found || r.key == *key;
-    if (!found) return Status::NotFound(fmt::format("report {} is not in this replica", k));
+    if (!found)
+      return Status::NotFound(fmt::format(
+          "本副本中没有报表 {}（用 budgetsync reports 查看已有的报表）", key->to_string()));
   }
   return all;
 }
@@ -450,7 +470,7 @@ int cmd_score(Context& ctx, const std::string& key_text) {
   }
   if (!summary) {
     return fail(Status::InvalidArgument(
-        fmt::format("report {} has no scores (or its 总分 is blank)", key.to_string())));
+        fmt::format("报表 {} 没有可复算的得分（或其总分为空）", key.to_string())));
   }
   bool disagree = false;
   for (const auto& i : summary->items) disagree = disagree || !i.agrees;
@@ -696,9 +716,8 @@ int cmd_conflicts(Context& ctx, const std::string& key_text) {
 int cmd_settle_rejected(Context& ctx, const std::string& op_text, bool retry) {
   auto id = sync::OpId::parse(op_text);
   if (!id.ok()) {
-    return fail(Status::InvalidArgument(fmt::format(
-        "“{}” is not an operation id (DEVICE:COUNTER, as `budgetsync conflicts` shows it)",
-        op_text)));
+    return fail(Status::InvalidArgument(
+        fmt::format("“{}”不是操作编号（写作 设备:序号，见 budgetsync conflicts）", op_text)));
   }
   auto replica = ctx.open_replica();
   if (!replica.ok()) return fail(replica.status());
@@ -726,7 +745,7 @@ int cmd_settle_rejected(Context& ctx, const std::string& op_text, bool retry) {
 int cmd_resolve(Context& ctx, const std::string& key_text, const std::string& row,
                 const std::string& column, const std::string& value, const std::string& take) {
   if (value.empty() == take.empty()) {
-    return fail(Status::InvalidArgument("give exactly one of --value V or --take DEVICE:COUNTER"));
+    return fail(Status::InvalidArgument("请只给 --value 值 或 --take 设备:序号 中的一个"));
   }
   auto target = open_target(ctx, key_text);
   if (!target.ok()) return fail(target.status());
@@ -786,6 +805,32 @@ int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::st
 namespace {
 
 // Best effort: the address is printed anyway.
+
+}  // namespace
+
+namespace {
+
+// A usage error in Chinese: what kind of mistake (from the error's type), the
+// parser's own detail, and where the help is.
+std::string usage_error_message(const CLI::App* app, const CLI::Error& e) {
+  std::string what;
+  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    std::string extras;
+    for (const auto& a : app->remaining(true)) extras += (extras.empty() ? "" : " ") + a;
+    what = fmt::format("不认识的参数：{}", extras.empty() ? std::string(e.what()) : extras);
+  } else if (dynamic_cast<const CLI::RequiredError*>(&e)) {
+    what = fmt::format("缺少必填的参数（{}）", e.what());
+  } else if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) {
+    what = fmt::format("参数的个数不对（{}）", e.what());
+  } else if (dynamic_cast<const CLI::ValidationError*>(&e) ||
+             dynamic_cast<const CLI::ConversionError*>(&e)) {
+    what = fmt::format("参数的值不对（{}）", e.what());
+  } else {
+    what = fmt::format("命令行用法不对（{}）", e.what());
+  }
+  return fmt::format(
+      "budgetsync: {}\n运行 budgetsync --help 或 budgetsync 命令 --help 查看用法。\n", what);
+}
 
 }  // namespace
 
@@ -858,20 +903,35 @@ int run_cli(int argc, char** argv) {
   auto* reports = app.add_subcommand(
       "reports", "List the reports with state, last edit and validation status.");
 
+  auto* new_cmd = app.add_subcommand(
+      "new",
+      "Create an empty report of a form in the replica (sent at the next sync); then `show` lists "
+      "its rows and `set` fills them.");
+  std::string new_key;
+  new_cmd
+      ->add_option("REPORT", new_key,
+                   "The report to create: UNIT/YEAR/FORM, or UNIT/YEAR/FORM:INSTANCE for a form "
+                   "filed once per project, e.g. 411325-ybj/2025/final02")
+      ->required();
+
   auto* show = app.add_subcommand("show", "Show a report laid out like the paper form.");
   std::string key;
   bool csv = false;
   show->add_option("REPORT", key, "The report")->required();
   show->add_flag("--csv", csv, "One line per cell, as CSV");
 
-  auto* set =
-      app.add_subcommand("set", "Set one cell: ROW by key or code, COLUMN by key or label.");
+  auto* set = app.add_subcommand(
+      "set", "Set one cell: ROW by key, code or label, COLUMN by key or label (see `show`).");
   std::string row, column, value;
   set->add_option("REPORT", key, "The report")->required();
-  set->add_option("ROW", row, "Row key or classification code")->required();
+  set->add_option("ROW", row,
+                  "Row key, classification code, or the row's label as printed (numbering such as "
+                  "一、 or （一）, spaces and full-width forms do not matter)")
+      ->required();
   set->add_option("COLUMN", column, "Column key or label")->required();
   set->add_option("VALUE", value,
-                  "The value, as you would write it on the form (\"\" clears the cell)")
+                  "The value, as you would write it on the form: 2,945.68, 3359.62万 in a 万元 "
+                  "table, full-width digits too (\"\" clears the cell)")
       ->required();
 
   auto* add_row = app.add_subcommand("add-row", "Add a project, indicator or member row.");
@@ -1039,6 +1099,22 @@ int run_cli(int argc, char** argv) {
   audit->add_option("ROW", row, "Row key or code (with COLUMN: one cell)");
   audit->add_option("COLUMN", column, "Column key or label");
 
+  // The options of the whole program go where people type them: before the
+  // command or after it (`budgetsync reports --json`, `budgetsync show R --dir D`).
+  std::function<void(CLI::App*)> accept_global_options = [&](CLI::App* parent) {
+    for (CLI::App* sub : parent->get_subcommands([](CLI::App*) { return true; })) {
+      if (!sub->get_option_no_throw("--json"))
+        sub->add_flag("--json", ctx.json, "Print JSON instead of tables");
+      if (!sub->get_option_no_throw("--dir"))
+        sub->add_option("--dir", ctx.dir, "Replica folder (as before the command)");
+      if (!sub->get_option_no_throw("--data"))
+        sub->add_option("--data", ctx.data_dir,
+                        "Folder holding forms/ and codes/ (as before the command)");
+      accept_global_options(sub);
+    }
+  };
+  accept_global_options(&app);
+  app.failure_message(usage_error_message);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -1049,6 +1125,7 @@ int run_cli(int argc, char** argv) {
   if (*init) return cmd_init(ctx, unit, unit_name, user);
   if (*import) return cmd_import(ctx, import_paths, import_key, other_units, progress_lines);
   if (*reports) return cmd_reports(ctx);
+  if (*new_cmd) return cmd_new(ctx, new_key);
   if (*show) return cmd_show(ctx, key, csv);
   if (*set) return cmd_set(ctx, key, row, column, value);
   if (*add_row) return cmd_add_row(ctx, key, section, after, assignments);
@@ -1060,7 +1137,7 @@ int run_cli(int argc, char** argv) {
   if (*status) return cmd_status(ctx);
   if (*export_cmd) {
     if (export_all != key.empty()) {
-      return fail(Status::InvalidArgument("name one REPORT to export, or --all (not both)"));
+      return fail(Status::InvalidArgument("请指明一张要导出的报表，或用 --all（不能同时用）"));
     }
     return export_all ? cmd_export_all(ctx, format, output) : cmd_export(ctx, key, format, output);
   }

@@ -279,7 +279,7 @@ int cmd_submit(Replica& replica, const Catalog& catalog, const std::vector<std::
     }
   } else {
     for (const auto& k : keys) {
-      auto key = ReportKey::parse(k);
+      auto key = parse_report_key(k);
       if (!key.ok()) return fail(key.status());
       targets.push_back(*key);
     }
@@ -363,7 +363,7 @@ int cmd_review_list(Replica& replica, const Catalog& catalog, const ReviewFilter
 
 int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string& key_text,
                     bool json_out) {
-  auto key = ReportKey::parse(key_text);
+  auto key = parse_report_key(key_text);
   if (!key.ok()) return fail(key.status());
   auto current = replica.load(*key);
   if (!current.ok()) return fail(current.status());
@@ -480,7 +480,7 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
 
 int cmd_review_step(Replica& replica, const std::string& key_text, sync::StateAction action,
                     const std::string& reason, bool json_out) {
-  auto key = ReportKey::parse(key_text);
+  auto key = parse_report_key(key_text);
   if (!key.ok()) return fail(key.status());
   auto op = review_step(replica, *key, action, reason);
   if (!op.ok()) return fail(op.status());
@@ -501,7 +501,7 @@ int cmd_review_step(Replica& replica, const std::string& key_text, sync::StateAc
 
 int cmd_audit(Replica& replica, const Catalog& catalog, const std::string& key_text,
               const std::string& row, const std::string& column, bool json_out) {
-  auto key = ReportKey::parse(key_text);
+  auto key = parse_report_key(key_text);
   if (!key.ok()) return fail(key.status());
   if (row.empty() != column.empty()) {
     return fail(Status::InvalidArgument("name both ROW and COLUMN for one cell, or neither"));

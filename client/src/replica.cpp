@@ -246,7 +246,9 @@ struct Replica::Impl {
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (!has) {
       return Status::NotFound(fmt::format(
-          "report {} is not in this replica (see `budgetsync reports`)", report_label(key)));
+          "本副本中没有报表 {}（用 budgetsync reports 查看已有的报表，用 budgetsync new "
+          "{} 新建一张空表）",
+          report_label(key), report_label(key)));
     }
     ReportRef r;
     r.id = st.col_int(0);
@@ -254,7 +256,7 @@ struct Replica::Impl {
     r.state = st.col_text(2);
     if (!r.form) {
       return Status::NotFound(
-          fmt::format("report {} uses form {} version {}, which this program does not have",
+          fmt::format("报表 {} 用的是表样 {} 第 {} 版，本程序没有这一版；请升级 budgetsync",
                       report_label(key), key.form, st.col_int(1)));
     }
     return r;
@@ -275,34 +277,92 @@ struct Replica::Impl {
     const std::string row(trim(row_text));
     RowRef r;
     r.key = row;
-    BS_ASSIGN_OR_RETURN(st,
-                        const_cast<Db&>(db).cached(
-                            "SELECT section, deleted_op IS NOT NULL, id, sort_key FROM rows WHERE "
-                            "report_id = ? AND row_key = ?"));
-    st.bind(1, rep.id).bind(2, row);
-    BS_ASSIGN_OR_RETURN(has, st.step());
-    if (has) {
-      r.exists = true;
-      r.section = rep.form->section(st.col_text(0));
-      r.deleted = st.col_int(1) != 0;
-      r.id = st.col_int(2);
-      r.sort = st.col_text(3);
-      if (!r.section) return Status::Corruption(fmt::format("row {} has an unknown section", row));
-      return r;
-    }
+    {
+      BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached(
+                                  "SELECT section, deleted_op IS NOT NULL, id, sort_key FROM rows "
+                                  "WHERE report_id = ? AND row_key = ?"));
+      st.bind(1, rep.id).bind(2, row);
+      BS_ASSIGN_OR_RETURN(has, st.step());
+      if (has) {
+        r.exists = true;
+        r.section = rep.form->section(st.col_text(0));
+        r.deleted = st.col_int(1) != 0;
+        r.id = st.col_int(2);
+        r.sort = st.col_text(3);
+        if (!r.section)
+          return Status::Corruption(fmt::format("row {} has an unknown section", row));
+        return r;
+      }
+    }  // the statement is lent again below, for a row named by its label
     r.section = rep.form->section_for_row(row);
     if (!r.section) {
-      return Status::NotFound(fmt::format("report {} has no row “{}” (see `budgetsync show {}`)",
-                                          report_label(key), row, report_label(key)));
+      // Not a key or a code: the row's label, as the form prints it or the
+      // report's label column names it.
+      BS_ASSIGN_OR_RETURN(by_label, row_by_label(rep, key, row));
+      return resolve_row(rep, key, by_label);
     }
     if (!r.section->row(row) && !r.section->code_list.empty()) {
       const CodeList* codes = catalog.code_list(r.section->code_list, key.year);
       if (codes && !codes->find(row)) {
-        return Status::NotFound(fmt::format("code {} is not in the {} code list for {}", row,
-                                            r.section->code_list, key.year));
+        return Status::NotFound(fmt::format("科目编码 {} 不在 {} 年的{}（{}）中", row, key.year,
+                                            codes->title(), r.section->code_list));
       }
     }
     return r;
+  }
+
+  // The key of the one row whose label, normalised (normalize_label), is the
+  // text's: a fixed row of the form, a row of the report by its section's label
+  // column, or a code of a section's code list by its name. Several: refused,
+  // naming them, for the user to pick one by key.
+  Result<std::string> row_by_label(const ReportRef& rep, const ReportKey& key,
+                                   std::string_view text) const {
+    const std::string want = normalize_label(text);
+    std::map<std::string, std::string> found;  // row key -> its label
+    for (const auto& sec : rep.form->sections) {
+      for (const auto& def : sec.rows) {
+        if (!want.empty() && normalize_label(def.label) == want) found.emplace(def.key, def.label);
+      }
+      if (sec.code_list.empty() || want.empty()) continue;
+      if (const CodeList* codes = catalog.code_list(sec.code_list, key.year)) {
+        for (const auto& e : codes->entries()) {
+          if (normalize_label(e.name) == want) found.emplace(e.code, e.name);
+        }
+      }
+    }
+    BS_ASSIGN_OR_RETURN(
+        st, const_cast<Db&>(db).cached(
+                "SELECT w.row_key, w.section, k.key, c.value FROM rows w JOIN cells c ON c.row_id "
+                "= w.id JOIN cols k ON k.id = c.col_id WHERE w.report_id = ? AND w.deleted_op IS "
+                "NULL"));
+    st.bind(1, rep.id);
+    for (;;) {
+      BS_ASSIGN_OR_RETURN(has, st.step());
+      if (!has) break;
+      const Section* sec = rep.form->section(st.col_text(1));
+      if (!want.empty() && sec && !sec->label_column.empty() &&
+          st.col_text(2) == sec->label_column && normalize_label(st.col_text(3)) == want) {
+        found.emplace(st.col_text(0), st.col_text(3));
+      }
+    }
+    if (found.size() == 1) return found.begin()->first;
+    if (found.empty()) {
+      return Status::NotFound(
+          fmt::format("报表 {} 没有“{}”这一行（不是行号、科目编码，也不是行名）；用 budgetsync "
+                      "show {} 查看各行的行号和名称",
+                      report_label(key), trim(text), report_label(key)));
+    }
+    std::string which;
+    size_t listed = 0;
+    for (const auto& [k, label] : found) {
+      if (++listed > 12) {
+        which += fmt::format(" 等 {} 行", found.size());
+        break;
+      }
+      which += fmt::format("{}{}（{}）", which.empty() ? "" : "、", k, label);
+    }
+    return Status::InvalidArgument(
+        fmt::format("“{}”可指 {} 行：{}；请用行号指明是哪一行", trim(text), found.size(), which));
   }
 
   static Result<const Column*> resolve_column(const Section& section,
@@ -312,11 +372,20 @@ struct Replica::Impl {
     for (const auto& col : section.columns) {
       if (col.label == c) return &col;
     }
+    // As typed with spaces, full-width forms or the printed numbering.
+    const Column* named = nullptr;
+    size_t matches = 0;
+    for (const auto& col : section.columns) {
+      if (normalize_label(col.label) == normalize_label(c)) {
+        named = &col;
+        ++matches;
+      }
+    }
+    if (matches == 1) return named;
     std::string known;
     for (const auto& col : section.columns)
-      known += fmt::format("{}{} ({})", known.empty() ? "" : ", ", col.key, col.label);
-    return Status::NotFound(
-        fmt::format("no column “{}” in this part of the form; columns: {}", c, known));
+      known += fmt::format("{}{}（{}）", known.empty() ? "" : "、", col.key, col.label);
+    return Status::NotFound(fmt::format("表的这一部分没有“{}”栏；可用的栏：{}", c, known));
   }
 
   // A sort key that places a new fixed or coded row among the existing ones by
@@ -515,11 +584,23 @@ struct Replica::Impl {
 
   static Result<std::string> checked_text(const Column& col, MoneyUnit unit, std::string_view text,
                                           const RowRef& row) {
-    const std::string t(trim(text));
+    std::string t(trim(text));
     auto v = parse_cell(t, col.type, unit);
     if (!v.ok()) {
-      return Status::InvalidArgument(fmt::format("row {}, column {} ({}): {}", row.key, col.key,
-                                                 col.label, v.status().message()));
+      return Status::InvalidArgument(
+          fmt::format("行 {}、栏 {}（{}）：{}", row.key, col.key, col.label, v.status().message()));
+    }
+    // A number typed with full-width digits or punctuation is kept in ASCII,
+    // and a bare 万 as the unit it means, so that every program reading the
+    // replica or the server's log (earlier releases too) reads the same value.
+    if (v->kind() == CellValue::Kind::kMoney || v->kind() == CellValue::Kind::kDecimal) {
+      t = normalize_numeric_text(t);
+      constexpr std::string_view kWan = "万";
+      if (col.type == ColumnType::kAmount && t.size() > kWan.size() &&
+          std::string_view(t).substr(t.size() - kWan.size()) == kWan) {
+        t.resize(t.size() - kWan.size());
+        if (unit != MoneyUnit::kWanYuan) t += "万元";
+      }
     }
     return t;
   }
@@ -545,9 +626,10 @@ struct Replica::Impl {
 
   Status check_editable(const ReportRef& rep, const ReportKey& key) const {
     if (rep.state == "submitted" || rep.state == "approved") {
-      return Status::FailedPrecondition(fmt::format(
-          "report {} is {} and locked; edits wait until a reviewer {} it", report_label(key),
-          rep.state, rep.state == "approved" ? "reopens" : "returns"));
+      return Status::FailedPrecondition(
+          fmt::format("报表 {} {}，已锁定；审核人{}后才能修改", report_label(key),
+                      rep.state == "approved" ? "已审核通过" : "已上报",
+                      rep.state == "approved" ? "重新打开" : "退回"));
     }
     return Status::Ok();
   }
@@ -622,13 +704,13 @@ Result<std::unique_ptr<Replica>> Replica::create(const std::string& path,
                                                  sync::RandomSource& random, const char* vfs) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) {
-    return Status::FailedPrecondition(fmt::format("{}: a replica already exists here", path));
+    return Status::FailedPrecondition(fmt::format("{}：这里已有本地副本，未作任何改动", path));
   }
   if (identity.unit.empty() || identity.unit.find_first_of("/: ") != std::string::npos) {
     return Status::InvalidArgument(
-        fmt::format("“{}” is not a unit code (no “/”, “:” or spaces)", identity.unit));
+        fmt::format("“{}”不是单位编码（不能含“/”“:”或空格）", identity.unit));
   }
-  if (identity.user.empty()) return Status::InvalidArgument("the replica needs a user name");
+  if (identity.user.empty()) return Status::InvalidArgument("本地副本需要一个用户名（--user）");
   BS_ASSIGN_OR_RETURN(db, Db::open(path, true, vfs));
   auto cleanup = [&](Status s) {
     std::filesystem::remove(path, ec);
@@ -666,7 +748,7 @@ Result<std::unique_ptr<Replica>> Replica::open(const std::string& path, const Ca
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return Status::NotFound(
-        fmt::format("{}: no replica here (create one with `budgetsync init --unit CODE`)", path));
+        fmt::format("{}：这里没有本地副本（先用 budgetsync init --unit 单位编码 创建）", path));
   }
   BS_ASSIGN_OR_RETURN(db, Db::open(path, false, vfs));
   BS_RETURN_IF_ERROR(configure(db));
@@ -679,7 +761,7 @@ Result<std::unique_ptr<Replica>> Replica::open(const std::string& path, const Ca
 Status Replica::import_report(const Report& report, bool allow_other_units) {
   Impl& m = *impl_;
   const FormTemplate* form = m.catalog.form(report.key.form, report.template_version);
-  if (!form) return Status::NotFound(fmt::format("unknown form {}", report.key.form));
+  if (!form) return Status::NotFound(fmt::format("没有表样“{}”", report.key.form));
   if (!report.not_in_source.empty()) {
     // The replica cannot keep the mark yet; importing without it would judge
     // the missing side as blank. Refused, nothing written.
@@ -694,8 +776,8 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     BS_ASSIGN_OR_RETURN(known, st.step());
     if (!known) {
       return Status::FailedPrecondition(
-          fmt::format("report {} belongs to unit {}, not to this replica's unit {} (import with "
-                      "--allow-other-units to keep another unit's reports here)",
+          fmt::format("报表 {} 属于单位 {}，不是本副本的单位 {}（要在这里保存其他单位的报表，"
+                      "导入时加 --allow-other-units）",
                       report_label(report.key), report.key.unit, m.identity.unit));
     }
   }
@@ -711,9 +793,8 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     exists.bind(4, report.key.instance);
     BS_ASSIGN_OR_RETURN(found, exists.step());
     if (found) {
-      return Status::FailedPrecondition(
-          fmt::format("report {} is already in this replica; change it with `budgetsync set`",
-                      report_label(report.key)));
+      return Status::FailedPrecondition(fmt::format(
+          "报表 {} 已在本副本中，未作任何改动；用 budgetsync set 修改", report_label(report.key)));
     }
   }
   {
@@ -782,6 +863,125 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   return Status::Ok();
 }
 
+namespace {
+
+// Unit codes as the replica and the server name units: ASCII letters, digits,
+// "-", "_" and ".", e.g. 411325-ybj.
+bool is_unit_code(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+constexpr std::string_view kNewReportSource = "新建";
+
+}  // namespace
+
+Result<ReportKey> parse_report_key(std::string_view raw) {
+  const std::string_view text = trim(raw);
+  auto key = ReportKey::parse(text);
+  if (key.ok()) return key;
+  // Why, said again in Chinese (the shared parser's message is for files).
+  std::string why;
+  const size_t slashes = static_cast<size_t>(std::count(text.begin(), text.end(), '/'));
+  if (slashes < 2) {
+    why = "要用两个“/”隔开单位、年度和表样";
+  } else {
+    const size_t s1 = text.find('/');
+    const size_t s2 = text.find('/', s1 + 1);
+    const std::string_view year = text.substr(s1 + 1, s2 - s1 - 1);
+    const std::string_view form = text.substr(s2 + 1);
+    if (s1 == 0) {
+      why = "缺少单位编码";
+    } else if (year.size() != 4 || !std::all_of(year.begin(), year.end(),
+                                                [](char c) { return c >= '0' && c <= '9'; })) {
+      why = fmt::format("“{}”不是年度", year);
+    } else if (form.empty() || form.front() == ':') {
+      why = "缺少表样";
+    } else if (form.back() == ':') {
+      why = "“:”后面缺少项目编号";
+    } else {
+      why = "格式不对";
+    }
+  }
+  return Status::InvalidArgument(
+      fmt::format("“{}”不是报表名：{}（写作 单位/年度/表样，按项目填报的写 单位/年度/表样:项目，如 "
+                  "411325-ybj/2024/final01）",
+                  text, why));
+}
+
+Status Replica::create_report(const ReportKey& key) {
+  Impl& m = *impl_;
+  const FormTemplate* form = m.catalog.form(key.form);
+  if (!form) {
+    std::string known;
+    for (const FormTemplate* f : m.catalog.forms())
+      known += fmt::format("{}{}（{}）", known.empty() ? "" : "、", f->id, f->display_name());
+    return Status::NotFound(fmt::format("没有表样“{}”。可用的表样：{}", key.form, known));
+  }
+  if (!is_unit_code(key.unit)) {
+    return Status::InvalidArgument(
+        fmt::format("“{}”不是单位编码：只能用字母、数字和“-”“_”“.”，如 411325-ybj", key.unit));
+  }
+  if (form->instances && key.instance.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("{} 每个项目填一张，请在报表名后写上项目编号，如 {}/{}/{}:p01",
+                    form->display_name(), key.unit, key.year, key.form));
+  }
+  if (!form->instances && !key.instance.empty()) {
+    return Status::InvalidArgument(fmt::format("{} 每年只填一张，报表名不能带“:{}”，请写 {}/{}/{}",
+                                               form->display_name(), key.instance, key.unit,
+                                               key.year, key.form));
+  }
+  if (!key.instance.empty() && !is_unit_code(key.instance)) {
+    return Status::InvalidArgument(
+        fmt::format("“{}”不是项目编号：只能用字母、数字和“-”“_”“.”，如 p01", key.instance));
+  }
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  std::string unit_name = m.identity.unit_name;
+  if (key.unit != m.identity.unit) {
+    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT name FROM units WHERE code = ?"));
+    st.bind(1, key.unit);
+    BS_ASSIGN_OR_RETURN(known, st.step());
+    if (!known) {
+      return Status::FailedPrecondition(
+          fmt::format("报表 {} 属于单位 {}，本副本是单位 {} 的，不认识该单位；请在本单位下新建",
+                      report_label(key), key.unit, m.identity.unit));
+    }
+    unit_name = st.col_text(0);
+  }
+  {
+    BS_ASSIGN_OR_RETURN(
+        exists, m.db.cached("SELECT 1 FROM reports WHERE unit = ? AND year = ? AND form = ? AND "
+                            "instance = ?"));
+    exists.bind(1, key.unit).bind(2, static_cast<int64_t>(key.year)).bind(3, key.form);
+    exists.bind(4, key.instance);
+    BS_ASSIGN_OR_RETURN(found, exists.step());
+    if (found) {
+      return Status::FailedPrecondition(
+          fmt::format("报表 {} 已在本副本中，未作任何改动；用 budgetsync set 填写，budgetsync show "
+                      "查看",
+                      report_label(key)));
+    }
+  }
+  BS_ASSIGN_OR_RETURN(
+      ins, m.db.cached("INSERT INTO reports(unit, year, form, instance, template_version, "
+                       "unit_name, source) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  ins.bind(1, key.unit).bind(2, static_cast<int64_t>(key.year)).bind(3, key.form);
+  ins.bind(4, key.instance).bind(5, static_cast<int64_t>(form->version)).bind(6, unit_name);
+  ins.bind(7, kNewReportSource);
+  BS_RETURN_IF_ERROR(ins.run());
+  const int64_t report_id = m.db.last_insert_rowid();
+  // Like a consolidation's: other devices of the unit learn the report, its
+  // unit's name and where it came from. Its fixed rows are the form's.
+  const std::string info = sync::encode_report_info({unit_name, std::string(kNewReportSource)});
+  BS_RETURN_IF_ERROR(m.append_op(sync::OpKind::kReportInfo, report_id, "", "", info, 0).status());
+  return tx.commit();
+}
+
 Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_text,
                                    std::string_view column, std::string_view text) {
   Impl& m = *impl_;
@@ -791,12 +991,11 @@ Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_te
   BS_RETURN_IF_ERROR(m.check_editable(rep, key));
   BS_ASSIGN_OR_RETURN(row, m.resolve_row(rep, key, row_text));
   if (row.deleted)
-    return Status::FailedPrecondition(
-        fmt::format("row {} was deleted; it cannot be edited", row.key));
+    return Status::FailedPrecondition(fmt::format("行 {} 已删除，不能再修改", row.key));
   if (!row.exists && row.section->dynamic && !row.section->row(row.key) &&
       row.section->code_list.empty()) {
-    return Status::NotFound(fmt::format(
-        "report {} has no row “{}”; add it with `budgetsync add-row`", report_label(key), row.key));
+    return Status::NotFound(fmt::format("报表 {} 没有“{}”这一行；用 budgetsync add-row 添加",
+                                        report_label(key), row.key));
   }
   BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, column));
   BS_ASSIGN_OR_RETURN(checked, Impl::checked_text(*col, rep.form->unit, text, row));
@@ -826,20 +1025,25 @@ Result<std::string> Replica::add_row(
   if (!section_key.empty()) {
     section = rep.form->section(section_key);
     if (!section || !section->dynamic) {
-      return Status::NotFound(fmt::format("form {} has no section “{}” that takes new rows",
-                                          rep.form->id, section_key));
+      std::string open;
+      for (const auto& s : rep.form->sections) {
+        if (s.dynamic) open += fmt::format("{}{}（{}）", open.empty() ? "" : "、", s.key, s.title);
+      }
+      return Status::NotFound(fmt::format("表样 {} 没有可以添加行的“{}”部分；可添加行的部分：{}",
+                                          rep.form->id, section_key, open.empty() ? "无" : open));
     }
   } else {
     for (const auto& s : rep.form->sections) {
       if (!s.dynamic) continue;
       if (section) {
         return Status::InvalidArgument(
-            fmt::format("form {} has several sections that take rows; name one", rep.form->id));
+            fmt::format("表样 {} 有几个部分可以添加行，请用 --section 指明（如 --section {}）",
+                        rep.form->id, section->key));
       }
       section = &s;
     }
     if (!section)
-      return Status::InvalidArgument(fmt::format("form {} has no rows to add", rep.form->id));
+      return Status::InvalidArgument(fmt::format("表样 {} 没有可以添加的行", rep.form->id));
   }
   // Where the row goes: after `after_row`, else at the end of its section.
   std::string low, high;
@@ -868,7 +1072,7 @@ Result<std::string> Replica::add_row(
     }
     if (!found_after) {
       return Status::NotFound(
-          fmt::format("no row “{}” in section {} to add after", after_row, section->key));
+          fmt::format("“{}”部分没有“{}”这一行，无法加在它后面", section->key, after_row));
     }
   }
   // Validate every value before anything is written.
@@ -910,15 +1114,13 @@ Status Replica::delete_row(const ReportKey& key, std::string_view row_text) {
   BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
   BS_RETURN_IF_ERROR(m.check_editable(rep, key));
   BS_ASSIGN_OR_RETURN(row, m.resolve_row(rep, key, row_text));
-  if (!row.exists)
-    return Status::NotFound(fmt::format("report {} has no row “{}”", report_label(key), row.key));
-  if (row.deleted)
-    return Status::FailedPrecondition(fmt::format("row {} is already deleted", row.key));
   if (!row.section->dynamic || row.section->row(row.key)) {
-    return Status::FailedPrecondition(fmt::format(
-        "row {} is part of the form itself and cannot be deleted; clear its cells instead",
-        row.key));
+    return Status::FailedPrecondition(
+        fmt::format("行 {} 是表样本身的行，不能删除；可以清空它的单元格", row.key));
   }
+  if (!row.exists)
+    return Status::NotFound(fmt::format("报表 {} 没有“{}”这一行", report_label(key), row.key));
+  if (row.deleted) return Status::FailedPrecondition(fmt::format("行 {} 已经删除了", row.key));
   auto op =
       m.append_op(sync::OpKind::kDeleteRow, rep.id, row.key, "", std::nullopt, 0, row.section->key);
   if (!op.ok()) return op.status();
@@ -1121,7 +1323,7 @@ Result<CellEdit> Replica::revert(const ReportKey& key, std::string_view row,
   BS_ASSIGN_OR_RETURN(entries, history(key, row, column));
   if (n < 1 || n > static_cast<int>(entries.size())) {
     return Status::InvalidArgument(
-        fmt::format("there is no value number {} (the history has {})", n, entries.size()));
+        fmt::format("没有第 {} 个值（这个单元格的历史共 {} 个）", n, entries.size()));
   }
   const auto& e = entries[static_cast<size_t>(n - 1)];
   return set_cell(key, row, column, e.value.value_or(""));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -98,6 +99,36 @@ std::string row_display_label(const Report& report, const FormTemplate& form,
 
 namespace {
 
+// Where a row goes among a section's rows, as the replica places new ones:
+// the first fixed row (合计), then codes and added rows, then the other fixed
+// rows in the form's order.
+std::pair<int, size_t> row_rank(const Section& section, const std::string& key) {
+  for (size_t i = 0; i < section.rows.size(); ++i) {
+    if (section.rows[i].key == key) return {i == 0 ? 0 : 2, i};
+  }
+  return {1, 0};
+}
+
+// The rows a section shows: the report's own, in order, with each fixed row of
+// the form that the report lacks put in its place, blank, so that a new or
+// partly filled report still shows every row's key and label.
+std::vector<const ReportRow*> rows_to_show(const Report& report, const Section& section,
+                                           std::deque<ReportRow>& blanks) {
+  std::vector<const ReportRow*> rows;
+  for (const auto& r : report.rows) {
+    if (r.section == section.key) rows.push_back(&r);
+  }
+  for (const auto& def : section.rows) {
+    if (report.row(def.key)) continue;
+    blanks.push_back(ReportRow{def.key, section.key, {}});
+    const auto mine = row_rank(section, def.key);
+    auto at = std::find_if(rows.begin(), rows.end(),
+                           [&](const ReportRow* r) { return row_rank(section, r->key) > mine; });
+    rows.insert(at, &blanks.back());
+  }
+  return rows;
+}
+
 // 类 flush left, 款 and 项 indented under it, as the printed tables do.
 std::string indented_label(const ReportRow& row, std::string label) {
   if (!is_classification_code(row.key)) return label;
@@ -111,13 +142,22 @@ std::string render_report_text(const Report& report, const FormTemplate& form,
                                const Catalog& catalog) {
   std::string out = heading(report, form) + (has_amounts(form) ? "  单位：万元" : "") + "\n";
   bool any_computed = false;
+  std::deque<ReportRow> blanks;
   for (const auto& section : form.sections) {
-    std::vector<const ReportRow*> rows;
-    for (const auto& r : report.rows) {
-      if (r.section == section.key) rows.push_back(&r);
-    }
-    if (rows.empty()) continue;
+    const std::vector<const ReportRow*> rows = rows_to_show(report, section, blanks);
+    if (rows.empty() && !section.dynamic) continue;
     out += "\n" + (section.title.empty() ? std::string() : "【" + section.title + "】\n");
+    if (rows.empty()) {
+      // Nothing to lay out yet: say how to add the first row.
+      std::string columns;
+      for (const auto& c : section.columns)
+        columns += fmt::format("{}{}（{}）", columns.empty() ? "" : "、", c.key, c.label);
+      out +=
+          fmt::format("（还没有{}；用 budgetsync add-row {} --section {} 栏=值… 添加。栏：{}）\n",
+                      section.row_label.empty() ? "行" : section.row_label, report.key.to_string(),
+                      section.key, columns);
+      continue;
+    }
     std::vector<std::string> headers{"行", "项目"};
     std::vector<TextTable::Align> align{TextTable::Align::kLeft, TextTable::Align::kLeft};
     std::vector<const Column*> cols;
@@ -143,7 +183,7 @@ std::string render_report_text(const Report& report, const FormTemplate& form,
       }
       table.add_row(std::move(line));
     }
-    out += table.render(24);
+    out += table.render(40);
   }
   if (any_computed) out += "\n※ 由规则计算的栏：程序会复核，但保留填报值。\n";
   return out;
@@ -192,11 +232,9 @@ std::string render_report_html(const Report& report, const FormTemplate& form,
       html_escape(form.display_name() + name),
       html_escape(report.unit_name.empty() ? report.key.unit : report.unit_name), report.key.year,
       has_amounts(form) ? "金额单位：万元" : "");
+  std::deque<ReportRow> blanks;
   for (const auto& section : form.sections) {
-    std::vector<const ReportRow*> rows;
-    for (const auto& r : report.rows) {
-      if (r.section == section.key) rows.push_back(&r);
-    }
+    const std::vector<const ReportRow*> rows = rows_to_show(report, section, blanks);
     if (rows.empty()) continue;
     out += "<table>\n";
     if (!section.title.empty()) out += "<caption>" + html_escape(section.title) + "</caption>\n";

@@ -161,13 +161,13 @@ struct LoadedReport {
 // The report a request names, or the answer that refuses it.
 std::variant<LoadedReport, UiResponse> load_named(const Replica& replica, const Catalog& catalog,
                                                   const std::string& key_text) {
-  if (key_text.empty()) return error(400, "name the report: UNIT/YEAR/FORM[:INSTANCE]");
-  auto key = ReportKey::parse(key_text);
+  if (key_text.empty()) return error(400, "请写明报表：单位/年度/表样[:项目]");
+  auto key = parse_report_key(key_text);
   if (!key.ok()) return error(400, key.status().message());
   auto r = replica.load(*key);
   if (!r.ok()) return refusal(r.status());
   const FormTemplate* form = catalog.form(key->form, r->template_version);
-  if (!form) return error(404, fmt::format("form {} is not known", key->form));
+  if (!form) return error(404, fmt::format("没有表样“{}”", key->form));
   return LoadedReport{*key, std::move(*r), form};
 }
 
@@ -250,7 +250,7 @@ UiResponse UiApi::route(const UiRequest& request, const std::string& path, const
   if (request.method == "GET") return get(path, query);
   if (request.method == "POST") {
     const json body = json::parse(request.body, nullptr, false);
-    if (!body.is_object()) return error(400, fmt::format("{}: send a JSON object", path));
+    if (!body.is_object()) return error(400, fmt::format("{}：请求体要是一个 JSON 对象", path));
     return post(path, body);
   }
   return error(405, fmt::format("{} is not answered here; use GET or POST", request.method));
@@ -282,6 +282,7 @@ UiResponse UiApi::get(const std::string& path, const Query& query) {
 }
 
 UiResponse UiApi::post(const std::string& path, const json& body) {
+  if (path == "/api/report/new") return create_report(body);
   if (path == "/api/cell") return set_cell(body);
   if (path == "/api/preview") return preview(body);
   if (path == "/api/row/add") return add_row(body);
@@ -391,10 +392,10 @@ UiResponse UiApi::history(const Query& query) {
     auto it = query.find(name);
     return it == query.end() ? std::string() : it->second;
   };
-  auto key = ReportKey::parse(get("key"));
+  auto key = parse_report_key(get("key"));
   if (!key.ok()) return error(400, key.status().message());
   if (get("row").empty() || get("column").empty())
-    return error(400, "name the cell: /api/history?key=REPORT&row=ROW&column=COLUMN");
+    return error(400, "请指明单元格：/api/history?key=报表&row=行&column=栏");
   auto entries = replica_.history(*key, get("row"), get("column"));
   if (!entries.ok()) return refusal(entries.status());
   json arr = json::array();
@@ -420,7 +421,7 @@ UiResponse UiApi::export_report(const Query& query) {
   auto it = query.find("format");
   const std::string format = it == query.end() ? "html" : it->second;
   if (format != "csv" && format != "html")
-    return error(400, fmt::format("format {} is not offered; choose csv or html", format));
+    return error(400, fmt::format("不提供 {} 格式；请选 csv 或 html", format));
   auto k = query.find("key");
   auto loaded = load_named(replica_, catalog_, k == query.end() ? "" : k->second);
   if (auto* refused = std::get_if<UiResponse>(&loaded)) return *refused;
@@ -443,12 +444,25 @@ UiResponse UiApi::export_report(const Query& query) {
   return out;
 }
 
+UiResponse UiApi::create_report(const json& body) {
+  const std::string key_text = ui::text_field(body, "report");
+  if (key_text.empty())
+    return error(400, "请写明要新建的报表：{\"report\": \"单位/年度/表样[:项目]\"}");
+  auto key = parse_report_key(key_text);
+  if (!key.ok()) return error(400, key.status().message());
+  if (Status s = replica_.create_report(*key); !s.ok()) return refusal(s);
+  const FormTemplate* form = catalog_.form(key->form);
+  return json_response(200, json{{"report", key->to_string()},
+                                 {"title", form ? form->display_name() : key->form},
+                                 {"created", true}});
+}
+
 UiResponse UiApi::set_cell(const json& body) {
   for (const char* field : {"report", "row", "column", "value"}) {
     if (!body.contains(field) || !body[field].is_string())
-      return error(400, "send {\"report\", \"row\", \"column\", \"value\"} as strings");
+      return error(400, "请以文字发送 {\"report\", \"row\", \"column\", \"value\"}");
   }
-  auto key = ReportKey::parse(ui::text_field(body, "report"));
+  auto key = parse_report_key(ui::text_field(body, "report"));
   if (!key.ok()) return error(400, key.status().message());
   auto edit = replica_.set_cell(*key, ui::text_field(body, "row"), ui::text_field(body, "column"),
                                 ui::text_field(body, "value"));
@@ -473,9 +487,10 @@ UiResponse UiApi::preview(const json& body) {
     if (candidate.key == row_key) row = &candidate;
   }
   const Section* sec = row ? form->section(row->section) : form->section_for_row(row_key);
-  if (!sec) return error(404, fmt::format("{} has no row {}", key.to_string(), row_key));
+  if (!sec) return error(404, fmt::format("报表 {} 没有“{}”这一行", key.to_string(), row_key));
   const Column* col = sec->column(col_key);
-  if (!col) return error(404, fmt::format("{} has no column {}", key.to_string(), col_key));
+  if (!col)
+    return error(404, fmt::format("报表 {} 的这一部分没有“{}”栏", key.to_string(), col_key));
   auto value = parse_cell(text, col->type, form->unit);
   if (!value.ok())
     return error(400, fmt::format("{} {}:{}: {}", key.to_string(), row_key, col->label,
@@ -494,12 +509,12 @@ UiResponse UiApi::preview(const json& body) {
 }
 
 UiResponse UiApi::add_row(const json& body) {
-  auto key = ReportKey::parse(ui::text_field(body, "report"));
+  auto key = parse_report_key(ui::text_field(body, "report"));
   if (!key.ok()) return error(400, key.status().message());
   std::vector<std::pair<std::string, std::string>> cells;
   if (auto it = body.find("cells"); it != body.end() && it->is_object()) {
     for (const auto& [column, value] : it->items()) {
-      if (!value.is_string()) return error(400, fmt::format("cell {}: send text", column));
+      if (!value.is_string()) return error(400, fmt::format("“{}”栏的值请以文字发送", column));
       cells.emplace_back(column, value.get<std::string>());
     }
   }
@@ -510,7 +525,7 @@ UiResponse UiApi::add_row(const json& body) {
 }
 
 UiResponse UiApi::delete_row(const json& body) {
-  auto key = ReportKey::parse(ui::text_field(body, "report"));
+  auto key = parse_report_key(ui::text_field(body, "report"));
   if (!key.ok()) return error(400, key.status().message());
   const std::string row = ui::text_field(body, "row");
   if (Status s = replica_.delete_row(*key, row); !s.ok()) return refusal(s);

@@ -71,7 +71,7 @@ UiResponse UiApi::conflicts() {
 }
 
 UiResponse UiApi::resolve(const json& body) {
-  auto key = ReportKey::parse(text_field(body, "report"));
+  auto key = parse_report_key(text_field(body, "report"));
   if (!key.ok()) return error(400, key.status().message());
   const std::string take = text_field(body, "take");
   if (take.empty() && !body.contains("value"))
@@ -97,7 +97,7 @@ UiResponse UiApi::settle_rejected(const json& body) {
 }
 
 UiResponse UiApi::submit(const json& body) {
-  auto key = ReportKey::parse(text_field(body, "report"));
+  auto key = parse_report_key(text_field(body, "report"));
   if (!key.ok()) return error(400, key.status().message());
   auto check = check_unit_year(replica_, catalog_, *key);
   if (!check.ok()) return error(500, check.status().message());
@@ -133,7 +133,7 @@ UiResponse UiApi::review_list(const Query& query) {
 }
 
 UiResponse UiApi::review_step(const json& body) {
-  auto key = ReportKey::parse(text_field(body, "report"));
+  auto key = parse_report_key(text_field(body, "report"));
   if (!key.ok()) return error(400, key.status().message());
   const std::string action_text = text_field(body, "action");
   auto action = sync::parse_action(action_text);

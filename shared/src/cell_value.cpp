@@ -56,7 +56,7 @@ std::optional<Decimal> CellValue::number(MoneyUnit unit) const {
 Result<CellValue> parse_cell(std::string_view raw, ColumnType type, MoneyUnit unit) {
   const std::string_view t = trim(raw);
   if (t.empty()) return CellValue::blank();
-  if (!is_valid_utf8(t)) return Status::InvalidArgument("the text is not valid UTF-8");
+  if (!is_valid_utf8(t)) return Status::InvalidArgument("文字不是有效的 UTF-8 编码");
   switch (type) {
     case ColumnType::kText:
     case ColumnType::kTarget:
@@ -78,7 +78,7 @@ Result<CellValue> parse_cell(std::string_view raw, ColumnType type, MoneyUnit un
       auto d = Decimal::parse(n);
       if (!d.ok()) {
         return Status::InvalidArgument(
-            fmt::format("“{}” is not a rate (write it like 96.19%)", std::string(t)));
+            fmt::format("“{}”不是比率（请写成 96.19% 这样）", std::string(t)));
       }
       return CellValue::decimal(*d);
     }
@@ -86,8 +86,9 @@ Result<CellValue> parse_cell(std::string_view raw, ColumnType type, MoneyUnit un
     case ColumnType::kNumber: {
       auto d = Decimal::parse(t);
       if (!d.ok()) {
-        return Status::InvalidArgument(fmt::format(
-            "“{}” is not a {}", std::string(t), type == ColumnType::kScore ? "score" : "number"));
+        return Status::InvalidArgument(fmt::format("“{}”不是{}（请写数字，如 {}）", std::string(t),
+                                                   type == ColumnType::kScore ? "分值" : "数字",
+                                                   type == ColumnType::kScore ? "9.5" : "120"));
       }
       return CellValue::decimal(*d);
     }

@@ -32,34 +32,35 @@ Result<MoneyUnit> parse_money_unit(std::string_view text) {
 
 Result<Money> Money::parse(std::string_view raw, MoneyUnit unit) {
   std::string_view text = trim(raw);
-  if (ends_with(text, "万元")) {
+  // "3359.62万" says 万元 as plainly as "3359.62万元" does.
+  if (ends_with(text, "万元") || ends_with(text, "万")) {
     unit = MoneyUnit::kWanYuan;
-    text = trim(text.substr(0, text.size() - std::string_view("万元").size()));
+    text = trim(text.substr(
+        0, text.size() - std::string_view(ends_with(text, "万元") ? "万元" : "万").size()));
   } else if (ends_with(text, "元")) {
     unit = MoneyUnit::kYuan;
     text = trim(text.substr(0, text.size() - std::string_view("元").size()));
   }
   if (text.empty() || text == "—" || text == "-" || text == "——") {
-    return Status::InvalidArgument(fmt::format("“{}” is not an amount", std::string(trim(raw))));
+    return Status::InvalidArgument(fmt::format("“{}”不是金额", std::string(trim(raw))));
   }
+  const auto too_large = [&] {
+    return Status::OutOfRange(fmt::format("“{}”金额太大，无法精确保存", std::string(trim(raw))));
+  };
   auto d = Decimal::parse(text);
   if (!d.ok()) {
-    if (d.status().code() == StatusCode::kOutOfRange) return d.status();
+    if (d.status().code() == StatusCode::kOutOfRange) return too_large();
     return Status::InvalidArgument(
-        fmt::format("“{}” is not an amount in {}; write digits such as 2,945.68",
+        fmt::format("“{}”不是以{}为单位的金额；请写数字，如 2,945.68 或 2945.68万",
                     std::string(trim(raw)), unit_name(unit)));
   }
   const int places = fen_places(unit);
   const Decimal v = d->normalized();
   if (v.scale() > places) {
     return Status::InvalidArgument(
-        fmt::format("“{}” has more decimal places than one 分 in {} allows ({} at most)",
+        fmt::format("“{}”的小数位数超过了以{}计到分所需的位数（最多 {} 位）",
                     std::string(trim(raw)), unit_name(unit), places));
   }
-  const auto too_large = [&] {
-    return Status::OutOfRange(
-        fmt::format("“{}” is too large an amount to hold exactly", std::string(trim(raw))));
-  };
   Int128 fen = 0;
   try {
     fen = v.rounded(places).units();

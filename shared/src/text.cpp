@@ -158,6 +158,63 @@ std::string normalize_numeric_text(std::string_view s) {
   return out;
 }
 
+namespace {
+
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
+
+// The length of a run of Chinese numerals (一 … 十, 百, 零, 〇) or of ASCII
+// digits at the start of `s`, in bytes.
+size_t numeral_run(std::string_view s) {
+  static constexpr std::string_view kNumerals[] = {"一", "二", "三", "四", "五", "六", "七",
+                                                   "八", "九", "十", "百", "零", "〇"};
+  size_t at = 0;
+  bool chinese = false, digits = false;
+  for (;;) {
+    if (!chinese && at < s.size() && s[at] >= '0' && s[at] <= '9') {
+      digits = true;
+      ++at;
+      continue;
+    }
+    bool matched = false;
+    for (std::string_view n : kNumerals) {
+      if (!digits && starts_with(s.substr(at), n)) {
+        chinese = true;
+        at += n.size();
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) return at;
+  }
+}
+
+}  // namespace
+
+std::string normalize_label(std::string_view raw) {
+  std::string text = normalize_numeric_text(raw);
+  std::string_view s = text;
+  if (starts_with(s, "其中:")) s.remove_prefix(std::string_view("其中:").size());
+  // "(一)" "(1)", then "一、" "1." "1、" "1)": only when a label follows.
+  if (starts_with(s, "(")) {
+    const size_t n = numeral_run(s.substr(1));
+    if (n > 0 && s.size() > n + 2 && s[1 + n] == ')') s.remove_prefix(n + 2);
+  } else if (const size_t n = numeral_run(s); n > 0 && n < s.size()) {
+    const std::string_view rest = s.substr(n);
+    for (std::string_view mark :
+         {std::string_view("、"), std::string_view("."), std::string_view(")")}) {
+      if (starts_with(rest, mark) && rest.size() > mark.size()) {
+        s.remove_prefix(n + mark.size());
+        break;
+      }
+    }
+  }
+  if (starts_with(s, "、")) s.remove_prefix(std::string_view("、").size());
+  while (!s.empty() && s.back() == ':') s.remove_suffix(1);
+  return std::string(s);
+}
+
 int display_width(std::string_view s) {
   int width = 0;
   size_t i = 0;

@@ -105,7 +105,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"non_numeric_amount",
                  R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final01",
                      "rows": [{"key": "in_fiscal", "cells": {"amount": "两千"}}]})",
-                 "rows[0] (row in_fiscal): column amount: “两千” is not an amount in 万元"},
+                 "rows[0] (row in_fiscal): column amount: “两千”不是以万元为单位的金额"},
         BadInput{"unknown_row",
                  R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final01",
                      "rows": [{"key": "in_fiscl", "cells": {"amount": "1"}}]})",

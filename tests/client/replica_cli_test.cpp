@@ -15,37 +15,19 @@ namespace {
 const std::string kFinal02 = "411325-ybj/2024/final02";
 const std::string kP03 = "411325-ybj/2024/perf-project:p03";
 
-class ReplicaCli : public ::testing::Test {
+class ReplicaCli : public ::testing::Test, public ReplicaCliFixture {
  protected:
   void SetUp() override {
-    ASSERT_EQ(cli({"init", "--unit", "411325-ybj", "--name", "内乡县医疗保障局", "--user", "张三"})
-                  .exit_code,
-              0);
+    ASSERT_EQ(init("张三").exit_code, 0);
     const auto r = cli({"import", (seeds_dir() / "003_b1779cbacafc7ee6").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-
-  CliResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--dir", dir_.path().string()});
-    return run_budgetsync(args);
-  }
-
-  nlohmann::json json_of(std::vector<std::string> args) {
-    args.insert(args.begin(), "--json");
-    const CliResult r = cli(args);
-    EXPECT_NE(r.exit_code, 2) << r.err;
-    return nlohmann::json::parse(r.out);
-  }
-
-  size_t op_count() { return json_of({"log"}).size(); }
-
-  TempDir dir_;
 };
 
 TEST_F(ReplicaCli, InitTwiceIsRefused) {
   const CliResult r = cli({"init", "--unit", "411325-ybj"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("a replica already exists here"), std::string::npos);
+  EXPECT_NE(r.err.find("这里已有本地副本"), std::string::npos);
 }
 
 TEST_F(ReplicaCli, CommandsWithoutAReplicaSayHowToMakeOne) {
@@ -169,36 +151,36 @@ INSTANTIATE_TEST_SUITE_P(
         BadEdit{"non_numeric_amount",
                 {"set", kFinal02, "2101505", "total", "15元5角"},
                 2,
-                "is not an amount in 万元"},
-        BadEdit{
-            "unknown_column", {"set", kFinal02, "2101505", "合计数", "1"}, 2, "no column “合计数”"},
+                "“15元5角”不是以万元为单位的金额"},
+        BadEdit{"unknown_column", {"set", kFinal02, "2101505", "合计数", "1"}, 2, "没有“合计数”栏"},
         BadEdit{"unknown_row",
                 {"set", kFinal02, "9999999", "total", "1"},
                 2,
-                "code 9999999 is not in the function code list"},
+                "科目编码 9999999 不在 2024 年的"},
         BadEdit{"unknown_report",
                 {"set", "411325-ybj/2024/final99", "210", "total", "1"},
                 2,
-                "is not in this replica"},
-        BadEdit{"bad_report_key", {"set", "final02", "210", "total", "1"}, 2, "is not a report"},
-        BadEdit{"bad_rate", {"set", kP03, "funds_total", "rate", "全部"}, 2, "is not a rate"},
+                "本副本中没有报表 411325-ybj/2024/final99"},
+        BadEdit{
+            "bad_report_key", {"set", "final02", "210", "total", "1"}, 2, "“final02”不是报表名"},
+        BadEdit{"bad_rate", {"set", kP03, "funds_total", "rate", "全部"}, 2, "“全部”不是比率"},
         BadEdit{"reimport",
                 {"import", (seeds_dir() / "003_b1779cbacafc7ee6" / "final02.json").string()},
                 1,
-                "already in this replica"},
-        BadEdit{"csv_without_report", {"import", "/dev/null.csv"}, 2, "needs --report"},
+                "已在本副本中，未作任何改动"},
+        BadEdit{"csv_without_report", {"import", "/dev/null.csv"}, 2, "要用 --report"},
         BadEdit{"revert_too_far",
                 {"revert", kFinal02, "2101505", "total", "--to", "5"},
                 2,
-                "no value number 5"},
+                "没有第 5 个值"},
         BadEdit{"add_row_bad_value",
                 {"add-row", kP03, "--section", "indicators", "weight=五"},
                 2,
-                "is not a score"},
+                "“五”不是分值"},
         BadEdit{"add_row_bad_cell",
                 {"add-row", kP03, "--section", "indicators", "weight"},
                 2,
-                "is not COLUMN=VALUE"}),
+                "“weight”不是“栏=值”的写法"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(ReplicaCli, ExportRoundTripsAndPrints) {

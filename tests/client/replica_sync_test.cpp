@@ -528,6 +528,34 @@ TEST_F(ReplicaSync, AReportReceivedBySyncKeepsItsUnitNameAndSource) {
   EXPECT_EQ(a_->status()->pending_ops, 0);
 }
 
+// A report made from nothing (`budgetsync new`) goes to every device as an
+// imported one does: first empty, with its unit's name and source, then each
+// cell typed into it.
+TEST_F(ReplicaSync, ANewReportAndItsEditsReachTheOtherDevice) {
+  const ReportKey fresh{"411325-ybj", 2025, "final01", ""};
+  ASSERT_TRUE(a_->create_report(fresh).ok());
+  sync(*a_);
+  EXPECT_EQ(a_->status()->pending_ops, 0);
+  sync(*b_);
+  auto empty = b_->load(fresh);
+  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  EXPECT_EQ(empty->source, "新建");
+  EXPECT_EQ(empty->unit_name, "内乡县医疗保障局");
+  // On the other device it is there to edit, and to refuse a second `new`.
+  EXPECT_EQ(b_->create_report(fresh).code(), StatusCode::kFailedPrecondition);
+  auto edit = a_->set_cell(fresh, "in_fiscal", "amount", "3359.62");
+  ASSERT_TRUE(edit.ok()) << edit.status().message();
+  ASSERT_TRUE(b_->set_cell(fresh, "x210", "amount", "3000.00").ok());
+  sync(*a_);
+  sync(*b_);
+  sync(*a_);
+  EXPECT_EQ(value(*b_, fresh, "in_fiscal", "amount"), "3359.62");
+  EXPECT_EQ(value(*a_, fresh, "x210", "amount"), "3000.00");
+  EXPECT_EQ(render_report_json(*a_->load(fresh)), render_report_json(*b_->load(fresh)));
+  EXPECT_EQ(a_->status()->pending_ops, 0);
+  EXPECT_EQ(b_->status()->pending_ops, 0);
+}
+
 TEST_F(ReplicaSync, AnEmptyImportIsAnsweredAndStillNamesItsReport) {
   Report empty = seed("final02.json");
   for (auto& row : empty.rows) row.cells.clear();

@@ -75,7 +75,7 @@ TEST_F(ReplicaTest, CreatesOnceAndReopensWithTheSameIdentity) {
   r.reset();
   auto again = Replica::create(path(), {"411325-ybj", "", "李四"}, *catalog_, clock_, random_);
   ASSERT_FALSE(again.ok());
-  EXPECT_NE(again.status().message().find("a replica already exists here"), std::string::npos);
+  EXPECT_NE(again.status().message().find("这里已有本地副本"), std::string::npos);
   auto opened = reopen();
   ASSERT_TRUE(opened);
   EXPECT_EQ(opened->device(), device);
@@ -105,7 +105,7 @@ TEST_F(ReplicaTest, ImportKeepsEveryCellAsPrinted) {
   }
   auto again = r->import_report(original);
   ASSERT_FALSE(again.ok());
-  EXPECT_NE(again.message().find("already in this replica"), std::string::npos);
+  EXPECT_NE(again.message().find("已在本副本中，未作任何改动"), std::string::npos);
 }
 
 TEST_F(ReplicaTest, ImportOfAnotherUnitIsRefusedUnlessAllowed) {
@@ -114,7 +114,7 @@ TEST_F(ReplicaTest, ImportOfAnotherUnitIsRefusedUnlessAllowed) {
   other.key.unit = "430602-ybj";
   auto s = r->import_report(other);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("not to this replica's unit 411325-ybj"), std::string::npos);
+  EXPECT_NE(s.message().find("不是本副本的单位 411325-ybj"), std::string::npos);
   EXPECT_TRUE(r->import_report(other, true).ok());
 }
 
@@ -171,13 +171,16 @@ TEST_F(ReplicaTest, BadEditsAreRefusedAndChangeNothing) {
     const char* value;
     const char* message;
   };
-  for (const Case& c :
-       {Case{kFinal02, "2101505", "total", "十五", "“十五” is not an amount in 万元"},
-        Case{kFinal02, "2101505", "total", "1.234567891", "more decimal places"},
-        Case{kFinal02, "2101505", "totl", "1", "no column “totl”"},
-        Case{kFinal02, "nope", "total", "1", "has no row “nope”"},
-        Case{kFinal02, "2109999", "total", "1", "code 2109999 is not in the function code list"},
-        Case{{"411325-ybj", 2024, "final03", ""}, "210", "total", "1", "is not in this replica"}}) {
+  for (const Case& c : {Case{kFinal02, "2101505", "total", "十五", "“十五”不是以万元为单位的金额"},
+                        Case{kFinal02, "2101505", "total", "1.234567891", "小数位数超过了"},
+                        Case{kFinal02, "2101505", "totl", "1", "没有“totl”栏"},
+                        Case{kFinal02, "nope", "total", "1", "没有“nope”这一行"},
+                        Case{kFinal02, "2109999", "total", "1", "科目编码 2109999 不在 2024 年的"},
+                        Case{{"411325-ybj", 2024, "final03", ""},
+                             "210",
+                             "total",
+                             "1",
+                             "本副本中没有报表 411325-ybj/2024/final03"}}) {
     auto e = r->set_cell(c.key, c.row, c.col, c.value);
     ASSERT_FALSE(e.ok()) << c.row << " " << c.col << " " << c.value;
     EXPECT_NE(e.status().message().find(c.message), std::string::npos) << e.status().message();
@@ -234,7 +237,7 @@ TEST_F(ReplicaTest, RowsAreAddedWhereAskedAndDeletedWithATombstone) {
   EXPECT_EQ(rep->row(*row), nullptr);
   auto edit = r->set_cell(kProject, *row, "weight", "6");
   ASSERT_FALSE(edit.ok());
-  EXPECT_NE(edit.status().message().find("was deleted"), std::string::npos);
+  EXPECT_NE(edit.status().message().find("已删除，不能再修改"), std::string::npos);
   auto h = r->history(kProject, *row, "weight");
   ASSERT_TRUE(h.ok());
   ASSERT_EQ(h->size(), 2u);
@@ -243,7 +246,7 @@ TEST_F(ReplicaTest, RowsAreAddedWhereAskedAndDeletedWithATombstone) {
   EXPECT_EQ((*h)[1].kind, sync::OpKind::kDeleteRow);
   auto fixed = r->delete_row(kProject, "funds_total");
   ASSERT_FALSE(fixed.ok());
-  EXPECT_NE(fixed.message().find("part of the form itself"), std::string::npos);
+  EXPECT_NE(fixed.message().find("是表样本身的行，不能删除"), std::string::npos);
   auto bad = r->add_row(kProject, "indicators", "", {{"weight", "五"}});
   ASSERT_FALSE(bad.ok());
 }

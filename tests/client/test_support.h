@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -94,5 +95,28 @@ inline CliResult run_program(const std::string& program, const std::vector<std::
 inline CliResult run_budgetsync(const std::vector<std::string>& args) {
   return run_program(BUDGETSYNC_TEST_CLI, args);
 }
+
+// A replica folder and the program run on it, as a user types commands: the
+// fixture of the CLI tests. SetUp creates the replica of 411325-ybj.
+class ReplicaCliFixture {
+ public:
+  CliResult cli(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--dir", dir_.path().string()});
+    return run_budgetsync(args);
+  }
+  // The command with --json; its standard output read as one JSON document
+  // (discarded when it is not one).
+  nlohmann::json json_of(std::vector<std::string> args) const {
+    args.insert(args.begin(), "--json");
+    return nlohmann::json::parse(cli(args).out, nullptr, false);
+  }
+  size_t op_count() const { return json_of({"log"}).size(); }
+  CliResult init(const std::string& user) const {
+    return cli({"init", "--unit", "411325-ybj", "--name", "内乡县医疗保障局", "--user", user});
+  }
+
+ protected:
+  TempDir dir_;
+};
 
 }  // namespace budgetsync::testing

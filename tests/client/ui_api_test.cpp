@@ -249,6 +249,30 @@ TEST_F(UiApiTest, RowsAreAddedAndRemovedAndACellsHistoryReadsOldToNew) {
   EXPECT_EQ(call(request("GET", std::string("/api/history?key=") + kFinal02)).first, 400);
 }
 
+TEST_F(UiApiTest, ANewReportIsCreatedEmptyWithItsFixedRowsAndOnlyOnce) {
+  const std::string key = "411325-ybj/2025/final01";
+  auto [status, made] = call(post("/api/report/new", json{{"report", key}}));
+  ASSERT_EQ(status, 200) << made.dump();
+  EXPECT_EQ(made["report"], key);
+  EXPECT_EQ(made["created"], true);
+  auto [got, report] = call(request("GET", "/api/report?key=411325-ybj%2F2025%2Ffinal01"));
+  ASSERT_EQ(got, 200) << report.dump();
+  EXPECT_EQ(report["sections"][0]["rows"][0]["key"], "in_fiscal");
+  EXPECT_EQ(report["sections"][0]["rows"][0]["cells"], json::object());
+  // Made once: a second time is refused (409), as are forms that need more.
+  auto [again, refused] = call(post("/api/report/new", json{{"report", key}}));
+  EXPECT_EQ(again, 409);
+  EXPECT_NE(refused["error"].get<std::string>().find("已在本副本中"), std::string::npos);
+  EXPECT_EQ(call(post("/api/report/new", json{{"report", "411325-ybj/2025/nope"}})).first, 404);
+  EXPECT_EQ(call(post("/api/report/new", json{{"report", "411325-ybj/2025/perf-project"}})).first,
+            400);
+  EXPECT_EQ(call(post("/api/report/new", json::object())).first, 400);
+  auto [edited, cell] = call(
+      post("/api/cell",
+           json{{"report", key}, {"row", "in_fiscal"}, {"column", "决算数"}, {"value", "12.00"}}));
+  EXPECT_EQ(edited, 200) << cell.dump();
+}
+
 TEST_F(UiApiTest, ExportsAreACsvDownloadAndAPrintablePage) {
   const UiResponse csv =
       api_->handle(request("GET", std::string("/api/export?format=csv&key=") + kFinal02));

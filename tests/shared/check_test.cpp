@@ -199,7 +199,7 @@ TEST_F(CheckTest, ReportsAreReadByColumnTypeAndRefusedWhenMalformed) {
                    "bad.json", catalog_);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find(
-                "bad.json: rows[0] (row 210): column total: “12o.5” is not an amount in 万元"),
+                "bad.json: rows[0] (row 210): column total: “12o.5”不是以万元为单位的金额"),
             std::string::npos)
       << bad.status().message();
   auto unknown_form =

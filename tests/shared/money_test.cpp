@@ -29,6 +29,22 @@ TEST(Money, ParsesYuanAndUnitSuffixes) {
   EXPECT_EQ(fen("76230元", MoneyUnit::kWanYuan), 7'623'000);
 }
 
+TEST(Money, ReadsABare万AndFullWidthDigitsAsPeopleTypeThem) {
+  EXPECT_EQ(fen("3359.62万", MoneyUnit::kWanYuan), 3'359'620'000);
+  EXPECT_EQ(fen("３３５９．６２", MoneyUnit::kWanYuan), 3'359'620'000);
+  EXPECT_EQ(fen("３，３５９．６２万", MoneyUnit::kWanYuan), 3'359'620'000);
+  EXPECT_EQ(fen("3359.62 万", MoneyUnit::kYuan), 3'359'620'000);  // 万 says 万元 anywhere
+  EXPECT_EQ(fen("62242.78元", MoneyUnit::kYuan), 6'224'278);
+}
+
+TEST(Money, ARefusalSaysInChineseWhatToWrite) {
+  auto m = Money::parse("15元5角", MoneyUnit::kWanYuan);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(m.status().message(),
+            "“15元5角”不是以万元为单位的金额；请写数字，如 2,945.68 或 2945.68万");
+}
+
 TEST(Money, RefusesWhatCannotBeHeldExactly) {
   auto m = Money::parse("1.234", MoneyUnit::kYuan);  // a tenth of a 分
   ASSERT_FALSE(m.ok());

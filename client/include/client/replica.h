@@ -106,6 +106,11 @@ struct CellEdit {
   sync::OpId op;
 };
 
+// Reads a report's name as people type it, UNIT/YEAR/FORM or
+// UNIT/YEAR/FORM:INSTANCE (ReportKey::parse, spaces around it ignored); a name
+// that is not one is refused (kInvalidArgument) saying in Chinese what is wrong.
+Result<ReportKey> parse_report_key(std::string_view text);
+
 class Replica {
  public:
   static constexpr int kSchemaVersion = 4;
@@ -136,6 +141,17 @@ class Replica {
   // is already in the replica is refused (edit it with set_cell). Reports of
   // another unit are refused unless `allow_other_units`.
   Status import_report(const Report& report, bool allow_other_units = false);
+
+  // Creates an empty report of `key`'s form (its newest version) as one
+  // transaction with its operation (a report_info naming the unit and the
+  // source "新建"), sent at the next sync like an import: the report then exists
+  // on every device of the unit, its fixed rows those of the form. Refused, in
+  // Chinese and changing nothing: a report that is already there
+  // (kFailedPrecondition), an unknown form (kNotFound), a unit code that is not
+  // one, a form filed once per project without an instance or one filed once a
+  // year with one (kInvalidArgument), another unit's report unless the replica
+  // knows that unit (kFailedPrecondition).
+  Status create_report(const ReportKey& key);
 
   // Sets one cell. `row` is a row key or classification code; `column` a column
   // key or label. The text is read by the column's type; malformed text, an

@@ -59,6 +59,7 @@ class UiApi {
   UiResponse history(const Query& query);
   UiResponse export_report(const Query& query);
   // Editing (ui_api.cpp).
+  UiResponse create_report(const nlohmann::ordered_json& body);
   UiResponse set_cell(const nlohmann::ordered_json& body);
   UiResponse preview(const nlohmann::ordered_json& body);
   UiResponse add_row(const nlohmann::ordered_json& body);

@@ -15,6 +15,13 @@ std::string_view trim(std::string_view s);
 // inside the text. Used before parsing numbers people typed with a Chinese IME.
 std::string normalize_numeric_text(std::string_view s);
 
+// A row or column label as people may type it, reduced to what names it: white
+// space dropped and full-width forms made ASCII (as normalize_numeric_text),
+// then a leading 其中： and a leading number as the printed tables write them
+// (一、 （一） (1) 1. 1、 1）) taken off, and a trailing colon. "（一）基本支出",
+// "基本支出" and "基 本 支 出" all give "基本支出".
+std::string normalize_label(std::string_view s);
+
 // Columns the text occupies in a terminal: 2 for East Asian wide and full-width
 // characters, 0 for combining marks, 1 otherwise. Invalid UTF-8 bytes count 1.
 int display_width(std::string_view s);
