@@ -6,7 +6,9 @@
 #include <map>
 #include <set>
 
+#include "shared/narrative.h"
 #include "shared/scoring.h"
+#include "shared/standard_text.h"
 #include "shared/text.h"
 
 namespace budgetsync {
@@ -87,6 +89,7 @@ class Checker {
         }
       }
       check_codes();
+      check_narrative();
       try {
         run_scoring();
       } catch (const DecimalOverflow&) {
@@ -752,6 +755,43 @@ class Checker {
     }
   }
 
+  // Numbers in explanations and reports against their own arithmetic
+  // (shared/narrative.h): a warning quoting the sentence.
+  void check_narrative() {
+    for (const auto& rr : report_->rows) {
+      const Section* sec = form_->section(rr.section);
+      if (!sec) continue;
+      for (const auto& [col, cell] : rr.cells) {
+        const Column* c = sec->column(col);
+        if (!c || c->type != ColumnType::kText || cell.raw.size() < 5) continue;
+        if (omitted_cell(rr.key, col)) continue;
+        for (const NarrativeIssue& issue : check_narrative_numbers(cell.raw)) {
+          Finding& f = add("text.numbers", Severity::kWarning, rr.key, col);
+          f.stated = issue.stated;
+          f.expected = issue.expected;
+          switch (issue.kind) {
+            case NarrativeIssue::Kind::kSum:
+              f.message = fmt::format("{}：{}中写道“{}”，但按式中各数相加应为 {}，不是 {}。",
+                                      report_title(), cell_name({report_, form_, rr.key, col}),
+                                      issue.sentence, issue.expected, issue.stated);
+              break;
+            case NarrativeIssue::Kind::kShare:
+              f.message =
+                  fmt::format("{}：{}中写道“{}”，但按文中的决算数 ÷ 预算数计算应为 {}，不是 {}。",
+                              report_title(), cell_name({report_, form_, rr.key, col}),
+                              issue.sentence, issue.expected, issue.stated);
+              break;
+            case NarrativeIssue::Kind::kShareOfZero:
+              f.message = fmt::format(
+                  "{}：{}中写道“{}”，但文中的预算数为 0，完成比例 {} 无从计算。", report_title(),
+                  cell_name({report_, form_, rr.key, col}), issue.sentence, issue.stated);
+              break;
+          }
+        }
+      }
+    }
+  }
+
   void check_unique(const Rule& rule) {
     std::map<std::string, std::pair<std::string, size_t>>
         seen;  // values -> first row, its position
@@ -876,6 +916,7 @@ class Checker {
         const ReportCell* c = report_->cell(rr.key, col);
         return c ? std::string(trim(c->raw)) : std::string();
       };
+      if (!ind.standard_text.empty()) check_standard(rr.key, text(ind.standard_text), weight);
       if (auto st = standards.find(rr.key); st != standards.end()) {
         score_by_standard(*st->second, rr.key, weight, stated, summary);
         continue;
@@ -934,6 +975,38 @@ class Checker {
             "计算应为 {}（指标值 {}，实际完成 {}）{}。",
             report_title(), name, dev.raw, s.deviation->to_string(), target, actual,
             s.zero_deviation_accepted ? "；已达到目标时也可填 0.00" : "");
+      }
+    }
+  }
+
+  // The printed 评分标准 as a rule definition: its full marks and its bands.
+  void check_standard(const std::string& row, const std::string& standard, const Num& weight) {
+    if (standard.empty()) return;
+    const std::string col = form_->scoring.indicators->standard_text;
+    for (const StandardTextIssue& issue : check_standard_text(standard, weight.value)) {
+      Finding& f = add("score.standard_text", Severity::kWarning, row, col);
+      const std::string name = row_label(*form_, report_, row);
+      switch (issue.kind) {
+        case StandardTextIssue::Kind::kFullMarks:
+          f.stated = issue.named;
+          f.expected = weight.raw;
+          f.message = fmt::format(
+              "{}：指标「{}」的评分标准“{}”写明最高得 {} 分，但该指标分值为 {} "
+              "分。请核对评分标准或分值。",
+              report_title(), name, standard, issue.named, weight.raw);
+          break;
+        case StandardTextIssue::Kind::kGap:
+          f.message = fmt::format(
+              "{}：指标「{}」的评分标准“{}”在 {} 与 {} 之间没有规定得分（各档之间有空档）。"
+              "请补全评分档次。",
+              report_title(), name, standard, issue.from, issue.to);
+          break;
+        case StandardTextIssue::Kind::kOverlap:
+          f.message = fmt::format(
+              "{}：指标「{}」的评分标准“{}”中各档在 {}{} 处重叠，同一数值可落入两档。"
+              "请核对评分档次。",
+              report_title(), name, standard, issue.from, issue.to.empty() ? "" : "–" + issue.to);
+          break;
       }
     }
   }

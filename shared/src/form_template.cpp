@@ -139,6 +139,7 @@ Scoring parse_scoring(const json& j, const std::string& path) {
     ind.weight = detail::get_string(*it, "weight", p);
     ind.score = detail::get_string(*it, "score", p);
     ind.deviation = detail::opt_string(*it, "deviation", p);
+    ind.standard_text = detail::opt_string(*it, "standard_text", p);
     s.indicators = ind;
   }
   if (auto it = j.find("execution"); it != j.end()) {
@@ -378,7 +379,8 @@ void check_scoring(const FormTemplate& t, const std::string& path) {
     for (const auto& [name, col] :
          {std::pair{"target", s.indicators->target}, std::pair{"actual", s.indicators->actual},
           std::pair{"weight", s.indicators->weight}, std::pair{"score", s.indicators->score},
-          std::pair{"deviation", s.indicators->deviation}}) {
+          std::pair{"deviation", s.indicators->deviation},
+          std::pair{"standard_text", s.indicators->standard_text}}) {
       if (!col.empty() && !sec->column(col)) {
         throw JsonError(child(p, name),
                         fmt::format("no column “{}” in section “{}”", col, sec->key));

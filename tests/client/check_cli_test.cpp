@@ -50,10 +50,23 @@ TEST(CheckCli, ReadableOutputAlignsAndSummarises) {
 }
 
 TEST(CheckCli, CleanDataExitsZero) {
+  // Seed 001's evaluation team and self-evaluation report hold every rule (its
+  // 整体支出绩效自评表 has warnings about its own 评分标准).
+  const CliResult r = run_budgetsync(
+      {"check", (seeds_dir() / "001_5c11e5d911459f7e" / "perf-team.json").string(),
+       (seeds_dir() / "001_5c11e5d911459f7e" / "narrative_self-eval-report.json").string(),
+       "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::array());
+}
+
+TEST(CheckCli, WarningsOnTheStandardsTextAloneExitZero) {
   const CliResult r =
       run_budgetsync({"check", (seeds_dir() / "001_5c11e5d911459f7e").string(), "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::array());
+  const auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc.size(), 4u);
+  for (const auto& f : doc) EXPECT_EQ(f["severity"], "warning");
 }
 
 TEST(CheckCli, WarningsAloneDoNotFail) {
@@ -136,8 +149,9 @@ TEST(CheckCli, OneBadFileNeverStopsTheOthers) {
   dir.write("a/bad.json",
             R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final09",
       "rows": [{"key": "sangong", "cells": {"final_total": "1O.83"}}]})");
-  dir.write("a/missing_form.json",
-            R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final99", "rows": []})");
+  dir.write(
+      "a/missing_form.json",
+      R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final99", "rows": []})");
   const CliResult r = run_budgetsync({"check", (dir.path() / "a").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("“1O.83”"), std::string::npos) << r.err;

@@ -123,6 +123,9 @@ struct IndicatorScoring {
   std::string weight;     // 分值
   std::string score;      // 得分 as stated
   std::string deviation;  // 偏差度 as stated; empty when the form has none
+  // The column holding each indicator's printed 评分标准, checked as a rule
+  // definition (shared/standard_text.h); empty when the form prints none.
+  std::string standard_text;
 };
 
 struct ExecutionScoring {
