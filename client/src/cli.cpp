@@ -42,6 +42,8 @@ struct Context {
     if (!catalog) {
       auto c = load_catalog(data_dir.empty() ? default_data_dir(argv0) : fs::path(data_dir));
       if (!c.ok()) return c.status();
+      // The year lists this user loaded take the place of the shipped ones.
+      if (Status s = load_user_code_lists(*c, user_codes_dir()); !s.ok()) return s;
       catalog = std::move(*c);
     }
     return &*catalog;
@@ -57,6 +59,7 @@ struct Context {
     return fs::path(".budgetsync");
   }
   std::string replica_path() const { return (replica_dir() / "replica.db").string(); }
+  fs::path user_codes_dir() const { return replica_dir() / "codes"; }
 
   Result<std::unique_ptr<Replica>> open_replica() {
     auto c = load_catalog_once();
@@ -755,6 +758,49 @@ int cmd_resolve(Context& ctx, const std::string& key_text, const std::string& ro
   return kExitOk;
 }
 
+// ---- codes import ----------------------------------------------------------
+
+int cmd_codes_import(Context& ctx, int year, const std::string& file, const std::string& list_id) {
+  auto catalog = ctx.load_catalog_once();
+  if (!catalog.ok()) return fail(catalog.status());
+  const CodeList* before = (*catalog)->code_list(list_id, year);
+  if (!before) {
+    return fail(Status::NotFound(fmt::format(
+        "没有名为“{}”的科目表（function 为支出功能分类，economic 为部门支出经济分类）", list_id)));
+  }
+  auto text = read_file(file);
+  if (!text.ok()) return fail(text.status());
+  std::string title = before->title();
+  auto list = parse_code_list_csv(*text, file, list_id, year, title);
+  if (!list.ok()) return fail(list.status());
+  int added = 0, renamed = 0;
+  for (const auto& e : list->entries()) {
+    const CodeEntry* old = before->find(e.code);
+    if (!old) ++added;
+    if (old && old->name != e.name) ++renamed;
+  }
+  const size_t count = list->entries().size();
+  if (Status s = save_user_code_list(*list, ctx.user_codes_dir()); !s.ok()) return fail(s);
+  if (ctx.json) {
+    fmt::print("{}\n",
+               json{{"list", list_id},
+                    {"year", year},
+                    {"codes", count},
+                    {"added", added},
+                    {"renamed", renamed},
+                    {"saved",
+                     (ctx.user_codes_dir() / std::to_string(year) / (list_id + ".json")).string()}}
+                   .dump(2));
+  } else {
+    fmt::print(
+        "已载入 {} 年{}：{} 个编码（与原用的 {} 年表相比新增 {} 个、名称不同 {} 个）。\n"
+        "保存在 {}；此后在本机检查 {} 年的报表都用这份科目表。\n",
+        year, title.empty() ? list_id : title, count, before->year(), added, renamed,
+        ctx.user_codes_dir().string(), year);
+  }
+  return kExitOk;
+}
+
 // ---- check (files, no replica) ---------------------------------------------
 
 int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::string& tolerance) {
@@ -879,6 +925,25 @@ int run_cli(int argc, char** argv) {
       ->add_option(
           "--tolerance", tolerance,
           "Largest gap in 万元 treated as a rounding difference (尾差), reported as a warning")
+      ->capture_default_str();
+
+  auto* codes = app.add_subcommand("codes", "Classification code lists (政府收支分类科目).");
+  codes->require_subcommand(1);
+  auto* codes_import =
+      codes->add_subcommand("import",
+                            "Load a year's official list from a CSV file (编码,名称[,上级编码] per "
+                            "line); it replaces the "
+                            "shipped list of that year for every check on this machine.");
+  int codes_year = 0;
+  std::string codes_file;
+  std::string codes_list = "function";
+  codes_import->add_option("YEAR", codes_year, "The fiscal year, e.g. 2025")
+      ->required()
+      ->check(CLI::Range(1949, 9999));
+  codes_import->add_option("FILE", codes_file, "The CSV file")->required();
+  codes_import
+      ->add_option("--list", codes_list,
+                   "Which list: function (支出功能分类) or economic (部门支出经济分类)")
       ->capture_default_str();
 
   auto* init = app.add_subcommand("init", "Create a local replica for a unit (works offline).");
@@ -1122,6 +1187,7 @@ int run_cli(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitBadInput;
   }
   if (*check) return cmd_check(ctx, paths, tolerance);
+  if (*codes_import) return cmd_codes_import(ctx, codes_year, codes_file, codes_list);
   if (*init) return cmd_init(ctx, unit, unit_name, user);
   if (*import) return cmd_import(ctx, import_paths, import_key, other_units, progress_lines);
   if (*reports) return cmd_reports(ctx);

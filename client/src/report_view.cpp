@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/text_table.h"
+#include "shared/csv.h"
 #include "shared/text.h"
 
 namespace budgetsync::client {
@@ -290,76 +291,6 @@ std::string render_report_json(const Report& report) {
   }
   return doc.dump(2) + "\n";
 }
-
-namespace {
-
-// Splits CSV text into records of fields (RFC 4180 quoting), remembering the
-// line each record starts on.
-struct CsvRecord {
-  size_t line;
-  std::vector<std::string> fields;
-};
-
-Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view source) {
-  std::vector<CsvRecord> records;
-  CsvRecord cur{1, {}};
-  std::string field;
-  bool quoted = false;
-  size_t line = 1;
-  bool any = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"') {
-      if (!field.empty()) {
-        return Status::InvalidArgument(
-            fmt::format("{}: line {}, field {}: a quote in the middle of a field", source, line,
-                        cur.fields.size() + 1));
-      }
-      quoted = true;
-      any = true;
-    } else if (c == ',') {
-      cur.fields.push_back(std::move(field));
-      field.clear();
-      any = true;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      if (any || !field.empty()) {
-        cur.fields.push_back(std::move(field));
-        records.push_back(std::move(cur));
-      }
-      field.clear();
-      any = false;
-      ++line;
-      cur = CsvRecord{line, {}};
-    } else {
-      field += c;
-    }
-  }
-  if (quoted)
-    return Status::InvalidArgument(
-        fmt::format("{}: line {}: a quoted field is not closed", source, line));
-  if (any || !field.empty()) {
-    cur.fields.push_back(std::move(field));
-    records.push_back(std::move(cur));
-  }
-  return records;
-}
-
-}  // namespace
 
 Result<Report> parse_report_csv(std::string_view text, std::string_view source,
                                 const ReportKey& key, const Catalog& catalog) {

@@ -31,6 +31,12 @@ Status Catalog::add_code_list(CodeList list) {
   return Status::Ok();
 }
 
+void Catalog::replace_code_list(CodeList list) {
+  auto& years = code_lists_[list.id()];
+  const int y = list.year();
+  years.insert_or_assign(y, std::move(list));
+}
+
 const FormTemplate* Catalog::form(std::string_view id, int version) const {
   auto it = forms_.find(id);
   if (it == forms_.end() || it->second.empty()) return nullptr;

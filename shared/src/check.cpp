@@ -738,7 +738,8 @@ class Checker {
           Finding& f = add("codes.unknown", Severity::kWarning, rr.key, sec.label_column);
           f.stated = rr.key;
           f.message = fmt::format(
-              "{}：科目编码 {}{}不在 {}中。该行已按填报数据参与检查，请核对编码是否有误。",
+              "{}：科目编码 {}{}不在 {}中。该行已按填报数据参与检查，请核对编码是否有误；"
+              "若是当年新设的科目，可用 budgetsync codes import 载入当年的科目表。",
               report_title(), rr.key, printed.empty() ? "" : "「" + printed + "」", list_name);
           continue;
         }

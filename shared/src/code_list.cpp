@@ -1,8 +1,12 @@
 #include "shared/code_list.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 #include "json_reader.h"
+#include "shared/csv.h"
+#include "shared/text.h"
 
 namespace budgetsync {
 
@@ -28,6 +32,30 @@ std::string CodeList::parent_of(std::string_view code) const {
   return {};
 }
 
+namespace {
+
+// Fills each missing parent with the code's longest listed prefix. Returns the
+// index of an entry whose explicit parent is not in the list, if any.
+std::optional<size_t> fill_parents(std::vector<CodeEntry>& entries,
+                                   const std::map<std::string, size_t, std::less<>>& seen) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto& e = entries[i];
+    if (!e.parent.empty()) {
+      if (!seen.count(e.parent)) return i;
+      continue;
+    }
+    for (size_t len = e.code.size(); len-- > 1;) {
+      if (seen.count(e.code.substr(0, len))) {
+        e.parent = e.code.substr(0, len);
+        break;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<CodeList> parse_code_list(std::string_view json_text, std::string_view source) {
   using namespace detail;
   try {
@@ -52,26 +80,72 @@ Result<CodeList> parse_code_list(std::string_view json_text, std::string_view so
       entries.push_back(std::move(e));
     }
     // Parents: explicit ones must exist; missing ones come from the longest prefix.
-    for (size_t i = 0; i < entries.size(); ++i) {
-      auto& e = entries[i];
-      if (!e.parent.empty()) {
-        if (!seen.count(e.parent)) {
-          throw JsonError(child(child("entries", i), "parent"),
-                          fmt::format("parent {} is not in the list", e.parent));
-        }
-        continue;
-      }
-      for (size_t len = e.code.size(); len-- > 1;) {
-        if (seen.count(e.code.substr(0, len))) {
-          e.parent = e.code.substr(0, len);
-          break;
-        }
-      }
+    if (auto bad = fill_parents(entries, seen)) {
+      throw JsonError(child(child("entries", *bad), "parent"),
+                      fmt::format("parent {} is not in the list", entries[*bad].parent));
     }
     return CodeList(id, year, title, std::move(entries));
   } catch (const JsonError& e) {
     return to_status(source, e);
   }
+}
+
+Result<CodeList> parse_code_list_csv(std::string_view csv_text, std::string_view source,
+                                     const std::string& id, int year, const std::string& title) {
+  auto records = split_csv(csv_text, source);
+  if (!records.ok()) return records.status();
+  std::vector<CodeEntry> entries;
+  std::map<std::string, size_t, std::less<>> seen;
+  std::map<size_t, size_t> line_of;  // entry -> line
+  for (const auto& rec : *records) {
+    auto field = [&](size_t i) {
+      return i < rec.fields.size() ? normalize_numeric_text(rec.fields[i]) : std::string();
+    };
+    const std::string code = field(0);
+    if (code.empty()) continue;
+    if (!is_classification_code(code)) {
+      if (entries.empty()) continue;  // a header line
+      return Status::InvalidArgument(fmt::format(
+          "{}：第 {} 行：“{}”不是科目编码（编码只含数字，如 2101501）", source, rec.line, code));
+    }
+    const std::string name =
+        rec.fields.size() > 1 ? std::string(trim(rec.fields[1])) : std::string();
+    if (name.empty()) {
+      return Status::InvalidArgument(
+          fmt::format("{}：第 {} 行：科目编码 {} 没有名称", source, rec.line, code));
+    }
+    if (auto [it, inserted] = seen.emplace(code, entries.size()); !inserted) {
+      return Status::InvalidArgument(fmt::format("{}：第 {} 行：科目编码 {} 与第 {} 行重复", source,
+                                                 rec.line, code, line_of[it->second]));
+    }
+    line_of[entries.size()] = rec.line;
+    entries.push_back({code, name, field(2)});
+  }
+  if (entries.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("{}：没有读到任何科目编码（每行写“编码,名称”，如 2101501,行政运行）", source));
+  }
+  if (auto bad = fill_parents(entries, seen)) {
+    return Status::InvalidArgument(fmt::format("{}：第 {} 行：上级编码 {} 不在这份科目表中", source,
+                                               line_of[*bad], entries[*bad].parent));
+  }
+  return CodeList(id, year, title, std::move(entries));
+}
+
+std::string render_code_list_json(const CodeList& list) {
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const auto& e : list.entries()) {
+    nlohmann::ordered_json o{{"code", e.code}, {"name", e.name}};
+    if (!e.parent.empty()) o["parent"] = e.parent;
+    entries.push_back(std::move(o));
+  }
+  return nlohmann::ordered_json{{"format", "budgetsync-codes/1"},
+                                {"list", list.id()},
+                                {"year", list.year()},
+                                {"title", list.title()},
+                                {"entries", std::move(entries)}}
+             .dump(2) +
+         "\n";
 }
 
 }  // namespace budgetsync

@@ -199,5 +199,40 @@ TEST(CheckCli, DataFolderCanBeGiven) {
   EXPECT_NE(r.err.find("no form templates at"), std::string::npos) << r.err;
 }
 
+// A 财政局's 决算 with a code the shipped 2024 list lacks: a warning until the
+// year's official list is loaded, then none; a bad list changes nothing.
+TEST(CodesCli, AYearsListLoadedFromCsvTakesThePlaceOfTheShippedOne) {
+  TempDir dir;
+  dir.write("r/final02.json",
+            R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final02",
+      "rows": [{"key": "201", "cells": {"name": "一般公共服务支出", "total": "10"}},
+               {"key": "20106", "cells": {"name": "财政事务", "total": "10"}}]})");
+  const std::string replica = (dir.path() / "replica").string();
+  const std::string report = (dir.path() / "r" / "final02.json").string();
+  auto unknown = [&] {
+    const CliResult r = run_budgetsync({"--dir", replica, "check", report, "--json"});
+    int n = 0;
+    for (const auto& f : nlohmann::json::parse(r.out)) n += f["rule_id"] == "final02.codes.unknown";
+    return n;
+  };
+  EXPECT_EQ(unknown(), 1);
+
+  dir.write("bad.csv", "编码,名称\n201,一般公共服务支出\n2O106,财政事务\n");
+  const CliResult bad = run_budgetsync(
+      {"--dir", replica, "codes", "import", "2024", (dir.path() / "bad.csv").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("第 3 行"), std::string::npos) << bad.err;
+  EXPECT_EQ(unknown(), 1);  // nothing saved
+
+  dir.write(
+      "function-2024.csv",
+      "编码,名称\n201,一般公共服务支出\n20106,财政事务\n2010601,行政运行\n210,卫生健康支出\n");
+  const CliResult ok = run_budgetsync(
+      {"--dir", replica, "codes", "import", "2024", (dir.path() / "function-2024.csv").string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("4 个编码"), std::string::npos) << ok.out;
+  EXPECT_EQ(unknown(), 0);
+}
+
 }  // namespace
 }  // namespace budgetsync::testing

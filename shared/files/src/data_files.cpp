@@ -134,6 +134,36 @@ ReportFiles load_each_report(const std::vector<fs::path>& paths, const Catalog& 
   return out;
 }
 
+Status load_user_code_lists(Catalog& catalog, const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Status::Ok();
+  for (const auto& file : json_files_under(dir)) {
+    auto text = read_file(file);
+    if (!text.ok()) return text.status();
+    auto list = parse_code_list(*text, file.string());
+    if (!list.ok()) return list.status();
+    catalog.replace_code_list(std::move(*list));
+  }
+  return catalog.check();
+}
+
+Status save_user_code_list(const CodeList& list, const fs::path& dir) {
+  const fs::path folder = dir / std::to_string(list.year());
+  BS_RETURN_IF_ERROR(make_private_dir(folder));
+  const fs::path target = folder / (list.id() + ".json");
+  const fs::path temp = folder / (list.id() + ".json.tmp");
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << render_code_list_json(list);
+    out.flush();
+    if (!out) return Status::IoError(fmt::format("{}：无法写入", temp.string()));
+  }
+  std::error_code ec;
+  fs::rename(temp, target, ec);
+  if (ec) return Status::IoError(fmt::format("{}：无法保存：{}", target.string(), ec.message()));
+  return Status::Ok();
+}
+
 Result<std::vector<Report>> load_reports(const std::vector<fs::path>& paths, const Catalog& catalog,
                                          const std::function<void(size_t, size_t)>& progress) {
   ReportFiles files = load_each_report(paths, catalog, progress);

@@ -17,6 +17,9 @@ class Catalog {
   // Adds a template; a second template with the same id and version is refused.
   Status add_form(FormTemplate t);
   Status add_code_list(CodeList list);
+  // A list a user loaded (budgetsync codes import) takes the place of the
+  // shipped one of the same id and year.
+  void replace_code_list(CodeList list);
 
   // The template `id` at `version`, or its newest version when version is 0.
   const FormTemplate* form(std::string_view id, int version = 0) const;

@@ -48,4 +48,13 @@ bool is_classification_code(std::string_view s);
 // name `source` and the JSON field.
 Result<CodeList> parse_code_list(std::string_view json_text, std::string_view source);
 
+// Parses a year's official list as CSV: one code per line, "code,name" or
+// "code,name,parent" (a header line such as 编码,名称 is skipped; full-width
+// digits are read). Errors are in Chinese and name `source` and the line.
+Result<CodeList> parse_code_list_csv(std::string_view csv_text, std::string_view source,
+                                     const std::string& id, int year, const std::string& title);
+
+// The list in the budgetsync-codes/1 format; parsing it gives the list back.
+std::string render_code_list_json(const CodeList& list);
+
 }  // namespace budgetsync

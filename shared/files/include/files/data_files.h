@@ -22,6 +22,12 @@ std::filesystem::path default_data_dir(const char* argv0);
 // then cross-checks them. Errors name the file and the field.
 Result<Catalog> load_catalog(const std::filesystem::path& data_dir);
 
+// Lists a user loaded (budgetsync codes import), kept as DIR/<year>/<list>.json:
+// each takes the place of the shipped list of its id and year. No folder, none.
+Status load_user_code_lists(Catalog& catalog, const std::filesystem::path& dir);
+// Keeps a list there, written whole to a temporary file and renamed into place.
+Status save_user_code_list(const CodeList& list, const std::filesystem::path& dir);
+
 // Creates `dir` (with its parents) when missing, the owner's alone (0700)
 // whatever the umask: replica and server folders hold session tokens, keys and
 // every unit's figures. A folder that already exists is left as it is.

@@ -1,0 +1,22 @@
+// CSV text as records of fields (RFC 4180 quoting): the one reader behind every
+// CSV the program takes (report cells, code lists).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/status.h"
+
+namespace budgetsync {
+
+struct CsvRecord {
+  size_t line;  // the line the record starts on
+  std::vector<std::string> fields;
+};
+
+// Blank lines are skipped. A quote inside an unquoted field, or a quoted field
+// left open, is InvalidArgument naming `source` and the line.
+Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view source);
+
+}  // namespace budgetsync
