@@ -1144,6 +1144,10 @@ int run_cli(int argc, char** argv) {
       "Only these forms (default: every 预算, 决算 and 基础数据 form filed)");
   consolidate_cmd->add_option("--units", consolidation.units,
                               "Only these units (default: every unit below yours)");
+  consolidate_cmd->add_option(
+      "--parent", consolidation.parent,
+      "The unit among them that is the bureau's own 本级: its 对附属单位补助支出 and the others' "
+      "上级补助收入, the others' 上缴上级支出 and its 附属单位上缴收入, are offset (冲抵)");
   consolidate_cmd->add_flag("--include-submitted", consolidation.include_submitted,
                             "Also use reports submitted but not yet approved");
 

@@ -34,6 +34,39 @@ std::string state_op(Replica& replica, const ReportKey& key) {
   return op;
 }
 
+bool usable(const std::string& state, bool include_submitted) {
+  return state == "approved" || (state == "submitted" && include_submitted);
+}
+
+std::string_view pair_title(const std::string& pair) {
+  return pair == "subsidy" ? "本级对附属单位补助与附属单位上级补助收入"
+                           : "附属单位上缴上级支出与本级附属单位上缴收入";
+}
+
+// The offsets made on the form's printed lines (a table keyed by codes shows
+// its 合计 line only), and any pair whose two sides disagree.
+void print_offsets(const Catalog& catalog, const json& entry) {
+  const FormTemplate* form = catalog.form(entry["form"].get<std::string>());
+  if (!form) return;
+  for (const auto& o : entry["offsets"]) {
+    const std::string row = o["row"].get<std::string>();
+    const Section* sec = form->section_of_fixed_row(row);
+    const RowDef* def = sec ? sec->row(row) : nullptr;
+    const Column* col = sec ? sec->column(o["column"].get<std::string>()) : nullptr;
+    if (!def || !col) continue;
+    fmt::print("  冲抵：{}「{}」减去 {} 的 {}（{}）\n", def->label, col->label,
+               o["unit"].get<std::string>(), o["amount"].get<std::string>(),
+               o["side"] == "paid" ? "付出方" : "收入方");
+  }
+  for (const auto& m : entry["mismatches"]) {
+    const auto paid = *Decimal::parse(m["paid"].get<std::string>());
+    const auto received = *Decimal::parse(m["received"].get<std::string>());
+    fmt::print("  注意：{}不一致：付出 {}，收到 {}，相差 {}；请核对各单位的表。\n",
+               pair_title(m["pair"].get<std::string>()), paid.to_string(), received.to_string(),
+               (paid - received).abs().to_string());
+  }
+}
+
 }  // namespace
 
 std::string consolidation_staleness(Replica& replica, const ReportKey& key) {
@@ -92,9 +125,34 @@ Result<json> consolidate_reports(Replica& replica, const Catalog& catalog,
   auto setting = replica.setting("sync.last_ok_ms");
   const std::string last_ok = setting.ok() ? *setting : "";
   const std::string last_sync = last_ok.empty() ? "" : local_time(std::stoll(last_ok));
+  if (!request.parent.empty() && !units.count(request.parent)) {
+    return Status::InvalidArgument(
+        fmt::format("the 本级 unit {} is not one of the units consolidated", request.parent));
+  }
+  // Every form of the units used, for offsets read from another of their tables.
+  std::map<ReportKey, Report> loaded;
+  auto load_used = [&](const ReportKey& key) -> const Report* {
+    auto it = by_key.find(key);
+    if (it == by_key.end() || !usable(it->second->state, request.include_submitted)) return nullptr;
+    auto [at, fresh] = loaded.try_emplace(key);
+    if (fresh) {
+      auto r = replica.load(key);
+      if (!r.ok()) {
+        loaded.erase(at);
+        return nullptr;
+      }
+      at->second = std::move(*r);
+    }
+    return &at->second;
+  };
+  ConsolidateOptions options;
+  options.parent = request.parent;
+  options.other_form = [&](const std::string& u, const std::string& form) {
+    return load_used({u, request.year, form, ""});
+  };
   json out = json::array();
   for (const auto& form_id : forms) {
-    std::vector<Report> sources;
+    std::vector<const Report*> sources;
     json used = json::array();
     json skipped = json::array();
     for (const auto& u : units) {
@@ -103,10 +161,10 @@ Result<json> consolidate_reports(Replica& replica, const Catalog& catalog,
       std::string why;
       if (it == by_key.end()) {
         why = "本副本中没有这张表（未填报或尚未同步）";
-      } else if (it->second->state == "approved" ||
-                 (it->second->state == "submitted" && request.include_submitted)) {
-        BS_ASSIGN_OR_RETURN(r, replica.load(key));
-        sources.push_back(std::move(r));
+      } else if (usable(it->second->state, request.include_submitted)) {
+        const Report* r = load_used(key);
+        if (!r) return replica.load(key).status();
+        sources.push_back(r);
         used.push_back({{"report", key.to_string()},
                         {"state", it->second->state},
                         {"state_op", state_op(replica, key)}});
@@ -119,19 +177,45 @@ Result<json> consolidate_reports(Replica& replica, const Catalog& catalog,
       skipped.push_back({{"unit", u}, {"why", why}});
     }
     json entry{{"form", form_id}, {"sources", used}, {"skipped", skipped}};
+    const bool has_parent = std::any_of(sources.begin(), sources.end(), [&](const Report* r) {
+      return r->key.unit == request.parent;
+    });
     if (sources.empty()) {
       entry["built"] = false;
     } else {
-      std::vector<const Report*> ptrs;
-      for (const auto& r : sources) ptrs.push_back(&r);
       const ReportKey target{unit, request.year, form_id, ""};
-      BS_ASSIGN_OR_RETURN(result, consolidate(ptrs, target, catalog));
-      const json record{{"sources", used}, {"skipped", skipped}, {"left_out", result.left_out}};
+      ConsolidateOptions these = options;
+      if (!has_parent) these.parent.clear();  // the 本级's table not used: nothing to offset
+      BS_ASSIGN_OR_RETURN(result, consolidate(sources, target, catalog, these));
+      json offsets = json::array();
+      for (const auto& o : result.offsets) {
+        offsets.push_back({{"pair", offset_pair_name(o.pair)},
+                           {"side", o.side == OffsetSide::kPaid ? "paid" : "received"},
+                           {"row", o.row},
+                           {"column", o.column},
+                           {"unit", o.unit},
+                           {"amount", o.amount.to_string()},
+                           {"amount_from", o.amount_from}});
+      }
+      json mismatches = json::array();
+      for (const auto& m : result.mismatches) {
+        mismatches.push_back({{"pair", offset_pair_name(m.pair)},
+                              {"paid", m.paid.to_string()},
+                              {"received", m.received.to_string()}});
+      }
+      const json record{{"sources", used},
+                        {"skipped", skipped},
+                        {"parent", these.parent},
+                        {"offsets", offsets},
+                        {"mismatches", mismatches}};
       BS_ASSIGN_OR_RETURN(changed, replica.write_consolidated(result.report, record.dump()));
       entry["built"] = true;
       entry["report"] = target.to_string();
       entry["cells_changed"] = changed;
       entry["recomputed"] = result.recomputed;
+      entry["parent"] = these.parent;
+      entry["offsets"] = std::move(offsets);
+      entry["mismatches"] = std::move(mismatches);
     }
     out.push_back(std::move(entry));
   }
@@ -156,6 +240,7 @@ int cmd_consolidate(Replica& replica, const Catalog& catalog, const ConsolidateR
                  entry["report"].get<std::string>(), entry["sources"].size(), names,
                  entry["cells_changed"].get<int64_t>(), entry["recomputed"].size());
     }
+    if (entry["built"].get<bool>()) print_offsets(catalog, entry);
     for (const auto& s : entry["skipped"]) {
       fmt::print("  未纳入 {}：{}\n", s["unit"].get<std::string>(), s["why"].get<std::string>());
     }

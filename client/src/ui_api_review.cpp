@@ -154,6 +154,8 @@ UiResponse UiApi::consolidate(const json& body) {
   request.year = year->get<int>();
   if (auto it = body.find("include_submitted"); it != body.end() && it->is_boolean())
     request.include_submitted = it->get<bool>();
+  if (auto it = body.find("parent"); it != body.end() && it->is_string())
+    request.parent = it->get<std::string>();
   auto done = consolidate_reports(replica_, catalog_, request);
   if (!done.ok()) return refusal(done.status());
   return json_response(200, *done);

@@ -86,32 +86,41 @@ Status Catalog::check() const {
                         s.key, s.code_list));
       }
     }
+    // A reference to another form names an installed form, row and column.
+    auto check_ref = [&](const CellRef& ref, const std::string& where,
+                         const std::vector<std::string>& for_columns) -> Status {
+      if (ref.form.empty()) return Status::Ok();
+      const FormTemplate* other = form(ref.form);
+      if (!other) {
+        return Status::NotFound(fmt::format("{}: {}: “{}” names form “{}”, which is not installed",
+                                            t->source, where, ref.to_string(), ref.form));
+      }
+      const Section* sec = other->section_for_row(ref.row);
+      if (!sec) {
+        return Status::NotFound(
+            fmt::format("{}: {}: form “{}” has no row “{}”", t->source, where, ref.form, ref.row));
+      }
+      const std::vector<std::string> cols =
+          ref.column.empty() ? for_columns : std::vector{ref.column};
+      for (const auto& c : cols) {
+        if (!sec->column(c)) {
+          return Status::NotFound(
+              fmt::format("{}: {}: form “{}” has no column “{}” in section “{}”", t->source, where,
+                          ref.form, c, sec->key));
+        }
+      }
+      return Status::Ok();
+    };
     for (const auto& r : t->rules) {
       std::vector<const CellRef*> refs{&r.target};
       for (const auto& term : r.terms) refs.push_back(&term);
       for (const CellRef* ref : refs) {
-        if (ref->form.empty()) continue;
-        const FormTemplate* other = form(ref->form);
-        if (!other) {
-          return Status::NotFound(
-              fmt::format("{}: rule {}: “{}” names form “{}”, which is not installed", t->source,
-                          r.id, ref->to_string(), ref->form));
-        }
-        const Section* sec = other->section_for_row(ref->row);
-        if (!sec) {
-          return Status::NotFound(fmt::format("{}: rule {}: form “{}” has no row “{}”", t->source,
-                                              r.id, ref->form, ref->row));
-        }
-        std::vector<std::string> cols =
-            ref->column.empty() ? r.for_columns : std::vector{ref->column};
-        for (const auto& c : cols) {
-          if (!sec->column(c)) {
-            return Status::NotFound(
-                fmt::format("{}: rule {}: form “{}” has no column “{}” in section “{}”", t->source,
-                            r.id, ref->form, c, sec->key));
-          }
-        }
+        BS_RETURN_IF_ERROR(check_ref(*ref, "rule " + r.id, r.for_columns));
       }
+    }
+    for (size_t i = 0; i < t->offsets.size(); ++i) {
+      if (!t->offsets[i].amount) continue;
+      BS_RETURN_IF_ERROR(check_ref(*t->offsets[i].amount, fmt::format("offsets[{}]", i), {}));
     }
   }
   return Status::Ok();

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "shared/check.h"
+#include "shared/text.h"
 
 namespace budgetsync {
 namespace {
@@ -32,13 +33,32 @@ const Rule* rule_by_id(const FormTemplate& form, const std::string& id) {
 // so each rate a rule can compute shows up as a mismatch and is replaced.
 constexpr std::string_view kRatePlaceholder = "-999999.99";
 
+// The offset that removes a source's own cell (row, col), for a source that is
+// the parent or a child.
+const Offset* removing_offset(const FormTemplate& form, const std::string& row,
+                              const std::string& col, bool is_parent) {
+  for (const auto& o : form.offsets) {
+    if (o.amount || o.cell.column != col) continue;
+    if (!o.cell.row.empty() && o.cell.row != row) continue;
+    if (offset_removes_parent(o.pair, o.side) != is_parent) continue;
+    return &o;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Result<Consolidated> consolidate(const std::vector<const Report*>& sources, const ReportKey& target,
-                                 const Catalog& catalog) {
+                                 const Catalog& catalog, const ConsolidateOptions& options) {
   if (sources.empty()) return Status::InvalidArgument("nothing to consolidate: no source reports");
   const FormTemplate* form = catalog.form(target.form);
   if (!form) return Status::NotFound(fmt::format("form {} is not known", target.form));
+  if (!options.parent.empty() && std::none_of(sources.begin(), sources.end(), [&](const Report* s) {
+        return s->key.unit == options.parent;
+      })) {
+    return Status::InvalidArgument(fmt::format("the parent unit {} is not among the sources of {}",
+                                               options.parent, target.form));
+  }
   Consolidated out;
   Report& r = out.report;
   r.key = target;
@@ -51,24 +71,49 @@ Result<Consolidated> consolidate(const std::vector<const Report*>& sources, cons
   };
   std::map<std::string, size_t> row_index;
   std::vector<std::map<std::string, Acc>> accs;
+  auto acc_for = [&](const std::string& key,
+                     const std::string& section) -> std::map<std::string, Acc>& {
+    auto [it, fresh] = row_index.try_emplace(key, r.rows.size());
+    if (fresh) {
+      r.rows.push_back({key, section, {}});
+      accs.emplace_back();
+    }
+    return accs[it->second];
+  };
+  // Dynamic rows: (section, name) -> the consolidated row's key.
+  std::map<std::pair<std::string, std::string>, std::string> dynamic_keys;
+  auto key_in_target = [&](const Section& sec, const ReportRow& row) {
+    if (!sec.dynamic || sec.row(row.key)) return row.key;
+    std::string name;
+    if (!sec.label_column.empty()) {
+      if (auto it = row.cells.find(sec.label_column); it != row.cells.end()) {
+        name = normalize_label(it->second.raw);
+      }
+    }
+    if (name.empty()) name = "\x01" + row.key;  // no name: merged by key
+    auto [it, fresh] = dynamic_keys.try_emplace({sec.key, name});
+    if (fresh) {
+      std::string key = row.key;
+      for (int n = 2; row_index.count(key); ++n) key = fmt::format("{}-{}", row.key, n);
+      it->second = key;
+      row_index.try_emplace(key, r.rows.size());
+      r.rows.push_back({key, sec.key, {}});
+      accs.emplace_back();
+    }
+    return it->second;
+  };
+  const bool offsetting = !options.parent.empty();
   for (const Report* src : sources) {
     if (src->key.form != target.form) {
       return Status::InvalidArgument(fmt::format("report {} is form {}, not {}",
                                                  src->key.to_string(), src->key.form, target.form));
     }
+    const bool is_parent = src->key.unit == options.parent;
     for (const auto& row : src->rows) {
       const Section* sec = form->section(row.section);
       if (!sec) continue;
-      if (sec->dynamic && !sec->row(row.key)) {
-        out.left_out.push_back(fmt::format("{} {}", src->key.unit, row.key));
-        continue;
-      }
-      auto [it, fresh] = row_index.try_emplace(row.key, r.rows.size());
-      if (fresh) {
-        r.rows.push_back({row.key, row.section, {}});
-        accs.emplace_back();
-      }
-      auto& acc = accs[it->second];
+      const std::string key = key_in_target(*sec, row);
+      auto& acc = acc_for(key, row.section);
       for (const auto& [col_key, cell] : row.cells) {
         const Column* col = sec->column(col_key);
         if (!col || cell.value.is_blank()) continue;
@@ -76,6 +121,16 @@ Result<Consolidated> consolidate(const std::vector<const Report*>& sources, cons
         if (additive(col->type)) {
           auto n = cell.value.number(form->unit);
           if (!n) continue;  // n/a
+          if (const Offset* o =
+                  offsetting ? removing_offset(*form, row.key, col_key, is_parent) : nullptr) {
+            // Shown as 0 (at the cell's precision), not blank: the amount was offset.
+            if (!a.sum) a.sum = *n - *n;
+            a.any = true;
+            if (!n->is_zero()) {
+              out.offsets.push_back({o->pair, o->side, key, col_key, src->key.unit, *n, ""});
+            }
+            continue;
+          }
           a.sum = a.sum ? *a.sum + *n : *n;
           a.any = true;
         } else if (col->type == ColumnType::kRate || col->type == ColumnType::kScore) {
@@ -86,6 +141,50 @@ Result<Consolidated> consolidate(const std::vector<const Report*>& sources, cons
         }
       }
     }
+  }
+  // Offsets whose amount is read from another cell (another form's).
+  for (const auto& o : offsetting ? form->offsets : std::vector<Offset>{}) {
+    if (!o.amount) continue;
+    const Section* sec = form->section_for_row(o.cell.row);
+    if (!sec) continue;
+    for (const Report* src : sources) {
+      if ((src->key.unit == options.parent) != offset_removes_parent(o.pair, o.side)) continue;
+      const Report* from = src;
+      if (!o.amount->form.empty()) {
+        from = options.other_form ? options.other_form(src->key.unit, o.amount->form) : nullptr;
+        if (!from) continue;
+      }
+      const ReportCell* c = from->cell(o.amount->row, o.amount->column);
+      // A money cell is held in 分: read in this form's unit whatever the other's.
+      auto n = c ? c->value.number(form->unit) : std::nullopt;
+      if (!n || n->is_zero()) continue;
+      Acc& a = acc_for(o.cell.row, sec->key)[o.cell.column];
+      a.sum = (a.sum ? *a.sum : Decimal()) - *n;
+      a.any = true;
+      out.offsets.push_back(
+          {o.pair, o.side, o.cell.row, o.cell.column, src->key.unit, *n, o.amount->to_string()});
+    }
+  }
+  // Both sides of a pair in single cells of this form: their totals must agree.
+  for (OffsetPair pair : {OffsetPair::kSubsidy, OffsetPair::kRemit}) {
+    auto declared = [&](OffsetSide side) {
+      return std::any_of(form->offsets.begin(), form->offsets.end(), [&](const Offset& o) {
+        return o.pair == pair && o.side == side && !o.cell.row.empty();
+      });
+    };
+    if (!offsetting || !declared(OffsetSide::kPaid) || !declared(OffsetSide::kReceived)) continue;
+    Decimal paid, received;
+    for (const auto& made : out.offsets) {
+      if (made.pair != pair) continue;
+      const bool single =
+          std::any_of(form->offsets.begin(), form->offsets.end(), [&](const Offset& o) {
+            return o.pair == pair && o.side == made.side && o.cell.row == made.row &&
+                   o.cell.column == made.column;
+          });
+      if (!single) continue;
+      (made.side == OffsetSide::kPaid ? paid : received) += made.amount;
+    }
+    if (paid != received) out.mismatches.push_back({pair, paid, received});
   }
   for (size_t i = 0; i < r.rows.size(); ++i) {
     ReportRow& row = r.rows[i];

@@ -244,6 +244,46 @@ class RefChecker {
   const FormTemplate& t_;
 };
 
+// A field that takes one of two words: true for the first.
+bool either(const json& j, std::string_view key, const std::string& path, std::string_view first,
+            std::string_view second) {
+  const std::string v = detail::get_string(j, key, path);
+  if (v != first && v != second)
+    throw JsonError(child(path, key), fmt::format("must be \"{}\" or \"{}\"", first, second));
+  return v == first;
+}
+
+Offset parse_offset(const json& j, const std::string& path, const FormTemplate& t) {
+  Offset o;
+  o.pair = either(j, "pair", path, "subsidy", "remit") ? OffsetPair::kSubsidy : OffsetPair::kRemit;
+  o.side = either(j, "side", path, "paid", "received") ? OffsetSide::kPaid : OffsetSide::kReceived;
+  o.cell = ref_at(j, "cell", path);
+  if (!o.cell.form.empty() || o.cell.negate || o.cell.whole_section || o.cell.column.empty()) {
+    throw JsonError(child(path, "cell"), "must be “row:col” or “:col” of this form");
+  }
+  if (o.cell.row.empty()) {
+    const bool found = std::any_of(t.sections.begin(), t.sections.end(),
+                                   [&](const Section& s) { return s.column(o.cell.column); });
+    if (!found) {
+      throw JsonError(child(path, "cell"),
+                      fmt::format("no column “{}” in this form", o.cell.column));
+    }
+  } else {
+    RefChecker(t).check(o.cell, child(path, "cell"), nullptr, {});
+  }
+  if (j.contains("amount")) {
+    o.amount = ref_at(j, "amount", path);
+    if (o.amount->negate || o.amount->whole_section || o.amount->row.empty() ||
+        o.amount->column.empty()) {
+      throw JsonError(child(path, "amount"), "must name one cell, such as “final03!210:subsidy”");
+    }
+    if (o.cell.row.empty())
+      throw JsonError(child(path, "cell"), "an offset with an “amount” names one row: “row:col”");
+    RefChecker(t).check(*o.amount, child(path, "amount"), nullptr, {});
+  }
+  return o;
+}
+
 Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
   Rule r;
   r.id = detail::get_string(j, "id", path);
@@ -439,6 +479,15 @@ std::string_view severity_name(Severity s) {
   return "notice";
 }
 
+std::string_view offset_pair_name(OffsetPair p) {
+  return p == OffsetPair::kSubsidy ? "subsidy" : "remit";
+}
+
+bool offset_removes_parent(OffsetPair pair, OffsetSide side) {
+  // The parent pays subsidies and receives remittances.
+  return (pair == OffsetPair::kSubsidy) == (side == OffsetSide::kPaid);
+}
+
 std::string_view rule_kind_name(RuleKind k) {
   for (const auto& [kind, name] : kRuleKinds) {
     if (kind == k) return name;
@@ -563,6 +612,12 @@ Result<FormTemplate> parse_form_template(std::string_view json_text, std::string
                           fmt::format("rule id “{}” is used twice", r.id));
         }
         t.rules.push_back(std::move(r));
+      }
+    }
+    if (auto it = doc.find("offsets"); it != doc.end()) {
+      if (!it->is_array()) throw JsonError("offsets", "must be an array");
+      for (size_t i = 0; i < it->size(); ++i) {
+        t.offsets.push_back(parse_offset((*it)[i], child("offsets", i), t));
       }
     }
     if (auto it = doc.find("scoring"); it != doc.end()) {

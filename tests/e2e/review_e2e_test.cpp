@@ -232,6 +232,18 @@ TEST_F(ReviewEndToEnd, SubmitReturnFixApproveAndConsolidate) {
     expect_consolidated_equals_seed(exported, fmt::format("bureau/2023/budget0{}", n),
                                     seed_folder("004_") / fmt::format("budget0{}.json", n));
   }
+  // Naming the 本级 unit offsets the transfers between it and the others; the
+  // seed units book none, so the table stays the sum and no offset is listed.
+  const json offset =
+      liu_.json({"consolidate", "--year", "2024", "--form", "final01", "--parent", "411325-ybj"});
+  ASSERT_EQ(offset["forms"].size(), 1u) << offset.dump(2);
+  EXPECT_EQ(offset["forms"][0]["parent"], "411325-ybj");
+  EXPECT_TRUE(offset["forms"][0]["offsets"].empty());
+  EXPECT_EQ(offset["forms"][0]["cells_changed"], 0);
+  const CliResult stranger =
+      liu_.run({"consolidate", "--year", "2024", "--parent", "999999-none"});
+  EXPECT_NE(stranger.exit_code, 0);
+  EXPECT_NE(stranger.err.find("999999-none"), std::string::npos) << stranger.err;
   // Approved on every device, and locked.
   sync(wang_);
   EXPECT_EQ(state(wang_, "411325-ybj/2024/final06"), "approved");

@@ -23,7 +23,8 @@ std::string valid_form() {
     "rules": [
       {"id": "hier", "kind": "hierarchy", "section": "main", "total_row": "total", "columns": ["total", "basic"]},
       {"id": "sum", "kind": "sum", "target": "total:total", "terms": ["210:total"]}
-    ]
+    ],
+    "offsets": [{"pair": "subsidy", "side": "paid", "cell": ":basic"}]
   })";
 }
 
@@ -51,6 +52,10 @@ TEST(FormTemplate, LoadsAValidTemplate) {
   EXPECT_TRUE(t->sections[0].column("total")->computed);
   ASSERT_EQ(t->rules.size(), 2u);
   EXPECT_EQ(t->rules[0].kind, RuleKind::kHierarchy);
+  ASSERT_EQ(t->offsets.size(), 1u);
+  EXPECT_EQ(t->offsets[0].pair, OffsetPair::kSubsidy);
+  EXPECT_TRUE(offset_removes_parent(t->offsets[0].pair, t->offsets[0].side));
+  EXPECT_EQ(t->offsets[0].cell.column, "basic");
   // Default grades: 优 from 90, 良 from 80, 中 from 60, else 差.
   ASSERT_EQ(t->scoring.grades.size(), 4u);
   EXPECT_EQ(t->scoring.grades[0].grade, "优");
@@ -102,6 +107,13 @@ INSTANTIATE_TEST_SUITE_P(
                    R"("columns": ["total", "nope"])", "rules[0].columns: no column “nope”"},
         BrokenCase{"version_not_number", R"("version": 2)", R"("version": "2")",
                    "version: must be a whole number"},
+        BrokenCase{"offset_pair", R"("pair": "subsidy")", R"("pair": "grant")",
+                   "offsets[0].pair: must be \"subsidy\" or \"remit\""},
+        BrokenCase{"offset_column", R"("cell": ":basic")", R"("cell": ":project")",
+                   "offsets[0].cell: no column “project” in this form"},
+        BrokenCase{"offset_amount_needs_a_row", R"("cell": ":basic")",
+                   R"("cell": ":basic", "amount": "final03!210:subsidy")",
+                   "offsets[0].cell: an offset with an “amount” names one row"},
         BrokenCase{"json_syntax", R"("order": 3,)", R"("order": 3,,)", "line 3, column"}),
     [](const auto& info) { return std::string(info.param.name); });
 

@@ -66,11 +66,14 @@ struct ConsolidateRequest {
   std::vector<std::string> forms;  // empty: every 预算, 决算 and 基础数据 form the units filed
   std::vector<std::string> units;  // empty: every unit below
   bool include_submitted = false;  // also reports submitted but not yet approved
+  // The unit (one of `units`) that is the bureau's 本级: transfers between it
+  // and the other units are offset (冲抵). Empty: nothing is offset.
+  std::string parent;
 };
 // Builds the unit's consolidated reports from what the replica last synced
 // (works offline). The answer: {unit, year, data_as_of, forms: [{form, built,
-// report, cells_changed, recomputed, sources, skipped}]} naming which units'
-// data was not used and why.
+// report, cells_changed, recomputed, parent, offsets, mismatches, sources,
+// skipped}]} naming which units' data was not used and why.
 Result<nlohmann::ordered_json> consolidate_reports(Replica& replica, const Catalog& catalog,
                                                    const ConsolidateRequest& request);
 

@@ -175,6 +175,29 @@ struct Scoring {
   std::vector<GradeBand> grades;               // highest first
 };
 
+// Consolidation (汇总) offsets (冲抵): transfers between the bureau's 本级 unit
+// (the parent) and its affiliated units that a consolidated table removes on
+// both sides. kSubsidy: the parent's 对附属单位补助支出 against the children's
+// 上级补助收入; kRemit: the children's 上缴上级支出 against the parent's
+// 附属单位上缴收入.
+enum class OffsetPair { kSubsidy, kRemit };
+enum class OffsetSide { kPaid, kReceived };
+std::string_view offset_pair_name(OffsetPair p);  // "subsidy", "remit"
+// Which sources' amounts an offset removes: the parent's, or the children's.
+bool offset_removes_parent(OffsetPair pair, OffsetSide side);
+
+struct Offset {
+  OffsetPair pair = OffsetPair::kSubsidy;
+  OffsetSide side = OffsetSide::kReceived;
+  // The cell of this form that loses the amount: "row:col", or ":col" for that
+  // column in every row (a table keyed by codes).
+  CellRef cell;
+  // Where each removed unit's amount is read when not from `cell` itself: a
+  // cell of another form of the same unit ("final03!210:subsidy": 公开01表's
+  // 卫生健康支出 loses the parent's subsidies booked under class 210).
+  std::optional<CellRef> amount;
+};
+
 struct FormTemplate {
   std::string id;
   int version = 1;
@@ -191,7 +214,8 @@ struct FormTemplate {
   std::vector<Section> sections;
   std::vector<Rule> rules;
   Scoring scoring;
-  std::string source;  // file it was loaded from
+  std::vector<Offset> offsets;  // 冲抵 when the form is consolidated
+  std::string source;           // file it was loaded from
 
   const Section* section(std::string_view key) const;
   // The section that lists `row_key` as a fixed row, if any.
