@@ -770,6 +770,15 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
         "未导入；请用 budgetsync check 核对该文件",
         report.source, report.key.to_string()));
   }
+  if (report.unit_in(*form) != form->unit) {
+    // Stored cells are read in the form's unit, and a 元 table judged in 万元
+    // would get the 万元 rounding allowance. Refused until the replica keeps it.
+    return Status::FailedPrecondition(fmt::format(
+        "{}：报表 {} 的金额单位是{}，表样 {} 按{}填列；本地副本暂不能保存另一种金额单位，"
+        "未导入；请用 budgetsync check 核对该文件，或换算为{}后再导入",
+        report.source, report.key.to_string(), unit_name(report.unit_in(*form)),
+        form->display_name(), unit_name(form->unit), unit_name(form->unit)));
+  }
   if (!allow_other_units && report.key.unit != m.identity.unit) {
     BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT 1 FROM units WHERE code = ?"));
     st.bind(1, report.key.unit);

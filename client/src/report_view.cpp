@@ -309,6 +309,26 @@ Result<Report> parse_report_csv(std::string_view text, std::string_view source,
   if (!records.ok()) return records.status();
   if (records->empty())
     return Status::InvalidArgument(fmt::format("{}: the file is empty", source));
+  // A table's 金额单位 line above the header ("金额单位：元", "单位：万元").
+  std::optional<MoneyUnit> money_unit;
+  {
+    std::string first;
+    for (const auto& f : records->front().fields) first += std::string(trim(f));
+    for (std::string_view prefix : {"金额单位：", "金额单位:", "单位：", "单位:"}) {
+      if (first.rfind(prefix, 0) != 0) continue;
+      auto unit = parse_money_unit(trim(std::string_view(first).substr(prefix.size())));
+      if (!unit.ok()) {
+        return Status::InvalidArgument(fmt::format(
+            "{}: line 1: “{}” names no money unit; write 金额单位：元 or 金额单位：万元", source,
+            first));
+      }
+      money_unit = *unit;
+      records->erase(records->begin());
+      break;
+    }
+    if (records->empty())
+      return Status::InvalidArgument(fmt::format("{}: the file has no header line", source));
+  }
   const auto& header = records->front().fields;
   std::map<std::string, size_t> col_index;
   for (size_t i = 0; i < header.size(); ++i) col_index[std::string(trim(header[i]))] = i;
@@ -327,6 +347,7 @@ Result<Report> parse_report_csv(std::string_view text, std::string_view source,
   doc["form"] = key.form;
   if (!key.instance.empty()) doc["instance"] = key.instance;
   doc["source"] = std::string(source);
+  if (money_unit) doc["money_unit"] = std::string(unit_name(*money_unit));
   doc["rows"] = nlohmann::json::array();
   std::map<std::string, size_t> row_pos;
   std::map<std::pair<std::string, std::string>, size_t> seen;

@@ -81,6 +81,7 @@ class Checker {
       if (!t) continue;
       report_ = &report;
       form_ = t;
+      unit_ = report.unit_in(*t);
       for (const auto& rule : t->rules) {
         try {
           run_rule(rule);
@@ -116,8 +117,8 @@ class Checker {
     const ReportCell* c = r->cell(row, col);
     if (!c) return n;
     n.raw = c->raw;
-    // Amounts are compared in the unit of the form being checked.
-    if (auto v = c->value.number(form_->unit)) {
+    // Amounts are compared in the unit of the report being checked.
+    if (auto v = c->value.number(unit_)) {
       n.present = true;
       n.value = *v;
     }
@@ -266,7 +267,7 @@ class Checker {
   }
 
   std::string unit_suffix(ColumnType type) const {
-    if (type == ColumnType::kAmount) return std::string(unit_name(form_->unit));
+    if (type == ColumnType::kAmount) return std::string(unit_name(unit_));
     if (type == ColumnType::kRate) return "个百分点";
     if (type == ColumnType::kScore) return "分";
     return "";
@@ -360,7 +361,7 @@ class Checker {
   // The 尾差 allowance exists only where amounts were rounded to 万元; a table
   // kept in 元 is exact, and any gap in it is an error.
   Decimal tolerance() const {
-    return form_->unit == MoneyUnit::kWanYuan ? options_.rounding_tolerance_wan : Decimal();
+    return unit_ == MoneyUnit::kWanYuan ? options_.rounding_tolerance_wan : Decimal();
   }
 
   // Reports stated ≠ expected for an equality rule; rounding-sized gaps on
@@ -1062,6 +1063,7 @@ class Checker {
   std::map<ReportKey, const Report*> by_key_;
   const Report* report_ = nullptr;
   const FormTemplate* form_ = nullptr;
+  MoneyUnit unit_ = MoneyUnit::kWanYuan;  // the report's 金额单位
   CheckResult result_;
 };
 

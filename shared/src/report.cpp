@@ -200,6 +200,10 @@ const ReportCell* Report::cell(std::string_view row_key, std::string_view column
   return it == r->cells.end() ? nullptr : &it->second;
 }
 
+MoneyUnit Report::unit_in(const FormTemplate& form) const {
+  return money_unit.value_or(form.unit);
+}
+
 void Report::reindex() {
   index_.clear();
   for (size_t i = 0; i < rows.size(); ++i) index_.emplace(rows[i].key, i);
@@ -239,6 +243,12 @@ Result<Report> parse_report(std::string_view json_text, std::string_view source,
       throw JsonError("instance",
                       fmt::format("form {} is filed once a year and takes no instance", t->id));
     }
+    if (doc.contains("money_unit")) {
+      auto unit = parse_money_unit(detail::get_string(doc, "money_unit", ""));
+      if (!unit.ok()) throw JsonError("money_unit", "must be \"元\" or \"万元\"");
+      r.money_unit = *unit;
+    }
+    const MoneyUnit unit = r.unit_in(*t);
     const auto& rows = detail::get_array(doc, "rows", "");
     std::set<std::string> seen;
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -267,7 +277,7 @@ Result<Report> parse_report(std::string_view json_text, std::string_view source,
               cpath, "must be text as printed, e.g. \"2,945.68\" (numbers are written as strings)");
         }
         const std::string raw = val.get<std::string>();
-        auto v = parse_cell(raw, col->type, t->unit);
+        auto v = parse_cell(raw, col->type, unit);
         if (!v.ok()) throw JsonError(cpath, v.status().message());
         row.cells.emplace(col_key, ReportCell{raw, std::move(*v)});
       }

@@ -234,5 +234,24 @@ TEST_F(ReplicaCli, CsvImportOfOneTableNamesTheLineOfABadCell) {
   EXPECT_NE(cli({"show", "411325-ybj/2023/final02"}).out.find("1,000.00"), std::string::npos);
 }
 
+TEST_F(ReplicaCli, CsvImportReadsTheTablesMoneyUnitLine) {
+  TempDir in;
+  // A table kept in 元 on a form printed in 万元: the replica cannot keep that
+  // unit yet, so it refuses rather than read 10,000 元 as 10,000 万元.
+  const auto yuan =
+      in.write("yuan.csv", "金额单位：元\nrow,column,value\n210,total,\"10,000.00\"\n");
+  const CliResult r = cli({"import", "--report", "411325-ybj/2023/final02", yuan.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("金额单位是元"), std::string::npos) << r.err;
+  EXPECT_EQ(cli({"show", "411325-ybj/2023/final02"}).exit_code, 2);  // nothing imported
+  const auto bad = in.write("bad.csv", "金额单位：千元\nrow,column,value\n210,total,1\n");
+  const CliResult b = cli({"import", "--report", "411325-ybj/2023/final02", bad.string()});
+  EXPECT_EQ(b.exit_code, 2);
+  EXPECT_NE(b.err.find("金额单位：千元"), std::string::npos) << b.err;
+  const auto wan = in.write("wan.csv", "单位：万元,,\nrow,column,value\n210,total,1.50\n");
+  ASSERT_EQ(cli({"import", "--report", "411325-ybj/2023/final02", wan.string()}).exit_code, 0);
+  EXPECT_NE(cli({"show", "411325-ybj/2023/final02"}).out.find("1.50"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace budgetsync::testing

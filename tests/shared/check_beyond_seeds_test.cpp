@@ -4,9 +4,12 @@
 // expected values.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "../client/test_support.h"
 #include "check_fixture.h"
+#include "files/data_files.h"
 #include "shared/check.h"
 
 namespace budgetsync {
@@ -121,6 +124,61 @@ TEST_F(CheckTest, InAYuanTableAOneYuanGapIsAnErrorInYuan) {
   EXPECT_NE(found[0].message.find("相差 1.00 元"), std::string::npos) << found[0].message;
   EXPECT_EQ(found[0].message.find("万元"), std::string::npos) << found[0].message;
   EXPECT_EQ(found[0].message.find("尾差"), std::string::npos) << found[0].message;
+}
+
+// Seed 003's 公开02表 as the 部门决算 software keeps it, in 元 (金额单位：元), with
+// `bump` added to 项 2101506's 本年收入合计 and 财政拨款收入 (in the table's unit).
+std::vector<Finding> seed_final02_findings(bool in_yuan, const std::string& bump) {
+  auto catalog = load_catalog(testing::data_dir());
+  EXPECT_TRUE(catalog.ok());
+  auto text = read_file(testing::seeds_dir() / "003_b1779cbacafc7ee6" / "final02.json");
+  EXPECT_TRUE(text.ok());
+  auto doc = nlohmann::json::parse(*text);
+  const MoneyUnit unit = in_yuan ? MoneyUnit::kYuan : MoneyUnit::kWanYuan;
+  if (in_yuan) doc["money_unit"] = "元";
+  for (auto& row : doc["rows"]) {
+    for (auto& [col, v] : row["cells"].items()) {
+      auto m = Money::parse(v.get<std::string>(), MoneyUnit::kWanYuan);
+      if (col == "name" || !m.ok()) continue;
+      Decimal value = m->in(unit);
+      if (row["key"] == "2101506" && (col == "total" || col == "fiscal"))
+        value += *Decimal::parse(bump);
+      v = value.to_string();
+    }
+  }
+  auto report = parse_report(doc.dump(), "final02.json", *catalog);
+  EXPECT_TRUE(report.ok()) << report.status().message();
+  if (!report.ok()) return {};
+  return check_reports({*report}, *catalog).findings;
+}
+
+TEST(MoneyUnitOfTheReport, ASeedTableKeptInYuanIsJudgedInYuan) {
+  // Re-expressed exactly, it holds as the 万元 table does.
+  EXPECT_TRUE(seed_final02_findings(true, "0").empty());
+  // One 元 more on a 项: its 款 is 1 元 short, an error in 元, not a 尾差.
+  const auto yuan = seed_final02_findings(true, "1");
+  ASSERT_EQ(yuan.size(), 2u);
+  for (const auto& f : yuan) {
+    EXPECT_EQ(f.rule_id, "final02.hierarchy");
+    EXPECT_EQ(f.row, "21015");
+    EXPECT_EQ(f.severity, Severity::kError);
+    EXPECT_NE(f.message.find("1.00 元"), std::string::npos) << f.message;
+    EXPECT_EQ(f.message.find("万元"), std::string::npos) << f.message;
+    EXPECT_EQ(f.message.find("尾差"), std::string::npos) << f.message;
+  }
+  // The same 1 元 in the table printed in 万元 is within its rounding.
+  const auto wan = seed_final02_findings(false, "0.0001");
+  ASSERT_EQ(wan.size(), 2u);
+  for (const auto& f : wan) EXPECT_EQ(f.severity, Severity::kWarning) << f.message;
+}
+
+TEST_F(CheckTest, AMoneyUnitThatIsNoUnitIsRefusedNamingTheField) {
+  auto r = parse_report(
+      R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "acc",
+          "money_unit": "千元", "rows": []})",
+      "acc.json", catalog_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("money_unit"), std::string::npos) << r.status().message();
 }
 
 TEST_F(CheckTest, InAWanYuanTableTheSameGapIsStillARoundingWarning) {

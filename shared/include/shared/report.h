@@ -4,6 +4,7 @@
 
 #include <compare>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -77,6 +78,12 @@ class Report {
   std::string source;           // where it came from (file, seed table)
   std::vector<ReportRow> rows;  // in printed order
   NotInSource not_in_source;
+  // The 金额单位 the document states, when the file names one (a 部门决算 table
+  // kept in 元 on a form the template prints in 万元). Empty: the form's unit.
+  std::optional<MoneyUnit> money_unit;
+
+  // The unit the report's amounts are written and judged in.
+  MoneyUnit unit_in(const FormTemplate& form) const;
 
   const ReportRow* row(std::string_view key) const;
   const ReportCell* cell(std::string_view row, std::string_view column) const;
