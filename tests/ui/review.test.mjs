@@ -69,6 +69,10 @@ test("a reviewer returns a report with a reason and the staff member sees it", a
     assert.match(await reviewer.textContent("#message"), /ybj-demo\/2024\/final02/);
     await until("the consolidated table in the reviewer's list", async () =>
       (await reviewer.locator('#reports a[data-report="ybj-demo/2024/final02"]').count()) === 1);
+    // Naming the 本级 offsets the transfers between it and the others (the seed unit books none).
+    await reviewer.selectOption("#consolidate-parent", FINAL02.split("/")[0]);
+    await reviewer.click("#consolidate");
+    await until("the consolidation with a 本级", async () => /冲抵 0 笔单位间往来/.test(await reviewer.textContent("#message")));
 
     // The staff page, left open on final02, notices the return of final01 by itself.
     await until("the return to reach the staff member", async () =>
