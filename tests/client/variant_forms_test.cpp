@@ -33,6 +33,14 @@ class VariantForms : public ::testing::Test {
     return check_reports({*r}, *catalog_);
   }
 
+  void expect_no_finding_and_grade_excellent(const std::string& form, const std::string& instance,
+                                             const std::string& rows) {
+    const CheckResult r = check(form, instance, rows);
+    for (const auto& f : r.findings) ADD_FAILURE() << f.rule_id << ": " << f.message;
+    ASSERT_EQ(r.scores.size(), 1u);
+    EXPECT_EQ(r.scores[0].grade, "优");
+  }
+
   static std::vector<Finding> of(const CheckResult& r, const std::string& rule_id) {
     std::vector<Finding> out;
     for (const auto& f : r.findings) {
@@ -65,10 +73,7 @@ std::string self_evaluation_2020(const std::string& extra = "") {
 }
 
 TEST_F(VariantForms, A2020SelfEvaluationTypedFromNothingHasNoFalseFinding) {
-  const CheckResult r = check("perf-project-2020", "p1", self_evaluation_2020());
-  for (const auto& f : r.findings) ADD_FAILURE() << f.rule_id << ": " << f.message;
-  ASSERT_EQ(r.scores.size(), 1u);
-  EXPECT_EQ(r.scores[0].grade, "优");
+  expect_no_finding_and_grade_excellent("perf-project-2020", "p1", self_evaluation_2020());
 }
 
 TEST_F(VariantForms, ABareTargetIsReadAsAtLeastAndItsMistakesAreFound) {
@@ -135,6 +140,80 @@ TEST_F(VariantForms, AFundsClosingBalanceIsTheOpeningPlusIncomeLessExpenditure) 
   EXPECT_EQ(found[0].column, "resident");
   EXPECT_EQ(found[0].expected, "7,000.00");
   EXPECT_EQ(found[0].severity, Severity::kError);
+}
+
+// A 转移支付 self-evaluation typed from nothing (a test fixture in the shape of
+// the 2020 one): funds by source with A, B and B/A, and indicator groups of
+// 资金管理 (分配科学性, 下达及时性, 执行准确性, 支出责任履行情况) besides 产出, 效益
+// and 满意度.
+std::string transfer_evaluation(const std::string& central_spent = "800",
+                                const std::string& total_rate = "100.00%",
+                                const std::string& extra = "") {
+  return R"({"key": "header", "cells": {"name": "城乡居民基本医疗保险补助资金"}},
+      {"key": "funds_total", "cells": {"full_year": "1,000.00", "spent": "1,000.00", "weight": "10",
+                                       "rate": ")" +
+         total_rate + R"(", "score": "10"}},
+      {"key": "funds_central", "cells": {"full_year": "800.00", "spent": ")" +
+         central_spent +
+         R"("}},
+      {"key": "funds_local", "cells": {"full_year": "200.00", "spent": "200.00"}},
+      {"key": "funds_lottery", "cells": {"full_year": "0", "spent": "0"}},
+      {"key": "funds_other", "cells": {"full_year": "0", "spent": "0"}},
+      {"key": "i01", "section": "indicators", "cells": {"level1": "资金管理（20分）", "level2": "分配科学性",
+          "level3": "按因素法分配资金", "target": "100%", "actual": "100%", "weight": "5", "score": "5"}},
+      {"key": "i02", "section": "indicators", "cells": {"level2": "下达及时性", "level3": "资金按时下达率",
+          "target": "100%", "actual": "100%", "weight": "5", "score": "5"}},
+      {"key": "i03", "section": "indicators", "cells": {"level2": "执行准确性", "level3": "资金使用合规率",
+          "target": "100%", "actual": "100%", "weight": "5", "score": "5"}},
+      {"key": "i04", "section": "indicators", "cells": {"level2": "支出责任履行情况", "level3": "地方补助资金到位率",
+          "target": "100%", "actual": "100%", "weight": "5", "score": "5"}},)" +
+         extra +
+         R"({"key": "i05", "section": "indicators", "cells": {"level1": "产出指标（40分）", "level3": "参保人数",
+          "target": "8755", "actual": "8800", "weight": "40", "score": "40"}},
+      {"key": "i06", "section": "indicators", "cells": {"level1": "效益指标（20分）", "level3": "群众就医负担减轻",
+          "target": "有效减轻", "actual": "有效减轻", "weight": "20", "score": "20"}},
+      {"key": "i07", "section": "indicators", "cells": {"level1": "满意度指标（10分）", "level3": "参保群众满意度",
+          "target": "95%", "actual": "96%", "weight": "10", "score": "10"}},
+      {"key": "total", "cells": {"weight": "100", "score": "100"}})";
+}
+
+TEST_F(VariantForms, ATransferSelfEvaluationThatHoldsHasNoFinding) {
+  expect_no_finding_and_grade_excellent("perf-transfer", "t1", transfer_evaluation());
+}
+
+TEST_F(VariantForms, ATransferSelfEvaluationsMistakesAreEachFoundOnce) {
+  // 中央财政资金 spent 750: 年度资金总额's 1,000.00 is not 750 + 200.
+  auto total =
+      of(check("perf-transfer", "t1", transfer_evaluation("750.00")), "perf-transfer.funds_total");
+  ASSERT_EQ(total.size(), 1u);
+  EXPECT_EQ(total[0].column, "spent");
+  EXPECT_EQ(total[0].expected, "950.00");
+  // 执行率 stated 98% where B/A is 100%.
+  auto rate = of(check("perf-transfer", "t1", transfer_evaluation("800.00", "98.00%")),
+                 "perf-transfer.execution_rate");
+  ASSERT_EQ(rate.size(), 1u);
+  EXPECT_EQ(rate[0].row, "funds_total");
+  // A 彩票公益金 line stated 100% over a 全年预算数 of 0.
+  std::string rows = transfer_evaluation();
+  const std::string lottery = R"("funds_lottery", "cells": {"full_year": "0", "spent": "0"})";
+  rows.replace(rows.find(lottery), lottery.size(),
+               R"("funds_lottery", "cells": {"full_year": "0", "spent": "0", "rate": "100%"})");
+  auto zero = of(check("perf-transfer", "t1", rows), "perf-transfer.execution_rate");
+  ASSERT_EQ(zero.size(), 1u);
+  EXPECT_EQ(zero[0].row, "funds_lottery");
+  EXPECT_EQ(zero[0].severity, Severity::kError);
+  // One more 资金管理 indicator of 5 points: the group says 20 and holds 25.
+  const CheckResult added =
+      check("perf-transfer", "t1",
+            transfer_evaluation(
+                "800.00", "100.00%",
+                R"({"key": "i08", "section": "indicators", "cells": {"level2": "执行准确性",
+          "level3": "资金支付进度", "target": "100%", "actual": "100%", "weight": "5", "score": "5"}},)"));
+  const auto group = of(added, "perf-transfer.group_weight");
+  ASSERT_EQ(group.size(), 1u);
+  EXPECT_EQ(group[0].stated, "20");
+  EXPECT_EQ(group[0].expected, "25");
+  EXPECT_EQ(of(added, "perf-transfer.total_weight").size(), 1u);
 }
 
 }  // namespace
