@@ -122,6 +122,21 @@ Status Catalog::check() const {
       if (!t->offsets[i].amount) continue;
       BS_RETURN_IF_ERROR(check_ref(*t->offsets[i].amount, fmt::format("offsets[{}]", i), {}));
     }
+    for (size_t i = 0; i < t->mentions.size(); ++i) {
+      const Mention& m = t->mentions[i];
+      const std::string where = fmt::format("mentions[{}]", i);
+      for (const auto& c : m.cells) BS_RETURN_IF_ERROR(check_ref(c, where, {}));
+      if (m.project) BS_RETURN_IF_ERROR(check_ref(*m.project, where, {}));
+      if (m.named_row) {
+        const FormTemplate* other = form(m.named_row->form);
+        const Section* sec = other ? other->section(m.named_row->row) : nullptr;
+        if (!sec || sec->code_list.empty() || !sec->column(m.named_row->column)) {
+          return Status::NotFound(
+              fmt::format("{}: {}: “{}” names no section keyed by codes with that column",
+                          t->source, where, m.named_row->to_string()));
+        }
+      }
+    }
   }
   return Status::Ok();
 }

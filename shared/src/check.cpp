@@ -52,6 +52,22 @@ std::optional<Decimal> weight_in_label(std::string_view label) {
   return *d;
 }
 
+std::string without_brackets(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    bool skip = false;
+    for (std::string_view mark : {" ", "(", ")", "（", "）", "\u3000"}) {
+      if (s.substr(i).starts_with(mark)) {
+        i += mark.size();
+        skip = true;
+        break;
+      }
+    }
+    if (!skip) out += s[i++];
+  }
+  return out;
+}
+
 // A number read from one cell for a rule.
 struct Num {
   bool present = false;  // the cell exists and is neither blank nor n/a
@@ -91,6 +107,7 @@ class Checker {
       }
       check_codes();
       check_narrative();
+      check_mentions();
       try {
         run_scoring();
       } catch (const DecimalOverflow&) {
@@ -792,6 +809,149 @@ class Checker {
         }
       }
     }
+  }
+
+  // Numbers in the texts against the table cells the template's mentions name
+  // (shared/narrative.h find_mentions): a warning quoting the sentence and the cell.
+  void check_mentions() {
+    std::vector<const Mention*> active;
+    std::vector<MentionPattern> patterns;
+    for (const Mention& m : form_->mentions) {
+      if (!m.instances.empty() && std::find(m.instances.begin(), m.instances.end(),
+                                            report_->key.instance) == m.instances.end())
+        continue;
+      active.push_back(&m);
+      patterns.push_back({m.phrase, m.context, m.named_row.has_value()});
+    }
+    if (active.empty()) return;
+    for (const auto& rr : report_->rows) {
+      const Section* sec = form_->section(rr.section);
+      if (!sec) continue;
+      for (const auto& [col, cell] : rr.cells) {
+        const Column* c = sec->column(col);
+        if (!c || c->type != ColumnType::kText || cell.raw.empty()) continue;
+        if (omitted_cell(rr.key, col)) continue;
+        for (const MentionHit& hit : find_mentions(cell.raw, patterns)) {
+          const Mention& m = *active[hit.pattern];
+          if (m.named_row) {
+            compare_mention(hit, named_target(*m.named_row, hit.names), rr.key, col);
+            continue;
+          }
+          const Report* in = nullptr;
+          if (m.project) {
+            in = project_named(*m.project, hit.before);
+            if (!in) continue;
+          }
+          for (const CellRef& ref : m.cells) {
+            Target tg;
+            tg.report = in ? in : other_report(ref.form, "");
+            tg.form = catalog_.form(ref.form, tg.report ? tg.report->template_version : 0);
+            tg.row = ref.row;
+            tg.column = ref.column;
+            compare_mention(hit, tg, rr.key, col);
+          }
+        }
+      }
+    }
+  }
+
+  // The report of `form` (and instance) of the unit and year being checked.
+  const Report* other_report(const std::string& form, const std::string& instance) const {
+    ReportKey k = report_->key;
+    k.form = form;
+    k.instance = instance;
+    auto it = by_key_.find(k);
+    return it == by_key_.end() ? nullptr : it->second;
+  }
+
+  // The project report whose name (the `name` cell) is written in `before`; of
+  // several, the longest name. Spaces and brackets do not count: a name
+  // printed “资金（医疗保障服务能力建设部分）” is written “资金医疗保障服务能力建设部分”.
+  const Report* project_named(const CellRef& name, const std::string& before) const {
+    const std::string written = without_brackets(before);
+    const Report* best = nullptr;
+    size_t best_size = 0;
+    for (const auto& [key, r] : by_key_) {
+      if (key.unit != report_->key.unit || key.year != report_->key.year || key.form != name.form)
+        continue;
+      const ReportCell* c = r->cell(name.row, name.column);
+      if (!c) continue;
+      const std::string n = without_brackets(c->raw);
+      if (!n.empty() && n.size() > best_size && written.find(n) != std::string::npos) {
+        best = r;
+        best_size = n.size();
+      }
+    }
+    return best;
+  }
+
+  // The row of a coded section named by a paragraph's 类/款/项: the class whose
+  // name is the one written (with or without 支出), then its 款 and 项 by name.
+  Target named_target(const CellRef& where, const ClassifiedNames& names) const {
+    Target tg;
+    tg.report = other_report(where.form, "");
+    if (!tg.report || names.empty()) return {};
+    tg.form = catalog_.form(where.form, tg.report->template_version);
+    if (!tg.form) return {};
+    const Section* sec = tg.form->section(where.row);
+    if (!sec) return {};
+    auto name_of = [&](const ReportRow& rr) -> std::string {
+      if (auto c = rr.cells.find(sec->label_column); c != rr.cells.end() && !c->second.raw.empty())
+        return std::string(trim(c->second.raw));
+      if (const CodeList* codes = catalog_.code_list(sec->code_list, report_->key.year)) {
+        if (const CodeEntry* e = codes->find(rr.key)) return e->name;
+      }
+      return "";
+    };
+    auto find = [&](const std::string& parent, size_t digits,
+                    const std::string& name) -> const ReportRow* {
+      for (const auto& rr : tg.report->rows) {
+        if (rr.section != sec->key || rr.key.size() != digits || !rr.key.starts_with(parent))
+          continue;
+        const std::string n = name_of(rr);
+        if (n == name || (digits == 3 && (n == name + "支出" || n + "支出" == name))) return &rr;
+      }
+      return nullptr;
+    };
+    const ReportRow* row = find("", 3, names.class_name);
+    if (row && !names.kuan.empty()) row = find(row->key, 5, names.kuan);
+    if (row && !names.xiang.empty()) row = find(row->key, 7, names.xiang);
+    if (!row) return {};
+    tg.row = row->key;
+    tg.column = where.column;
+    return tg;
+  }
+
+  void compare_mention(const MentionHit& hit, const Target& tg, const std::string& row,
+                       const std::string& col) {
+    if (!tg.report || !tg.form) return;
+    const ReportCell* c = tg.report->cell(tg.row, tg.column);
+    if (!c) return;
+    const Section* s = section_of(*tg.form, tg.report, tg.row);
+    if (!s || tg.report->not_in_source.covers(*tg.form, s->key, tg.row, tg.column)) return;
+    const ColumnType type = column_type(*tg.form, tg.report, tg.row, tg.column);
+    std::optional<Decimal> value;
+    if (type == ColumnType::kAmount && (hit.unit == "万元" || hit.unit == "元")) {
+      value = c->value.number(hit.unit == "元" ? MoneyUnit::kYuan : MoneyUnit::kWanYuan);
+    } else if ((type == ColumnType::kRate && hit.unit == "%") ||
+               (type == ColumnType::kScore && hit.unit == "分")) {
+      value = c->value.number(unit_);
+    }
+    if (!value || value->rounded(std::max(hit.value.scale(), 0)) == hit.value) return;
+    std::string where = cell_name(tg);
+    if (!tg.report->key.instance.empty()) {
+      if (const ReportCell* name = tg.report->cell("header", "name"); name && !name->raw.empty())
+        where = fmt::format("{}（{}）{}", tg.form->display_name(), name->raw,
+                            where.substr(where.find("「")));
+    }
+    Finding& f = add("text.tables", Severity::kWarning, row, col);
+    const std::string shown = fmt_num(*value, type) + hit.unit;
+    f.stated = hit.stated;
+    f.expected = shown;
+    f.expected_exact = value->to_string();
+    f.message = fmt::format("{}：{}中写道“{}”，其中 {} 与{}的 {} 不一致，请核对文字或表格。",
+                            report_title(), cell_name({report_, form_, row, col}), hit.sentence,
+                            hit.stated, where, shown);
   }
 
   void check_unique(const Rule& rule) {

@@ -284,6 +284,41 @@ Offset parse_offset(const json& j, const std::string& path, const FormTemplate& 
   return o;
 }
 
+Mention parse_mention(const json& j, const std::string& path) {
+  Mention m;
+  m.instances = strings_at(j, "instances", path);
+  m.phrase = detail::get_string(j, "phrase", path);
+  if (m.phrase.empty() || m.phrase.find(' ') != std::string::npos)
+    throw JsonError(child(path, "phrase"), "must be words without spaces");
+  m.context = detail::opt_string(j, "context", path);
+  auto other_cell = [&](const CellRef& r, const std::string& where, bool section) {
+    if (r.form.empty() || r.negate || r.whole_section || r.row.empty() || r.column.empty()) {
+      throw JsonError(
+          where, section ? "must be “form!section:column”, such as “final05!main:subtotal”"
+                         : "must name a cell of another form, such as “final01!in_total:amount”");
+    }
+  };
+  m.cells = refs_at(j, "cells", path);
+  for (size_t i = 0; i < m.cells.size(); ++i)
+    other_cell(m.cells[i], child(child(path, "cells"), i), false);
+  if (j.contains("named_row")) {
+    m.named_row = ref_at(j, "named_row", path);
+    other_cell(*m.named_row, child(path, "named_row"), true);
+  }
+  if (j.contains("project")) {
+    m.project = ref_at(j, "project", path);
+    other_cell(*m.project, child(path, "project"), false);
+    for (const auto& c : m.cells) {
+      if (c.form != m.project->form)
+        throw JsonError(child(path, "cells"),
+                        "with “project”, the cells are of the project's form");
+    }
+  }
+  if (m.cells.empty() == !m.named_row.has_value())
+    throw JsonError(path, "a mention has either “cells” or “named_row”");
+  return m;
+}
+
 Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
   Rule r;
   r.id = detail::get_string(j, "id", path);
@@ -618,6 +653,12 @@ Result<FormTemplate> parse_form_template(std::string_view json_text, std::string
       if (!it->is_array()) throw JsonError("offsets", "must be an array");
       for (size_t i = 0; i < it->size(); ++i) {
         t.offsets.push_back(parse_offset((*it)[i], child("offsets", i), t));
+      }
+    }
+    if (auto it = doc.find("mentions"); it != doc.end()) {
+      if (!it->is_array()) throw JsonError("mentions", "must be an array");
+      for (size_t i = 0; i < it->size(); ++i) {
+        t.mentions.push_back(parse_mention((*it)[i], child("mentions", i)));
       }
     }
     if (auto it = doc.find("scoring"); it != doc.end()) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <tuple>
+#include <utility>
 
 #include "shared/text.h"
 
@@ -150,10 +152,9 @@ void check_share(std::string_view s, const std::string& sentence,
   }
 }
 
-}  // namespace
-
-std::vector<NarrativeIssue> check_narrative_numbers(std::string_view text) {
-  std::vector<NarrativeIssue> out;
+// Calls fn with each sentence of text, trimmed, as written.
+template <typename Fn>
+void for_each_sentence(std::string_view text, Fn fn) {
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.size();
@@ -166,13 +167,181 @@ std::vector<NarrativeIssue> check_narrative_numbers(std::string_view text) {
       }
     }
     const std::string sentence(trim(text.substr(start, end - start)));
-    if (!sentence.empty()) {
-      const std::string s = ascii_numbers(sentence);
-      check_sums(s, sentence, out);
-      check_share(s, sentence, out);
-    }
+    if (!sentence.empty()) fn(sentence);
     start = next;
   }
+}
+
+bool ends_with(std::string_view s, std::string_view w) {
+  return s.size() >= w.size() && s.substr(s.size() - w.size()) == w;
+}
+
+// ASCII digits and signs, no spaces (ASCII or the ideographic U+3000).
+std::string compact(std::string_view sentence) {
+  const std::string a = ascii_numbers(sentence);
+  std::string out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == ' ' || a[i] == '\t') continue;
+    if (starts_with_at(a, i, "\u3000")) {
+      i += 2;
+      continue;
+    }
+    out += a[i];
+  }
+  return out;
+}
+
+// A name before a 类/款/项 marker without its list number ("1.", "2、", "（三）").
+std::string_view strip_numbering(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i > 0) {
+    for (std::string_view sep : {".", "、", "．", ")", "）"}) {
+      if (starts_with_at(s, i, sep)) return s.substr(i + sep.size());
+    }
+    return s;
+  }
+  for (std::string_view open : {"（", "("}) {
+    if (!starts_with_at(s, 0, open)) continue;
+    for (std::string_view close : {"）", ")"}) {
+      const size_t at = s.find(close, open.size());
+      if (at != std::string_view::npos && at <= open.size() + 9) return s.substr(at + close.size());
+    }
+  }
+  return s;
+}
+
+struct Marker {
+  size_t pos = 0;
+  size_t end = 0;
+  int level = 0;  // 0 类, 1 款, 2 项
+  std::string name;
+};
+
+std::vector<Marker> markers_in(const std::string& s) {
+  std::vector<Marker> out;
+  const std::pair<std::string_view, int> kWords[] = {{"（类）", 0}, {"(类)", 0},   {"（款）", 1},
+                                                     {"(款)", 1},   {"（项）", 2}, {"(项)", 2}};
+  for (const auto& [word, level] : kWords) {
+    for (size_t at = s.find(word); at != std::string::npos; at = s.find(word, at + 1)) {
+      out.push_back({at, at + word.size(), level, ""});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Marker& a, const Marker& b) { return a.pos < b.pos; });
+  size_t floor = 0;
+  for (auto& m : out) {
+    size_t start = floor;
+    for (std::string_view stop : {"：", ":", "，", ",", "、", "；"}) {
+      const size_t at = s.rfind(stop, m.pos);
+      if (at != std::string::npos && at >= floor && at + stop.size() <= m.pos)
+        start = std::max(start, at + stop.size());
+    }
+    m.name = std::string(trim(strip_numbering(std::string_view(s).substr(start, m.pos - start))));
+    floor = m.end;
+  }
+  return out;
+}
+
+std::string unit_word(std::string_view number_text) {
+  for (std::string_view unit : {"万元", "元", "分", "%"}) {
+    if (ends_with(number_text, unit)) return std::string(unit);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<NarrativeIssue> check_narrative_numbers(std::string_view text) {
+  std::vector<NarrativeIssue> out;
+  for_each_sentence(text, [&](const std::string& sentence) {
+    const std::string s = ascii_numbers(sentence);
+    check_sums(s, sentence, out);
+    check_share(s, sentence, out);
+  });
+  return out;
+}
+
+std::vector<MentionHit> find_mentions(std::string_view paragraph,
+                                      const std::vector<MentionPattern>& patterns) {
+  std::vector<MentionHit> out;
+  ClassifiedNames names;
+  auto take = [&](const Marker& m) {
+    if (m.level == 0) names = {m.name, "", ""};
+    if (m.level == 1) names.kuan = m.name, names.xiang.clear();
+    if (m.level == 2) names.xiang = m.name;
+  };
+  for_each_sentence(paragraph, [&](const std::string& sentence) {
+    const std::string s = compact(sentence);
+    const std::vector<Marker> markers = markers_in(s);
+    size_t next_marker = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(s[i]))) continue;
+      if (i > 0 && (std::isdigit(static_cast<unsigned char>(s[i - 1])) || s[i - 1] == '.' ||
+                    s[i - 1] == ','))
+        continue;
+      for (; next_marker < markers.size() && markers[next_marker].pos < i; ++next_marker)
+        take(markers[next_marker]);
+      auto number = number_at(s, i);
+      if (!number) continue;
+      const std::string unit = unit_word(number->text);
+      const size_t number_end = number->end;
+      if (unit.empty()) {
+        i = number_end - 1;
+        continue;
+      }
+      const std::string_view prefix = std::string_view(s).substr(0, i);
+      std::string_view joined = prefix;
+      for (std::string_view join : {"均为", "共计", "为", "是", "共", "：", ":"}) {
+        if (ends_with(prefix, join)) {
+          joined = prefix.substr(0, prefix.size() - join.size());
+          break;
+        }
+      }
+      // (phrase length, kind: 2 context / 1 named / 0 plain, context position)
+      std::optional<std::tuple<size_t, int, size_t>> best;
+      size_t best_pattern = 0;
+      size_t best_start = 0;
+      for (size_t p = 0; p < patterns.size(); ++p) {
+        const MentionPattern& pat = patterns[p];
+        if (pat.phrase.empty()) continue;
+        size_t start;
+        if (ends_with(prefix, pat.phrase)) {
+          start = prefix.size() - pat.phrase.size();
+        } else if (ends_with(joined, pat.phrase)) {
+          start = joined.size() - pat.phrase.size();
+        } else {
+          continue;
+        }
+        std::tuple<size_t, int, size_t> rank{pat.phrase.size(), 0, 0};
+        if (!pat.context.empty()) {
+          const size_t at = prefix.substr(0, start).rfind(pat.context);
+          if (at == std::string_view::npos) continue;
+          rank = {pat.phrase.size(), 2, at};
+        } else if (pat.named) {
+          if (names.empty()) continue;
+          rank = {pat.phrase.size(), 1, 0};
+        }
+        if (!best || rank > *best) {
+          best = rank;
+          best_pattern = p;
+          best_start = start;
+        }
+      }
+      if (best) {
+        MentionHit hit;
+        hit.pattern = best_pattern;
+        hit.sentence = sentence;
+        hit.stated = number->text;
+        hit.value = number->value;
+        hit.unit = unit;
+        hit.before = std::string(prefix.substr(0, best_start));
+        if (patterns[best_pattern].named) hit.names = names;
+        out.push_back(std::move(hit));
+      }
+      i = number_end - 1;
+    }
+    for (; next_marker < markers.size(); ++next_marker) take(markers[next_marker]);
+  });
   return out;
 }
 

@@ -4,6 +4,8 @@
 // expected values.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -440,6 +442,103 @@ TEST_F(CheckTest, ADeclaredConventionMakesTheDisagreementAnError) {
   EXPECT_EQ(f[0].expected, "0.00");  // a missed target scores nothing
   EXPECT_NE(f[0].message.find("未达标不得分"), std::string::npos) << f[0].message;
   EXPECT_FALSE(parse_form_template(scored_with("scored_x", "banded"), "x.json").ok());
+}
+
+// ---- numbers in the texts against the tables (narrative mentions) ----------
+
+// Seed 003 (内乡县医疗保障局 2024 决算), every report, with `edit` applied to
+// the one whose file is `file` before the check; the findings of the texts
+// against the tables.
+std::vector<Finding> seed003_text_findings(const std::string& file = "",
+                                           const std::function<void(nlohmann::json&)>& edit = {}) {
+  auto catalog = load_catalog(testing::data_dir());
+  EXPECT_TRUE(catalog.ok());
+  std::vector<Report> reports;
+  for (const auto& e :
+       std::filesystem::directory_iterator(testing::seeds_dir() / "003_b1779cbacafc7ee6")) {
+    auto text = read_file(e.path());
+    EXPECT_TRUE(text.ok());
+    auto doc = nlohmann::json::parse(*text);
+    if (e.path().filename() == file) edit(doc);
+    auto report = parse_report(doc.dump(), e.path().filename().string(), *catalog);
+    EXPECT_TRUE(report.ok()) << report.status().message();
+    if (report.ok()) reports.push_back(std::move(*report));
+  }
+  std::vector<Finding> out;
+  for (auto& f : check_reports(reports, *catalog).findings) {
+    if (f.rule_id == "narrative.text.tables") out.push_back(std::move(f));
+  }
+  return out;
+}
+
+void set_cell(nlohmann::json& doc, const std::string& row, const std::string& col,
+              const std::string& value) {
+  for (auto& r : doc["rows"]) {
+    if (r["key"] == row) r["cells"][col] = value;
+  }
+}
+
+TEST(TextAgainstTables, TheSeedsNotesDisagreeWithTheirProjectTablesExactlyThreeTimes) {
+  // 情况说明 quotes each project's self-evaluation: two 执行率 and one score
+  // differ from the project tables (公开 p065, p064). Everything else it
+  // quotes — totals, 基本/项目支出, each 项, 三公 — agrees.
+  const auto found = seed003_text_findings();
+  std::vector<std::string> got;
+  for (const auto& f : found) {
+    EXPECT_EQ(f.severity, Severity::kWarning);
+    got.push_back(f.stated + " / " + f.expected);
+  }
+  EXPECT_EQ(
+      got, (std::vector<std::string>{"99.99分 / 99.90分", "97.41% / 100.00%", "92.31% / 100.00%"}));
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_NE(found[2].message.find("2024年公务员医疗补助项目自评得分为97.48分，预算执行率为92.31%"),
+            std::string::npos)
+      << found[2].message;
+  EXPECT_NE(
+      found[2].message.find("项目支出绩效自评表（2024年公务员医疗补助）「年度资金总额」的执行率"),
+      std::string::npos)
+      << found[2].message;
+}
+
+TEST(TextAgainstTables, ATotalChangedInTheTableIsFoundInEverySentenceQuotingIt) {
+  const auto found = seed003_text_findings(
+      "final01.json", [](nlohmann::json& doc) { set_cell(doc, "in_grand", "amount", "2,945.86"); });
+  ASSERT_EQ(found.size(), 4u);  // the three project ones and 收、支总计
+  EXPECT_EQ(found[0].stated, "2,945.68万元");
+  EXPECT_EQ(found[0].expected, "2,945.86万元");
+  EXPECT_NE(found[0].message.find("“2024年度收、支总计均为2,945.68万元”"), std::string::npos)
+      << found[0].message;
+  EXPECT_NE(found[0].message.find("公开01表 收入支出决算总表 「总计」"), std::string::npos)
+      << found[0].message;
+}
+
+TEST(TextAgainstTables, AnItemNamedByItsClassAndItemIsComparedWithItsRow) {
+  const auto found = seed003_text_findings("final05.json", [](nlohmann::json& doc) {
+    set_cell(doc, "2101103", "subtotal", "1,100.00");
+  });
+  ASSERT_EQ(found.size(), 4u);
+  EXPECT_EQ(found[0].stated, "1,200.00万元");
+  EXPECT_EQ(found[0].expected, "1,100.00万元");
+  EXPECT_NE(found[0].message.find("「2101103 公务员医疗补助」的小计"), std::string::npos)
+      << found[0].message;
+}
+
+TEST(TextAgainstTables, ANumberInYuanIsComparedInYuanAndRoundingToTheTextsPlacesHolds) {
+  // "三公" 决算 10.83 万元 written as 108,300 元 agrees; the table's 10.834 万元
+  // agrees with a text written to two places.
+  EXPECT_EQ(seed003_text_findings("narrative_final-notes.json",
+                                  [](nlohmann::json& doc) {
+                                    set_cell(doc, "p037", "text",
+                                             "2024年度“三公”经费财政拨款支出预算为250,000元，"
+                                             "支出决算为108,300元。");
+                                  })
+                .size(),
+            3u);
+  EXPECT_EQ(seed003_text_findings(
+                "final09.json",
+                [](nlohmann::json& doc) { set_cell(doc, "sangong", "final_total", "10.834"); })
+                .size(),
+            3u);
 }
 
 }  // namespace

@@ -198,6 +198,21 @@ struct Offset {
   std::optional<CellRef> amount;
 };
 
+// A phrase in a text form's paragraphs that stands for a table cell
+// (shared/narrative.h find_mentions): the number written after it must agree
+// with the cell. "cells" name the cells of another form of the same unit and
+// year; with "named_row" (form!section:column) the row is the 类/款/项 the
+// paragraph names; with "project" (form!row:column) the report is the one of
+// that form whose name cell the sentence writes before the phrase.
+struct Mention {
+  std::vector<std::string> instances;  // the text reports it applies to; empty: all
+  std::string phrase;
+  std::string context;
+  std::vector<CellRef> cells;
+  std::optional<CellRef> named_row;
+  std::optional<CellRef> project;
+};
+
 struct FormTemplate {
   std::string id;
   int version = 1;
@@ -214,8 +229,9 @@ struct FormTemplate {
   std::vector<Section> sections;
   std::vector<Rule> rules;
   Scoring scoring;
-  std::vector<Offset> offsets;  // 冲抵 when the form is consolidated
-  std::string source;           // file it was loaded from
+  std::vector<Offset> offsets;    // 冲抵 when the form is consolidated
+  std::vector<Mention> mentions;  // numbers in its texts that tables hold
+  std::string source;             // file it was loaded from
 
   const Section* section(std::string_view key) const;
   // The section that lists `row_key` as a fixed row, if any.
