@@ -91,6 +91,8 @@ Result<Report> snapshot_report(const Report& current, const FormTemplate& form,
   r.key = current.key;
   r.unit_name = current.unit_name;
   r.template_version = current.template_version;
+  r.money_unit = current.money_unit;
+  r.not_in_source = current.not_in_source;
   std::map<std::string, size_t> index;
   for (const auto& row : current.rows) {
     index[row.key] = r.rows.size();
@@ -113,7 +115,7 @@ Result<Report> snapshot_report(const Report& current, const FormTemplate& form,
     const Section* sec = form.section(row.section);
     const Column* col = sec ? sec->column(c.column) : nullptr;
     if (!col) continue;
-    auto v = parse_cell(c.value, col->type, form.unit);
+    auto v = parse_cell(c.value, col->type, r.unit_in(form));
     if (!v.ok()) {
       return Status::Corruption(fmt::format("the submitted value of {}:{} is unreadable: {}", c.row,
                                             c.column, v.status().message()));
@@ -572,9 +574,9 @@ int cmd_audit(Replica& replica, const Catalog& catalog, const std::string& key_t
           break;
         case sync::OpKind::kReportInfo: {
           auto info = sync::parse_report_info(r.op.value.value_or(""));
-          l.what = info.ok() ? fmt::format("报表信息：单位“{}”，来源“{}”", info->unit_name,
-                                           info->source)
-                             : "报表信息";
+          l.what = info.ok()
+                       ? fmt::format("报表信息：单位“{}”，来源“{}”", info->unit_name, info->source)
+                       : "报表信息";
           break;
         }
       }

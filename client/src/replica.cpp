@@ -233,12 +233,16 @@ struct Replica::Impl {
     int64_t id = 0;
     const FormTemplate* form = nullptr;
     std::string state;
+    MoneyUnit unit = MoneyUnit::kWanYuan;  // the report's amounts are written in
+    bool own_unit = false;                 // the report names it (not the form's)
+    std::string not_in_source;             // JSON marks, "" = none
   };
 
   Result<ReportRef> find_report(const ReportKey& key) const {
     BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached(
-                                "SELECT id, template_version, state FROM reports "
-                                "WHERE unit = ? AND year = ? AND form = ? AND instance = ?"));
+                                "SELECT id, template_version, state, money_unit, not_in_source "
+                                "FROM reports WHERE unit = ? AND year = ? AND form = ? AND "
+                                "instance = ?"));
     st.bind(1, key.unit)
         .bind(2, static_cast<int64_t>(key.year))
         .bind(3, key.form)
@@ -259,6 +263,16 @@ struct Replica::Impl {
           fmt::format("报表 {} 用的是表样 {} 第 {} 版，本程序没有这一版；请升级 budgetsync",
                       report_label(key), key.form, st.col_int(1)));
     }
+    r.unit = r.form->unit;
+    if (const std::string unit = st.col_text(3); !unit.empty()) {
+      auto u = parse_money_unit(unit);
+      if (!u.ok())
+        return Status::Corruption(fmt::format("report {}: stored money unit “{}” is unreadable",
+                                              report_label(key), unit));
+      r.unit = *u;
+      r.own_unit = true;
+    }
+    r.not_in_source = st.col_text(4);
     return r;
   }
 
@@ -762,23 +776,14 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   Impl& m = *impl_;
   const FormTemplate* form = m.catalog.form(report.key.form, report.template_version);
   if (!form) return Status::NotFound(fmt::format("没有表样“{}”", report.key.form));
-  if (!report.not_in_source.empty()) {
-    // The replica cannot keep the mark yet; importing without it would judge
-    // the missing side as blank. Refused, nothing written.
-    return Status::FailedPrecondition(fmt::format(
-        "{}：报表 {} 标明了来源中没有的部分（not_in_source），本地副本暂不能保存这一标记，"
-        "未导入；请用 budgetsync check 核对该文件",
-        report.source, report.key.to_string()));
+  const std::string marks = encode_not_in_source(report.not_in_source);
+  if (marks.size() > sync::kMaxNotInSource) {
+    return Status::InvalidArgument(fmt::format(
+        "{}：报表 {} 标明“来源中没有”的部分过多（超过 {} 字节），未导入；请按节或从某行起标明",
+        report.source, report.key.to_string(), sync::kMaxNotInSource));
   }
-  if (report.unit_in(*form) != form->unit) {
-    // Stored cells are read in the form's unit, and a 元 table judged in 万元
-    // would get the 万元 rounding allowance. Refused until the replica keeps it.
-    return Status::FailedPrecondition(fmt::format(
-        "{}：报表 {} 的金额单位是{}，表样 {} 按{}填列；本地副本暂不能保存另一种金额单位，"
-        "未导入；请用 budgetsync check 核对该文件，或换算为{}后再导入",
-        report.source, report.key.to_string(), unit_name(report.unit_in(*form)),
-        form->display_name(), unit_name(form->unit), unit_name(form->unit)));
-  }
+  const std::string own_unit =
+      report.money_unit ? std::string(unit_name(*report.money_unit)) : std::string();
   if (!allow_other_units && report.key.unit != m.identity.unit) {
     BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT 1 FROM units WHERE code = ?"));
     st.bind(1, report.key.unit);
@@ -814,14 +819,14 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
   BS_ASSIGN_OR_RETURN(
       ins,
       m.db.cached("INSERT INTO reports(unit, year, form, instance, template_version, unit_name, "
-                  "source) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+                  "source, money_unit, not_in_source) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   ins.bind(1, report.key.unit)
       .bind(2, static_cast<int64_t>(report.key.year))
       .bind(3, report.key.form);
   ins.bind(4, report.key.instance)
       .bind(5, static_cast<int64_t>(form->version))
       .bind(6, report.unit_name);
-  ins.bind(7, report.source);
+  ins.bind(7, report.source).bind(8, own_unit).bind(9, marks);
   if (Status s = ins.run(); !s.ok()) return s;
   const int64_t report_id = m.db.last_insert_rowid();
   auto op = m.append_op(sync::OpKind::kImport, report_id, "", "", report.source, 0);
@@ -986,7 +991,8 @@ Status Replica::create_report(const ReportKey& key) {
   const int64_t report_id = m.db.last_insert_rowid();
   // Like a consolidation's: other devices of the unit learn the report, its
   // unit's name and where it came from. Its fixed rows are the form's.
-  const std::string info = sync::encode_report_info({unit_name, std::string(kNewReportSource)});
+  const std::string info =
+      sync::encode_report_info({unit_name, std::string(kNewReportSource), "", ""});
   BS_RETURN_IF_ERROR(m.append_op(sync::OpKind::kReportInfo, report_id, "", "", info, 0).status());
   return tx.commit();
 }
@@ -1007,7 +1013,7 @@ Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_te
                                         report_label(key), row.key));
   }
   BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*row.section, column));
-  BS_ASSIGN_OR_RETURN(checked, Impl::checked_text(*col, rep.form->unit, text, row));
+  BS_ASSIGN_OR_RETURN(checked, Impl::checked_text(*col, rep.unit, text, row));
   if (!row.exists) {
     auto sort = m.place_row(rep.id, *row.section, row.key);
     if (!sort.ok()) return sort.status();
@@ -1091,7 +1097,7 @@ Result<std::string> Replica::add_row(
   for (const auto& [c, v] : cells) {
     BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*section, c));
     row.key = "(new)";
-    BS_ASSIGN_OR_RETURN(t, Impl::checked_text(*col, rep.form->unit, v, row));
+    BS_ASSIGN_OR_RETURN(t, Impl::checked_text(*col, rep.unit, v, row));
     checked.emplace_back(col, t);
   }
   const std::string sort = sync::sort_key_between(low, high);
@@ -1196,6 +1202,14 @@ Result<Report> Replica::load(const ReportKey& key) const {
       r.source = st.col_text(1);
     }
   }
+  if (rep.own_unit) r.money_unit = rep.unit;
+  if (!rep.not_in_source.empty()) {
+    auto marks = parse_not_in_source(rep.not_in_source, *rep.form);
+    if (!marks.ok())
+      return Status::Corruption(
+          fmt::format("report {}: stored not-in-source marks are unreadable", report_label(key)));
+    r.not_in_source = std::move(*marks);
+  }
   std::map<std::string, size_t> section_rank;
   for (size_t i = 0; i < rep.form->sections.size(); ++i)
     section_rank[rep.form->sections[i].key] = i;
@@ -1240,7 +1254,7 @@ Result<Report> Replica::load(const ReportKey& key) const {
         return Status::Corruption(fmt::format("report {}: stored column {} is not in the form",
                                               report_label(key), col_key));
       const std::string raw = st.col_text(2);
-      auto v = parse_cell(raw, col->type, rep.form->unit);
+      auto v = parse_cell(raw, col->type, rep.unit);
       if (!v.ok())
         return Status::Corruption(fmt::format("report {}: stored value of {}:{} is unreadable",
                                               report_label(key), row.key, col_key));
@@ -1452,7 +1466,7 @@ Result<int64_t> Replica::write_consolidated(const Report& report, const std::str
   if (Status s = m.check_editable(*rep, report.key); !s.ok()) return s;
   if (created) {
     // Other devices of the unit learn its name and that it is a consolidation.
-    const std::string info = sync::encode_report_info({m.identity.unit_name, "汇总"});
+    const std::string info = sync::encode_report_info({m.identity.unit_name, "汇总", "", ""});
     if (Status s = m.append_op(sync::OpKind::kReportInfo, rep->id, "", "", info, 0).status();
         !s.ok())
       return s;
@@ -1628,7 +1642,8 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
   BS_ASSIGN_OR_RETURN(
       st, m.db.cached("SELECT o.seq, o.device, o.counter, o.hlc, o.author, o.kind, r.unit, r.year, "
                       "r.form, r.instance, o.row_key, o.col, o.value, o.base_version, o.section, "
-                      "o.sort_key, o.span, r.unit_name, r.source FROM ops o JOIN reports r ON "
+                      "o.sort_key, o.span, r.unit_name, r.source, r.money_unit, r.not_in_source "
+                      "FROM ops o JOIN reports r ON "
                       "r.id = o.report_id WHERE o.status = 'pending' ORDER BY o.seq"));
   std::vector<sync::Operation> out;
   struct ImportRef {
@@ -1660,8 +1675,11 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
     op.section = st.col_text(14);
     op.sort_key = st.col_text(15);
     if (op.kind == sync::OpKind::kImport) {
-      imports.push_back(
-          {out.size(), st.col_int(0), st.col_int(16), op, {st.col_text(17), st.col_text(18)}});
+      imports.push_back({out.size(),
+                         st.col_int(0),
+                         st.col_int(16),
+                         op,
+                         {st.col_text(17), st.col_text(18), st.col_text(19), st.col_text(20)}});
       out.push_back(op);  // placeholder, replaced by its cells below
     } else {
       out.push_back(std::move(op));
@@ -1927,9 +1945,10 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       // applied (and never stops the download).
       auto info = sync::parse_report_info(e.op.value.value_or(""));
       if (e.outcome != sync::Outcome::kRejected && info.ok()) {
-        BS_ASSIGN_OR_RETURN(
-            st, m.db.cached("UPDATE reports SET unit_name = ?, source = ? WHERE id = ?"));
-        BS_RETURN_IF_ERROR(st.bind(1, info->unit_name).bind(2, info->source).bind(3, rep.id).run());
+        BS_ASSIGN_OR_RETURN(st, m.db.cached("UPDATE reports SET unit_name = ?, source = ?, "
+                                            "money_unit = ?, not_in_source = ? WHERE id = ?"));
+        st.bind(1, info->unit_name).bind(2, info->source).bind(3, info->money_unit);
+        BS_RETURN_IF_ERROR(st.bind(4, info->not_in_source).bind(5, rep.id).run());
         BS_ASSIGN_OR_RETURN(
             unit, m.db.cached("INSERT INTO units(code, name) VALUES(?, ?) ON CONFLICT DO NOTHING"));
         BS_RETURN_IF_ERROR(unit.bind(1, e.op.report.unit).bind(2, info->unit_name).run());

@@ -84,6 +84,13 @@ CREATE INDEX ops_review ON ops(report_id, seq) WHERE kind IN ('state', 'consolid
       R"sql(
 INSERT INTO meta(key, value) SELECT 'clock', COALESCE(MAX(hlc), '') FROM ops;
 )sql",
+      // 4 -> 5: a report's own 金额单位 ('' = the form's) and the parts its
+      // source document does not have (the import file's not_in_source marks
+      // as JSON, '' = none), so cells are read and judged as the file meant.
+      R"sql(
+ALTER TABLE reports ADD COLUMN money_unit TEXT NOT NULL DEFAULT '';
+ALTER TABLE reports ADD COLUMN not_in_source TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return steps;
 }

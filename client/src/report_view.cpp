@@ -14,12 +14,13 @@
 namespace budgetsync::client {
 namespace {
 
+constexpr std::string_view kNotInSourceMark = "来源中无";
+
 std::string display_value(const ReportCell* cell, const Column& col, MoneyUnit unit) {
   if (!cell) return "";
   if (col.type == ColumnType::kAmount && cell->value.kind() == CellValue::Kind::kMoney) {
-    return cell->value.as_money().format(MoneyUnit::kWanYuan, 2, true);
+    return cell->value.as_money().format(unit, 2, true);
   }
-  (void)unit;
   return cell->raw;
 }
 
@@ -58,6 +59,15 @@ std::string html_escape(const std::string& s) {
   return out;
 }
 
+bool has_amounts(const FormTemplate& form) {
+  for (const auto& s : form.sections) {
+    for (const auto& c : s.columns) {
+      if (c.type == ColumnType::kAmount) return true;
+    }
+  }
+  return false;
+}
+
 std::string heading(const Report& report, const FormTemplate& form) {
   std::string name;
   if (const ReportCell* c = report.cell("header", "name"); c && !c->raw.empty())
@@ -67,13 +77,16 @@ std::string heading(const Report& report, const FormTemplate& form) {
                      report.key.to_string());
 }
 
-bool has_amounts(const FormTemplate& form) {
-  for (const auto& s : form.sections) {
-    for (const auto& c : s.columns) {
-      if (c.type == ColumnType::kAmount) return true;
-    }
-  }
-  return false;
+// A cell as shown: its value, or 来源中无 where the source document does not
+// have it (a cut-off table, a layout without that row or column).
+std::string shown_value(const Report& report, const FormTemplate& form, const Section& section,
+                        const ReportRow& row, const Column& col) {
+  auto it = row.cells.find(col.key);
+  const ReportCell* cell = it == row.cells.end() ? nullptr : &it->second;
+  if ((!cell || trim(cell->raw).empty()) &&
+      report.not_in_source.covers(form, section.key, row.key, col.key))
+    return std::string(kNotInSourceMark);
+  return display_value(cell, col, report.unit_in(form));
 }
 
 }  // namespace
@@ -141,7 +154,9 @@ std::string indented_label(const ReportRow& row, std::string label) {
 
 std::string render_report_text(const Report& report, const FormTemplate& form,
                                const Catalog& catalog) {
-  std::string out = heading(report, form) + (has_amounts(form) ? "  单位：万元" : "") + "\n";
+  std::string out =
+      heading(report, form) +
+      (has_amounts(form) ? fmt::format("  单位：{}", unit_name(report.unit_in(form))) : "") + "\n";
   bool any_computed = false;
   std::deque<ReportRow> blanks;
   for (const auto& section : form.sections) {
@@ -178,10 +193,7 @@ std::string render_report_text(const Report& report, const FormTemplate& form,
     for (const ReportRow* r : rows) {
       std::vector<std::string> line{
           r->key, indented_label(*r, row_display_label(report, form, catalog, *r))};
-      for (const Column* c : cols) {
-        auto it = r->cells.find(c->key);
-        line.push_back(display_value(it == r->cells.end() ? nullptr : &it->second, *c, form.unit));
-      }
+      for (const Column* c : cols) line.push_back(shown_value(report, form, section, *r, *c));
       table.add_row(std::move(line));
     }
     out += table.render(40);
@@ -192,7 +204,11 @@ std::string render_report_text(const Report& report, const FormTemplate& form,
 
 std::string render_report_csv(const Report& report, const FormTemplate& form,
                               const Catalog& catalog) {
-  std::string out = "section,row,row_label,column,column_label,value\n";
+  // A report kept in another unit than its form's says so above the header, as
+  // the import reads it.
+  std::string out =
+      report.money_unit ? fmt::format("金额单位：{}\n", unit_name(*report.money_unit)) : "";
+  out += "section,row,row_label,column,column_label,value\n";
   for (const auto& row : report.rows) {
     const Section* s = form.section(row.section);
     if (!s) continue;
@@ -232,7 +248,7 @@ std::string render_report_html(const Report& report, const FormTemplate& form,
       "年度</span><span>{3}</span></div>\n",
       html_escape(form.display_name() + name),
       html_escape(report.unit_name.empty() ? report.key.unit : report.unit_name), report.key.year,
-      has_amounts(form) ? "金额单位：万元" : "");
+      has_amounts(form) ? fmt::format("金额单位：{}", unit_name(report.unit_in(form))) : "");
   std::deque<ReportRow> blanks;
   for (const auto& section : form.sections) {
     const std::vector<const ReportRow*> rows = rows_to_show(report, section, blanks);
@@ -255,9 +271,7 @@ std::string render_report_html(const Report& report, const FormTemplate& form,
       if (is_classification_code(r->key)) label = r->key + " " + std::string(trim(label));
       out += "<tr><td>" + html_escape(label) + "</td>";
       for (const Column* c : cols) {
-        auto it = r->cells.find(c->key);
-        const std::string v =
-            display_value(it == r->cells.end() ? nullptr : &it->second, *c, form.unit);
+        const std::string v = shown_value(report, form, section, *r, *c);
         out += std::string(is_numeric(c->type) ? "<td class=\"num\">" : "<td>") + html_escape(v) +
                "</td>";
       }
@@ -280,6 +294,10 @@ std::string render_report_json(const Report& report) {
   if (!report.key.instance.empty()) doc["instance"] = report.key.instance;
   doc["template_version"] = report.template_version;
   if (!report.source.empty()) doc["source"] = report.source;
+  if (report.money_unit) doc["money_unit"] = std::string(unit_name(*report.money_unit));
+  if (!report.not_in_source.empty())
+    doc["not_in_source"] =
+        nlohmann::ordered_json::parse(encode_not_in_source(report.not_in_source));
   doc["rows"] = nlohmann::ordered_json::array();
   for (const auto& row : report.rows) {
     nlohmann::ordered_json r;

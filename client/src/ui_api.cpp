@@ -376,7 +376,7 @@ UiResponse UiApi::report(const std::string& key_text) {
   return json_response(200, json{{"report", key.to_string()},
                                  {"title", form->display_name()},
                                  {"family", form->family},
-                                 {"unit", form->unit == MoneyUnit::kWanYuan ? "万元" : "元"},
+                                 {"unit", unit_name(r.unit_in(*form))},
                                  {"state", st},
                                  {"state_by", state["by"]},
                                  {"state_reason", state["reason"]},
@@ -491,7 +491,7 @@ UiResponse UiApi::preview(const json& body) {
   const Column* col = sec->column(col_key);
   if (!col)
     return error(404, fmt::format("报表 {} 的这一部分没有“{}”栏", key.to_string(), col_key));
-  auto value = parse_cell(text, col->type, form->unit);
+  auto value = parse_cell(text, col->type, r.unit_in(*form));
   if (!value.ok())
     return error(400, fmt::format("{} {}:{}: {}", key.to_string(), row_key, col->label,
                                   value.status().message()));

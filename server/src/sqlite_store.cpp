@@ -35,13 +35,55 @@ CREATE TABLE IF NOT EXISTS rows(
 -- Each report's review state and the log entry that set it.
 CREATE TABLE IF NOT EXISTS report_states(
   report TEXT PRIMARY KEY, state TEXT NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
+-- Each report's newest report_info value and the log entry that carried it.
+CREATE TABLE IF NOT EXISTS report_infos(
+  report TEXT PRIMARY KEY, info TEXT NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
+
+// user_version 1: report_infos is filled (a store made before it had the table
+// fills it once from its log).
+constexpr int64_t kStoreVersion = 1;
 
 // What a link's hash covers, in an order and framing that cannot be confused.
 std::string audit_hash(const std::string& previous, int64_t seq, int64_t server_ms,
                        const std::optional<std::string>& old_value, std::string_view entry) {
   return sha256_hex(fmt::format("budgetsync-audit-1\n{}\n{}\n{}\n{}\n{}", previous, seq, server_ms,
                                 old_value ? "=" + *old_value : std::string("-"), entry));
+}
+
+// Brings a store made by an older server up to kStoreVersion, in one
+// transaction: the report_infos of a store that did not have the table yet
+// come from its log.
+Status upgrade(sqlite::Db& db) {
+  int64_t at = 0;
+  {
+    auto version = db.cached("PRAGMA user_version");
+    if (!version.ok()) return version.status();
+    auto has = version->step();
+    if (!has.ok()) return has.status();
+    if (*has) at = version->col_int(0);
+  }
+  if (at >= kStoreVersion) return Status::Ok();
+  sqlite::Transaction tx(db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  auto entries = db.cached("SELECT entry FROM log WHERE entry LIKE '%report_info%' ORDER BY seq");
+  if (!entries.ok()) return entries.status();
+  auto put = db.cached(
+      "INSERT INTO report_infos(report, info, seq) VALUES(?, ?, ?) "
+      "ON CONFLICT(report) DO UPDATE SET info = excluded.info, seq = excluded.seq");
+  if (!put.ok()) return put.status();
+  for (;;) {
+    auto row = entries->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    auto e = sync::decode_entry(entries->col_text(0));
+    if (!e.ok()) return e.status();
+    if (e->op.kind != sync::OpKind::kReportInfo || !e->op.value) continue;
+    BS_RETURN_IF_ERROR(
+        put->bind(1, e->op.report.to_string()).bind(2, *e->op.value).bind(3, e->seq).run());
+  }
+  BS_RETURN_IF_ERROR(db.exec(fmt::format("PRAGMA user_version = {}", kStoreVersion)));
+  return tx.commit();
 }
 
 }  // namespace
@@ -76,6 +118,7 @@ Result<std::unique_ptr<SqliteServerStore>> SqliteServerStore::open(const std::st
     BS_RETURN_IF_ERROR(db->exec(pragma));
   }
   BS_RETURN_IF_ERROR(db->exec(kSchema));
+  BS_RETURN_IF_ERROR(upgrade(*db));
   auto impl = std::make_unique<Impl>(
       Impl{std::move(*db), nullptr, clock ? clock : &system_clock, std::string()});
   BS_RETURN_IF_ERROR(impl->load_last_hash());
@@ -196,6 +239,7 @@ Status SqliteServerStore::record(const sync::LogEntry& e) {
           r->bind(1, report).bind(2, e.op.row).bind(3, e.op.section).bind(4, e.op.sort_key).run());
     }
     if (e.op.kind == sync::OpKind::kState) BS_RETURN_IF_ERROR(record_state(e));
+    if (e.op.kind == sync::OpKind::kReportInfo) BS_RETURN_IF_ERROR(record_info(e));
     if (e.op.kind == sync::OpKind::kDeleteRow && e.row_deleted) {
       auto t = impl_->db.cached(
           "INSERT INTO tombstones(report, row_key, contender) VALUES(?, ?, ?) "
@@ -241,6 +285,25 @@ Status SqliteServerStore::record_state(const sync::LogEntry& e) {
       "ON CONFLICT(report) DO UPDATE SET state = excluded.state, seq = excluded.seq");
   if (!st.ok()) return st.status();
   return st->bind(1, e.op.report.to_string()).bind(2, sync::state_name(*next)).bind(3, e.seq).run();
+}
+
+Status SqliteServerStore::record_info(const sync::LogEntry& e) {
+  if (!e.op.value) return Status::Ok();
+  auto st = impl_->db.cached(
+      "INSERT INTO report_infos(report, info, seq) VALUES(?, ?, ?) "
+      "ON CONFLICT(report) DO UPDATE SET info = excluded.info, seq = excluded.seq");
+  if (!st.ok()) return st.status();
+  return st->bind(1, e.op.report.to_string()).bind(2, *e.op.value).bind(3, e.seq).run();
+}
+
+Result<std::optional<std::string>> SqliteServerStore::report_info(const ReportKey& report) {
+  auto st = impl_->db.cached("SELECT info FROM report_infos WHERE report = ?");
+  if (!st.ok()) return st.status();
+  st->bind(1, report.to_string());
+  auto has = st->step();
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<std::string>();
+  return std::optional<std::string>(st->col_text(0));
 }
 
 Result<sync::ReportState> SqliteServerStore::report_state(const ReportKey& report) {

@@ -6,6 +6,9 @@
 #include <map>
 
 #include "shared/check.h"
+#include "shared/money.h"
+#include "shared/report.h"
+#include "sync/report_info.h"
 
 namespace budgetsync::server {
 
@@ -18,6 +21,32 @@ Result<Report> stored_report(sync::ServerStore& store, const Catalog& catalog,
                     "templates or start the server with --data-dir",
                     key.to_string(), key.form));
   }
+  BS_ASSIGN_OR_RETURN(info_text, store.report_info(key));
+  Report r;
+  r.key = key;
+  r.template_version = form->version;
+  if (info_text) {
+    // The document's own 金额单位 and the cells its source cut off, as the
+    // import that made the report stated them.
+    auto info = sync::parse_report_info(*info_text);
+    if (!info.ok()) {
+      return Status::Corruption(fmt::format("report {}: its report_info is unreadable ({})",
+                                            key.to_string(), info.status().message()));
+    }
+    r.unit_name = info->unit_name;
+    r.source = info->source;
+    if (!info->money_unit.empty()) {
+      auto unit = parse_money_unit(info->money_unit);
+      if (!unit.ok()) return unit.status();
+      r.money_unit = *unit;
+    }
+    if (!info->not_in_source.empty()) {
+      auto marks = parse_not_in_source(info->not_in_source, *form);
+      if (!marks.ok()) return marks.status();
+      r.not_in_source = std::move(*marks);
+    }
+  }
+  const MoneyUnit unit = r.unit_in(*form);
   BS_ASSIGN_OR_RETURN(cells, store.report_cells(key));
   std::map<std::string, size_t> section_rank;
   for (size_t i = 0; i < form->sections.size(); ++i) section_rank[form->sections[i].key] = i;
@@ -48,7 +77,7 @@ Result<Report> stored_report(sync::ServerStore& store, const Catalog& catalog,
       return Status::Corruption(fmt::format("report {}: column {} is not in section {}",
                                             key.to_string(), c.column, sec->key));
     }
-    auto v = parse_cell(*c.cell.value, col->type, form->unit);
+    auto v = parse_cell(*c.cell.value, col->type, unit);
     if (!v.ok()) {
       return Status::Corruption(fmt::format("report {}: the value of {}:{} is unreadable ({})",
                                             key.to_string(), c.row, c.column,
@@ -61,9 +90,6 @@ Result<Report> stored_report(sync::ServerStore& store, const Catalog& catalog,
   std::sort(ordered.begin(), ordered.end(), [](const Placed& a, const Placed& b) {
     return std::tie(a.section, a.sort) < std::tie(b.section, b.sort);
   });
-  Report r;
-  r.key = key;
-  r.template_version = form->version;
   for (auto& p : ordered) r.rows.push_back(std::move(p.row));
   r.reindex();
   return r;

@@ -46,7 +46,7 @@ const Section* resolve_section(const FormTemplate& t, const std::string& key,
 
 // "not_in_source": [{"all": true}, {"section": S}, {"section": S, "column": C},
 // {"rows": [K, ...]}, {"section": S, "from_row": K}] (docs/import-format.md).
-NotInSource parse_not_in_source(const nlohmann::json& list, const FormTemplate& t) {
+NotInSource read_not_in_source(const nlohmann::json& list, const FormTemplate& t) {
   NotInSource out;
   if (!list.is_array()) throw JsonError("not_in_source", "must be an array of objects");
   for (size_t i = 0; i < list.size(); ++i) {
@@ -200,6 +200,39 @@ const ReportCell* Report::cell(std::string_view row_key, std::string_view column
   return it == r->cells.end() ? nullptr : &it->second;
 }
 
+std::string encode_not_in_source(const NotInSource& marks) {
+  if (marks.empty()) return "";
+  nlohmann::json list = nlohmann::json::array();
+  if (marks.all) list.push_back({{"all", true}});
+  for (const auto& s : marks.sections) list.push_back({{"section", s}});
+  for (const auto& [s, c] : marks.columns) {
+    nlohmann::json o{{"column", c}};
+    if (!s.empty()) o["section"] = s;
+    list.push_back(o);
+  }
+  // Rows as one mark per section, so each is read back into its own section.
+  std::map<std::string, std::vector<std::string>> rows;
+  for (const auto& [s, r] : marks.rows) rows[s].push_back(r);
+  for (const auto& [s, keys] : rows) {
+    nlohmann::json o{{"rows", keys}};
+    if (!s.empty()) o["section"] = s;
+    list.push_back(o);
+  }
+  for (const auto& [s, r] : marks.from_row) list.push_back({{"section", s}, {"from_row", r}});
+  return list.dump();
+}
+
+Result<NotInSource> parse_not_in_source(std::string_view json_text, const FormTemplate& form) {
+  if (json_text.empty()) return NotInSource{};
+  auto doc = nlohmann::json::parse(json_text, nullptr, false);
+  if (doc.is_discarded()) return Status::InvalidArgument("not_in_source: not valid JSON");
+  try {
+    return read_not_in_source(doc, form);
+  } catch (const JsonError& e) {
+    return detail::to_status("not_in_source", e);
+  }
+}
+
 MoneyUnit Report::unit_in(const FormTemplate& form) const {
   return money_unit.value_or(form.unit);
 }
@@ -284,7 +317,7 @@ Result<Report> parse_report(std::string_view json_text, std::string_view source,
       r.rows.push_back(std::move(row));
     }
     if (doc.contains("not_in_source"))
-      r.not_in_source = parse_not_in_source(doc["not_in_source"], *t);
+      r.not_in_source = read_not_in_source(doc["not_in_source"], *t);
     r.reindex();
     return r;
   } catch (const JsonError& e) {

@@ -9,7 +9,13 @@ namespace budgetsync::sync {
 using json = nlohmann::json;
 
 std::string encode_report_info(const ReportInfo& info) {
-  return json{{"unit_name", info.unit_name}, {"source", info.source}}.dump();
+  json j{{"unit_name", info.unit_name}, {"source", info.source}};
+  if (!info.money_unit.empty()) j["money_unit"] = info.money_unit;
+  if (!info.not_in_source.empty()) {
+    json marks = json::parse(info.not_in_source, nullptr, false);
+    j["not_in_source"] = marks.is_array() ? marks : json::array();
+  }
+  return j.dump();
 }
 
 Result<ReportInfo> parse_report_info(std::string_view text) {
@@ -19,14 +25,25 @@ Result<ReportInfo> parse_report_info(std::string_view text) {
   };
   if (!j.is_object()) return bad("", "must be a JSON object");
   ReportInfo info;
-  for (auto [name, field] : {std::pair{"unit_name", &info.unit_name},
-                             std::pair{"source", &info.source}}) {
+  for (auto [name, field] :
+       {std::pair{"unit_name", &info.unit_name}, std::pair{"source", &info.source}}) {
     auto it = j.find(name);
     if (it == j.end()) continue;
     if (!it->is_string()) return bad(name, "must be a string");
     *field = it->get<std::string>();
     if (field->size() > kMaxReportInfoField)
       return bad(name, fmt::format("is longer than {} bytes", kMaxReportInfoField));
+  }
+  if (auto it = j.find("money_unit"); it != j.end()) {
+    if (!it->is_string() || (*it != "元" && *it != "万元"))
+      return bad("money_unit", "must be \"元\" or \"万元\"");
+    info.money_unit = it->get<std::string>();
+  }
+  if (auto it = j.find("not_in_source"); it != j.end()) {
+    if (!it->is_array()) return bad("not_in_source", "must be an array");
+    if (!it->empty()) info.not_in_source = it->dump();
+    if (info.not_in_source.size() > kMaxNotInSource)
+      return bad("not_in_source", fmt::format("is longer than {} bytes", kMaxNotInSource));
   }
   return info;
 }

@@ -108,6 +108,8 @@ Status MemoryServerStore::record(const LogEntry& e) {
       if (!next.ok()) return next.status();
       now->second = *next;
     }
+    if (e.op.kind == OpKind::kReportInfo && e.op.value)
+      state_.infos.insert_or_assign(e.op.report, *e.op.value);
     if (e.op.kind == OpKind::kDeleteRow && e.row_deleted) {
       state_.tombstones.emplace(std::pair{e.op.report, e.op.row},
                                 Contender{e.op.id, e.op.author, e.op.hlc, std::nullopt, 0});
@@ -156,6 +158,12 @@ Result<std::vector<ReportKey>> MemoryServerStore::unit_reports(const std::string
   return out;
 }
 
+Result<std::optional<std::string>> MemoryServerStore::report_info(const ReportKey& report) {
+  auto it = state_.infos.find(report);
+  if (it == state_.infos.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
 // ---- ServerCore --------------------------------------------------------------
 
 Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer& authorize,
@@ -169,10 +177,10 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
         // row at the same place send operations that differ only in it).
         ((*seen)->op.hlc != incoming.hlc &&
          incoming.hlc.wall_ms > (*seen)->server_ms + max_skew_ms && [&] {
-          Operation a = (*seen)->op;
-          a.hlc = incoming.hlc;
-          return same_content(a, incoming);
-        }())) {
+           Operation a = (*seen)->op;
+           a.hlc = incoming.hlc;
+           return same_content(a, incoming);
+         }())) {
       LogEntry again = **seen;  // a resend: the same answer
       again.resent = true;
       return again;
@@ -318,8 +326,7 @@ Result<std::vector<LogEntry>> ServerCore::push(const std::vector<Operation>& bat
   std::vector<LogEntry> results;
   std::vector<std::string> stopped;  // devices that reused an id in this batch
   for (const auto& op : batch) {
-    const bool stop =
-        std::find(stopped.begin(), stopped.end(), op.id.device) != stopped.end();
+    const bool stop = std::find(stopped.begin(), stopped.end(), op.id.device) != stopped.end();
     auto r = handle(op, authorize, max_skew_ms, stop);
     if (!r.ok()) {
       store_.rollback();  // nothing of a failed batch is kept

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "files/data_files.h"
 #include "shared/text.h"
 #include "test_support.h"
 
@@ -236,21 +237,32 @@ TEST_F(ReplicaCli, CsvImportOfOneTableNamesTheLineOfABadCell) {
 
 TEST_F(ReplicaCli, CsvImportReadsTheTablesMoneyUnitLine) {
   TempDir in;
-  // A table kept in 元 on a form printed in 万元: the replica cannot keep that
-  // unit yet, so it refuses rather than read 10,000 元 as 10,000 万元.
+  // A table kept in 元 on a form printed in 万元: the replica keeps the
+  // table's own unit, shows and exports it in 元, and never reads 10,000 元 as
+  // 10,000 万元.
   const auto yuan =
       in.write("yuan.csv", "金额单位：元\nrow,column,value\n210,total,\"10,000.00\"\n");
   const CliResult r = cli({"import", "--report", "411325-ybj/2023/final02", yuan.string()});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("金额单位是元"), std::string::npos) << r.err;
-  EXPECT_EQ(cli({"show", "411325-ybj/2023/final02"}).exit_code, 2);  // nothing imported
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CliResult shown = cli({"show", "411325-ybj/2023/final02"});
+  EXPECT_NE(shown.out.find("单位：元"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("10,000.00"), std::string::npos) << shown.out;
+  const auto out = in.path() / "out.csv";
+  ASSERT_EQ(
+      cli({"export", "411325-ybj/2023/final02", "--format", "csv", "-o", out.string()}).exit_code,
+      0);
+  auto exported = read_file(out);
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ(exported->rfind("金额单位：元\n", 0), 0u) << *exported;
   const auto bad = in.write("bad.csv", "金额单位：千元\nrow,column,value\n210,total,1\n");
   const CliResult b = cli({"import", "--report", "411325-ybj/2023/final02", bad.string()});
   EXPECT_EQ(b.exit_code, 2);
   EXPECT_NE(b.err.find("金额单位：千元"), std::string::npos) << b.err;
   const auto wan = in.write("wan.csv", "单位：万元,,\nrow,column,value\n210,total,1.50\n");
-  ASSERT_EQ(cli({"import", "--report", "411325-ybj/2023/final02", wan.string()}).exit_code, 0);
-  EXPECT_NE(cli({"show", "411325-ybj/2023/final02"}).out.find("1.50"), std::string::npos);
+  ASSERT_EQ(cli({"import", "--report", "411325-ybj/2022/final02", wan.string()}).exit_code, 0);
+  const CliResult w = cli({"show", "411325-ybj/2022/final02"});
+  EXPECT_NE(w.out.find("1.50"), std::string::npos);
+  EXPECT_NE(w.out.find("单位：万元"), std::string::npos) << w.out;
 }
 
 }  // namespace

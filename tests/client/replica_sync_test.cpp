@@ -11,6 +11,7 @@
 #include "client/replica.h"
 #include "client/report_view.h"
 #include "files/data_files.h"
+#include "shared/check.h"
 #include "sync/server_core.h"
 #include "test_support.h"
 
@@ -528,6 +529,38 @@ TEST_F(ReplicaSync, AReportReceivedBySyncKeepsItsUnitNameAndSource) {
   EXPECT_EQ(a_->status()->pending_ops, 0);
 }
 
+// A table kept in 元 whose source printed no 其他收入 column: every device keeps
+// its 金额单位 and the cut, shows the amounts in 元 and the cut cells as
+// 来源中无, and judges it alike.
+TEST_F(ReplicaSync, AReportsOwnMoneyUnitAndItsCutsReachTheOtherDevice) {
+  Report yuan = seed("final02.json");
+  yuan.money_unit = MoneyUnit::kYuan;
+  yuan.not_in_source.columns = {{"main", "other"}};
+  for (auto& row : yuan.rows) row.cells.erase("other");
+  ASSERT_TRUE(a_->import_report(yuan).ok());
+  sync(*a_);
+  sync(*b_);
+  auto ra = a_->load(kFinal02);
+  auto rb = b_->load(kFinal02);
+  ASSERT_TRUE(ra.ok() && rb.ok()) << rb.status().message();
+  for (const Report* r : {&*ra, &*rb}) {
+    ASSERT_TRUE(r->money_unit.has_value());
+    EXPECT_EQ(*r->money_unit, MoneyUnit::kYuan);
+    EXPECT_EQ(encode_not_in_source(r->not_in_source), R"([{"column":"other","section":"main"}])");
+  }
+  EXPECT_EQ(render_report_json(*rb), render_report_json(*ra));
+  const FormTemplate& form = *catalog_->form("final02");
+  const std::string shown = render_report_text(*rb, form, *catalog_);
+  EXPECT_NE(shown.find("单位：元"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("来源中无"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("2,945.68"), std::string::npos) << shown;
+  const auto findings_a = check_reports({*ra}, *catalog_).findings;
+  const auto findings_b = check_reports({*rb}, *catalog_).findings;
+  ASSERT_EQ(findings_b.size(), findings_a.size());
+  for (size_t i = 0; i < findings_a.size(); ++i)
+    EXPECT_EQ(findings_b[i].message, findings_a[i].message);
+}
+
 // A report made from nothing (`budgetsync new`) goes to every device as an
 // imported one does: first empty, with its unit's name and source, then each
 // cell typed into it.
@@ -606,11 +639,14 @@ TEST_F(ReplicaSync, ACopysRowsAndImportsStayItsOwnUnderItsNewId) {
     std::map<std::string, std::string> added;  // level3 -> row key
     for (const auto& row : p03->rows) {
       auto name = row.cells.find("level3");
-      if (name != row.cells.end() && (name->second.raw == "甲的指标" || name->second.raw == "丙的指标"))
+      if (name != row.cells.end() &&
+          (name->second.raw == "甲的指标" || name->second.raw == "丙的指标"))
         added[name->second.raw] = row.key;
     }
-    ASSERT_EQ(added.size(), 2u) << (r == a_.get() ? "a" : r == b_.get() ? "b" : "c") << ": "
-                                << (added.empty() ? "" : added.begin()->first);
+    ASSERT_EQ(added.size(), 2u) << (r == a_.get()   ? "a"
+                                    : r == b_.get() ? "b"
+                                                    : "c")
+                                << ": " << (added.empty() ? "" : added.begin()->first);
     EXPECT_NE(added["甲的指标"], added["丙的指标"]);
     EXPECT_EQ(added["甲的指标"], *row_a);
     EXPECT_EQ(value(*r, kP03, added["丙的指标"], "weight"), "3");

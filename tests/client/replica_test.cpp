@@ -1,5 +1,4 @@
 #include "client/replica.h"
-#include "sync/report_info.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -8,6 +7,7 @@
 #include <set>
 
 #include "files/data_files.h"
+#include "sync/report_info.h"
 #include "sync/server_core.h"
 #include "test_support.h"
 
@@ -360,7 +360,10 @@ TEST_F(ReplicaTest, TheOutboxSendsAnImportAsOneEditPerCellWithTheIdsItReserved) 
   const auto& info = (*out)[static_cast<size_t>(cells)];
   EXPECT_EQ(info.kind, sync::OpKind::kReportInfo);
   EXPECT_EQ(info.id.counter, cells + 1);
-  EXPECT_EQ(info.value, sync::encode_report_info({seed02.unit_name, seed02.source}));
+  EXPECT_EQ(info.value, sync::encode_report_info(
+                            {seed02.unit_name, seed02.source,
+                             seed02.money_unit ? std::string(unit_name(*seed02.money_unit)) : "",
+                             encode_not_in_source(seed02.not_in_source)}));
   EXPECT_EQ(out->back().value, "16.00");
   EXPECT_EQ(out->back().id.counter, cells + 2);
   // The same outbox, read again, is the same operations: a resend is a resend.

@@ -42,7 +42,8 @@ Operation sample_op(int n, OpKind kind) {
   op.value = n % 2 ? std::optional<std::string>("10.00") : std::nullopt;
   op.base_version = n;
   if (kind == OpKind::kReportInfo)
-    op.value = encode_report_info({"内乡县医疗保障局", "2024年部门决算.xlsx"});
+    op.value =
+        encode_report_info({"内乡县医疗保障局", "2024年部门决算.xlsx", "元", R"(["main:1"])"});
   if (kind == OpKind::kAddRow) {
     op.section = "indicators";
     op.sort_key = "m";
@@ -105,7 +106,7 @@ void sync_seeds(const fs::path& out) {
   ret.action = StateAction::kReturn;
   ret.reason = "302 与明细合计不符，请核对";
   json.push_back(encode_state_change(ret));
-  json.push_back(encode_report_info({"内乡县医疗保障局", "汇总"}));
+  json.push_back(encode_report_info({"内乡县医疗保障局", "汇总", "", ""}));
   write_all(out / "sync_json", json);
   write_all(out / "sync_cbor", cbor);
 }

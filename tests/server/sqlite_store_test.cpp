@@ -11,6 +11,9 @@
 #include "../client/test_support.h"
 #include "../support/faulty_vfs.h"
 #include "../sync/convergence_harness.h"
+#include "files/data_files.h"
+#include "server/submission_check.h"
+#include "sync/report_info.h"
 
 namespace budgetsync::server {
 namespace {
@@ -30,6 +33,56 @@ sync::Operation set_op(const std::string& device, int64_t counter, const std::st
   op.value = value;
   op.base_version = base;
   return op;
+}
+
+// A table kept in 元 with a column its source lacks: the server reads the
+// report for its submission check as the import stated it, in every store, and
+// a store made before it kept report infos learns them from its log.
+TEST(SqliteServerStore, AReportsOwnMoneyUnitAndCutsAreWhatTheServerJudges) {
+  auto catalog = load_catalog(budgetsync::testing::data_dir());
+  ASSERT_TRUE(catalog.ok());
+  sync::Operation info = set_op("a", 1, "", 0);
+  info.kind = sync::OpKind::kReportInfo;
+  info.row = info.column = "";
+  info.value = sync::encode_report_info(
+      {"内乡县医疗保障局", "final02.csv", "元", R"([{"column":"other","section":"main"}])"});
+  const std::vector<sync::Operation> batch{info, set_op("a", 2, "15.00", 0)};
+  const ReportKey key{"411325-ybj", 2024, "final02", ""};
+  const auto judged_in_yuan = [&](sync::ServerStore& store) {
+    auto r = stored_report(store, *catalog, key);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->unit_in(*catalog->form("final02")), MoneyUnit::kYuan);
+    EXPECT_EQ(r->unit_name, "内乡县医疗保障局");
+    EXPECT_TRUE(r->not_in_source.covers(*catalog->form("final02"), "main", "total", "other"));
+    ASSERT_NE(r->cell("2101505", "total"), nullptr);
+  };
+  sync::FakeClock clock(1'700'000'000'000);
+  {
+    sync::MemoryServerStore memory;
+    sync::ServerCore core(memory, clock);
+    ASSERT_TRUE(core.push(batch, nullptr).ok());
+    judged_in_yuan(memory);
+  }
+  TempDir dir;
+  const std::string path = (dir.path() / "server.db").string();
+  {
+    auto store = SqliteServerStore::open(path, &clock);
+    ASSERT_TRUE(store.ok());
+    sync::ServerCore core(**store, clock);
+    ASSERT_TRUE(core.push(batch, nullptr).ok());
+    judged_in_yuan(**store);
+  }
+  {  // as an older server left it: no report infos kept
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "DELETE FROM report_infos; PRAGMA user_version = 0;", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto reopened = SqliteServerStore::open(path, &clock);
+  ASSERT_TRUE(reopened.ok());
+  judged_in_yuan(**reopened);
 }
 
 TEST(SqliteServerStore, ConvergesLikeTheReferenceStore) {
@@ -103,6 +156,9 @@ class FailingStore final : public sync::ServerStore {
   }
   Result<std::vector<ReportKey>> unit_reports(const std::string& unit, int year) override {
     return inner_.unit_reports(unit, year);
+  }
+  Result<std::optional<std::string>> report_info(const ReportKey& r) override {
+    return inner_.report_info(r);
   }
 
  private:
@@ -207,8 +263,8 @@ TEST(SqliteServerStore, ADiskFailingAtAnyPointOfABatchLosesNothingAnswered) {
       EXPECT_EQ((*again)[0].seq, (*r)[0].seq) << "n=" << n;
       EXPECT_EQ((*again)[1].seq, (*r)[1].seq) << "n=" << n;
     } else {
-      EXPECT_EQ(r.status().code(), StatusCode::kIoError) << "n=" << n << ": "
-                                                         << r.status().message();
+      EXPECT_EQ(r.status().code(), StatusCode::kIoError)
+          << "n=" << n << ": " << r.status().message();
       EXPECT_FALSE((*again)[0].resent) << "n=" << n << ": part of a failed batch was kept";
     }
   }

@@ -156,21 +156,31 @@ TEST_F(ServerCoreTest, ReportInfoThatIsNotTheDocumentedObjectIsRefusedAsMalforme
   Operation good = set_op("a", 1, 1'000'000, "", 0);
   good.kind = OpKind::kReportInfo;
   good.row = good.column = "";
-  good.value = encode_report_info({"内乡县医疗保障局", "final02.json"});
+  good.value = encode_report_info({"内乡县医疗保障局", "final02.json", "元", R"(["main:1"])"});
   Operation bad = good;
   bad.id.counter = 2;
   bad.value = R"({"unit_name": 7})";
   Operation huge = good;
   huge.id.counter = 3;
-  huge.value = encode_report_info({std::string(kMaxReportInfoField + 1, 'x'), ""});
-  auto r = core_.push({good, bad, huge}, nullptr);
+  huge.value = encode_report_info({std::string(kMaxReportInfoField + 1, 'x'), "", "", ""});
+  Operation no_unit = good;
+  no_unit.id.counter = 4;
+  no_unit.value = R"({"unit_name": "内乡县医疗保障局", "source": "", "money_unit": "千元"})";
+  Operation not_array = good;
+  not_array.id.counter = 5;
+  not_array.value = R"({"unit_name": "内乡县医疗保障局", "source": "", "not_in_source": "main:1"})";
+  auto r = core_.push({good, bad, huge, no_unit, not_array}, nullptr);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].outcome, Outcome::kApplied);
   EXPECT_EQ((*r)[1].code, RejectCode::kMalformed);
   EXPECT_EQ((*r)[2].code, RejectCode::kMalformed);
+  EXPECT_EQ((*r)[3].code, RejectCode::kMalformed);
+  EXPECT_EQ((*r)[4].code, RejectCode::kMalformed);
   auto back = parse_report_info(*(*r)[0].op.value);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->unit_name, "内乡县医疗保障局");
+  EXPECT_EQ(back->money_unit, "元");
+  EXPECT_EQ(back->not_in_source, R"(["main:1"])");
 }
 
 TEST_F(ServerCoreTest, AClockFarAheadCannotWinEveryConflict) {
@@ -220,7 +230,7 @@ TEST_F(ServerCoreTest, ABatchStopsAtAReusedIdForThatDevice) {
   EXPECT_EQ((*r)[0].code, RejectCode::kOpIdReused);
   EXPECT_EQ((*r)[1].code, RejectCode::kOpIdReused);
   EXPECT_EQ((*r)[1].outcome, Outcome::kRejected);
-  EXPECT_NE((*r)[2].outcome, Outcome::kRejected);  // another device goes on
+  EXPECT_NE((*r)[2].outcome, Outcome::kRejected);    // another device goes on
   EXPECT_FALSE(store_.find({"a", 2})->has_value());  // the id stays free
 }
 

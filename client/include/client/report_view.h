@@ -10,7 +10,8 @@
 namespace budgetsync::client {
 
 // Each section as an aligned table: row key (what `set` takes), label, then the
-// section's columns with their 栏次. Amounts in 万元 with two decimals; columns a
+// section's columns with their 栏次. Amounts in the report's 金额单位 (its own, else
+// the form's) with two decimals, blank cells its source lacks as 来源中无; columns a
 // rule computes are marked ※.
 std::string render_report_text(const Report& report, const FormTemplate& form,
                                const Catalog& catalog);

@@ -37,6 +37,7 @@ class SqliteServerStore final : public sync::ServerStore {
   Result<sync::ReportState> report_state(const ReportKey& report) override;
   Result<std::vector<sync::StoredCell>> report_cells(const ReportKey& report) override;
   Result<std::vector<ReportKey>> unit_reports(const std::string& unit, int year) override;
+  Result<std::optional<std::string>> report_info(const ReportKey& report) override;
 
   // The audit chain: every logged entry is stored with its server time, the
   // cell's value before it, and a SHA-256 over those, the entry and the
@@ -53,6 +54,7 @@ class SqliteServerStore final : public sync::ServerStore {
 
  private:
   Status record_state(const sync::LogEntry& e);
+  Status record_info(const sync::LogEntry& e);
   struct Impl;
   explicit SqliteServerStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -102,4 +102,9 @@ class Report {
 Result<Report> parse_report(std::string_view json_text, std::string_view source,
                             const Catalog& catalog);
 
+// The not-in-source marks as the import file writes them (a JSON array, ""
+// when there are none), and back: a replica and the sync log keep them so.
+std::string encode_not_in_source(const NotInSource& marks);
+Result<NotInSource> parse_not_in_source(std::string_view json_text, const FormTemplate& form);
+
 }  // namespace budgetsync

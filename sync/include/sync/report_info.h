@@ -1,6 +1,8 @@
 // What a report_info operation carries: the descriptive fields of a report that
-// are not cells — the unit's name as the report states it and where the report
-// came from (an imported file, "汇总" for a consolidation). An import sends one
+// are not cells — the unit's name as the report states it, where the report
+// came from (an imported file, "汇总" for a consolidation), the 金额单位 its
+// amounts are written in when that is not the form's, and the parts its source
+// document does not have (the import file's not_in_source marks). An import sends one
 // after its cells and a consolidation one when it creates its report, so a
 // replica that receives the report by sync shows and exports the same fields as
 // the device that made it. The latest in the log wins; nothing merges.
@@ -16,16 +18,22 @@ namespace budgetsync::sync {
 struct ReportInfo {
   std::string unit_name;
   std::string source;
+  std::string money_unit;     // "元" or "万元"; "": the form's
+  std::string not_in_source;  // a JSON array as in the import file; "": none
   bool operator==(const ReportInfo&) const = default;
 };
 
-// At most this many bytes in each field (a name or a file name, never a document).
+// At most this many bytes in each field (a name or a file name, never a
+// document); the not-in-source marks may take kMaxNotInSource.
 inline constexpr size_t kMaxReportInfoField = 1024;
+inline constexpr size_t kMaxNotInSource = 64 * 1024;
 
-// JSON text: {"unit_name": "...", "source": "..."}.
+// JSON text: {"unit_name": "...", "source": "..."} and, when set,
+// "money_unit": "元" and "not_in_source": [...].
 std::string encode_report_info(const ReportInfo& info);
-// Refuses text that is not such an object, a field that is not a string or is
-// longer than kMaxReportInfoField, naming the field.
+// Refuses text that is not such an object, a field that is not a string (the
+// marks: not an array) or is longer than its limit, a money_unit other than
+// 元 or 万元, naming the field.
 Result<ReportInfo> parse_report_info(std::string_view text);
 
 }  // namespace budgetsync::sync

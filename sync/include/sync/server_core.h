@@ -99,6 +99,9 @@ class ServerStore {
   virtual Result<std::vector<StoredCell>> report_cells(const ReportKey& report) = 0;
   // The reports of `unit` in `year` that have cells (for cross-table rules).
   virtual Result<std::vector<ReportKey>> unit_reports(const std::string& unit, int year) = 0;
+  // The value of the report's newest report_info operation in log order (its
+  // unit's name, source, 金额单位 and cells cut off in the source), if any.
+  virtual Result<std::optional<std::string>> report_info(const ReportKey& report) = 0;
 };
 
 // A store in memory: the reference implementation, and the tests' store.
@@ -118,6 +121,7 @@ class MemoryServerStore final : public ServerStore {
   Result<ReportState> report_state(const ReportKey& report) override;
   Result<std::vector<StoredCell>> report_cells(const ReportKey& report) override;
   Result<std::vector<ReportKey>> unit_reports(const std::string& unit, int year) override;
+  Result<std::optional<std::string>> report_info(const ReportKey& report) override;
 
  private:
   struct State {
@@ -127,6 +131,7 @@ class MemoryServerStore final : public ServerStore {
     std::map<std::pair<ReportKey, std::string>, Contender> tombstones;
     std::map<std::pair<ReportKey, std::string>, std::pair<std::string, std::string>> rows;
     std::map<ReportKey, ReportState> states;
+    std::map<ReportKey, std::string> infos;
   };
   State state_;
   std::optional<State> saved_;  // the state at begin(), restored by rollback()
@@ -154,8 +159,8 @@ class ServerCore {
   // that the server has not seen (same code, not recorded): the device takes a
   // new id for all of them, so nothing it made after the reused id — a cell of
   // a row it added, the rest of an import — is applied under the old one, where
-  // it could mix with the other copy's operations. Timestamps more than `max_skew_ms` ahead of the server's clock
-  // are clamped, so a wrong clock cannot win every conflict.
+  // it could mix with the other copy's operations. Timestamps more than `max_skew_ms` ahead of the
+  // server's clock are clamped, so a wrong clock cannot win every conflict.
   Result<std::vector<LogEntry>> push(const std::vector<Operation>& batch,
                                      const Authorizer& authorize,
                                      int64_t max_skew_ms = HybridClock::kDefaultMaxSkewMs);
