@@ -1204,11 +1204,10 @@ Result<Report> Replica::load(const ReportKey& key) const {
   }
   if (rep.own_unit) r.money_unit = rep.unit;
   if (!rep.not_in_source.empty()) {
-    auto marks = parse_not_in_source(rep.not_in_source, *rep.form);
-    if (!marks.ok())
-      return Status::Corruption(
-          fmt::format("report {}: stored not-in-source marks are unreadable", report_label(key)));
-    r.not_in_source = std::move(*marks);
+    // Marks a later template no longer reads are dropped: every cell is then
+    // judged, and the report stays readable.
+    if (auto marks = parse_not_in_source(rep.not_in_source, *rep.form); marks.ok())
+      r.not_in_source = std::move(*marks);
   }
   std::map<std::string, size_t> section_rank;
   for (size_t i = 0; i < rep.form->sections.size(); ++i)
@@ -1945,13 +1944,19 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       // applied (and never stops the download).
       auto info = sync::parse_report_info(e.op.value.value_or(""));
       if (e.outcome != sync::Outcome::kRejected && info.ok()) {
+        // Marks this program's form cannot read are not kept (the report keeps
+        // the ones it had): one bad operation never makes a report unreadable.
+        std::string marks = info->not_in_source;
+        if (!marks.empty() && !parse_not_in_source(marks, *rep.form).ok())
+          marks = rep.not_in_source;
         BS_ASSIGN_OR_RETURN(st, m.db.cached("UPDATE reports SET unit_name = ?, source = ?, "
                                             "money_unit = ?, not_in_source = ? WHERE id = ?"));
         st.bind(1, info->unit_name).bind(2, info->source).bind(3, info->money_unit);
-        BS_RETURN_IF_ERROR(st.bind(4, info->not_in_source).bind(5, rep.id).run());
+        BS_RETURN_IF_ERROR(st.bind(4, marks).bind(5, rep.id).run());
         BS_ASSIGN_OR_RETURN(
             unit, m.db.cached("INSERT INTO units(code, name) VALUES(?, ?) ON CONFLICT DO NOTHING"));
         BS_RETURN_IF_ERROR(unit.bind(1, e.op.report.unit).bind(2, info->unit_name).run());
+        reports.erase(known);  // its unit and marks are read again when next needed
       }
       continue;
     }

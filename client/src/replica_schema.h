@@ -90,6 +90,23 @@ INSERT INTO meta(key, value) SELECT 'clock', COALESCE(MAX(hlc), '') FROM ops;
       R"sql(
 ALTER TABLE reports ADD COLUMN money_unit TEXT NOT NULL DEFAULT '';
 ALTER TABLE reports ADD COLUMN not_in_source TEXT NOT NULL DEFAULT '';
+-- An older release pulled report infos and ignored these two fields: take
+-- them from the newest one it kept, so a 元 report pulled before the upgrade
+-- is not read in 万元 from now on.
+WITH latest AS (
+  SELECT o.report_id AS id, o.value AS v FROM ops o
+  WHERE o.kind = 'report_info' AND o.server_seq IS NOT NULL AND json_valid(o.value)
+    AND o.server_seq = (SELECT MAX(p.server_seq) FROM ops p
+                        WHERE p.report_id = o.report_id AND p.kind = 'report_info'
+                          AND json_valid(p.value)))
+UPDATE reports SET
+  money_unit = COALESCE((SELECT CASE WHEN json_extract(v, '$.money_unit') IN ('元', '万元')
+                                     THEN json_extract(v, '$.money_unit') ELSE '' END
+                         FROM latest WHERE latest.id = reports.id), ''),
+  not_in_source = COALESCE((SELECT CASE WHEN json_type(v, '$.not_in_source') = 'array'
+                                         AND json_array_length(v, '$.not_in_source') > 0
+                                        THEN json_extract(v, '$.not_in_source') ELSE '' END
+                            FROM latest WHERE latest.id = reports.id), '');
 )sql",
   };
   return steps;

@@ -40,10 +40,10 @@ Result<Report> stored_report(sync::ServerStore& store, const Catalog& catalog,
       if (!unit.ok()) return unit.status();
       r.money_unit = *unit;
     }
+    // Marks this form cannot read are not honoured: every cell is judged.
     if (!info->not_in_source.empty()) {
-      auto marks = parse_not_in_source(info->not_in_source, *form);
-      if (!marks.ok()) return marks.status();
-      r.not_in_source = std::move(*marks);
+      if (auto marks = parse_not_in_source(info->not_in_source, *form); marks.ok())
+        r.not_in_source = std::move(*marks);
     }
   }
   const MoneyUnit unit = r.unit_in(*form);
@@ -92,6 +92,15 @@ Result<Report> stored_report(sync::ServerStore& store, const Catalog& catalog,
   });
   for (auto& p : ordered) r.rows.push_back(std::move(p.row));
   r.reindex();
+  // The marks are the importing client's word that its source lacks those
+  // cells: honoured only while every cell they cover is blank, so no mark
+  // takes a filled cell out of the check.
+  const bool covers_a_value = std::any_of(r.rows.begin(), r.rows.end(), [&](const ReportRow& row) {
+    return std::any_of(row.cells.begin(), row.cells.end(), [&](const auto& cell) {
+      return r.not_in_source.covers(*form, row.section, row.key, cell.first);
+    });
+  });
+  if (covers_a_value) r.not_in_source = {};
   return r;
 }
 

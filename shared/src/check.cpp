@@ -105,9 +105,15 @@ class Checker {
           add_overflow(rule.id);
         }
       }
-      check_codes();
-      check_narrative();
-      check_mentions();
+      for (auto [id, step] : {std::pair{"codes", &Checker::check_codes},
+                              std::pair{"text.numbers", &Checker::check_narrative},
+                              std::pair{"text.tables", &Checker::check_mentions}}) {
+        try {
+          (this->*step)();
+        } catch (const DecimalOverflow&) {
+          add_overflow(id);
+        }
+      }
       try {
         run_scoring();
       } catch (const DecimalOverflow&) {

@@ -271,6 +271,9 @@ std::vector<MentionHit> find_mentions(std::string_view paragraph,
     if (m.level == 2) names.xiang = m.name;
   };
   for_each_sentence(paragraph, [&](const std::string& sentence) {
+    // No real sentence is this long; one that is (pasted tables, hostile
+    // input) is not read, so the work stays linear in the text.
+    if (sentence.size() > kMaxMentionSentence || out.size() >= kMaxMentionHits) return;
     const std::string s = compact(sentence);
     const std::vector<Marker> markers = markers_in(s);
     size_t next_marker = 0;
@@ -327,7 +330,7 @@ std::vector<MentionHit> find_mentions(std::string_view paragraph,
           best_start = start;
         }
       }
-      if (best) {
+      if (best && out.size() < kMaxMentionHits) {
         MentionHit hit;
         hit.pattern = best_pattern;
         hit.sentence = sentence;

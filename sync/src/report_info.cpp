@@ -18,11 +18,33 @@ std::string encode_report_info(const ReportInfo& info) {
   return j.dump();
 }
 
+namespace {
+
+// The shape of the import file's marks: objects whose members are strings,
+// booleans or lists of strings. Checked before anything walks the value, so
+// no hostile nesting reaches a recursive serializer.
+bool marks_shaped(const json& marks) {
+  for (const auto& mark : marks) {
+    if (!mark.is_object()) return false;
+    for (const auto& [key, v] : mark.items()) {
+      if (v.is_string() || v.is_boolean()) continue;
+      if (!v.is_array()) return false;
+      for (const auto& item : v) {
+        if (!item.is_string()) return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<ReportInfo> parse_report_info(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
   auto bad = [](std::string_view where, std::string_view what) {
     return Status::InvalidArgument(fmt::format("report info {}: {}", where, what));
   };
+  if (text.size() > kMaxNotInSource + 2 * kMaxReportInfoField + 1024) return bad("", "is too long");
+  json j = json::parse(text, nullptr, false);
   if (!j.is_object()) return bad("", "must be a JSON object");
   ReportInfo info;
   for (auto [name, field] :
@@ -41,6 +63,8 @@ Result<ReportInfo> parse_report_info(std::string_view text) {
   }
   if (auto it = j.find("not_in_source"); it != j.end()) {
     if (!it->is_array()) return bad("not_in_source", "must be an array");
+    if (!marks_shaped(*it))
+      return bad("not_in_source", "must list objects of strings, booleans and string lists");
     if (!it->empty()) info.not_in_source = it->dump();
     if (info.not_in_source.size() > kMaxNotInSource)
       return bad("not_in_source", fmt::format("is longer than {} bytes", kMaxNotInSource));

@@ -2,6 +2,7 @@
 // one device reaches the other, concurrent edits end as the same conflict on
 // both, a later edit resolves it, and a pending local edit keeps showing.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <map>
@@ -12,6 +13,7 @@
 #include "client/report_view.h"
 #include "files/data_files.h"
 #include "shared/check.h"
+#include "sync/report_info.h"
 #include "sync/server_core.h"
 #include "test_support.h"
 
@@ -559,6 +561,51 @@ TEST_F(ReplicaSync, AReportsOwnMoneyUnitAndItsCutsReachTheOtherDevice) {
   ASSERT_EQ(findings_b.size(), findings_a.size());
   for (size_t i = 0; i < findings_a.size(); ++i)
     EXPECT_EQ(findings_b[i].message, findings_a[i].message);
+
+  // Device b had pulled it with the previous release, which kept neither: the
+  // upgrade takes both from the report info it pulled then.
+  b_.reset();
+  const std::string b_path = (dir_.path() / "b.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(b_path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE reports DROP COLUMN money_unit; ALTER TABLE reports DROP "
+                         "COLUMN not_in_source; PRAGMA user_version = 4;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto upgraded = Replica::open(b_path, *catalog_, clock_, random_);
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status().message();
+  auto ru = (*upgraded)->load(kFinal02);
+  ASSERT_TRUE(ru.ok()) << ru.status().message();
+  ASSERT_TRUE(ru->money_unit.has_value());
+  EXPECT_EQ(*ru->money_unit, MoneyUnit::kYuan);
+  EXPECT_TRUE(ru->not_in_source.covers(form, "main", "total", "other"));
+}
+
+// A pulled report info whose marks this program's form cannot read changes
+// the report's name but not its marks, and the report stays readable.
+TEST_F(ReplicaSync, MarksTheFormCannotReadAreNotKeptAndTheReportStaysReadable) {
+  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
+  sync(*a_);
+  sync::Operation info;
+  info.id = {"other-device", 1};
+  info.hlc = {1'800'000'000'000, 0};
+  info.author = "王五";
+  info.kind = sync::OpKind::kReportInfo;
+  info.report = kFinal02;
+  info.value = sync::encode_report_info(
+      {"内乡县医疗保障局（改）", "x.json", "", R"([{"section":"no_such_section"}])"});
+  auto pushed = server_.push({info}, nullptr);
+  ASSERT_TRUE(pushed.ok());
+  ASSERT_EQ((*pushed)[0].outcome, sync::Outcome::kApplied) << (*pushed)[0].reason;
+  pull(*b_);
+  auto rb = b_->load(kFinal02);
+  ASSERT_TRUE(rb.ok()) << rb.status().message();
+  EXPECT_EQ(rb->unit_name, "内乡县医疗保障局（改）");
+  EXPECT_TRUE(rb->not_in_source.empty());
+  EXPECT_TRUE(b_->load_all().ok());
 }
 
 // A report made from nothing (`budgetsync new`) goes to every device as an

@@ -42,8 +42,8 @@ Operation sample_op(int n, OpKind kind) {
   op.value = n % 2 ? std::optional<std::string>("10.00") : std::nullopt;
   op.base_version = n;
   if (kind == OpKind::kReportInfo)
-    op.value =
-        encode_report_info({"内乡县医疗保障局", "2024年部门决算.xlsx", "元", R"(["main:1"])"});
+    op.value = encode_report_info({"内乡县医疗保障局", "2024年部门决算.xlsx", "元",
+                                   R"([{"section":"main","from_row":"2101103"}])"});
   if (kind == OpKind::kAddRow) {
     op.section = "indicators";
     op.sort_key = "m";

@@ -83,6 +83,16 @@ TEST(SqliteServerStore, AReportsOwnMoneyUnitAndCutsAreWhatTheServerJudges) {
   auto reopened = SqliteServerStore::open(path, &clock);
   ASSERT_TRUE(reopened.ok());
   judged_in_yuan(**reopened);
+  // A mark over a filled cell is not honoured: the cell is judged.
+  sync::MemoryServerStore memory;
+  sync::ServerCore core(memory, clock);
+  sync::Operation all = info;
+  all.value =
+      sync::encode_report_info({"内乡县医疗保障局", "final02.csv", "", R"([{"all":true}])"});
+  ASSERT_TRUE(core.push({all, set_op("a", 2, "15.00", 0)}, nullptr).ok());
+  auto r = stored_report(memory, *catalog, key);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->not_in_source.empty());
 }
 
 TEST(SqliteServerStore, ConvergesLikeTheReferenceStore) {

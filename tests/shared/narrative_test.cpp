@@ -69,6 +69,20 @@ TEST(Mentions, TheLongestPhraseBeforeAnAmountWinsAndJoiningWordsAreSkipped) {
   EXPECT_EQ(hits[2].stated, "590.45万元");
 }
 
+TEST(Mentions, AHugeTextIsReadWithinBoundsAndOrdinarySentencesStillCount) {
+  const std::vector<MentionPattern> patterns{{"收入合计", "", false}};
+  // One endless “sentence” (commas do not end one): not read.
+  std::string endless;
+  for (int i = 0; i < 20'000; ++i) endless += "收入合计1万元，";
+  EXPECT_TRUE(find_mentions(endless, patterns).empty());
+  // Many ordinary sentences: read, up to the cap.
+  std::string many;
+  for (int i = 0; i < 2'000; ++i) many += "收入合计1万元。";
+  const auto hits = find_mentions(many, patterns);
+  EXPECT_EQ(hits.size(), kMaxMentionHits);
+  EXPECT_EQ(hits.front().sentence, "收入合计1万元");
+}
+
 TEST(Mentions, ANumberWithoutItsUnitWordOrAfterOtherWordsIsNotAMention) {
   const std::vector<MentionPattern> patterns{{"收、支总计", "", false}, {"支出合计", "", false}};
   // "各减少" is no joining word; "占本年支出合计的" ends in 的; 2024 has no unit.

@@ -156,7 +156,8 @@ TEST_F(ServerCoreTest, ReportInfoThatIsNotTheDocumentedObjectIsRefusedAsMalforme
   Operation good = set_op("a", 1, 1'000'000, "", 0);
   good.kind = OpKind::kReportInfo;
   good.row = good.column = "";
-  good.value = encode_report_info({"内乡县医疗保障局", "final02.json", "元", R"(["main:1"])"});
+  good.value = encode_report_info(
+      {"内乡县医疗保障局", "final02.json", "元", R"([{"from_row":"2101103","section":"main"}])"});
   Operation bad = good;
   bad.id.counter = 2;
   bad.value = R"({"unit_name": 7})";
@@ -169,18 +170,28 @@ TEST_F(ServerCoreTest, ReportInfoThatIsNotTheDocumentedObjectIsRefusedAsMalforme
   Operation not_array = good;
   not_array.id.counter = 5;
   not_array.value = R"({"unit_name": "内乡县医疗保障局", "source": "", "not_in_source": "main:1"})";
-  auto r = core_.push({good, bad, huge, no_unit, not_array}, nullptr);
+  Operation not_marks = good;  // an array, but not of marks
+  not_marks.id.counter = 6;
+  not_marks.value =
+      R"({"unit_name": "内乡县医疗保障局", "source": "", "not_in_source": ["main:1"]})";
+  Operation deep = good;  // nesting no mark has, deep enough to exhaust a recursive walk
+  deep.id.counter = 7;
+  deep.value = R"({"unit_name": "x", "source": "", "not_in_source": [)" + std::string(20'000, '[') +
+               std::string(20'000, ']') + "]}";
+  auto r = core_.push({good, bad, huge, no_unit, not_array, not_marks, deep}, nullptr);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].outcome, Outcome::kApplied);
   EXPECT_EQ((*r)[1].code, RejectCode::kMalformed);
   EXPECT_EQ((*r)[2].code, RejectCode::kMalformed);
   EXPECT_EQ((*r)[3].code, RejectCode::kMalformed);
   EXPECT_EQ((*r)[4].code, RejectCode::kMalformed);
+  EXPECT_EQ((*r)[5].code, RejectCode::kMalformed);
+  EXPECT_EQ((*r)[6].code, RejectCode::kMalformed);
   auto back = parse_report_info(*(*r)[0].op.value);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->unit_name, "内乡县医疗保障局");
   EXPECT_EQ(back->money_unit, "元");
-  EXPECT_EQ(back->not_in_source, R"(["main:1"])");
+  EXPECT_EQ(back->not_in_source, R"([{"from_row":"2101103","section":"main"}])");
 }
 
 TEST_F(ServerCoreTest, AClockFarAheadCannotWinEveryConflict) {

@@ -70,6 +70,10 @@ struct MentionHit {
   ClassifiedNames names;  // for a named pattern
 };
 
+// Sentences longer than kMaxMentionSentence bytes are skipped, and at most
+// kMaxMentionHits hits are returned per paragraph.
+inline constexpr size_t kMaxMentionSentence = 2048;
+inline constexpr size_t kMaxMentionHits = 512;
 std::vector<MentionHit> find_mentions(std::string_view paragraph,
                                       const std::vector<MentionPattern>& patterns);
 
