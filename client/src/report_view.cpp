@@ -400,18 +400,15 @@ Result<Report> parse_report_csv(std::string_view text, std::string_view source,
   }
   // The key and the file name may hold bytes that are not UTF-8 (a file name
   // in GBK): they are shown replaced rather than refused by the JSON writer.
+  CellProblem problem;
   auto report = parse_report(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                             source, catalog);
+                             source, catalog, &problem);
   if (!report.ok()) {
-    // Point at the CSV line of the cell the parser refused, when it names one.
-    std::string msg = report.status().message();
-    for (const auto& [rc, line] : seen) {
-      if (msg.find("(row " + rc.first + ")") != std::string::npos &&
-          msg.find("column " + rc.second + ":") != std::string::npos) {
-        return Status::InvalidArgument(fmt::format("{}: line {}: row {}, column {}: {}", source,
-                                                   line, rc.first, rc.second,
-                                                   msg.substr(msg.rfind(": ") + 2)));
-      }
+    // Point at the CSV line of the cell the parser refused, when it was one cell.
+    if (auto at = seen.find({problem.row, problem.column}); at != seen.end()) {
+      return Status::InvalidArgument(fmt::format("{}：第 {} 行（行 {}，栏 {}）：{}", source,
+                                                 at->second, problem.row, problem.column,
+                                                 problem.reason));
     }
     return report.status();
   }

@@ -11,9 +11,8 @@ namespace budgetsync {
 Status Catalog::add_form(FormTemplate t) {
   auto& versions = forms_[t.id];
   if (versions.count(t.version)) {
-    return Status::InvalidArgument(fmt::format("{}: form “{}” version {} is already defined in {}",
-                                               t.source, t.id, t.version,
-                                               versions.at(t.version).source));
+    return Status::InvalidArgument(fmt::format("{}：表“{}”第 {} 版已在 {} 中定义", t.source, t.id,
+                                               t.version, versions.at(t.version).source));
   }
   const int v = t.version;
   versions.emplace(v, std::move(t));
@@ -24,7 +23,7 @@ Status Catalog::add_code_list(CodeList list) {
   auto& years = code_lists_[list.id()];
   if (years.count(list.year())) {
     return Status::InvalidArgument(
-        fmt::format("code list “{}” for {} is defined twice", list.id(), list.year()));
+        fmt::format("{1} 年的科目表“{0}”定义了两次", list.id(), list.year()));
   }
   const int y = list.year();
   years.emplace(y, std::move(list));
@@ -82,8 +81,7 @@ Status Catalog::check() const {
     for (const auto& s : t->sections) {
       if (!s.code_list.empty() && !code_lists_.count(s.code_list)) {
         return Status::NotFound(
-            fmt::format("{}: section “{}” uses code list “{}”, which is not installed", t->source,
-                        s.key, s.code_list));
+            fmt::format("{}：“{}”部分用的科目表“{}”没有安装", t->source, s.key, s.code_list));
       }
     }
     // A reference to another form names an installed form, row and column.
@@ -92,21 +90,20 @@ Status Catalog::check() const {
       if (ref.form.empty()) return Status::Ok();
       const FormTemplate* other = form(ref.form);
       if (!other) {
-        return Status::NotFound(fmt::format("{}: {}: “{}” names form “{}”, which is not installed",
-                                            t->source, where, ref.to_string(), ref.form));
+        return Status::NotFound(fmt::format("{}：{}：“{}”引用的表“{}”没有安装", t->source, where,
+                                            ref.to_string(), ref.form));
       }
       const Section* sec = other->section_for_row(ref.row);
       if (!sec) {
         return Status::NotFound(
-            fmt::format("{}: {}: form “{}” has no row “{}”", t->source, where, ref.form, ref.row));
+            fmt::format("{}：{}：表“{}”没有“{}”这一行", t->source, where, ref.form, ref.row));
       }
       const std::vector<std::string> cols =
           ref.column.empty() ? for_columns : std::vector{ref.column};
       for (const auto& c : cols) {
         if (!sec->column(c)) {
-          return Status::NotFound(
-              fmt::format("{}: {}: form “{}” has no column “{}” in section “{}”", t->source, where,
-                          ref.form, c, sec->key));
+          return Status::NotFound(fmt::format("{}：{}：表“{}”的“{}”部分没有“{}”这一栏", t->source,
+                                              where, ref.form, sec->key, c));
         }
       }
       return Status::Ok();
@@ -115,7 +112,7 @@ Status Catalog::check() const {
       std::vector<const CellRef*> refs{&r.target};
       for (const auto& term : r.terms) refs.push_back(&term);
       for (const CellRef* ref : refs) {
-        BS_RETURN_IF_ERROR(check_ref(*ref, "rule " + r.id, r.for_columns));
+        BS_RETURN_IF_ERROR(check_ref(*ref, "规则 " + r.id, r.for_columns));
       }
     }
     for (size_t i = 0; i < t->offsets.size(); ++i) {
@@ -132,8 +129,8 @@ Status Catalog::check() const {
         const Section* sec = other ? other->section(m.named_row->row) : nullptr;
         if (!sec || sec->code_list.empty() || !sec->column(m.named_row->column)) {
           return Status::NotFound(
-              fmt::format("{}: {}: “{}” names no section keyed by codes with that column",
-                          t->source, where, m.named_row->to_string()));
+              fmt::format("{}：{}：“{}”指的不是按科目编码排列、且有这一栏的部分", t->source, where,
+                          m.named_row->to_string()));
         }
       }
     }

@@ -38,7 +38,7 @@ Result<ColumnType> parse_column_type(std::string_view name) {
     if (n == name) return type;
   }
   return Status::NotFound(fmt::format(
-      "unknown column type “{}” (one of amount, rate, score, number, text, target, measure)",
+      "不认识的栏类型“{}”（应为 amount、rate、score、number、text、target、measure 之一）",
       std::string(name)));
 }
 

@@ -72,17 +72,17 @@ Result<CodeList> parse_code_list(std::string_view json_text, std::string_view so
       CodeEntry e{get_string(arr[i], "code", path), get_string(arr[i], "name", path),
                   opt_string(arr[i], "parent", path)};
       if (!is_classification_code(e.code)) {
-        throw JsonError(child(path, "code"), fmt::format("“{}” is not a code of digits", e.code));
+        throw JsonError(child(path, "code"), fmt::format("“{}”不是由数字组成的科目编码", e.code));
       }
       if (!seen.emplace(e.code, i).second) {
-        throw JsonError(child(path, "code"), fmt::format("code {} is listed twice", e.code));
+        throw JsonError(child(path, "code"), fmt::format("科目编码 {} 列了两次", e.code));
       }
       entries.push_back(std::move(e));
     }
     // Parents: explicit ones must exist; missing ones come from the longest prefix.
     if (auto bad = fill_parents(entries, seen)) {
       throw JsonError(child(child("entries", *bad), "parent"),
-                      fmt::format("parent {} is not in the list", entries[*bad].parent));
+                      fmt::format("上级科目 {} 不在表中", entries[*bad].parent));
     }
     return CodeList(id, year, title, std::move(entries));
   } catch (const JsonError& e) {

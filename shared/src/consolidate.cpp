@@ -50,14 +50,14 @@ const Offset* removing_offset(const FormTemplate& form, const std::string& row,
 
 Result<Consolidated> consolidate(const std::vector<const Report*>& sources, const ReportKey& target,
                                  const Catalog& catalog, const ConsolidateOptions& options) {
-  if (sources.empty()) return Status::InvalidArgument("nothing to consolidate: no source reports");
+  if (sources.empty()) return Status::InvalidArgument("没有可汇总的报表");
   const FormTemplate* form = catalog.form(target.form);
-  if (!form) return Status::NotFound(fmt::format("form {} is not known", target.form));
+  if (!form) return Status::NotFound(fmt::format("不认识的表 {}", target.form));
   if (!options.parent.empty() && std::none_of(sources.begin(), sources.end(), [&](const Report* s) {
         return s->key.unit == options.parent;
       })) {
-    return Status::InvalidArgument(fmt::format("the parent unit {} is not among the sources of {}",
-                                               options.parent, target.form));
+    return Status::InvalidArgument(
+        fmt::format("本级单位 {} 不在 {} 的汇总来源中", options.parent, target.form));
   }
   Consolidated out;
   Report& r = out.report;
@@ -105,8 +105,8 @@ Result<Consolidated> consolidate(const std::vector<const Report*>& sources, cons
   const bool offsetting = !options.parent.empty();
   for (const Report* src : sources) {
     if (src->key.form != target.form) {
-      return Status::InvalidArgument(fmt::format("report {} is form {}, not {}",
-                                                 src->key.to_string(), src->key.form, target.form));
+      return Status::InvalidArgument(fmt::format("报表 {} 是表 {}，不是 {}", src->key.to_string(),
+                                                 src->key.form, target.form));
     }
     const bool is_parent = src->key.unit == options.parent;
     for (const auto& row : src->rows) {

@@ -68,10 +68,9 @@ Decimal Decimal::from_units(Int128 units, int scale) {
 Result<Decimal> Decimal::parse(std::string_view raw) {
   const std::string text = normalize_numeric_text(raw);
   auto fail = [&](const std::string& why) {
-    return Status::InvalidArgument(
-        fmt::format("“{}” is not a number: {}", std::string(trim(raw)), why));
+    return Status::InvalidArgument(fmt::format("“{}”不是数字：{}", std::string(trim(raw)), why));
   };
-  if (text.empty()) return fail("it is empty");
+  if (text.empty()) return fail("内容为空");
   size_t i = 0;
   bool neg = false;
   if (text[i] == '+' || text[i] == '-') {
@@ -88,7 +87,7 @@ Result<Decimal> Decimal::parse(std::string_view raw) {
     if (text[i] == ',') {
       if (total_int_digits == 0 || (saw_comma && digits_in_group != 3) ||
           (!saw_comma && digits_in_group > 3)) {
-        return fail("misplaced thousands separator");
+        return fail("千位分隔符“,”的位置不对");
       }
       saw_comma = true;
       digits_in_group = 0;
@@ -96,30 +95,27 @@ Result<Decimal> Decimal::parse(std::string_view raw) {
     }
     if (__builtin_mul_overflow(units, static_cast<Int128>(10), &units) ||
         __builtin_add_overflow(units, static_cast<Int128>(text[i] - '0'), &units)) {
-      return Status::OutOfRange(
-          fmt::format("“{}” is too large to hold exactly", std::string(trim(raw))));
+      return Status::OutOfRange(fmt::format("“{}”太大，无法精确保存", std::string(trim(raw))));
     }
     ++digits_in_group;
     ++total_int_digits;
   }
-  if (saw_comma && digits_in_group != 3) return fail("misplaced thousands separator");
-  if (i == int_begin || total_int_digits == 0)
-    return fail("it has no digits before the decimal point");
+  if (saw_comma && digits_in_group != 3) return fail("千位分隔符“,”的位置不对");
+  if (i == int_begin || total_int_digits == 0) return fail("小数点前没有数字");
   int scale = 0;
   if (i < text.size() && text[i] == '.') {
     ++i;
     const size_t frac_begin = i;
     for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
-      if (++scale > kMaxScale) return fail("too many decimal places");
+      if (++scale > kMaxScale) return fail("小数位数太多");
       if (__builtin_mul_overflow(units, static_cast<Int128>(10), &units) ||
           __builtin_add_overflow(units, static_cast<Int128>(text[i] - '0'), &units)) {
-        return Status::OutOfRange(
-            fmt::format("“{}” is too large to hold exactly", std::string(trim(raw))));
+        return Status::OutOfRange(fmt::format("“{}”太大，无法精确保存", std::string(trim(raw))));
       }
     }
-    if (i == frac_begin) return fail("no digits after the decimal point");
+    if (i == frac_begin) return fail("小数点后没有数字");
   }
-  if (i != text.size()) return fail(fmt::format("unexpected “{}”", text.substr(i)));
+  if (i != text.size()) return fail(fmt::format("多出了“{}”", text.substr(i)));
   return Decimal(neg ? -units : units, scale);
 }
 

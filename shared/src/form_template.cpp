@@ -39,9 +39,9 @@ std::vector<CellRef> refs_at(const json& obj, std::string_view key, const std::s
   std::vector<CellRef> out;
   auto it = obj.find(key);
   if (it == obj.end()) return out;
-  if (!it->is_array()) throw JsonError(child(path, key), "must be an array of cell references");
+  if (!it->is_array()) throw JsonError(child(path, key), "应是由单元格引用组成的数组");
   for (size_t i = 0; i < it->size(); ++i) {
-    if (!(*it)[i].is_string()) throw JsonError(child(child(path, key), i), "must be a string");
+    if (!(*it)[i].is_string()) throw JsonError(child(child(path, key), i), "应是字符串");
     auto r = parse_cell_ref((*it)[i].get<std::string>());
     if (!r.ok()) throw JsonError(child(child(path, key), i), r.status().message());
     out.push_back(*r);
@@ -54,9 +54,9 @@ std::vector<std::string> strings_at(const json& obj, std::string_view key,
   std::vector<std::string> out;
   auto it = obj.find(key);
   if (it == obj.end()) return out;
-  if (!it->is_array()) throw JsonError(child(path, key), "must be an array of strings");
+  if (!it->is_array()) throw JsonError(child(path, key), "应是由字符串组成的数组");
   for (size_t i = 0; i < it->size(); ++i) {
-    if (!(*it)[i].is_string()) throw JsonError(child(child(path, key), i), "must be a string");
+    if (!(*it)[i].is_string()) throw JsonError(child(child(path, key), i), "应是字符串");
     out.push_back((*it)[i].get<std::string>());
   }
   return out;
@@ -71,7 +71,7 @@ Section parse_section(const json& j, const std::string& path) {
   s.row_label = detail::opt_string(j, "row_label", path);
   s.label_column = detail::opt_string(j, "label_column", path);
   const auto& cols = detail::get_array(j, "columns", path);
-  if (cols.empty()) throw JsonError(child(path, "columns"), "a section needs at least one column");
+  if (cols.empty()) throw JsonError(child(path, "columns"), "每一部分至少要有一栏");
   std::set<std::string> col_keys;
   for (size_t i = 0; i < cols.size(); ++i) {
     const std::string cp = child(child(path, "columns"), i);
@@ -84,12 +84,12 @@ Section parse_section(const json& j, const std::string& path) {
     if (!type.ok()) throw JsonError(child(cp, "type"), type.status().message());
     c.type = *type;
     if (!col_keys.insert(c.key).second) {
-      throw JsonError(child(cp, "key"), fmt::format("column “{}” is defined twice", c.key));
+      throw JsonError(child(cp, "key"), fmt::format("栏“{}”定义了两次", c.key));
     }
     s.columns.push_back(std::move(c));
   }
   if (auto it = j.find("rows"); it != j.end()) {
-    if (!it->is_array()) throw JsonError(child(path, "rows"), "must be an array");
+    if (!it->is_array()) throw JsonError(child(path, "rows"), "应是数组（[…]）");
     for (size_t i = 0; i < it->size(); ++i) {
       const std::string rp = child(child(path, "rows"), i);
       RowDef r;
@@ -97,16 +97,16 @@ Section parse_section(const json& j, const std::string& path) {
       r.label = detail::opt_string((*it)[i], "label", rp);
       r.line_no = detail::opt_string((*it)[i], "line_no", rp);
       r.indent = detail::opt_int((*it)[i], "indent", rp, 0);
-      if (r.key.empty()) throw JsonError(child(rp, "key"), "must not be empty");
+      if (r.key.empty()) throw JsonError(child(rp, "key"), "不能为空");
       s.rows.push_back(std::move(r));
     }
   }
   if (!s.label_column.empty() && !col_keys.count(s.label_column)) {
     throw JsonError(child(path, "label_column"),
-                    fmt::format("no column “{}” in this section", s.label_column));
+                    fmt::format("这一部分没有“{}”这一栏", s.label_column));
   }
   if (s.rows.empty() && s.code_list.empty() && !s.dynamic) {
-    throw JsonError(path, "a section needs fixed rows, a code_list or \"dynamic\": true");
+    throw JsonError(path, "每一部分要有固定的行（rows）、科目表（code_list）或 \"dynamic\": true");
   }
   return s;
 }
@@ -120,11 +120,11 @@ std::vector<Band> parse_bands(const json& obj, const std::string& path) {
     if (arr[i].contains("min")) b.min = detail::get_decimal(arr[i], "min", bp);
     b.score = detail::get_decimal(arr[i], "score", bp);
     if (i > 0 && (!bands.back().min || (b.min && *b.min >= *bands.back().min))) {
-      throw JsonError(bp, "bands must go from the highest lower bound down");
+      throw JsonError(bp, "分档（bands）应按下限从高到低排列");
     }
     bands.push_back(b);
   }
-  if (bands.empty()) throw JsonError(child(path, "bands"), "needs at least one band");
+  if (bands.empty()) throw JsonError(child(path, "bands"), "至少要有一档");
   return bands;
 }
 
@@ -169,7 +169,8 @@ Scoring parse_scoring(const json& j, const std::string& path) {
       } else {
         throw JsonError(
             child(p, "kind"),
-            fmt::format("unknown standard “{}” (threshold_deduction, bands, checklist)", kind));
+            fmt::format("不认识的评分标准“{}”（应为 threshold_deduction、bands、checklist 之一）",
+                        kind));
       }
       s.standards.push_back(std::move(r));
     }
@@ -182,13 +183,13 @@ Scoring parse_scoring(const json& j, const std::string& path) {
       s.convention = ScoringConvention::kFullOrNothing;
     } else {
       throw JsonError(child(path, "convention"),
-                      fmt::format("unknown convention “{}” (proportional, full_or_nothing; banded "
-                                  "scoring is written as standards)",
+                      fmt::format("不认识的计分规则“{}”（应为 proportional 或 full_or_nothing；"
+                                  "分档计分写在 standards 中）",
                                   c));
     }
   }
   if (auto it = j.find("qualitative"); it != j.end()) {
-    if (!it->is_object()) throw JsonError(child(path, "qualitative"), "must be an object");
+    if (!it->is_object()) throw JsonError(child(path, "qualitative"), "应是一个对象（{…}）");
     for (const auto& [text, pct] : it->items()) {
       s.qualitative[text] = detail::get_decimal(*it, text, child(path, "qualitative"));
     }
@@ -214,27 +215,25 @@ class RefChecker {
     const Section* sec = nullptr;
     if (ref.whole_section) {
       sec = t_.section(ref.row);
-      if (!sec) throw JsonError(path, fmt::format("no section “{}” in this form", ref.row));
+      if (!sec) throw JsonError(path, fmt::format("本表没有“{}”这一部分", ref.row));
     } else if (ref.row.empty()) {
       if (!row_iteration) {
-        throw JsonError(
-            path, fmt::format("“{}” names no row and the rule has no for_rows", ref.to_string()));
+        throw JsonError(path, fmt::format("“{}”没有写行，规则也没有 for_rows", ref.to_string()));
       }
       sec = row_iteration;
     } else {
       sec = t_.section_for_row(ref.row);
-      if (!sec) throw JsonError(path, fmt::format("no row “{}” in this form", ref.row));
+      if (!sec) throw JsonError(path, fmt::format("本表没有“{}”这一行", ref.row));
     }
     auto check_column = [&](const std::string& col) {
       if (!sec->column(col)) {
-        throw JsonError(path, fmt::format("no column “{}” in section “{}”", col, sec->key));
+        throw JsonError(path, fmt::format("“{}”部分没有“{}”这一栏", sec->key, col));
       }
     };
     if (!ref.column.empty()) {
       check_column(ref.column);
     } else if (column_iteration.empty()) {
-      throw JsonError(path, fmt::format("“{}” names no column and the rule has no for_columns",
-                                        ref.to_string()));
+      throw JsonError(path, fmt::format("“{}”没有写栏，规则也没有 for_columns", ref.to_string()));
     } else {
       for (const auto& c : column_iteration) check_column(c);
     }
@@ -249,7 +248,7 @@ bool either(const json& j, std::string_view key, const std::string& path, std::s
             std::string_view second) {
   const std::string v = detail::get_string(j, key, path);
   if (v != first && v != second)
-    throw JsonError(child(path, key), fmt::format("must be \"{}\" or \"{}\"", first, second));
+    throw JsonError(child(path, key), fmt::format("应是 \"{}\" 或 \"{}\"", first, second));
   return v == first;
 }
 
@@ -259,14 +258,13 @@ Offset parse_offset(const json& j, const std::string& path, const FormTemplate& 
   o.side = either(j, "side", path, "paid", "received") ? OffsetSide::kPaid : OffsetSide::kReceived;
   o.cell = ref_at(j, "cell", path);
   if (!o.cell.form.empty() || o.cell.negate || o.cell.whole_section || o.cell.column.empty()) {
-    throw JsonError(child(path, "cell"), "must be “row:col” or “:col” of this form");
+    throw JsonError(child(path, "cell"), "应写成本表的“行:栏”或“:栏”");
   }
   if (o.cell.row.empty()) {
     const bool found = std::any_of(t.sections.begin(), t.sections.end(),
                                    [&](const Section& s) { return s.column(o.cell.column); });
     if (!found) {
-      throw JsonError(child(path, "cell"),
-                      fmt::format("no column “{}” in this form", o.cell.column));
+      throw JsonError(child(path, "cell"), fmt::format("本表没有“{}”这一栏", o.cell.column));
     }
   } else {
     RefChecker(t).check(o.cell, child(path, "cell"), nullptr, {});
@@ -275,10 +273,10 @@ Offset parse_offset(const json& j, const std::string& path, const FormTemplate& 
     o.amount = ref_at(j, "amount", path);
     if (o.amount->negate || o.amount->whole_section || o.amount->row.empty() ||
         o.amount->column.empty()) {
-      throw JsonError(child(path, "amount"), "must name one cell, such as “final03!210:subsidy”");
+      throw JsonError(child(path, "amount"), "应指一个单元格，如“final03!210:subsidy”");
     }
     if (o.cell.row.empty())
-      throw JsonError(child(path, "cell"), "an offset with an “amount” names one row: “row:col”");
+      throw JsonError(child(path, "cell"), "有“amount”的冲抵项只指一行：“行:栏”");
     RefChecker(t).check(*o.amount, child(path, "amount"), nullptr, {});
   }
   return o;
@@ -289,13 +287,12 @@ Mention parse_mention(const json& j, const std::string& path) {
   m.instances = strings_at(j, "instances", path);
   m.phrase = detail::get_string(j, "phrase", path);
   if (m.phrase.empty() || m.phrase.find(' ') != std::string::npos)
-    throw JsonError(child(path, "phrase"), "must be words without spaces");
+    throw JsonError(child(path, "phrase"), "应是不含空格的词语");
   m.context = detail::opt_string(j, "context", path);
   auto other_cell = [&](const CellRef& r, const std::string& where, bool section) {
     if (r.form.empty() || r.negate || r.whole_section || r.row.empty() || r.column.empty()) {
-      throw JsonError(
-          where, section ? "must be “form!section:column”, such as “final05!main:subtotal”"
-                         : "must name a cell of another form, such as “final01!in_total:amount”");
+      throw JsonError(where, section ? "应写成“表!部分:栏”，如“final05!main:subtotal”"
+                                     : "应指另一张表的单元格，如“final01!in_total:amount”");
     }
   };
   m.cells = refs_at(j, "cells", path);
@@ -310,12 +307,11 @@ Mention parse_mention(const json& j, const std::string& path) {
     other_cell(*m.project, child(path, "project"), false);
     for (const auto& c : m.cells) {
       if (c.form != m.project->form)
-        throw JsonError(child(path, "cells"),
-                        "with “project”, the cells are of the project's form");
+        throw JsonError(child(path, "cells"), "有“project”时，cells 应是该项目所在表的单元格");
     }
   }
   if (m.cells.empty() == !m.named_row.has_value())
-    throw JsonError(path, "a mention has either “cells” or “named_row”");
+    throw JsonError(path, "文字引用（mention）要有“cells”或“named_row”，二者只能有一个");
   return m;
 }
 
@@ -326,7 +322,7 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
   auto kit =
       std::find_if(kRuleKinds.begin(), kRuleKinds.end(), [&](auto& p) { return p.second == kind; });
   if (kit == kRuleKinds.end())
-    throw JsonError(child(path, "kind"), fmt::format("unknown rule kind “{}”", kind));
+    throw JsonError(child(path, "kind"), fmt::format("不认识的规则类型“{}”", kind));
   r.kind = kit->first;
   const std::string sev = detail::opt_string(j, "severity", path, "error");
   if (sev == "error") {
@@ -336,7 +332,7 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
   } else if (sev == "notice") {
     r.severity = Severity::kNotice;
   } else {
-    throw JsonError(child(path, "severity"), "must be \"error\", \"warning\" or \"notice\"");
+    throw JsonError(child(path, "severity"), "应是 \"error\"、\"warning\" 或 \"notice\"");
   }
   r.title = detail::opt_string(j, "title", path);
   r.for_columns = strings_at(j, "for_columns", path);
@@ -345,7 +341,7 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
   if (!r.for_rows.empty()) {
     row_iteration = t.section(r.for_rows);
     if (!row_iteration)
-      throw JsonError(child(path, "for_rows"), fmt::format("no section “{}”", r.for_rows));
+      throw JsonError(child(path, "for_rows"), fmt::format("没有“{}”这一部分", r.for_rows));
   }
   const RefChecker checker(t);
   switch (r.kind) {
@@ -360,12 +356,12 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
       if (r.kind == RuleKind::kPoints) {
         auto points = Decimal::parse(detail::get_string(j, "points", path));
         if (!points.ok() || points->is_negative() || points->is_zero())
-          throw JsonError(child(path, "points"), "must be a positive number such as \"100\"");
+          throw JsonError(child(path, "points"), "应是正数，如 \"100\"");
         r.points = *points;
       }
-      if (r.terms.empty()) throw JsonError(child(path, "terms"), "needs at least one cell");
+      if (r.terms.empty()) throw JsonError(child(path, "terms"), "至少要有一个单元格");
       if ((r.kind == RuleKind::kBalance || r.kind == RuleKind::kScoreCap) && r.terms.size() != 1) {
-        throw JsonError(child(path, "terms"), "takes exactly one cell");
+        throw JsonError(child(path, "terms"), "只能有一个单元格");
       }
       checker.check(r.target, child(path, "target"), row_iteration, r.for_columns);
       for (size_t i = 0; i < r.terms.size(); ++i) {
@@ -374,7 +370,7 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
       break;
     case RuleKind::kRequired:
       r.terms = refs_at(j, "cells", path);
-      if (r.terms.empty()) throw JsonError(child(path, "cells"), "needs at least one cell");
+      if (r.terms.empty()) throw JsonError(child(path, "cells"), "至少要有一个单元格");
       for (size_t i = 0; i < r.terms.size(); ++i) {
         checker.check(r.terms[i], child(child(path, "cells"), i), row_iteration, r.for_columns);
       }
@@ -384,17 +380,17 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
       r.total_row = detail::opt_string(j, "total_row", path);
       r.columns = strings_at(j, "columns", path);
       const Section* s = t.section(r.section);
-      if (!s) throw JsonError(child(path, "section"), fmt::format("no section “{}”", r.section));
+      if (!s) throw JsonError(child(path, "section"), fmt::format("没有“{}”这一部分", r.section));
       if (s->code_list.empty())
-        throw JsonError(child(path, "section"), "the section has no code_list");
-      if (r.columns.empty()) throw JsonError(child(path, "columns"), "needs at least one column");
+        throw JsonError(child(path, "section"), "这一部分没有科目表（code_list）");
+      if (r.columns.empty()) throw JsonError(child(path, "columns"), "至少要有一栏");
       for (const auto& c : r.columns) {
         if (!s->column(c))
-          throw JsonError(child(path, "columns"), fmt::format("no column “{}”", c));
+          throw JsonError(child(path, "columns"), fmt::format("没有“{}”这一栏", c));
       }
       if (!r.total_row.empty() && !s->row(r.total_row)) {
         throw JsonError(child(path, "total_row"),
-                        fmt::format("no row “{}” in section “{}”", r.total_row, s->key));
+                        fmt::format("“{}”部分没有“{}”这一行", s->key, r.total_row));
       }
       break;
     }
@@ -415,14 +411,14 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
       r.group_columns = strings_at(j, "group_columns", path);
       r.weight_column = detail::get_string(j, "weight_column", path);
       const Section* s = t.section(r.section);
-      if (!s) throw JsonError(child(path, "section"), fmt::format("no section “{}”", r.section));
+      if (!s) throw JsonError(child(path, "section"), fmt::format("没有“{}”这一部分", r.section));
       for (const auto& c : r.group_columns) {
         if (!s->column(c))
-          throw JsonError(child(path, "group_columns"), fmt::format("no column “{}”", c));
+          throw JsonError(child(path, "group_columns"), fmt::format("没有“{}”这一栏", c));
       }
       if (!s->column(r.weight_column)) {
         throw JsonError(child(path, "weight_column"),
-                        fmt::format("no column “{}”", r.weight_column));
+                        fmt::format("没有“{}”这一栏", r.weight_column));
       }
       break;
     }
@@ -430,12 +426,11 @@ Rule parse_rule(const json& j, const std::string& path, const FormTemplate& t) {
       r.section = detail::get_string(j, "section", path);
       r.group_columns = strings_at(j, "columns", path);
       const Section* s = t.section(r.section);
-      if (!s) throw JsonError(child(path, "section"), fmt::format("no section “{}”", r.section));
-      if (r.group_columns.empty())
-        throw JsonError(child(path, "columns"), "needs at least one column");
+      if (!s) throw JsonError(child(path, "section"), fmt::format("没有“{}”这一部分", r.section));
+      if (r.group_columns.empty()) throw JsonError(child(path, "columns"), "至少要有一栏");
       for (const auto& c : r.group_columns) {
         if (!s->column(c))
-          throw JsonError(child(path, "columns"), fmt::format("no column “{}”", c));
+          throw JsonError(child(path, "columns"), fmt::format("没有“{}”这一栏", c));
       }
       break;
     }
@@ -450,15 +445,14 @@ void check_scoring(const FormTemplate& t, const std::string& path) {
     const std::string p = child(path, "indicators");
     const Section* sec = t.section(s.indicators->section);
     if (!sec)
-      throw JsonError(child(p, "section"), fmt::format("no section “{}”", s.indicators->section));
+      throw JsonError(child(p, "section"), fmt::format("没有“{}”这一部分", s.indicators->section));
     for (const auto& [name, col] :
          {std::pair{"target", s.indicators->target}, std::pair{"actual", s.indicators->actual},
           std::pair{"weight", s.indicators->weight}, std::pair{"score", s.indicators->score},
           std::pair{"deviation", s.indicators->deviation},
           std::pair{"standard_text", s.indicators->standard_text}}) {
       if (!col.empty() && !sec->column(col)) {
-        throw JsonError(child(p, name),
-                        fmt::format("no column “{}” in section “{}”", col, sec->key));
+        throw JsonError(child(p, name), fmt::format("“{}”部分没有“{}”这一栏", sec->key, col));
       }
     }
   }
@@ -473,14 +467,14 @@ void check_scoring(const FormTemplate& t, const std::string& path) {
     const auto& r = s.standards[i];
     const std::string p = child(child(path, "standards"), i);
     const Section* sec = t.section_of_fixed_row(r.row);
-    if (!sec)
-      throw JsonError(child(p, "row"), fmt::format("no fixed row “{}” in this form", r.row));
+    if (!sec) throw JsonError(child(p, "row"), fmt::format("本表没有固定的“{}”行", r.row));
     if (!sec->column(r.input_column)) {
       throw JsonError(child(p, "input"),
-                      fmt::format("no column “{}” in section “{}”", r.input_column, sec->key));
+                      fmt::format("“{}”部分没有“{}”这一栏", sec->key, r.input_column));
     }
     if (!s.indicators || s.indicators->section != sec->key) {
-      throw JsonError(child(p, "row"), "standards apply to rows of the scoring.indicators section");
+      throw JsonError(child(p, "row"),
+                      "评分标准（standards）只用于 scoring.indicators 所指部分的行");
     }
   }
   if (s.total) checker.check(*s.total, child(path, "total"), nullptr, {});
@@ -547,8 +541,7 @@ Result<CellRef> parse_cell_ref(std::string_view text) {
   if (auto bang = t.find('!'); bang != std::string_view::npos) {
     r.form = std::string(t.substr(0, bang));
     t.remove_prefix(bang + 1);
-    if (r.form.empty())
-      return Status::InvalidArgument(fmt::format("“{}”: empty form before “!”", text));
+    if (r.form.empty()) return Status::InvalidArgument(fmt::format("“{}”：“!”前面没有写表", text));
   }
   if (!t.empty() && t.front() == '*') {
     r.whole_section = true;
@@ -557,12 +550,12 @@ Result<CellRef> parse_cell_ref(std::string_view text) {
   const auto colon = t.find(':');
   if (colon == std::string_view::npos) {
     return Status::InvalidArgument(
-        fmt::format("“{}” is not a cell reference (write row:column, e.g. total:amount)", text));
+        fmt::format("“{}”不是单元格引用（写成 行:栏，如 total:amount）", text));
   }
   r.row = std::string(t.substr(0, colon));
   r.column = std::string(t.substr(colon + 1));
   if (r.whole_section && r.row.empty()) {
-    return Status::InvalidArgument(fmt::format("“{}”: “*” needs a section name", text));
+    return Status::InvalidArgument(fmt::format("“{}”：“*”前面要写部分名", text));
   }
   return r;
 }
@@ -603,8 +596,7 @@ Result<FormTemplate> parse_form_template(std::string_view json_text, std::string
     t.source = std::string(source);
     t.id = detail::get_string(doc, "id", "");
     if (t.id.empty() || t.id.find_first_of("/:! ") != std::string::npos) {
-      throw JsonError("id",
-                      fmt::format("“{}” must be non-empty without “/”, “:”, “!” or spaces", t.id));
+      throw JsonError("id", fmt::format("“{}”不能为空，也不能含“/”“:”“!”或空格", t.id));
     }
     t.version = detail::get_int(doc, "version", "");
     t.title = detail::get_string(doc, "title", "");
@@ -618,45 +610,43 @@ Result<FormTemplate> parse_form_template(std::string_view json_text, std::string
     t.blank_is_zero =
         detail::opt_bool(doc, "blank_is_zero", "", t.family == "预算" || t.family == "决算");
     const auto& secs = detail::get_array(doc, "sections", "");
-    if (secs.empty()) throw JsonError("sections", "a form needs at least one section");
+    if (secs.empty()) throw JsonError("sections", "每张表至少要有一部分");
     std::set<std::string> section_keys, row_keys;
     int coded_sections = 0;
     for (size_t i = 0; i < secs.size(); ++i) {
       const std::string p = child("sections", i);
       Section s = parse_section(secs[i], p);
       if (!section_keys.insert(s.key).second) {
-        throw JsonError(child(p, "key"), fmt::format("section “{}” is defined twice", s.key));
+        throw JsonError(child(p, "key"), fmt::format("部分“{}”定义了两次", s.key));
       }
       for (const auto& r : s.rows) {
         if (!row_keys.insert(r.key).second) {
-          throw JsonError(p + ".rows",
-                          fmt::format("row “{}” is defined twice in this form", r.key));
+          throw JsonError(p + ".rows", fmt::format("本表的“{}”行定义了两次", r.key));
         }
       }
       if (!s.code_list.empty()) ++coded_sections;
       t.sections.push_back(std::move(s));
     }
-    if (coded_sections > 1)
-      throw JsonError("sections", "at most one section may be keyed by codes");
+    if (coded_sections > 1) throw JsonError("sections", "最多只能有一部分按科目编码排列");
     if (auto it = doc.find("rules"); it != doc.end()) {
       std::set<std::string> ids;
       for (size_t i = 0; i < it->size(); ++i) {
         Rule r = parse_rule((*it)[i], child("rules", i), t);
         if (!ids.insert(r.id).second) {
           throw JsonError(child(child("rules", i), "id"),
-                          fmt::format("rule id “{}” is used twice", r.id));
+                          fmt::format("规则编号“{}”用了两次", r.id));
         }
         t.rules.push_back(std::move(r));
       }
     }
     if (auto it = doc.find("offsets"); it != doc.end()) {
-      if (!it->is_array()) throw JsonError("offsets", "must be an array");
+      if (!it->is_array()) throw JsonError("offsets", "应是数组（[…]）");
       for (size_t i = 0; i < it->size(); ++i) {
         t.offsets.push_back(parse_offset((*it)[i], child("offsets", i), t));
       }
     }
     if (auto it = doc.find("mentions"); it != doc.end()) {
-      if (!it->is_array()) throw JsonError("mentions", "must be an array");
+      if (!it->is_array()) throw JsonError("mentions", "应是数组（[…]）");
       for (size_t i = 0; i < it->size(); ++i) {
         t.mentions.push_back(parse_mention((*it)[i], child("mentions", i)));
       }

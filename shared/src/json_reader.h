@@ -29,16 +29,16 @@ inline std::string child(const std::string& path, size_t index) {
 
 inline const nlohmann::json& require(const nlohmann::json& obj, std::string_view key,
                                      const std::string& path) {
-  if (!obj.is_object()) throw JsonError(path, "expected an object");
+  if (!obj.is_object()) throw JsonError(path, "应是一个对象（{…}）");
   auto it = obj.find(key);
-  if (it == obj.end()) throw JsonError(child(path, key), "is required but missing");
+  if (it == obj.end()) throw JsonError(child(path, key), "必填，但没有写");
   return *it;
 }
 
 inline std::string get_string(const nlohmann::json& obj, std::string_view key,
                               const std::string& path) {
   const auto& v = require(obj, key, path);
-  if (!v.is_string()) throw JsonError(child(path, key), "must be a string");
+  if (!v.is_string()) throw JsonError(child(path, key), "应是字符串");
   return v.get<std::string>();
 }
 
@@ -46,13 +46,13 @@ inline std::string opt_string(const nlohmann::json& obj, std::string_view key,
                               const std::string& path, std::string fallback = {}) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return fallback;
-  if (!it->is_string()) throw JsonError(child(path, key), "must be a string");
+  if (!it->is_string()) throw JsonError(child(path, key), "应是字符串");
   return it->get<std::string>();
 }
 
 inline int get_int(const nlohmann::json& obj, std::string_view key, const std::string& path) {
   const auto& v = require(obj, key, path);
-  if (!v.is_number_integer()) throw JsonError(child(path, key), "must be a whole number");
+  if (!v.is_number_integer()) throw JsonError(child(path, key), "应是整数");
   return v.get<int>();
 }
 
@@ -60,7 +60,7 @@ inline int opt_int(const nlohmann::json& obj, std::string_view key, const std::s
                    int fallback) {
   auto it = obj.find(key);
   if (it == obj.end()) return fallback;
-  if (!it->is_number_integer()) throw JsonError(child(path, key), "must be a whole number");
+  if (!it->is_number_integer()) throw JsonError(child(path, key), "应是整数");
   return it->get<int>();
 }
 
@@ -68,7 +68,7 @@ inline bool opt_bool(const nlohmann::json& obj, std::string_view key, const std:
                      bool fallback) {
   auto it = obj.find(key);
   if (it == obj.end()) return fallback;
-  if (!it->is_boolean()) throw JsonError(child(path, key), "must be true or false");
+  if (!it->is_boolean()) throw JsonError(child(path, key), "应是 true 或 false");
   return it->get<bool>();
 }
 
@@ -78,7 +78,7 @@ inline Decimal get_decimal(const nlohmann::json& obj, std::string_view key,
                            const std::string& path) {
   const auto& v = require(obj, key, path);
   if (!v.is_string()) {
-    throw JsonError(child(path, key), "must be a decimal written as a string, e.g. \"0.5\"");
+    throw JsonError(child(path, key), "应是写成字符串的小数，如 \"0.5\"");
   }
   auto d = Decimal::parse(v.get<std::string>());
   if (!d.ok()) throw JsonError(child(path, key), d.status().message());
@@ -88,7 +88,7 @@ inline Decimal get_decimal(const nlohmann::json& obj, std::string_view key,
 inline const nlohmann::json& get_array(const nlohmann::json& obj, std::string_view key,
                                        const std::string& path) {
   const auto& v = require(obj, key, path);
-  if (!v.is_array()) throw JsonError(child(path, key), "must be an array");
+  if (!v.is_array()) throw JsonError(child(path, key), "应是数组（[…]）");
   return v;
 }
 
@@ -107,7 +107,7 @@ inline nlohmann::json parse_json_text(std::string_view text) {
         ++col;
       }
     }
-    throw JsonError(fmt::format("line {}, column {}", line, col), "is not valid JSON");
+    throw JsonError(fmt::format("第 {} 行第 {} 列", line, col), "不是有效的 JSON");
   } catch (const nlohmann::json::out_of_range& e) {
     // A number no double holds ("1e999") is out_of_range, not a parse_error;
     // nlohmann's message ends with the number in quotes.
@@ -115,19 +115,20 @@ inline nlohmann::json parse_json_text(std::string_view text) {
     const size_t open = what.find('\'');
     const std::string number =
         open == std::string::npos ? "" : " " + what.substr(open, what.size() - open);
-    throw JsonError("number" + number, "is out of range");
+    throw JsonError("数字" + number, "超出了可表示的范围");
   }
 }
 
 inline void expect_format(const nlohmann::json& doc, std::string_view expected) {
   const std::string fmt_name = get_string(doc, "format", "");
   if (fmt_name != expected) {
-    throw JsonError("format", fmt::format("is “{}”, expected “{}”", fmt_name, expected));
+    throw JsonError("format", fmt::format("是“{}”，应为“{}”", fmt_name, expected));
   }
 }
 
 inline Status to_status(std::string_view source, const JsonError& e) {
-  return Status::InvalidArgument(fmt::format("{}: {}: {}", source, e.path, e.what()));
+  if (e.path.empty()) return Status::InvalidArgument(fmt::format("{}：{}", source, e.what()));
+  return Status::InvalidArgument(fmt::format("{}：{}：{}", source, e.path, e.what()));
 }
 
 }  // namespace budgetsync::detail

@@ -27,7 +27,7 @@ Result<MoneyUnit> parse_money_unit(std::string_view text) {
   const std::string_view t = trim(text);
   if (t == "元" || t == "yuan") return MoneyUnit::kYuan;
   if (t == "万元" || t == "wan") return MoneyUnit::kWanYuan;
-  return Status::NotFound(fmt::format("unknown money unit “{}” (use 元 or 万元)", std::string(t)));
+  return Status::NotFound(fmt::format("不认识的金额单位“{}”（请写 元 或 万元）", std::string(t)));
 }
 
 Result<Money> Money::parse(std::string_view raw, MoneyUnit unit) {
@@ -84,14 +84,14 @@ std::string Money::format(MoneyUnit unit, int places, bool group) const {
 Result<Money> Money::plus(Money o) const {
   int64_t r = 0;
   if (__builtin_add_overflow(fen_, o.fen_, &r))
-    return Status::OutOfRange("sum of amounts overflows");
+    return Status::OutOfRange("金额相加超出了可表示的范围");
   return Money(r);
 }
 
 Result<Money> Money::minus(Money o) const {
   int64_t r = 0;
   if (__builtin_sub_overflow(fen_, o.fen_, &r)) {
-    return Status::OutOfRange("difference of amounts overflows");
+    return Status::OutOfRange("金额相减超出了可表示的范围");
   }
   return Money(r);
 }

@@ -87,7 +87,7 @@ TEST(LoadCatalog, ABrokenTemplateNamesItsFileAndField) {
   auto catalog = load_catalog(dir.path());
   ASSERT_FALSE(catalog.ok());
   EXPECT_NE(catalog.status().message().find(
-                "x.json: sections[0].columns[0].type: unknown column type “decimal”"),
+                "x.json：sections[0].columns[0].type：不认识的栏类型“decimal”"),
             std::string::npos)
       << catalog.status().message();
 }
@@ -101,8 +101,7 @@ TEST(LoadCatalog, ACrossTableReferenceToAMissingFormIsRefused) {
       "rules": [{"id": "c", "kind": "cross_table", "target": "r:a", "terms": ["nowhere!r:a"]}]})");
   auto catalog = load_catalog(dir.path());
   ASSERT_FALSE(catalog.ok());
-  EXPECT_NE(catalog.status().message().find(
-                "rule c: “nowhere!r:a” names form “nowhere”, which is not installed"),
+  EXPECT_NE(catalog.status().message().find("规则 c：“nowhere!r:a”引用的表“nowhere”没有安装"),
             std::string::npos)
       << catalog.status().message();
 }
@@ -111,7 +110,7 @@ TEST(LoadCatalog, AMissingFolderSaysWhereItLooked) {
   TempDir dir;
   auto catalog = load_catalog(dir.path() / "nope");
   ASSERT_FALSE(catalog.ok());
-  EXPECT_NE(catalog.status().message().find("no form templates at"), std::string::npos);
+  EXPECT_NE(catalog.status().message().find("下没有表样"), std::string::npos);
 }
 
 TEST(LoadReports, TheSameReportTwiceIsRefused) {
@@ -120,7 +119,7 @@ TEST(LoadReports, TheSameReportTwiceIsRefused) {
   const auto file = budgetsync::testing::seeds_dir() / "003_b1779cbacafc7ee6" / "final01.json";
   auto reports = load_reports({file, file}, *catalog);
   ASSERT_FALSE(reports.ok());
-  EXPECT_NE(reports.status().message().find("report 411325-ybj/2024/final01 is also in"),
+  EXPECT_NE(reports.status().message().find("报表 411325-ybj/2024/final01 也在"),
             std::string::npos);
 }
 

@@ -109,31 +109,31 @@ TEST_P(CheckCliBadInput, IsRefusedWithAClearMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, CheckCliBadInput,
     ::testing::Values(
-        BadInput{"missing", nullptr, "no such file or folder"},
-        BadInput{"not_json", "{ this is not json", "is not valid JSON"},
+        BadInput{"missing", nullptr, "bad.json：没有这个文件或文件夹"},
+        BadInput{"not_json", "{ this is not json", "第 1 行第 4 列：不是有效的 JSON"},
         BadInput{
             "unknown_form",
             R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final99", "rows": []})",
-            "unknown form “final99”"},
+            "form：不认识的表“final99”"},
         BadInput{"non_numeric_amount",
                  R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final01",
                      "rows": [{"key": "in_fiscal", "cells": {"amount": "两千"}}]})",
-                 "rows[0] (row in_fiscal): column amount: “两千”不是以万元为单位的金额"},
+                 "rows[0]（行 in_fiscal），栏 amount：“两千”不是以万元为单位的金额"},
         BadInput{"unknown_row",
                  R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final01",
                      "rows": [{"key": "in_fiscl", "cells": {"amount": "1"}}]})",
-                 "form final01 has no row “in_fiscl”"},
+                 "rows[0]（行 in_fiscl）：表 final01 没有“in_fiscl”这一行"},
         BadInput{"unknown_column",
                  R"({"format": "budgetsync-report/1", "unit": "u", "year": 2024, "form": "final01",
                      "rows": [{"key": "in_fiscal", "cells": {"amout": "1"}}]})",
-                 "column amout: no such column in section “income” (columns: amount)"},
+                 "栏 amout：“income”部分没有这一栏（有：amount）"},
         BadInput{
             "bad_year",
             R"({"format": "budgetsync-report/1", "unit": "u", "year": 24, "form": "final01", "rows": []})",
-            "year: is not a plausible fiscal year"},
+            "year：不是合理的预算年度"},
         BadInput{"wrong_format",
                  R"({"format": "csv", "unit": "u", "year": 2024, "form": "final01", "rows": []})",
-                 "format: is “csv”"}),
+                 "format：是“csv”，应为“budgetsync-report/1”"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // A folder of a 财政局's 决算 with one broken file and codes outside the list:
@@ -196,7 +196,7 @@ TEST(CheckCli, DataFolderCanBeGiven) {
   TempDir empty;
   const CliResult r = run_budgetsync({"--data", empty.path().string(), "check", kSeeds});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("no form templates at"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("下没有表样"), std::string::npos) << r.err;
 }
 
 // A 财政局's 决算 with a code the shipped 2024 list lacks: a warning until the

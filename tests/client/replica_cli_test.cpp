@@ -226,7 +226,9 @@ TEST_F(ReplicaCli, CsvImportOfOneTableNamesTheLineOfABadCell) {
   const auto bad = in.write("bad.csv", "row,column,value\n210,total,1\n21015,total,十\n");
   const CliResult r = cli({"import", "--report", "411325-ybj/2023/final02", bad.string()});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("bad.csv: line 3: row 21015, column total"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.csv：第 3 行（行 21015，栏 total）：“十”不是以万元为单位的金额"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(cli({"show", "411325-ybj/2023/final02"}).exit_code, 2);  // nothing imported
   const auto csv = in.write("ok.csv",
                             "section,row,row_label,column,column_label,value\nmain,210,"

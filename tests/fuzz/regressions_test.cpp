@@ -66,14 +66,14 @@ TEST(FuzzRegressions, AQualitativeTargetMeasuredBelowZeroScoresZero) {
 TEST(FuzzRegressions, ANumberOutOfRangeIsMalformedInput) {
   auto report = parse_report(input("report_json/number-out-of-range"), "r.json", catalog());
   ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.status().message(), "r.json: number '1e999': is out of range");
+  EXPECT_EQ(report.status().message(), "r.json：数字 '1e999'：超出了可表示的范围");
   auto form = parse_form_template(input("form_template/number-out-of-range"), "f.json");
   ASSERT_FALSE(form.ok());
-  EXPECT_EQ(form.status().message(), "f.json: number '1e999': is out of range");
+  EXPECT_EQ(form.status().message(), "f.json：数字 '1e999'：超出了可表示的范围");
   auto codes = parse_code_list(input("code_list/number-out-of-range"), "c.json");
   ASSERT_FALSE(codes.ok());
   EXPECT_EQ(codes.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(codes.status().message().find("is out of range"), std::string::npos);
+  EXPECT_NE(codes.status().message().find("超出了可表示的范围"), std::string::npos);
 }
 
 // sync_cbor: a CBOR text string that is not UTF-8 was accepted, and threw

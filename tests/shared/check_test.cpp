@@ -199,7 +199,7 @@ TEST_F(CheckTest, ReportsAreReadByColumnTypeAndRefusedWhenMalformed) {
                    "bad.json", catalog_);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find(
-                "bad.json: rows[0] (row 210): column total: “12o.5”不是以万元为单位的金额"),
+                "bad.json：rows[0]（行 210），栏 total：“12o.5”不是以万元为单位的金额"),
             std::string::npos)
       << bad.status().message();
   auto unknown_form =
@@ -207,20 +207,19 @@ TEST_F(CheckTest, ReportsAreReadByColumnTypeAndRefusedWhenMalformed) {
       "rows": []})",
                    "bad.json", catalog_);
   ASSERT_FALSE(unknown_form.ok());
-  EXPECT_NE(unknown_form.status().message().find("unknown form “nope”"), std::string::npos);
+  EXPECT_NE(unknown_form.status().message().find("不认识的表“nope”"), std::string::npos);
   auto number_not_text =
       parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024, "form": "acc",
       "rows": [{"key": "210", "cells": {"total": 12.5}}]})",
                    "bad.json", catalog_);
   ASSERT_FALSE(number_not_text.ok());
-  EXPECT_NE(number_not_text.status().message().find("numbers are written as strings"),
-            std::string::npos);
+  EXPECT_NE(number_not_text.status().message().find("数字也写成字符串"), std::string::npos);
   auto missing_instance =
       parse_report(R"({"format": "budgetsync-report/1", "unit": "u1", "year": 2024,
       "form": "scored", "rows": []})",
                    "bad.json", catalog_);
   ASSERT_FALSE(missing_instance.ok());
-  EXPECT_NE(missing_instance.status().message().find("name the instance"), std::string::npos);
+  EXPECT_NE(missing_instance.status().message().find("请写明项目（instance）"), std::string::npos);
 }
 
 TEST(ReportKey, ParsesAndPrints) {

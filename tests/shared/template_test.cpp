@@ -75,46 +75,47 @@ TEST_P(BrokenTemplate, ErrorNamesTheFileAndTheField) {
   replace(text, GetParam().from, GetParam().to);
   const Status s = load_error(text);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("demo.json: "), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("demo.json："), std::string::npos) << s.message();
   EXPECT_NE(s.message().find(GetParam().expected_in_message), std::string::npos) << s.message();
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Fields, BrokenTemplate,
     ::testing::Values(
-        BrokenCase{"missing_id", R"("id": "demo", )", "", "id: is required but missing"},
-        BrokenCase{"id_with_slash", R"("id": "demo")", R"("id": "de/mo")", "id: “de/mo”"},
+        BrokenCase{"missing_id", R"("id": "demo", )", "", "id：必填，但没有写"},
+        BrokenCase{"id_with_slash", R"("id": "demo")", R"("id": "de/mo")", "id：“de/mo”"},
         BrokenCase{"wrong_format", "budgetsync-form/1", "budgetsync-form/9",
-                   "format: is “budgetsync-form/9”"},
+                   "format：是“budgetsync-form/9”，应为“budgetsync-form/1”"},
         BrokenCase{"bad_unit", R"("unit": "万元")", R"("unit": "千元")",
-                   "unit: unknown money unit “千元”"},
+                   "unit：不认识的金额单位“千元”"},
         BrokenCase{"bad_column_type", R"("type": "amount", "col_no")",
                    R"("type": "money", "col_no")",
-                   "sections[0].columns[1].type: unknown column type “money”"},
+                   "sections[0].columns[1].type：不认识的栏类型“money”"},
         BrokenCase{"duplicate_column", R"("key": "basic")", R"("key": "total")",
-                   "column “total” is defined twice"},
+                   "栏“total”定义了两次"},
         BrokenCase{"unknown_rule_row", R"("target": "total:total")", R"("target": "totl:total")",
-                   "rules[1].target: no row “totl” in this form"},
+                   "rules[1].target：本表没有“totl”这一行"},
         BrokenCase{"unknown_rule_column", R"("terms": ["210:total"])", R"("terms": ["210:amount"])",
-                   "rules[1].terms[0]: no column “amount” in section “main”"},
+                   "rules[1].terms[0]：“main”部分没有“amount”这一栏"},
         BrokenCase{"bad_reference", R"("terms": ["210:total"])", R"("terms": ["210-total"])",
-                   "rules[1].terms[0]: “210-total” is not a cell reference"},
+                   "rules[1].terms[0]：“210-total”不是单元格引用"},
         BrokenCase{"unknown_kind", R"("kind": "sum")", R"("kind": "average")",
-                   "rules[1].kind: unknown rule kind “average”"},
+                   "rules[1].kind：不认识的规则类型“average”"},
         BrokenCase{"duplicate_rule_id", R"("id": "sum")", R"("id": "hier")",
-                   "rule id “hier” is used twice"},
+                   "规则编号“hier”用了两次"},
         BrokenCase{"hierarchy_column", R"("columns": ["total", "basic"])",
-                   R"("columns": ["total", "nope"])", "rules[0].columns: no column “nope”"},
+                   R"("columns": ["total", "nope"])", "rules[0].columns：没有“nope”这一栏"},
         BrokenCase{"version_not_number", R"("version": 2)", R"("version": "2")",
-                   "version: must be a whole number"},
+                   "version：应是整数"},
         BrokenCase{"offset_pair", R"("pair": "subsidy")", R"("pair": "grant")",
-                   "offsets[0].pair: must be \"subsidy\" or \"remit\""},
+                   "offsets[0].pair：应是 \"subsidy\" 或 \"remit\""},
         BrokenCase{"offset_column", R"("cell": ":basic")", R"("cell": ":project")",
-                   "offsets[0].cell: no column “project” in this form"},
+                   "offsets[0].cell：本表没有“project”这一栏"},
         BrokenCase{"offset_amount_needs_a_row", R"("cell": ":basic")",
                    R"("cell": ":basic", "amount": "final03!210:subsidy")",
-                   "offsets[0].cell: an offset with an “amount” names one row"},
-        BrokenCase{"json_syntax", R"("order": 3,)", R"("order": 3,,)", "line 3, column"}),
+                   "offsets[0].cell：有“amount”的冲抵项只指一行"},
+        BrokenCase{"json_syntax", R"("order": 3,)", R"("order": 3,,)",
+                   "第 3 行第 43 列：不是有效的 JSON"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(FormTemplate, ScoringDecimalsMustBeStringsNotFloats) {
@@ -122,8 +123,7 @@ TEST(FormTemplate, ScoringDecimalsMustBeStringsNotFloats) {
   replace(text, R"("rules": [)",
           R"("scoring": {"grades": [{"min": 90.5, "grade": "优"}]}, "rules": [)");
   const Status s = load_error(text);
-  EXPECT_NE(s.message().find("scoring.grades[0].min: must be a decimal written as a string"),
-            std::string::npos)
+  EXPECT_NE(s.message().find("scoring.grades[0].min：应是写成字符串的小数"), std::string::npos)
       << s.message();
 }
 
@@ -133,7 +133,7 @@ TEST(FormTemplate, StandardsMustNameAFixedRowOfTheScoredSection) {
           R"("scoring": {"standards": [{"row": "nope", "kind": "checklist", "input": "basic",
       "per_item": "1"}]}, "rules": [)");
   const Status s = load_error(text);
-  EXPECT_NE(s.message().find("scoring.standards[0].row: no fixed row “nope”"), std::string::npos)
+  EXPECT_NE(s.message().find("scoring.standards[0].row：本表没有固定的“nope”行"), std::string::npos)
       << s.message();
 }
 
@@ -169,13 +169,13 @@ TEST(CodeList, DerivesParentsFromPrefixesAndRefusesBadEntries) {
       "entries": [{"code": "210", "name": "a"}, {"code": "210", "name": "b"}]})",
                              "x.json");
   ASSERT_FALSE(dup.ok());
-  EXPECT_NE(dup.status().message().find("x.json: entries[1].code: code 210 is listed twice"),
+  EXPECT_NE(dup.status().message().find("x.json：entries[1].code：科目编码 210 列了两次"),
             std::string::npos);
   auto letters = parse_code_list(R"({"format": "budgetsync-codes/1", "list": "x", "year": 2024,
       "entries": [{"code": "21A", "name": "a"}]})",
                                  "x.json");
   ASSERT_FALSE(letters.ok());
-  EXPECT_NE(letters.status().message().find("“21A” is not a code of digits"), std::string::npos);
+  EXPECT_NE(letters.status().message().find("“21A”不是由数字组成的科目编码"), std::string::npos);
 }
 
 }  // namespace

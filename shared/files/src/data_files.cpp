@@ -52,18 +52,17 @@ Status make_private_dir(const std::filesystem::path& dir) {
                                  std::filesystem::perm_options::replace, ec);
   }
   if (ec) {
-    return Status::IoError(
-        fmt::format("{}: cannot create the folder: {}", dir.string(), ec.message()));
+    return Status::IoError(fmt::format("{}：无法创建文件夹：{}", dir.string(), ec.message()));
   }
   return Status::Ok();
 }
 
 Result<std::string> read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError(fmt::format("{}: cannot open the file", path.string()));
+  if (!in) return Status::IoError(fmt::format("{}：无法打开文件", path.string()));
   std::ostringstream ss;
   ss << in.rdbuf();
-  if (in.bad()) return Status::IoError(fmt::format("{}: read failed", path.string()));
+  if (in.bad()) return Status::IoError(fmt::format("{}：读取失败", path.string()));
   return ss.str();
 }
 
@@ -71,10 +70,9 @@ Result<Catalog> load_catalog(const fs::path& data_dir) {
   Catalog catalog;
   std::error_code ec;
   if (!fs::is_directory(data_dir / "forms", ec)) {
-    return Status::NotFound(
-        fmt::format("no form templates at {} (set BUDGETSYNC_DATA_DIR or --data to the folder "
-                    "holding forms/ and codes/)",
-                    (data_dir / "forms").string()));
+    return Status::NotFound(fmt::format(
+        "{} 下没有表样（把 BUDGETSYNC_DATA_DIR 或 --data 设为含 forms/ 和 codes/ 的文件夹）",
+        (data_dir / "forms").string()));
   }
   for (const auto& file : json_files_under(data_dir / "forms")) {
     auto text = read_file(file);
@@ -104,15 +102,15 @@ ReportFiles load_each_report(const std::vector<fs::path>& paths, const Catalog& 
     if (fs::is_directory(p, ec)) {
       auto found = json_files_under(p);
       if (found.empty()) {
-        out.refused.push_back({p, Status::NotFound(fmt::format(
-                                      "{}: no .json report files in this folder", p.string()))});
+        out.refused.push_back(
+            {p, Status::NotFound(fmt::format("{}：这个文件夹里没有 .json 报表文件", p.string()))});
       }
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p, ec)) {
       files.push_back(p);
     } else {
       out.refused.push_back(
-          {p, Status::NotFound(fmt::format("{}: no such file or folder", p.string()))});
+          {p, Status::NotFound(fmt::format("{}：没有这个文件或文件夹", p.string()))});
     }
   }
   std::map<ReportKey, std::string> seen;
@@ -124,7 +122,7 @@ ReportFiles load_each_report(const std::vector<fs::path>& paths, const Catalog& 
       out.refused.push_back({files[i], r.status()});
     } else if (auto [it, inserted] = seen.emplace(r->key, files[i].string()); !inserted) {
       out.refused.push_back({files[i], Status::InvalidArgument(fmt::format(
-                                           "{}: report {} is also in {}; give each report once",
+                                           "{}：报表 {} 也在 {} 中；每张报表只给一次",
                                            files[i].string(), r->key.to_string(), it->second))});
     } else {
       out.reports.push_back(std::move(*r));

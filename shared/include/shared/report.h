@@ -98,9 +98,21 @@ class Report {
 // row belongs to the form (a fixed row, a code of the section's code list, or a
 // row of a dynamic section), that every column exists in the row's section, and
 // reads every cell by its column type. Errors name `source`, the row and the
-// column: "x.json: rows[4] (row 2101599): column amout: no such column".
+// column: "x.json：rows[4]（行 2101599），栏 amout：…部分没有这一栏".
 Result<Report> parse_report(std::string_view json_text, std::string_view source,
                             const Catalog& catalog);
+
+// When a refusal is about one cell (a column the row's section lacks, a value
+// that is not text, text its column type cannot read), which cell and why,
+// without the file and path: a reader of another format (a CSV) points at its
+// own line with it instead of reading the message.
+struct CellProblem {
+  std::string row;
+  std::string column;
+  std::string reason;
+};
+Result<Report> parse_report(std::string_view json_text, std::string_view source,
+                            const Catalog& catalog, CellProblem* problem);
 
 // The not-in-source marks as the import file writes them (a JSON array, ""
 // when there are none), and back: a replica and the sync log keep them so.

@@ -45,7 +45,8 @@ Result<bool> Stmt::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return Status::IoError(fmt::format("database: {} ({})", sqlite3_errmsg(db_), sqlite3_sql(stmt_)));
+  return Status::IoError(
+      fmt::format("数据库出错：{}（{}）", sqlite3_errmsg(db_), sqlite3_sql(stmt_)));
 }
 
 Status Stmt::run() {
@@ -124,7 +125,7 @@ Result<Db> Db::open(const std::string& path, bool create, const char* vfs) {
   if (rc != SQLITE_OK) {
     const std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     if (raw) sqlite3_close_v2(raw);
-    return Status::IoError(fmt::format("{}: cannot open the database: {}", path, msg));
+    return Status::IoError(fmt::format("{}：无法打开数据库：{}", path, msg));
   }
   sqlite3_extended_result_codes(raw, 1);
   return Db(raw);
@@ -136,7 +137,7 @@ Status Db::exec(std::string_view sql) {
   if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     const std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
-    return Status::IoError(fmt::format("database: {}", msg));
+    return Status::IoError(fmt::format("数据库出错：{}", msg));
   }
   return Status::Ok();
 }
@@ -144,7 +145,7 @@ Status Db::exec(std::string_view sql) {
 Result<Stmt> Db::prepare(std::string_view sql) {
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &s, nullptr) != SQLITE_OK) {
-    return Status::IoError(fmt::format("database: {} ({})", sqlite3_errmsg(db_), sql));
+    return Status::IoError(fmt::format("数据库出错：{}（{}）", sqlite3_errmsg(db_), sql));
   }
   return Stmt(db_, s);
 }
