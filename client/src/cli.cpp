@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/chinese_cli.h"
 #include "client/cli_review.h"
 #include "client/cli_sync.h"
 #include "client/cli_ui.h"
@@ -166,7 +168,7 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
     if (progress) fmt::print(stderr, "\r导入 {}/{}", imported, reports.size());
     // One line per committed report, for programs that follow the import.
     if (progress_lines)
-      fmt::print(stderr, "imported {}/{} {}\n", imported, reports.size(), r.key.to_string());
+      fmt::print(stderr, "已导入 {}/{} {}\n", imported, reports.size(), r.key.to_string());
   }
   if (progress) fmt::print(stderr, "\n");
   if (ctx.json) {
@@ -809,8 +811,8 @@ int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::st
   CheckOptions options;
   auto tol = Decimal::parse(tolerance);
   if (!tol.ok() || tol->is_negative()) {
-    return fail(Status::InvalidArgument(fmt::format(
-        "--tolerance “{}” must be a non-negative amount in 万元, e.g. 0.01", tolerance)));
+    return fail(Status::InvalidArgument(
+        fmt::format("--tolerance “{}” 必须是以万元计的非负金额，例如 0.01", tolerance)));
   }
   options.rounding_tolerance_wan = *tol;
   std::vector<fs::path> files(paths.begin(), paths.end());
@@ -848,38 +850,6 @@ int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::st
 
 }  // namespace
 
-namespace {
-
-// Best effort: the address is printed anyway.
-
-}  // namespace
-
-namespace {
-
-// A usage error in Chinese: what kind of mistake (from the error's type), the
-// parser's own detail, and where the help is.
-std::string usage_error_message(const CLI::App* app, const CLI::Error& e) {
-  std::string what;
-  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
-    std::string extras;
-    for (const auto& a : app->remaining(true)) extras += (extras.empty() ? "" : " ") + a;
-    what = fmt::format("不认识的参数：{}", extras.empty() ? std::string(e.what()) : extras);
-  } else if (dynamic_cast<const CLI::RequiredError*>(&e)) {
-    what = fmt::format("缺少必填的参数（{}）", e.what());
-  } else if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) {
-    what = fmt::format("参数的个数不对（{}）", e.what());
-  } else if (dynamic_cast<const CLI::ValidationError*>(&e) ||
-             dynamic_cast<const CLI::ConversionError*>(&e)) {
-    what = fmt::format("参数的值不对（{}）", e.what());
-  } else {
-    what = fmt::format("命令行用法不对（{}）", e.what());
-  }
-  return fmt::format(
-      "budgetsync: {}\n运行 budgetsync --help 或 budgetsync 命令 --help 查看用法。\n", what);
-}
-
-}  // namespace
-
 int fail(const Status& s) {
   fmt::print(stderr, "budgetsync: {}\n", s.message());
   return s.code() == StatusCode::kFailedPrecondition ? kExitFindings : kExitBadInput;
@@ -895,295 +865,274 @@ std::string local_time(int64_t ms) {
 }
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{
-      "budgetsync: budget, final-accounts and performance records of budget units, offline-first."};
-  app.set_version_flag("--version", "budgetsync 0.1.0");
+  CLI::App app{"budgetsync：预算单位的预算、决算和绩效报表，离线也能填报，联网时同步。"};
+  use_chinese_help(app);
+  app.set_version_flag("--version", "budgetsync 0.1.0", "显示版本号并退出");
   app.footer(
-      "REPORT is UNIT/YEAR/FORM or UNIT/YEAR/FORM:INSTANCE, e.g. 411325-ybj/2024/final02.\n"
-      "Exit status: 0 ok; 1 validation errors, or a request refused (a locked report, a replica "
-      "that exists); "
-      "2 usage error or bad input.");
+      "REPORT 写作 UNIT/YEAR/FORM 或 UNIT/YEAR/FORM:INSTANCE，例如 411325-ybj/2024/final02。\n"
+      "退出码：0 成功；1 有审核错误，或请求被拒绝（报表已锁定、本地副本已存在等）；"
+      "2 用法不对或输入有误。");
   app.require_subcommand(1);
   Context ctx;
   ctx.argv0 = argv[0];
   app.add_option(
       "--data", ctx.data_dir,
-      "Folder holding forms/ and codes/ (default: $BUDGETSYNC_DATA_DIR, else the installed data)");
+      "存放 forms/ 和 codes/ 的文件夹（默认：$BUDGETSYNC_DATA_DIR，没有时用安装的数据）");
   app.add_option("--dir", ctx.dir,
-                 "Replica folder (default: $BUDGETSYNC_DIR, else $XDG_DATA_HOME/budgetsync)");
-  app.add_flag("--json", ctx.json, "Print JSON instead of tables");
+                 "本地副本所在的文件夹（默认：$BUDGETSYNC_DIR，没有时用 "
+                 "$XDG_DATA_HOME/budgetsync）");
+  app.add_flag("--json", ctx.json, "输出 JSON，而不是表格");
 
-  auto* check = app.add_subcommand("check",
-                                   "Validate and score report files: sums, hierarchies, balances, "
-                                   "cross-table totals, rates, scores.");
+  auto* check = app.add_subcommand(
+      "check", "审核报表文件并计算得分：合计、层级、平衡关系、表间总数、比率、得分。");
   std::vector<std::string> paths;
   std::string tolerance = "0.01";
-  check->add_option("PATH", paths, "Report files (.json) or folders searched for them")->required();
-  check->add_flag("--json", ctx.json,
-                  "Print one JSON array of findings instead of the readable report");
+  check->add_option("PATH", paths, "报表文件（.json），或在其中查找报表文件的文件夹")->required();
+  check->add_flag("--json", ctx.json, "输出一个审核结果的 JSON 数组，而不是便于阅读的报告");
   check
-      ->add_option(
-          "--tolerance", tolerance,
-          "Largest gap in 万元 treated as a rounding difference (尾差), reported as a warning")
+      ->add_option("--tolerance", tolerance, "不超过这个差额（单位万元）的视为尾差，只作为警告报告")
       ->capture_default_str();
 
-  auto* codes = app.add_subcommand("codes", "Classification code lists (政府收支分类科目).");
+  auto* codes = app.add_subcommand("codes", "科目表（政府收支分类科目）。");
   codes->require_subcommand(1);
-  auto* codes_import =
-      codes->add_subcommand("import",
-                            "Load a year's official list from a CSV file (编码,名称[,上级编码] per "
-                            "line); it replaces the "
-                            "shipped list of that year for every check on this machine.");
+  auto* codes_import = codes->add_subcommand(
+      "import",
+      "从 CSV 文件（每行：编码,名称[,上级编码]）载入某一年的官方科目表；本机的所有审核都改用它，"
+      "代替随程序提供的该年科目表。");
   int codes_year = 0;
   std::string codes_file;
   std::string codes_list = "function";
-  codes_import->add_option("YEAR", codes_year, "The fiscal year, e.g. 2025")
+  codes_import->add_option("YEAR", codes_year, "年度，例如 2025")
       ->required()
       ->check(CLI::Range(1949, 9999));
-  codes_import->add_option("FILE", codes_file, "The CSV file")->required();
+  codes_import->add_option("FILE", codes_file, "CSV 文件")->required();
   codes_import
       ->add_option("--list", codes_list,
-                   "Which list: function (支出功能分类) or economic (部门支出经济分类)")
+                   "哪一张科目表：function（支出功能分类）或 economic（部门支出经济分类）")
       ->capture_default_str();
 
-  auto* init = app.add_subcommand("init", "Create a local replica for a unit (works offline).");
+  auto* init = app.add_subcommand("init", "为一个单位新建本地副本（不联网也可以）。");
   std::string unit, unit_name, user;
-  init->add_option("--unit", unit, "The unit's code, e.g. 411325-ybj")->required();
-  init->add_option("--name", unit_name, "The unit's name");
-  init->add_option("--user", user, "Your name as an editor (default: $USER)");
+  init->add_option("--unit", unit, "单位编码，例如 411325-ybj")->required();
+  init->add_option("--name", unit_name, "单位名称");
+  init->add_option("--user", user, "你作为填报人的名字（默认：$USER）");
 
   auto* import = app.add_subcommand(
-      "import", "Import report files (.json, or .csv with --report); each file all or nothing.");
+      "import",
+      "导入报表文件（.json，或配合 --report 导入 .csv）；每个文件要么全部导入，要么全不导入。");
   std::vector<std::string> import_paths;
   std::string import_key;
   bool other_units = false;
-  import->add_option("PATH", import_paths, "Report files or folders")->required();
-  import->add_option("--report", import_key, "The report a CSV file fills (UNIT/YEAR/FORM)");
-  import->add_flag("--allow-other-units", other_units,
-                   "Accept reports of units other than the replica's");
+  import->add_option("PATH", import_paths, "报表文件或文件夹")->required();
+  import->add_option("--report", import_key, "CSV 文件填入的报表（UNIT/YEAR/FORM）");
+  import->add_flag("--allow-other-units", other_units, "也接受本地副本所属单位以外的单位的报表");
   bool progress_lines = false;
-  import->add_flag("--progress", progress_lines,
-                   "Print a line on standard error as each report is committed");
+  import->add_flag("--progress", progress_lines, "每导入完一张报表，在标准错误输出上打印一行");
 
-  auto* reports = app.add_subcommand(
-      "reports", "List the reports with state, last edit and validation status.");
+  auto* reports = app.add_subcommand("reports", "列出各张报表及其状态、最近一次修改和审核结果。");
 
   auto* new_cmd = app.add_subcommand(
       "new",
-      "Create an empty report of a form in the replica (sent at the next sync); then `show` lists "
-      "its rows and `set` fills them.");
+      "在本地副本中按某张表样新建一张空表（下次同步时发送）；然后用 `show` 查看各行，用 `set` "
+      "填写。");
   std::string new_key;
   new_cmd
       ->add_option("REPORT", new_key,
-                   "The report to create: UNIT/YEAR/FORM, or UNIT/YEAR/FORM:INSTANCE for a form "
-                   "filed once per project, e.g. 411325-ybj/2025/final02")
+                   "要新建的报表：UNIT/YEAR/FORM；按项目填报的表样写作 "
+                   "UNIT/YEAR/FORM:INSTANCE，例如 411325-ybj/2025/final02")
       ->required();
 
-  auto* show = app.add_subcommand("show", "Show a report laid out like the paper form.");
+  auto* show = app.add_subcommand("show", "按纸质表样的版式显示一张报表。");
   std::string key;
   bool csv = false;
-  show->add_option("REPORT", key, "The report")->required();
-  show->add_flag("--csv", csv, "One line per cell, as CSV");
+  show->add_option("REPORT", key, "报表")->required();
+  show->add_flag("--csv", csv, "以 CSV 输出，每格一行");
 
   auto* set = app.add_subcommand(
-      "set", "Set one cell: ROW by key, code or label, COLUMN by key or label (see `show`).");
+      "set", "填写一格：ROW 用行键、科目编码或行名，COLUMN 用栏键或栏名（见 `show`）。");
   std::string row, column, value;
-  set->add_option("REPORT", key, "The report")->required();
+  set->add_option("REPORT", key, "报表")->required();
   set->add_option("ROW", row,
-                  "Row key, classification code, or the row's label as printed (numbering such as "
-                  "一、 or （一）, spaces and full-width forms do not matter)")
+                  "行键、科目编码，或表上印的行名（“一、”“（一）”这类序号、空格和全角半角都不"
+                  "影响）")
       ->required();
-  set->add_option("COLUMN", column, "Column key or label")->required();
+  set->add_option("COLUMN", column, "栏键或栏名")->required();
   set->add_option("VALUE", value,
-                  "The value, as you would write it on the form: 2,945.68, 3359.62万 in a 万元 "
-                  "table, full-width digits too (\"\" clears the cell)")
+                  "要填的值，照表上的写法即可：2,945.68，万元表中写 3359.62万，全角数字也可以"
+                  "（\"\" 清空这一格）")
       ->required();
 
-  auto* add_row = app.add_subcommand("add-row", "Add a project, indicator or member row.");
+  auto* add_row = app.add_subcommand("add-row", "添加一行项目、指标或人员。");
   std::string section, after;
   std::vector<std::string> assignments;
-  add_row->add_option("REPORT", key, "The report")->required();
-  add_row->add_option("CELLS", assignments, "COLUMN=VALUE for the new row's cells");
-  add_row->add_option("--after", after, "Place the row after this row (default: at the end)");
-  add_row->add_option("--section", section, "The section to add to, when the form has several");
+  add_row->add_option("REPORT", key, "报表")->required();
+  add_row->add_option("CELLS", assignments, "新行各格的值，写作 COLUMN=VALUE");
+  add_row->add_option("--after", after, "把新行放在这一行之后（默认：放在最后）");
+  add_row->add_option("--section", section, "表样有几个部分时，添加到哪一部分");
 
   auto* delete_row =
-      app.add_subcommand("delete-row", "Delete a row you added (its values stay in the history).");
-  delete_row->add_option("REPORT", key, "The report")->required();
-  delete_row->add_option("ROW", row, "Row key")->required();
+      app.add_subcommand("delete-row", "删除一行你添加的行（它的值仍留在修改历史中）。");
+  delete_row->add_option("REPORT", key, "报表")->required();
+  delete_row->add_option("ROW", row, "行键")->required();
 
-  auto* validate =
-      app.add_subcommand("validate", "Validate reports in the replica (all when none is named).");
+  auto* validate = app.add_subcommand("validate", "审核本地副本中的报表（不指明报表时审核全部）。");
   std::vector<std::string> keys;
-  validate->add_option("REPORT", keys, "Reports to validate");
+  validate->add_option("REPORT", keys, "要审核的报表");
 
-  auto* score = app.add_subcommand("score", "Recompute a report's scores beside the stated ones.");
-  score->add_option("REPORT", key, "The report")->required();
+  auto* score = app.add_subcommand("score", "重新计算一张报表的得分，并与填报的得分对照。");
+  score->add_option("REPORT", key, "报表")->required();
 
   auto* history =
-      app.add_subcommand("history", "Every value a cell has had, with who, where and when.");
-  history->add_option("REPORT", key, "The report")->required();
-  history->add_option("ROW", row, "Row key or code")->required();
-  history->add_option("COLUMN", column, "Column key or label")->required();
+      app.add_subcommand("history", "一格历来的每一个值，以及由谁、在哪台设备、何时填写。");
+  history->add_option("REPORT", key, "报表")->required();
+  history->add_option("ROW", row, "行键或科目编码")->required();
+  history->add_option("COLUMN", column, "栏键或栏名")->required();
 
-  auto* revert = app.add_subcommand("revert", "Set a cell back to an earlier value (a new edit).");
+  auto* revert = app.add_subcommand("revert", "把一格改回以前的某个值（作为一次新的修改）。");
   int to = 0;
-  revert->add_option("REPORT", key, "The report")->required();
-  revert->add_option("ROW", row, "Row key or code")->required();
-  revert->add_option("COLUMN", column, "Column key or label")->required();
-  revert->add_option("--to", to, "The history entry to go back to (see `history`)")->required();
+  revert->add_option("REPORT", key, "报表")->required();
+  revert->add_option("ROW", row, "行键或科目编码")->required();
+  revert->add_option("COLUMN", column, "栏键或栏名")->required();
+  revert->add_option("--to", to, "要改回的那条历史记录（见 `history`）")->required();
 
-  auto* status = app.add_subcommand("status", "Pending edits, last local edit and sync state.");
+  auto* status = app.add_subcommand("status", "待发送的修改、本地最近一次修改和同步状态。");
 
-  auto* export_cmd = app.add_subcommand(
-      "export", "Export a report as CSV, JSON (the import format) or printable HTML.");
+  auto* export_cmd =
+      app.add_subcommand("export", "把一张报表导出为 CSV、JSON（即导入用的格式）或可打印的 HTML。");
   std::string format = "html", output;
   bool export_all = false;
-  export_cmd->add_option("REPORT", key, "The report (or --all)");
-  export_cmd->add_flag("--all", export_all,
-                       "Every report, one file each, into the folder -o names");
-  export_cmd->add_option("--format", format, "csv, json or html")
+  export_cmd->add_option("REPORT", key, "报表（或用 --all）");
+  export_cmd->add_flag("--all", export_all, "导出每一张报表，各存一个文件，放进 -o 指定的文件夹");
+  export_cmd->add_option("--format", format, "csv、json 或 html")
       ->check(CLI::IsMember({"csv", "json", "html"}))
       ->capture_default_str();
   export_cmd->add_option("-o,--output", output,
-                         "File (or, with --all, folder) to write (default: standard output)");
+                         "写入的文件（用 --all 时为文件夹）（默认：标准输出）");
 
-  auto* conflicts =
-      app.add_subcommand("conflicts",
-                         "Open conflicts (every competing value, who and when) and edits the "
-                         "server rejected.");
+  auto* conflicts = app.add_subcommand(
+      "conflicts", "未解决的冲突（每一个相互竞争的值，由谁、何时填写）和被服务器拒绝的修改。");
   std::string conflict_key;
-  conflicts->add_option("REPORT", conflict_key, "Only this report");
+  conflicts->add_option("REPORT", conflict_key, "只看这张报表");
 
   auto* resolve =
-      app.add_subcommand("resolve", "Settle a conflict with a value or one of the competing ones.");
+      app.add_subcommand("resolve", "解决一个冲突：填一个值，或选定相互竞争的值中的一个。");
   std::string resolve_value, take;
-  resolve->add_option("REPORT", key, "The report")->required();
-  resolve->add_option("ROW", row, "Row key or code")->required();
-  resolve->add_option("COLUMN", column, "Column key or label")->required();
-  resolve->add_option("--value", resolve_value, "The value to keep");
-  resolve->add_option("--take", take,
-                      "Keep the value of this competing operation (see `conflicts`)");
+  resolve->add_option("REPORT", key, "报表")->required();
+  resolve->add_option("ROW", row, "行键或科目编码")->required();
+  resolve->add_option("COLUMN", column, "栏键或栏名")->required();
+  resolve->add_option("--value", resolve_value, "要保留的值");
+  resolve->add_option("--take", take, "保留这一个竞争操作的值（见 `conflicts`）");
 
   std::string settle_op;
   auto* retry_cmd = app.add_subcommand(
-      "retry", "Re-apply an edit the server rejected, as a new edit sent at the next sync.");
-  retry_cmd->add_option("OP", settle_op, "The rejected operation (see `conflicts`)")->required();
-  auto* discard_cmd = app.add_subcommand(
-      "discard", "Give up an edit the server rejected; the cell shows its earlier value again.");
-  discard_cmd->add_option("OP", settle_op, "The rejected operation (see `conflicts`)")->required();
+      "retry", "重新应用一条被服务器拒绝的修改，作为一次新的修改在下次同步时发送。");
+  retry_cmd->add_option("OP", settle_op, "被拒绝的操作（见 `conflicts`）")->required();
+  auto* discard_cmd =
+      app.add_subcommand("discard", "放弃一条被服务器拒绝的修改；这一格重新显示原来的值。");
+  discard_cmd->add_option("OP", settle_op, "被拒绝的操作（见 `conflicts`）")->required();
 
   auto* login_cmd = app.add_subcommand(
-      "login",
-      "Log in to a sync server; the password is read from $BUDGETSYNC_PASSWORD, standard input or "
-      "a prompt.");
+      "login", "登录同步服务器；密码依次从 $BUDGETSYNC_PASSWORD、标准输入读取，都没有时提示输入。");
   std::string server_url, ca_file, login_user;
   login_cmd->add_option("--server", server_url, "https://HOST:PORT")->required();
-  login_cmd->add_option("--ca", ca_file, "The server's certificate authority (PEM)")->required();
-  login_cmd->add_option("--user", login_user, "Your user name on the server")->required();
+  login_cmd->add_option("--ca", ca_file, "服务器的证书颁发机构（CA）证书（PEM）")->required();
+  login_cmd->add_option("--user", login_user, "你在服务器上的用户名")->required();
 
-  auto* sync_cmd = app.add_subcommand(
-      "sync", "Push local edits and pull everyone else's; --watch keeps doing it.");
+  auto* sync_cmd =
+      app.add_subcommand("sync", "发送本地的修改，取回其他人的修改；用 --watch 时持续同步。");
   bool watch = false, cbor = false;
   sync_cmd->add_flag("--watch", watch,
-                     "Stay connected: pull on notification, push each edit within a second, "
-                     "reconnect by itself (stop with Ctrl-C or SIGTERM)");
-  sync_cmd->add_flag("--cbor", cbor, "Use the binary (CBOR) encoding of the protocol");
+                     "保持连接：收到通知就取回，每次修改在一秒内发送，断线后自动重连（按 Ctrl-C "
+                     "或发送 SIGTERM 停止）");
+  sync_cmd->add_flag("--cbor", cbor, "使用协议的二进制（CBOR）编码");
   size_t sync_batch = 1000;
   sync_cmd
-      ->add_option("--batch", sync_batch,
-                   "Operations per push and log entries per pull (smaller on a poor connection)")
+      ->add_option("--batch", sync_batch, "每次发送的操作数和每次取回的日志条数（网络差时调小）")
       ->check(CLI::Range(1, 5000))
       ->capture_default_str();
 
-  auto* log = app.add_subcommand("log", "The operations in the change log.");
+  auto* log = app.add_subcommand("log", "修改日志中的操作。");
   bool pending = false;
-  log->add_flag("--pending", pending, "Only those not yet acknowledged by a server");
+  log->add_flag("--pending", pending, "只列出服务器尚未确认收到的操作");
 
   auto* submit = app.add_subcommand(
-      "submit",
-      "Submit (上报) reports for review: validation errors block a report, warnings go with it.");
+      "submit", "上报报表，交审核人复核：有审核错误的报表不能上报，警告随报表一并上报。");
   std::vector<std::string> submit_keys;
   bool submit_all = false;
-  submit->add_option("REPORT", submit_keys, "The reports to submit");
-  submit->add_flag("--all", submit_all, "Every draft or returned report of this unit");
+  submit->add_option("REPORT", submit_keys, "要上报的报表");
+  submit->add_flag("--all", submit_all, "本单位每一张草稿或被退回的报表");
 
-  auto* review = app.add_subcommand("review", "A reviewer's work: list, show, return, approve.");
+  auto* review = app.add_subcommand("review", "审核人的工作：列出、查看、退回、审核通过。");
   review->require_subcommand(1);
   ReviewFilter review_filter;
   std::string reason;
   auto* review_list = review->add_subcommand(
-      "list", "Every report below you: state, submitted at/by, errors, warnings, conflicts.");
-  review_list->add_option("--state", review_filter.state, "draft, submitted, returned or approved")
+      "list", "你下属单位的每一张报表：状态、上报时间和上报人、错误、警告、冲突。");
+  review_list->add_option("--state", review_filter.state, "draft、submitted、returned 或 approved")
       ->check(CLI::IsMember({"draft", "submitted", "returned", "approved"}));
-  review_list->add_option("--year", review_filter.year, "Only this year");
-  auto* review_show = review->add_subcommand(
-      "show", "What was submitted, its findings and conflicts, and what changed since.");
-  review_show->add_option("REPORT", key, "The report")->required();
+  review_list->add_option("--year", review_filter.year, "只看这一年度");
+  auto* review_show =
+      review->add_subcommand("show", "上报的内容、审核结果和冲突，以及上报之后的改动。");
+  review_show->add_option("REPORT", key, "报表")->required();
   auto* review_return =
-      review->add_subcommand("return", "Return (退回) a submitted report to its unit, with why.");
-  review_return->add_option("REPORT", key, "The report")->required();
-  review_return->add_option("--reason", reason, "What the unit must fix")->required();
-  auto* review_approve = review->add_subcommand("approve", "Approve (审核通过) submitted reports.");
+      review->add_subcommand("return", "把一张已上报的报表退回给所属单位，并说明原因。");
+  review_return->add_option("REPORT", key, "报表")->required();
+  review_return->add_option("--reason", reason, "单位需要改正什么")->required();
+  auto* review_approve = review->add_subcommand("approve", "审核通过已上报的报表。");
   std::vector<std::string> approve_keys;
-  review_approve->add_option("REPORT", approve_keys, "The reports")->required();
+  review_approve->add_option("REPORT", approve_keys, "报表")->required();
   auto* review_reopen = review->add_subcommand(
-      "reopen", "Reopen an approved report so its unit can edit it again, with why.");
-  review_reopen->add_option("REPORT", key, "The report")->required();
-  review_reopen->add_option("--reason", reason, "Why it must change")->required();
+      "reopen", "重新打开一张已审核通过的报表，让所属单位可以再修改，并说明原因。");
+  review_reopen->add_option("REPORT", key, "报表")->required();
+  review_reopen->add_option("--reason", reason, "为什么需要修改")->required();
 
   auto* consolidate_cmd = app.add_subcommand(
       "consolidate",
-      "Build your unit's consolidated (汇总) reports from the approved reports of the units below "
-      "it, offline, from what was last synced.");
+      "用下属单位已审核通过的报表生成本单位的汇总报表；不联网，依据最近一次同步的数据。");
   ConsolidateRequest consolidation;
-  consolidate_cmd->add_option("--unit", consolidation.unit, "The unit to build (default: yours)");
-  consolidate_cmd->add_option("--year", consolidation.year, "The fiscal year")->required();
-  consolidate_cmd->add_option(
-      "--form", consolidation.forms,
-      "Only these forms (default: every 预算, 决算 and 基础数据 form filed)");
+  consolidate_cmd->add_option("--unit", consolidation.unit, "要汇总的单位（默认：你的单位）");
+  consolidate_cmd->add_option("--year", consolidation.year, "年度")->required();
+  consolidate_cmd->add_option("--form", consolidation.forms,
+                              "只汇总这些表样（默认：已填报的每一张预算、决算和基础数据表样）");
   consolidate_cmd->add_option("--units", consolidation.units,
-                              "Only these units (default: every unit below yours)");
+                              "只汇总这些单位（默认：你的单位下属的每一个单位）");
   consolidate_cmd->add_option(
       "--parent", consolidation.parent,
-      "The unit among them that is the bureau's own 本级: its 对附属单位补助支出 and the others' "
-      "上级补助收入, the others' 上缴上级支出 and its 附属单位上缴收入, are offset (冲抵)");
+      "其中作为本部门本级的单位：它的对附属单位补助支出与其他单位的上级补助收入、其他单位的"
+      "上缴上级支出与它的附属单位上缴收入，相互冲抵");
   consolidate_cmd->add_flag("--include-submitted", consolidation.include_submitted,
-                            "Also use reports submitted but not yet approved");
+                            "也使用已上报但尚未审核通过的报表");
 
   auto* ui = app.add_subcommand(
-      "ui",
-      "The desktop app: serve the UI on this machine (127.0.0.1 only) and keep syncing, until "
-      "Ctrl-C or SIGTERM.");
+      "ui", "桌面应用：在本机（仅 127.0.0.1）提供界面并持续同步，直到按 Ctrl-C 或收到 SIGTERM。");
   UiOptions ui_options;
   bool ui_no_sync = false;
-  ui->add_option("--port", ui_options.port, "Port on 127.0.0.1 (default: a free one)");
-  ui->add_flag("--open", ui_options.open, "Open the address in the default browser (xdg-open)");
-  ui->add_flag("--no-sync", ui_no_sync,
-               "Do not run the sync agent beside the UI (by default it runs once logged in)");
+  ui->add_option("--port", ui_options.port, "127.0.0.1 上的端口（默认：任选一个空闲端口）");
+  ui->add_flag("--open", ui_options.open, "用默认浏览器打开界面地址（xdg-open）");
+  ui->add_flag("--no-sync", ui_no_sync, "不在界面旁运行同步程序（默认登录后就运行）");
 
   auto* audit = app.add_subcommand(
-      "audit", "A report's or one cell's full story: who, which device, when, old -> new.");
-  audit->add_option("REPORT", key, "The report")->required();
-  audit->add_option("ROW", row, "Row key or code (with COLUMN: one cell)");
-  audit->add_option("COLUMN", column, "Column key or label");
+      "audit", "一张报表或一格的完整经过：由谁、在哪台设备、何时、从旧值改为新值。");
+  audit->add_option("REPORT", key, "报表")->required();
+  audit->add_option("ROW", row, "行键或科目编码（同时给出 COLUMN 时：只看这一格）");
+  audit->add_option("COLUMN", column, "栏键或栏名");
 
   // The options of the whole program go where people type them: before the
   // command or after it (`budgetsync reports --json`, `budgetsync show R --dir D`).
   std::function<void(CLI::App*)> accept_global_options = [&](CLI::App* parent) {
     for (CLI::App* sub : parent->get_subcommands([](CLI::App*) { return true; })) {
       if (!sub->get_option_no_throw("--json"))
-        sub->add_flag("--json", ctx.json, "Print JSON instead of tables");
+        sub->add_flag("--json", ctx.json, "输出 JSON，而不是表格");
       if (!sub->get_option_no_throw("--dir"))
-        sub->add_option("--dir", ctx.dir, "Replica folder (as before the command)");
+        sub->add_option("--dir", ctx.dir, "本地副本所在的文件夹（同写在命令之前）");
       if (!sub->get_option_no_throw("--data"))
-        sub->add_option("--data", ctx.data_dir,
-                        "Folder holding forms/ and codes/ (as before the command)");
+        sub->add_option("--data", ctx.data_dir, "存放 forms/ 和 codes/ 的文件夹（同写在命令之前）");
       accept_global_options(sub);
     }
   };
   accept_global_options(&app);
-  app.failure_message(usage_error_message);
+  use_chinese_usage_errors(app, "budgetsync");
+  finish_chinese_help(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

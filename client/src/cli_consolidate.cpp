@@ -89,14 +89,13 @@ Result<json> consolidate_reports(Replica& replica, const Catalog& catalog,
   const std::string unit = request.unit.empty() ? replica.identity().unit : request.unit;
   if (auto role = replica.setting("server.role"); role.ok() && *role == "staff") {
     return Status::FailedPrecondition(
-        fmt::format("{} logged in as staff of unit {}; only a reviewer consolidates the units "
-                    "below their own",
+        fmt::format("{} 以单位 {} 经办人的身份登录；只有审核人才能汇总其下级单位",
                     replica.identity().user, replica.identity().unit));
   }
   if (unit != replica.identity().unit) {
-    return Status::FailedPrecondition(fmt::format(
-        "consolidated reports belong to your own unit {}; this replica cannot build unit {}'s",
-        replica.identity().unit, unit));
+    return Status::FailedPrecondition(
+        fmt::format("汇总报表属于您自己的单位 {}；这个本地副本不能汇总单位 {} 的报表",
+                    replica.identity().unit, unit));
   }
   BS_ASSIGN_OR_RETURN(list, replica.reports());
   std::map<ReportKey, const ReportSummary*> by_key;
@@ -111,23 +110,20 @@ Result<json> consolidate_reports(Replica& replica, const Catalog& catalog,
   }
   for (const auto& f : forms) {
     const FormTemplate* t = catalog.form(f);
-    if (!t) return Status::NotFound(fmt::format("form {} is not known", f));
+    if (!t) return Status::NotFound(fmt::format("不认识表 {}", f));
     if (t->instances) {
-      return Status::InvalidArgument(
-          fmt::format("form {} is filed once per project; it cannot be consolidated", f));
+      return Status::InvalidArgument(fmt::format("表 {} 每个项目各填一份，不能汇总", f));
     }
   }
   if (forms.empty() || units.empty()) {
-    return Status::NotFound(
-        fmt::format("this replica has no {} reports of units below {} to consolidate; sync first",
-                    request.year, unit));
+    return Status::NotFound(fmt::format(
+        "这个本地副本中没有 {} 年度单位 {} 下级单位的报表可汇总；请先同步", request.year, unit));
   }
   auto setting = replica.setting("sync.last_ok_ms");
   const std::string last_ok = setting.ok() ? *setting : "";
   const std::string last_sync = last_ok.empty() ? "" : local_time(std::stoll(last_ok));
   if (!request.parent.empty() && !units.count(request.parent)) {
-    return Status::InvalidArgument(
-        fmt::format("the 本级 unit {} is not one of the units consolidated", request.parent));
+    return Status::InvalidArgument(fmt::format("本级单位 {} 不在汇总的单位之中", request.parent));
   }
   // Every form of the units used, for offsets read from another of their tables.
   std::map<ReportKey, Report> loaded;

@@ -117,8 +117,8 @@ Result<Report> snapshot_report(const Report& current, const FormTemplate& form,
     if (!col) continue;
     auto v = parse_cell(c.value, col->type, r.unit_in(form));
     if (!v.ok()) {
-      return Status::Corruption(fmt::format("the submitted value of {}:{} is unreadable: {}", c.row,
-                                            c.column, v.status().message()));
+      return Status::Corruption(
+          fmt::format("上报的 {}:{} 的值读不出：{}", c.row, c.column, v.status().message()));
     }
     row.cells.insert_or_assign(c.column, ReportCell{c.value, std::move(*v)});
   }
@@ -170,8 +170,7 @@ Status refuse_staff(Replica& replica, std::string_view what) {
   auto role = replica.setting("server.role");
   if (role.ok() && *role == "staff") {
     return Status::FailedPrecondition(
-        fmt::format("{} logged in as staff of unit {}; only a reviewer of a unit above a report "
-                    "may {} it",
+        fmt::format("{} 以单位 {} 经办人的身份登录；只有报表上级单位的审核人才能{}它",
                     replica.identity().user, replica.identity().unit, what));
   }
   return Status::Ok();
@@ -256,7 +255,7 @@ json review_row_json(const ReviewRow& r) {
 
 Result<sync::OpId> review_step(Replica& replica, const ReportKey& key, sync::StateAction action,
                                const std::string& reason) {
-  BS_RETURN_IF_ERROR(refuse_staff(replica, sync::action_name(action)));
+  BS_RETURN_IF_ERROR(refuse_staff(replica, sync::action_verb(action)));
   return replica.change_state(key, {action, reason, {}, {}});
 }
 
@@ -266,7 +265,7 @@ int cmd_submit(Replica& replica, const Catalog& catalog, const std::vector<std::
                bool all, bool json_out) {
   std::vector<ReportKey> targets;
   if (all == !keys.empty()) {
-    return fail(Status::InvalidArgument("name the REPORTs to submit, or --all (not both)"));
+    return fail(Status::InvalidArgument("请写出要上报的报表，或用 --all（二者只选其一）"));
   }
   if (all) {
     auto list = replica.reports();
@@ -370,7 +369,7 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
   auto current = replica.load(*key);
   if (!current.ok()) return fail(current.status());
   const FormTemplate* form = catalog.form(key->form, current->template_version);
-  if (!form) return fail(Status::NotFound(fmt::format("form {} is not known", key->form)));
+  if (!form) return fail(Status::NotFound(fmt::format("不认识表 {}", key->form)));
   auto events = replica.state_history(*key);
   if (!events.ok()) return fail(events.status());
   auto list = replica.reports();
@@ -506,7 +505,7 @@ int cmd_audit(Replica& replica, const Catalog& catalog, const std::string& key_t
   auto key = parse_report_key(key_text);
   if (!key.ok()) return fail(key.status());
   if (row.empty() != column.empty()) {
-    return fail(Status::InvalidArgument("name both ROW and COLUMN for one cell, or neither"));
+    return fail(Status::InvalidArgument("要看一个单元格就同时写出行和栏，否则都不写"));
   }
   struct Line {
     std::string server_time, device_time, user, device, what, before, after, seq;

@@ -47,8 +47,8 @@ Result<std::string> read_password() {
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line.empty()) {
     return Status::InvalidArgument(
-        "no password given (type it at the prompt, pipe it on standard input, or set "
-        "BUDGETSYNC_PASSWORD)");
+        "没有给出密码（请在提示处输入，或从标准输入传入，或设置环境变量 "
+        "BUDGETSYNC_PASSWORD）");
   }
   return line;
 }
@@ -62,14 +62,14 @@ int cmd_login(Replica& replica, const std::string& server_url, const std::string
   std::error_code ec;
   const fs::path ca_path = fs::absolute(ca, ec);
   if (ec || !fs::is_regular_file(ca_path, ec)) {
-    return fail(Status::NotFound(fmt::format(
-        "--ca {}: no such file (the server prints its CA path when it is created)", ca)));
+    return fail(Status::NotFound(
+        fmt::format("--ca {}：没有这个文件（服务器创建时会打印其根证书的路径）", ca)));
   }
   if (user != replica.identity().user) {
-    return fail(Status::FailedPrecondition(fmt::format(
-        "this replica records edits as {}; log in as {}, or create a replica for {} with "
-        "`budgetsync --dir DIR init --unit UNIT --user {}`",
-        replica.identity().user, replica.identity().user, user, user)));
+    return fail(Status::FailedPrecondition(
+        fmt::format("这个本地副本以 {} 的名义记录修改；请以 {} 登录，或用 "
+                    "`budgetsync --dir 目录 init --unit 单位 --user {}` 为 {} 另建一个本地副本",
+                    replica.identity().user, replica.identity().user, user, user)));
   }
   auto password = read_password();
   if (!password.ok()) return fail(password.status());
@@ -77,8 +77,8 @@ int cmd_login(Replica& replica, const std::string& server_url, const std::string
   if (!answer.ok()) return fail(answer.status());
   if (answer->unit != replica.identity().unit) {
     return fail(Status::FailedPrecondition(
-        fmt::format("{} belongs to unit {}, but this replica is unit {}; nothing was saved",
-                    answer->user, answer->unit, replica.identity().unit)));
+        fmt::format("{} 属于单位 {}，而这个本地副本属于单位 {}；未保存任何内容", answer->user,
+                    answer->unit, replica.identity().unit)));
   }
   if (Status s =
           replica.set_settings({{"server.url", server->url()},
@@ -122,8 +122,7 @@ int cmd_sync(Replica& replica, bool watch, bool cbor, size_t batch, bool as_json
       std::fflush(stderr);
     };
     options.progress = nullptr;
-    fmt::print(stderr, "budgetsync: syncing with {} until stopped (Ctrl-C)\n",
-               target->server.url());
+    fmt::print(stderr, "budgetsync：正在与 {} 保持同步，按 Ctrl-C 停止\n", target->server.url());
     sync::SystemRandom random;
     Status s = run_agent(replica, *target, options, random);
     if (!s.ok()) return fail(s);

@@ -19,7 +19,7 @@ void open_in_browser(const std::string& url) {
   pid_t pid = 0;
   if (posix_spawnp(&pid, "xdg-open", nullptr, nullptr, const_cast<char* const*>(argv), environ) !=
       0)
-    fmt::print(stderr, "budgetsync: cannot start xdg-open; open the address above yourself\n");
+    fmt::print(stderr, "budgetsync：无法启动 xdg-open；请自行在浏览器中打开上面的地址\n");
 }
 
 // The agent's own connection to the replica: a Replica is for one thread, and
@@ -30,7 +30,7 @@ void run_ui_agent(const std::string& replica_path, const Catalog& catalog, Agent
   sync::SystemRandom random;
   auto replica = Replica::open(replica_path, catalog, clock, random);
   if (!replica.ok()) {
-    fmt::print(stderr, "budgetsync: sync agent not started: {}\n", replica.status().message());
+    fmt::print(stderr, "budgetsync：未启动自动同步：{}\n", replica.status().message());
     return;
   }
   auto target = SyncTarget::from(**replica);
@@ -42,7 +42,7 @@ void run_ui_agent(const std::string& replica_path, const Catalog& catalog, Agent
     std::fflush(stderr);
   };
   if (Status s = run_agent(**replica, *target, options, random); !s.ok())
-    fmt::print(stderr, "budgetsync: sync agent stopped: {}\n", s.message());
+    fmt::print(stderr, "budgetsync：自动同步已停止：{}\n", s.message());
 }
 
 }  // namespace

@@ -79,8 +79,7 @@ struct Replica::Impl {
 
   Result<int64_t> col_id(std::string_view key) const {
     auto it = col_ids.find(key);
-    if (it == col_ids.end())
-      return Status::NotFound(fmt::format("column “{}” is not known to this replica", key));
+    if (it == col_ids.end()) return Status::NotFound(fmt::format("本地副本中没有栏“{}”", key));
     return it->second;
   }
 
@@ -100,7 +99,7 @@ struct Replica::Impl {
     BS_ASSIGN_OR_RETURN(st, const_cast<Db&>(db).cached("SELECT value FROM meta WHERE key = ?"));
     st.bind(1, key);
     BS_ASSIGN_OR_RETURN(has, st.step());
-    if (!has) return Status::Corruption(fmt::format("replica: meta “{}” is missing", key));
+    if (!has) return Status::Corruption(fmt::format("本地副本已损坏：缺少元数据“{}”", key));
     return st.col_text(0);
   }
 
@@ -150,7 +149,7 @@ struct Replica::Impl {
     BS_ASSIGN_OR_RETURN(has, st.step());
     if (!has || st.col_text(0).empty()) return Status::Ok();
     auto h = sync::Hlc::parse(st.col_text(0));
-    if (!h.ok()) return Status::Corruption("replica: the stored clock is damaged");
+    if (!h.ok()) return Status::Corruption("本地副本已损坏：保存的时钟无法读取");
     clock.restore(std::max(*h, clock.last()));
     return Status::Ok();
   }
@@ -267,8 +266,8 @@ struct Replica::Impl {
     if (const std::string unit = st.col_text(3); !unit.empty()) {
       auto u = parse_money_unit(unit);
       if (!u.ok())
-        return Status::Corruption(fmt::format("report {}: stored money unit “{}” is unreadable",
-                                              report_label(key), unit));
+        return Status::Corruption(
+            fmt::format("报表 {}：保存的金额单位“{}”无法读取", report_label(key), unit));
       r.unit = *u;
       r.own_unit = true;
     }
@@ -303,8 +302,7 @@ struct Replica::Impl {
         r.deleted = st.col_int(1) != 0;
         r.id = st.col_int(2);
         r.sort = st.col_text(3);
-        if (!r.section)
-          return Status::Corruption(fmt::format("row {} has an unknown section", row));
+        if (!r.section) return Status::Corruption(fmt::format("行 {} 属于表样中没有的部分", row));
         return r;
       }
     }  // the statement is lent again below, for a row named by its label
@@ -525,7 +523,7 @@ struct Replica::Impl {
   Result<CellNow> cell_now(int64_t report_id, const std::string& row, const std::string& column) {
     CellNow c;
     BS_ASSIGN_OR_RETURN(id, row_id(report_id, row));
-    if (id == 0) return Status::NotFound(fmt::format("row {} is not in this replica", row));
+    if (id == 0) return Status::NotFound(fmt::format("本地副本中没有行 {}", row));
     c.row_id = id;
     BS_ASSIGN_OR_RETURN(cid, col_id(column));
     c.col_id = cid;
@@ -592,7 +590,7 @@ struct Replica::Impl {
         st, const_cast<Db&>(db).cached("SELECT device, counter FROM ops WHERE seq = ?"));
     st.bind(1, seq);
     BS_ASSIGN_OR_RETURN(has, st.step());
-    if (!has) return Status::Corruption(fmt::format("operation {} is missing", seq));
+    if (!has) return Status::Corruption(fmt::format("本地副本已损坏：缺少操作 {}", seq));
     return sync::OpId{st.col_text(0), st.col_int(1)};
   }
 
@@ -631,7 +629,7 @@ struct Replica::Impl {
     sync::ReportState state = sync::ReportState::kDraft;
     if (has) {
       auto change = sync::parse_state_change(st.col_opt_text(0).value_or(""));
-      if (!change.ok()) return Status::Corruption("replica: " + change.status().message());
+      if (!change.ok()) return Status::Corruption("本地副本已损坏：" + change.status().message());
       state = sync::state_after(change->action);
     }
     BS_ASSIGN_OR_RETURN(up, db.cached("UPDATE reports SET state = ? WHERE id = ?"));
@@ -690,10 +688,9 @@ Status upgrade(Db& db, const std::string& path) {
   BS_ASSIGN_OR_RETURN(version, schema_version(db));
   const auto& steps = schema::upgrade_steps();
   if (version > static_cast<int>(steps.size())) {
-    return Status::FailedPrecondition(
-        fmt::format("{}: the replica has schema version {}, newer than this program's {}; use a "
-                    "newer budgetsync",
-                    path, version, steps.size()));
+    return Status::FailedPrecondition(fmt::format(
+        "{}：这个本地副本的格式版本是 {}，比本程序支持的版本 {} 新；请改用更新版本的 budgetsync",
+        path, version, steps.size()));
   }
   // The version is read again under each step's write lock: another program
   // opening the same replica may have upgraded it meanwhile.
@@ -1096,7 +1093,7 @@ Result<std::string> Replica::add_row(
   std::vector<std::pair<const Column*, std::string>> checked;
   for (const auto& [c, v] : cells) {
     BS_ASSIGN_OR_RETURN(col, Impl::resolve_column(*section, c));
-    row.key = "(new)";
+    row.key = "（新增行）";
     BS_ASSIGN_OR_RETURN(t, Impl::checked_text(*col, rep.unit, v, row));
     checked.emplace_back(col, t);
   }
@@ -1250,13 +1247,13 @@ Result<Report> Replica::load(const ReportKey& key) const {
       const Section* sec = rep.form->section(row.section);
       const Column* col = sec ? sec->column(col_key) : nullptr;
       if (!col)
-        return Status::Corruption(fmt::format("report {}: stored column {} is not in the form",
-                                              report_label(key), col_key));
+        return Status::Corruption(
+            fmt::format("报表 {}：保存的栏 {} 不在表样中", report_label(key), col_key));
       const std::string raw = st.col_text(2);
       auto v = parse_cell(raw, col->type, rep.unit);
       if (!v.ok())
-        return Status::Corruption(fmt::format("report {}: stored value of {}:{} is unreadable",
-                                              report_label(key), row.key, col_key));
+        return Status::Corruption(
+            fmt::format("报表 {}：保存的 {}:{} 的值无法读取", report_label(key), row.key, col_key));
       row.cells.insert_or_assign(col_key, ReportCell{raw, std::move(*v)});
     }
   }
@@ -1393,14 +1390,13 @@ Result<sync::OpId> Replica::change_state(const ReportKey& key, sync::StateChange
   auto next = sync::next_state(now, change.action);
   if (!next.ok()) {
     return Status::FailedPrecondition(
-        fmt::format("report {}: {}", report_label(key), next.status().message()));
+        fmt::format("报表 {}：{}", report_label(key), next.status().message()));
   }
   if (sync::needs_reason(change.action) &&
       change.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
     return Status::InvalidArgument(
-        fmt::format("{} needs a reason (--reason TEXT) the unit's staff "
-                    "can act on",
-                    sync::action_name(change.action)));
+        fmt::format("{}需要填写理由（--reason TEXT），写明单位人员应当怎样处理",
+                    sync::action_verb(change.action)));
   }
   change.cells.clear();
   if (change.action == sync::StateAction::kSubmit) {
@@ -1410,10 +1406,10 @@ Result<sync::OpId> Replica::change_state(const ReportKey& key, sync::StateChange
     waiting.bind(1, rep.id);
     BS_ASSIGN_OR_RETURN(has, waiting.step());
     if (has && waiting.col_int(0) > 0) {
-      return Status::FailedPrecondition(fmt::format(
-          "report {} has {} edit(s) the server refused; re-apply (`budgetsync retry OP`) or "
-          "discard (`budgetsync discard OP`) each first (see `budgetsync conflicts`)",
-          report_label(key), waiting.col_int(0)));
+      return Status::FailedPrecondition(
+          fmt::format("报表 {} 有 {} 条被服务器拒绝的修改；请先逐条重新应用（`budgetsync retry "
+                      "OP`）或放弃（`budgetsync discard OP`）（见 `budgetsync conflicts`）",
+                      report_label(key), waiting.col_int(0)));
     }
     BS_ASSIGN_OR_RETURN(
         cells, m.db.cached("SELECT w.row_key, k.key, c.value FROM rows w JOIN cells c ON c.row_id "
@@ -1438,12 +1434,11 @@ Result<sync::OpId> Replica::change_state(const ReportKey& key, sync::StateChange
 Result<int64_t> Replica::write_consolidated(const Report& report, const std::string& sources) {
   Impl& m = *impl_;
   if (report.key.unit != m.identity.unit) {
-    return Status::FailedPrecondition(
-        fmt::format("a consolidated report belongs to this replica's unit {}, not {}",
-                    m.identity.unit, report.key.unit));
+    return Status::FailedPrecondition(fmt::format("汇总报表只能属于本地副本的单位 {}，不能属于 {}",
+                                                  m.identity.unit, report.key.unit));
   }
   const FormTemplate* form = m.catalog.form(report.key.form, report.template_version);
-  if (!form) return Status::NotFound(fmt::format("form {} is not known", report.key.form));
+  if (!form) return Status::NotFound(fmt::format("没有表样 {}", report.key.form));
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
   {
@@ -1550,7 +1545,7 @@ Result<std::vector<StateEvent>> Replica::state_history(const ReportKey& key) con
     e.status = st.col_text(7);
     e.reason = st.col_text(8);
     auto change = sync::parse_state_change(st.col_opt_text(9).value_or(""));
-    if (!change.ok()) return Status::Corruption("replica: " + change.status().message());
+    if (!change.ok()) return Status::Corruption("本地副本已损坏：" + change.status().message());
     e.change = std::move(*change);
     out.push_back(std::move(e));
   }
@@ -1885,8 +1880,8 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
     // The report, created on first sight from another device.
     const FormTemplate* form = m.catalog.form(e.op.report.form);
     if (!form) {
-      return (Status::NotFound(fmt::format(
-          "pulled an operation for form {}, which this program does not have", e.op.report.form)));
+      return (Status::NotFound(
+          fmt::format("取回了表样 {} 的操作，但本程序没有这张表样", e.op.report.form)));
     }
     auto known = reports.find(e.op.report);
     if (known == reports.end()) {
@@ -1975,7 +1970,7 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       const Section* section = !e.op.section.empty() ? rep.form->section(e.op.section)
                                                      : rep.form->section_for_row(e.op.row);
       if (!section) {
-        return (Status::Corruption(fmt::format("pulled row {} of {} names no section of the form",
+        return (Status::Corruption(fmt::format("取回的行 {}（报表 {}）不属于表样中的任何部分",
                                                e.op.row, e.op.report.to_string())));
       }
       std::string sort = e.op.sort_key;
@@ -2112,9 +2107,8 @@ Result<CellEdit> Replica::resolve(const ReportKey& key, std::string_view row,
     }
   }
   if (!found) {
-    return Status::NotFound(
-        fmt::format("{} {}:{} has no open conflict (see `budgetsync conflicts`)", key.to_string(),
-                    row, column));
+    return Status::NotFound(fmt::format("{} {}:{} 没有未解决的冲突（见 `budgetsync conflicts`）",
+                                        key.to_string(), row, column));
   }
   std::string chosen(value);
   if (!take.empty()) {
@@ -2125,16 +2119,14 @@ Result<CellEdit> Replica::resolve(const ReportKey& key, std::string_view row,
       if (k.op == *id) {
         if (!k.value) {
           return Status::FailedPrecondition(
-              "that competing value is the row's deletion; restore the row by setting a value "
-              "instead");
+              "这个竞争的值是删除这一行；请改为填写一个值来恢复这一行");
         }
         chosen = *k.value;
         matched = true;
       }
     }
     if (!matched) {
-      return Status::NotFound(
-          fmt::format("{} is not one of the competing values of {}:{}", take, row, column));
+      return Status::NotFound(fmt::format("{} 不是 {}:{} 相互竞争的值之一", take, row, column));
     }
   }
   return set_cell(key, row, found->column, chosen);
@@ -2153,13 +2145,13 @@ Result<CellEdit> Replica::settle_rejected(const sync::OpId& id, bool retry) {
   }
   if (!found) {
     return Status::NotFound(fmt::format(
-        "{} is not a rejected edit of this device (see `budgetsync conflicts`)", id.to_string()));
+        "{} 不是本设备被服务器拒绝的修改（见 `budgetsync conflicts`）", id.to_string()));
   }
   const OpRecord rec = *found;
   if (retry && rec.op.kind != sync::OpKind::kSetCell) {
     return Status::FailedPrecondition(fmt::format(
-        "{} is a {} operation; only a cell edit can be re-applied (import the file or add the "
-        "row again, then discard this one)",
+        "{} 是 {} "
+        "操作；只有填写单元格的修改才能重新应用（请重新导入文件或重新添加这一行，然后放弃这一条）",
         id.to_string(), sync::op_kind_name(rec.op.kind)));
   }
   BS_ASSIGN_OR_RETURN(rep, m.find_report(rec.op.report));

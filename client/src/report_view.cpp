@@ -319,14 +319,13 @@ Result<Report> parse_report_csv(std::string_view text, std::string_view source,
     const size_t end = std::min(text.find('\n', begin), text.size());
     if (!is_valid_utf8(text.substr(begin, end - begin))) {
       return Status::InvalidArgument(fmt::format(
-          "{}: line {}: the text is not UTF-8; save the file as “CSV UTF-8”", source, line));
+          "{}：第 {} 行：文字不是 UTF-8 编码；请把文件另存为“CSV UTF-8”", source, line));
     }
     begin = end + 1;
   }
   auto records = split_csv(text, source);
   if (!records.ok()) return records.status();
-  if (records->empty())
-    return Status::InvalidArgument(fmt::format("{}: the file is empty", source));
+  if (records->empty()) return Status::InvalidArgument(fmt::format("{}：文件是空的", source));
   // A table's 金额单位 line above the header ("金额单位：元", "单位：万元").
   std::optional<MoneyUnit> money_unit;
   {
@@ -336,16 +335,15 @@ Result<Report> parse_report_csv(std::string_view text, std::string_view source,
       if (first.rfind(prefix, 0) != 0) continue;
       auto unit = parse_money_unit(trim(std::string_view(first).substr(prefix.size())));
       if (!unit.ok()) {
-        return Status::InvalidArgument(fmt::format(
-            "{}: line 1: “{}” names no money unit; write 金额单位：元 or 金额单位：万元", source,
-            first));
+        return Status::InvalidArgument(
+            fmt::format("{}：第 1 行：“{}”没有写明金额单位；请写 金额单位：元 或 金额单位：万元",
+                        source, first));
       }
       money_unit = *unit;
       records->erase(records->begin());
       break;
     }
-    if (records->empty())
-      return Status::InvalidArgument(fmt::format("{}: the file has no header line", source));
+    if (records->empty()) return Status::InvalidArgument(fmt::format("{}：文件没有表头行", source));
   }
   const auto& header = records->front().fields;
   std::map<std::string, size_t> col_index;
@@ -353,8 +351,8 @@ Result<Report> parse_report_csv(std::string_view text, std::string_view source,
   for (const char* need : {"row", "column", "value"}) {
     if (!col_index.count(need)) {
       return Status::InvalidArgument(
-          fmt::format("{}: line 1: the header needs the columns row, column and value (it has: {})",
-                      source, fmt::join(header, ", ")));
+          fmt::format("{}：第 1 行：表头必须有 row、column 和 value 三栏（现有：{}）", source,
+                      fmt::join(header, ", ")));
     }
   }
   // Build the import document and let the one report parser check it.
@@ -379,14 +377,13 @@ Result<Report> parse_report_csv(std::string_view text, std::string_view source,
     const std::string column = field("column");
     if (row.empty())
       return Status::InvalidArgument(
-          fmt::format("{}: line {}: the row is empty", source, rec.line));
+          fmt::format("{}：第 {} 行：row（行）是空的", source, rec.line));
     if (column.empty())
       return Status::InvalidArgument(
-          fmt::format("{}: line {}: the column is empty", source, rec.line));
+          fmt::format("{}：第 {} 行：column（栏）是空的", source, rec.line));
     if (auto [it, fresh] = seen.emplace(std::pair{row, column}, rec.line); !fresh) {
-      return Status::InvalidArgument(
-          fmt::format("{}: line {}: row {} column {} was already given on line {}", source,
-                      rec.line, row, column, it->second));
+      return Status::InvalidArgument(fmt::format("{}：第 {} 行：行 {}、栏 {} 已在第 {} 行给出",
+                                                 source, rec.line, row, column, it->second));
     }
     auto [it, fresh] = row_pos.emplace(row, doc["rows"].size());
     if (fresh) {

@@ -65,19 +65,17 @@ std::string describe(const ServerAddress& server, const boost::system::error_cod
   if (ec == asio::ssl::error::stream_truncated || ec == asio::error::eof ||
       ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
       ec == beast::error::timeout) {
-    return fmt::format(
-        "{} closed the connection or stopped answering ({}); the server may have stopped or the "
-        "network dropped",
-        server.url(), ec.message());
+    return fmt::format("{} 关闭了连接或不再应答（{}）：服务器可能已停止，或网络已断开",
+                       server.url(), ec.message());
   }
   if (ec.category() == asio::error::get_ssl_category() ||
       ec.category() == asio::ssl::error::get_stream_category()) {
     return fmt::format(
-        "TLS with {} failed ({}); check that --ca names the certificate authority the server's "
-        "administrator gave you and that the address matches the server's certificate",
+        "与 {} 的 TLS 连接失败（{}）：请确认 --ca 指向服务器管理员给您的根证书，"
+        "并且地址与服务器证书上的一致",
         server.url(), ec.message());
   }
-  return fmt::format("cannot reach {}: {}", server.url(), ec.message());
+  return fmt::format("连不上 {}：{}", server.url(), ec.message());
 }
 
 Result<std::unique_ptr<ssl::context>> tls_context(const std::string& ca_file) {
@@ -87,8 +85,7 @@ Result<std::unique_ptr<ssl::context>> tls_context(const std::string& ca_file) {
   boost::system::error_code ec;
   ctx->load_verify_file(ca_file, ec);
   if (ec) {
-    return Status::NotFound(
-        fmt::format("{}: cannot read the certificate authority: {}", ca_file, ec.message()));
+    return Status::NotFound(fmt::format("{}：读不出根证书：{}", ca_file, ec.message()));
   }
   ctx->set_verify_mode(ssl::verify_peer);
   return ctx;
@@ -169,8 +166,7 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
                                  "/sync", asio::redirect_error(use_awaitable, ec));
     if (res.result() == http::status::unauthorized) {
       fail_with(Status::FailedPrecondition(fmt::format(
-          "{} refused this device's session token (expired or revoked); run `budgetsync login` "
-          "again",
+          "{} 不再接受本设备的登录凭据（已过期或已被吊销）；请重新运行 `budgetsync login`",
           target_.server.url())));
     }
     if (ec) fail_with(Status::IoError(describe(target_.server, ec)));
@@ -219,10 +215,9 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
         co_return;
       }
       if (ids == last_sent) {
-        fail_with(Status::FailedPrecondition(fmt::format(
-            "the server answered {} operations from {} but they are still waiting; not sending "
-            "them again unchanged",
-            ids.size(), ids.front().to_string())));
+        fail_with(Status::FailedPrecondition(
+            fmt::format("服务器已答复从 {} 起的 {} 项修改，它们却仍在待发送；不再原样重发",
+                        ids.size(), ids.front().to_string())));
       }
       last_sent = std::move(ids);
       sync::Push push;
@@ -235,11 +230,11 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
       if (result->batch_id != push.batch_id) {
         // An answer to another batch (one already answered, sent again):
         // nothing of this batch is known yet, so it stays in the outbox.
-        fail_with(Status::Corruption(fmt::format("the server answered batch {} where {} was due",
-                                                 result->batch_id, push.batch_id)));
+        fail_with(Status::Corruption(
+            fmt::format("服务器答复的是批次 {}，应答复的是 {}", result->batch_id, push.batch_id)));
       }
       if (result->results.size() != push.ops.size()) {
-        fail_with(Status::Corruption(fmt::format("the server answered {} of {} operations",
+        fail_with(Status::Corruption(fmt::format("服务器只答复了 {} 项修改，共发送 {} 项",
                                                  result->results.size(), push.ops.size())));
       }
       const bool rekeyed = check(replica_.acknowledge(result->results));
@@ -310,8 +305,7 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
         co_await push_all();
         if (rekeyed_) {
           fail_with(Status::FailedPrecondition(
-              "this device took a new id (another copy of the replica used the old one); "
-              "reconnecting under it"));
+              "本设备已换用新的设备编号（本地副本的另一份拷贝用过旧编号），正用新编号重新连接"));
         }
         worked = true;
       }
@@ -356,7 +350,7 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
 
   static Status unexpected(const sync::Message& m, const char* wanted) {
     return Status::Corruption(
-        fmt::format("the server sent {} where {} was due", sync::message_type(m), wanted));
+        fmt::format("服务器发来的是 {}，应为 {}", sync::message_type(m), wanted));
   }
 
   static awaitable<void> reader(std::shared_ptr<SyncSession> self) {
@@ -369,7 +363,7 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
       co_await self->ws_.async_read(buffer, asio::redirect_error(use_awaitable, ec));
       if (ec) {
         self->closed_ = ec == websocket::error::closed
-                            ? fmt::format("the server closed the connection ({})",
+                            ? fmt::format("服务器关闭了连接（{}）",
                                           self->ws_.reason().reason.empty()
                                               ? std::to_string(self->ws_.reason().code)
                                               : std::string(self->ws_.reason().reason.data(),
@@ -383,7 +377,7 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
       auto m = sync::decode(
           frame, self->ws_.got_binary() ? sync::Encoding::kCbor : sync::Encoding::kJson, limits);
       if (!m.ok()) {
-        self->closed_ = fmt::format("the server sent a frame this client cannot read ({}): {}",
+        self->closed_ = fmt::format("服务器发来的一帧本程序读不懂（{}）：{}",
                                     sync::frame_error_code(m.status()), m.status().message());
         self->wake_.cancel();
         co_return;
@@ -420,8 +414,8 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
     if (const auto* n = std::get_if<sync::Notify>(&m)) {
       tally_.server_last_seq = std::max(tally_.server_last_seq, n->last_seq);
     } else if (const auto* e = std::get_if<sync::ErrorMessage>(&m)) {
-      fail_with(Status::FailedPrecondition(
-          fmt::format("the server refused: {} ({})", e->message, e->code)));
+      fail_with(
+          Status::FailedPrecondition(fmt::format("服务器拒绝：{}（{}）", e->message, e->code)));
     }
   }
 
@@ -432,8 +426,8 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
       if (!m) {
         const int64_t ms = options_.reply_timeout_ms;
         fail_with(Status::IoError(fmt::format(
-            "{} did not answer within {}", target_.server.url(),
-            ms % 1000 == 0 ? fmt::format("{} s", ms / 1000) : fmt::format("{} ms", ms))));
+            "{} 在 {} 内没有应答", target_.server.url(),
+            ms % 1000 == 0 ? fmt::format("{} 秒", ms / 1000) : fmt::format("{} 毫秒", ms))));
       }
       absorb(*m);
       if (!std::holds_alternative<sync::Notify>(*m)) co_return std::move(*m);
@@ -463,7 +457,7 @@ Result<ServerAddress> ServerAddress::parse(std::string_view url) {
   constexpr std::string_view kScheme = "https://";
   if (url.substr(0, kScheme.size()) != kScheme) {
     return Status::InvalidArgument(
-        fmt::format("--server “{}” must start with https:// (budgetsync speaks only TLS)", url));
+        fmt::format("--server “{}” 必须以 https:// 开头（budgetsync 只用 TLS 通信）", url));
   }
   std::string_view rest = url.substr(kScheme.size());
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
@@ -473,11 +467,12 @@ Result<ServerAddress> ServerAddress::parse(std::string_view url) {
   if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
     const auto close = rest.find(']');
     if (close == std::string_view::npos)
-      return Status::InvalidArgument(fmt::format("--server “{}”: unclosed [", url));
+      return Status::InvalidArgument(fmt::format("--server “{}”：缺少与 [ 配对的 ]", url));
     host = rest.substr(1, close - 1);
     rest = rest.substr(close + 1);
     if (!rest.empty() && rest.front() != ':')
-      return Status::InvalidArgument(fmt::format("--server “{}” is not https://HOST:PORT", url));
+      return Status::InvalidArgument(
+          fmt::format("--server “{}” 不是 https://主机:端口 的形式", url));
   } else if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
     host = rest.substr(0, colon);
     rest = rest.substr(colon);
@@ -490,12 +485,12 @@ Result<ServerAddress> ServerAddress::parse(std::string_view url) {
     if (digits.empty() || digits.size() > 5 ||
         digits.find_first_not_of("0123456789") != std::string::npos ||
         (port = std::stoi(digits)) < 1 || port > 65535) {
-      return Status::InvalidArgument(fmt::format("--server “{}”: the port must be 1–65535", url));
+      return Status::InvalidArgument(fmt::format("--server “{}”：端口必须在 1–65535 之间", url));
     }
     a.port = static_cast<uint16_t>(port);
   }
   if (host.empty() || host.find('/') != std::string_view::npos)
-    return Status::InvalidArgument(fmt::format("--server “{}” is not https://HOST:PORT", url));
+    return Status::InvalidArgument(fmt::format("--server “{}” 不是 https://主机:端口 的形式", url));
   a.host = std::string(host);
   return a;
 }
@@ -531,8 +526,7 @@ Result<LoginAnswer> login(const ServerAddress& server, const std::string& ca_fil
           body.is_object() && body.contains("message") && body["message"].is_string()
               ? body["message"].get<std::string>()
               : std::string(res.reason());
-      fail_with(
-          Status::FailedPrecondition(fmt::format("{} refused the login: {}", server.url(), why)));
+      fail_with(Status::FailedPrecondition(fmt::format("{} 拒绝登录：{}", server.url(), why)));
     }
     try {
       answer.token = body.at("token").get<std::string>();
@@ -541,10 +535,7 @@ Result<LoginAnswer> login(const ServerAddress& server, const std::string& ca_fil
       answer.role = body.at("role").get<std::string>();
       answer.unit = body.at("unit").get<std::string>();
     } catch (const json::exception&) {
-      fail_with(
-          Status::Corruption(fmt::format("{} answered the login with something other than a "
-                                         "token",
-                                         server.url())));
+      fail_with(Status::Corruption(fmt::format("{} 对登录的答复中没有登录凭据", server.url())));
     }
     stream.async_shutdown([](boost::system::error_code) {});
   };
@@ -558,8 +549,8 @@ Result<SyncTarget> SyncTarget::from(const Replica& replica) {
   BS_ASSIGN_OR_RETURN(url, replica.setting("server.url"));
   if (url.empty()) {
     return Status::FailedPrecondition(
-        "this replica has no server yet; run `budgetsync login --server https://HOST:PORT --ca "
-        "CA.pem --user NAME` first");
+        "这个本地副本还没有连接服务器；请先运行 `budgetsync login --server https://主机:端口 --ca "
+        "根证书.pem --user 用户名`");
   }
   BS_ASSIGN_OR_RETURN(server, ServerAddress::parse(url));
   t.server = server;
@@ -588,7 +579,7 @@ Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target,
       co_await session->push_all();
       if (session->rekeyed()) {
         fail_with(Status::FailedPrecondition(
-            "the server found this device's new id used too; sync again to take another"));
+            "服务器发现本设备的新编号也已被用过；请再同步一次以换用另一个"));
       }
     }
     co_await session->pull_all();

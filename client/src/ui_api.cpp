@@ -217,7 +217,7 @@ UiResponse UiApi::handle(const UiRequest& request) {
   if (request.host != fmt::format("127.0.0.1:{}", port_) &&
       request.host != fmt::format("localhost:{}", port_)) {
     return error(421,
-                 fmt::format("this is budgetsync's local UI; open http://127.0.0.1:{}/", port_));
+                 fmt::format("这是 budgetsync 的本机界面；请打开 http://127.0.0.1:{}/", port_));
   }
   const size_t q = request.target.find('?');
   const std::string path = request.target.substr(0, q);
@@ -225,7 +225,8 @@ UiResponse UiApi::handle(const UiRequest& request) {
   // Opening the start URL trades the token in it for a cookie only this
   // listener's pages send back.
   if (request.method == "GET" && path == "/" && query.count("token")) {
-    if (!same_secret(query.at("token"), token_)) return error(403, "this link is out of date");
+    if (!same_secret(query.at("token"), token_))
+      return error(403, "这个链接已失效；请打开 `budgetsync ui` 这次打印的地址");
     UiResponse r;
     r.status = 303;
     r.content_type = "text/plain; charset=utf-8";
@@ -236,12 +237,12 @@ UiResponse UiApi::handle(const UiRequest& request) {
   const std::string presented =
       !request.token.empty() ? request.token : cookie_value(request.cookie, "bs_token");
   if (!same_secret(presented, token_)) {
-    return error(403, "open the address `budgetsync ui` printed (it carries this start's key)");
+    return error(403, "请打开 `budgetsync ui` 打印的地址（其中带有这次启动的密钥）");
   }
   if (request.method != "GET" && !request.origin.empty() &&
       request.origin != fmt::format("http://127.0.0.1:{}", port_) &&
       request.origin != fmt::format("http://localhost:{}", port_)) {
-    return error(403, "changes are accepted only from budgetsync's own page");
+    return error(403, "只接受来自 budgetsync 自己页面的修改");
   }
   return route(request, path, query);
 }
@@ -253,7 +254,7 @@ UiResponse UiApi::route(const UiRequest& request, const std::string& path, const
     if (!body.is_object()) return error(400, fmt::format("{}：请求体要是一个 JSON 对象", path));
     return post(path, body);
   }
-  return error(405, fmt::format("{} is not answered here; use GET or POST", request.method));
+  return error(405, fmt::format("这里不答复 {} 请求；请用 GET 或 POST", request.method));
 }
 
 UiResponse UiApi::get(const std::string& path, const Query& query) {
@@ -278,7 +279,7 @@ UiResponse UiApi::get(const std::string& path, const Query& query) {
   if (path == "/api/export") return export_report(query);
   if (path == "/api/conflicts") return conflicts();
   if (path == "/api/review") return review_list(query);
-  return error(404, fmt::format("no GET {}", path));
+  return error(404, fmt::format("没有 GET {}", path));
 }
 
 UiResponse UiApi::post(const std::string& path, const json& body) {
@@ -292,7 +293,7 @@ UiResponse UiApi::post(const std::string& path, const json& body) {
   if (path == "/api/submit") return submit(body);
   if (path == "/api/review") return review_step(body);
   if (path == "/api/consolidate") return consolidate(body);
-  return error(404, fmt::format("no POST {}", path));
+  return error(404, fmt::format("没有 POST {}", path));
 }
 
 UiResponse UiApi::status() {

@@ -75,7 +75,7 @@ UiResponse UiApi::resolve(const json& body) {
   if (!key.ok()) return error(400, key.status().message());
   const std::string take = text_field(body, "take");
   if (take.empty() && !body.contains("value"))
-    return error(400, "send the competing value to keep (\"take\": OP) or a new \"value\"");
+    return error(400, "请发送要保留的竞争值（\"take\": 操作编号）或一个新的 \"value\"");
   auto edit = replica_.resolve(*key, text_field(body, "row"), text_field(body, "column"),
                                text_field(body, "value"), take);
   if (!edit.ok()) return refusal(edit.status());
@@ -90,7 +90,7 @@ UiResponse UiApi::settle_rejected(const json& body) {
   if (!id.ok()) return error(400, id.status().message());
   const std::string action = text_field(body, "action");
   if (action != "retry" && action != "discard")
-    return error(400, "action must be retry (apply the edit again) or discard (give it up)");
+    return error(400, "action 必须是 retry（重新应用这项修改）或 discard（放弃它）");
   auto edit = replica_.settle_rejected(*id, action == "retry");
   if (!edit.ok()) return refusal(edit.status());
   return json_response(200, json{{"op", id->to_string()}, {"action", action}});
@@ -117,7 +117,7 @@ UiResponse UiApi::review_list(const Query& query) {
     try {
       filter.year = std::stoi(it->second);
     } catch (const std::exception&) {
-      return error(400, fmt::format("year {} is not a number", it->second));
+      return error(400, fmt::format("年度 {} 不是数字", it->second));
     }
   }
   auto rows = review_rows(replica_, catalog_, filter);
@@ -138,8 +138,11 @@ UiResponse UiApi::review_step(const json& body) {
   const std::string action_text = text_field(body, "action");
   auto action = sync::parse_action(action_text);
   if (!action.ok() || *action == sync::StateAction::kSubmit)
-    return error(400, fmt::format("action {} is not a review step; use return, approve or reopen",
-                                  action_text));
+    return error(
+        400,
+        fmt::format(
+            "action {} 不是审核步骤；请用 return（退回）、approve（审核通过）或 reopen（重新打开）",
+            action_text));
   auto op = client::review_step(replica_, *key, *action, text_field(body, "reason"));
   if (!op.ok()) return refusal(op.status());
   return json_response(
@@ -150,7 +153,7 @@ UiResponse UiApi::consolidate(const json& body) {
   ConsolidateRequest request;
   auto year = body.find("year");
   if (year == body.end() || !year->is_number_integer())
-    return error(400, "send the fiscal year to consolidate as a number: {\"year\": 2024}");
+    return error(400, "请以数字发送要汇总的年度：{\"year\": 2024}");
   request.year = year->get<int>();
   if (auto it = body.find("include_submitted"); it != body.end() && it->is_boolean())
     request.include_submitted = it->get<bool>();

@@ -27,8 +27,7 @@ constexpr size_t kMaxBody = 1 << 20;  // a cell edit is a few hundred bytes
 // 256 random bits as hex, from OpenSSL's generator.
 Result<std::string> new_token() {
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1)
-    return Status::IoError("cannot draw random bytes for the UI's key");
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Status::IoError("无法为界面的密钥取得随机数");
   std::string hex;
   for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
   return hex;
@@ -105,8 +104,7 @@ Status serve_ui(Replica& replica, const Catalog& catalog, uint16_t port,
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return Status::IoError(fmt::format("cannot listen on 127.0.0.1:{}: {}", port, ec.message()));
+  if (ec) return Status::IoError(fmt::format("无法在 127.0.0.1:{} 上监听：{}", port, ec.message()));
   UiApi api(replica, catalog, acceptor.local_endpoint().port(), token);
   accept(acceptor, api);
   asio::signal_set signals(io, SIGINT, SIGTERM);

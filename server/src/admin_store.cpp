@@ -41,6 +41,18 @@ std::string address_subject(const std::string& address) {
 
 }  // namespace
 
+std::string_view role_label(Role r) {
+  switch (r) {
+    case Role::kStaff:
+      return "经办人";
+    case Role::kReviewer:
+      return "审核人";
+    case Role::kAdmin:
+      return "管理员";
+  }
+  return "?";
+}
+
 std::string_view role_name(Role r) {
   switch (r) {
     case Role::kStaff:
@@ -58,7 +70,7 @@ Result<Role> parse_role(std::string_view name) {
     if (role_name(r) == name) return r;
   }
   return Status::InvalidArgument(
-      fmt::format("“{}” is not a role (staff, reviewer or admin)", name));
+      fmt::format("“{}”不是角色（应为 staff、reviewer 或 admin）", name));
 }
 
 int64_t Backoff::delay_ms(int64_t failures) const {
@@ -150,12 +162,11 @@ Status AdminStore::add_unit(const std::string& code, const std::string& name,
   if (!parent.empty()) {
     auto found = impl_->exists("SELECT 1 FROM units WHERE code = ?", parent);
     if (!found.ok()) return found.status();
-    if (!*found)
-      return Status::NotFound(fmt::format("parent unit {} does not exist; add it first", parent));
+    if (!*found) return Status::NotFound(fmt::format("上级单位 {} 不存在；请先新增它", parent));
   }
   auto dup = impl_->exists("SELECT 1 FROM units WHERE code = ?", code);
   if (!dup.ok()) return dup.status();
-  if (*dup) return Status::FailedPrecondition(fmt::format("unit {} exists already", code));
+  if (*dup) return Status::FailedPrecondition(fmt::format("单位 {} 已存在", code));
   auto st = impl_->db.cached("INSERT INTO units(code, name, parent) VALUES(?, ?, ?)");
   if (!st.ok()) return st.status();
   return st->bind(1, code)
@@ -193,16 +204,15 @@ Result<std::vector<std::string>> AdminStore::units_within(const std::string& anc
 
 Status AdminStore::add_user(const User& user, const std::string& password_hash) {
   if (user.name.empty() || user.name.find_first_of(" \t\n") != std::string::npos) {
-    return Status::InvalidArgument(fmt::format("“{}” is not a user name (no spaces)", user.name));
+    return Status::InvalidArgument(fmt::format("“{}”不能用作用户名（不能含空格）", user.name));
   }
   auto unit = impl_->exists("SELECT 1 FROM units WHERE code = ?", user.unit);
   if (!unit.ok()) return unit.status();
   if (!*unit)
-    return Status::NotFound(
-        fmt::format("unit {} does not exist; add it with `unit add`", user.unit));
+    return Status::NotFound(fmt::format("单位 {} 不存在；请先用 `unit add` 新增", user.unit));
   auto dup = impl_->exists("SELECT 1 FROM users WHERE name = ?", user.name);
   if (!dup.ok()) return dup.status();
-  if (*dup) return Status::FailedPrecondition(fmt::format("user {} exists already", user.name));
+  if (*dup) return Status::FailedPrecondition(fmt::format("用户 {} 已存在", user.name));
   auto st = impl_->db.cached("INSERT INTO users(name, role, unit, password) VALUES(?, ?, ?, ?)");
   if (!st.ok()) return st.status();
   return st->bind(1, user.name)
@@ -216,7 +226,7 @@ Status AdminStore::disable_user(const std::string& name) {
   auto st = impl_->db.cached("UPDATE users SET disabled = 1 WHERE name = ?");
   if (!st.ok()) return st.status();
   BS_RETURN_IF_ERROR(st->bind(1, name).run());
-  if (impl_->db.changes() == 0) return Status::NotFound(fmt::format("no user {}", name));
+  if (impl_->db.changes() == 0) return Status::NotFound(fmt::format("没有用户 {}", name));
   auto revoked = revoke_tokens(name);
   return revoked.ok() ? Status::Ok() : revoked.status();
 }
@@ -306,8 +316,7 @@ Result<LoginResult> AdminStore::finish_login(const LoginAttempt& a, bool passwor
   return r;
 }
 
-Result<std::optional<Session>> AdminStore::authenticate(const std::string& token,
-                                                       int64_t now_ms) {
+Result<std::optional<Session>> AdminStore::authenticate(const std::string& token, int64_t now_ms) {
   auto st = impl_->db.cached(
       "SELECT t.user, t.expires_ms FROM tokens t JOIN users u ON u.name = t.user "
       "WHERE t.digest = ? AND t.revoked = 0 AND t.expires_ms > ? AND u.disabled = 0");

@@ -72,13 +72,10 @@ Status write_pem(const fs::path& path, bool is_private, const std::function<int(
   const mode_t old = umask(is_private ? 077 : 022);
   FILE* f = std::fopen(path.c_str(), "wx");  // never overwrite
   umask(old);
-  if (!f)
-    return Status::IoError(
-        fmt::format("{}: cannot create the file (does it exist already?)", path.string()));
+  if (!f) return Status::IoError(fmt::format("{}：无法建立文件（是否已存在？）", path.string()));
   const int ok = write(f);
   const bool closed = std::fclose(f) == 0;
-  if (ok != 1 || !closed)
-    return Status::IoError(fmt::format("{}: could not write the key material", path.string()));
+  if (ok != 1 || !closed) return Status::IoError(fmt::format("{}：无法写入密钥", path.string()));
   return Status::Ok();
 }
 
@@ -96,18 +93,17 @@ Result<CertificateFiles> create_certificates(const fs::path& dir,
   for (const auto& p : {files.ca_cert, files.ca_key, files.server_cert, files.server_key}) {
     std::error_code ec;
     if (fs::exists(p, ec))
-      return Status::FailedPrecondition(
-          fmt::format("{} exists already; not replacing it", p.string()));
+      return Status::FailedPrecondition(fmt::format("{} 已存在，不会替换它", p.string()));
   }
   Key ca_key = new_key();
   Key server_key = new_key();
-  if (!ca_key || !server_key) return Status::IoError("could not generate EC P-256 keys");
+  if (!ca_key || !server_key) return Status::IoError("无法生成 EC P-256 密钥");
   Cert ca = new_cert(ca_key.get(), "budgetsync local CA", nullptr, 3650);
   if (!ca || !add_ext(ca.get(), ca.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
       !add_ext(ca.get(), ca.get(), NID_key_usage, "critical,keyCertSign,cRLSign") ||
       !add_ext(ca.get(), ca.get(), NID_subject_key_identifier, "hash") ||
       X509_sign(ca.get(), ca_key.get(), EVP_sha256()) == 0) {
-    return Status::IoError("could not make the CA certificate");
+    return Status::IoError("无法生成根证书");
   }
   std::string san;
   for (const auto& h : hosts)
@@ -119,7 +115,7 @@ Result<CertificateFiles> create_certificates(const fs::path& dir,
       !add_ext(cert.get(), ca.get(), NID_ext_key_usage, "serverAuth") ||
       (!san.empty() && !add_ext(cert.get(), ca.get(), NID_subject_alt_name, san)) ||
       X509_sign(cert.get(), ca_key.get(), EVP_sha256()) == 0) {
-    return Status::IoError("could not make the server certificate");
+    return Status::IoError("无法生成服务器证书");
   }
   if (Status s = make_private_dir(dir); !s.ok()) return s;
   for (const auto& [path, priv, fn] :

@@ -42,14 +42,14 @@ bool pbkdf2(std::string_view password, const std::vector<unsigned char>& salt, i
 }  // namespace
 
 Result<std::string> hash_password(std::string_view password, int iterations) {
-  if (password.empty()) return Status::InvalidArgument("the password is empty");
-  if (iterations < 1) return Status::InvalidArgument("iterations must be positive");
+  if (password.empty()) return Status::InvalidArgument("密码是空的");
+  if (iterations < 1) return Status::InvalidArgument("迭代次数必须是正数");
   std::vector<unsigned char> salt(16);
   if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) {
-    return Status::IoError("the system could not provide random bytes for a salt");
+    return Status::IoError("系统无法为盐值提供随机数");
   }
   std::vector<unsigned char> hash;
-  if (!pbkdf2(password, salt, iterations, hash)) return Status::IoError("PBKDF2 failed");
+  if (!pbkdf2(password, salt, iterations, hash)) return Status::IoError("PBKDF2 计算失败");
   return fmt::format("pbkdf2-sha256${}${}${}", iterations, to_hex(salt.data(), salt.size()),
                      to_hex(hash.data(), hash.size()));
 }
@@ -81,8 +81,7 @@ std::string_view decoy_password_hash() {
 
 Result<std::string> new_token() {
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1)
-    return Status::IoError("the system could not provide random bytes");
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Status::IoError("系统无法提供随机数");
   return to_hex(bytes, sizeof bytes);
 }
 

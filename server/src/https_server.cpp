@@ -193,13 +193,12 @@ class SyncConnection : public std::enable_shared_from_this<SyncConnection> {
     if (closing_) return false;
     const auto standing = shared_.sync->standing(peer_, revocations);
     if (standing == SyncService::Standing::kValid) return true;
-    shared_.options.log.write(
-        "sync_revoked",
-        {{"user", peer_.user.name},
-         {"device", peer_.device},
-         {"address", peer_.address},
-         {"why", standing == SyncService::Standing::kExpired ? "token expired"
-                                                             : "token revoked or user disabled"}});
+    shared_.options.log.write("sync_revoked", {{"user", peer_.user.name},
+                                               {"device", peer_.device},
+                                               {"address", peer_.address},
+                                               {"why", standing == SyncService::Standing::kExpired
+                                                           ? "token expired"
+                                                           : "token revoked or user disabled"}});
     drop_queued();  // a notify already queued is not sent either
     enqueue(sync::encode(sync::Message{SyncService::token_ended()}, encoding_), false);
     close(websocket::close_code::policy_error);
@@ -389,20 +388,19 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
     auto req = parser_->release();
     if (!shared_.sync) return respond(http::status::not_found, {{"error", "not_found"}});
     if (!websocket::is_upgrade(req)) {
-      return respond(http::status::upgrade_required,
-                     {{"error", "upgrade_required"},
-                      {"message", "/sync speaks the sync protocol over a WebSocket"}});
+      return respond(
+          http::status::upgrade_required,
+          {{"error", "upgrade_required"}, {"message", "/sync 只通过 WebSocket 使用同步协议"}});
     }
     const auto field = req[http::field::authorization];
     const std::string_view auth(field.data(), field.size());
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.substr(0, kBearer.size()) != kBearer) {
       options_.log.write("sync_unauthorized", {{"address", remote_}, {"why", "no bearer token"}});
-      return respond(
-          http::status::unauthorized,
-          {{"error", "unauthorized"},
-           {"message", "send “Authorization: Bearer TOKEN” with a token from /api/login"}},
-          false);
+      return respond(http::status::unauthorized,
+                     {{"error", "unauthorized"},
+                      {"message", "请带上“Authorization: Bearer 凭据”，凭据由 /api/login 取得"}},
+                     false);
     }
     const std::string token(auth.substr(kBearer.size()));
     // Read before the look-up: a revocation after it raises the number, and the
@@ -414,10 +412,10 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
     if (!*session) {
       options_.log.write("sync_unauthorized",
                          {{"address", remote_}, {"why", "token unknown, expired or revoked"}});
-      return respond(http::status::unauthorized,
-                     {{"error", "unauthorized"},
-                      {"message", "the token is unknown, expired or revoked; log in again"}},
-                     false);
+      return respond(
+          http::status::unauthorized,
+          {{"error", "unauthorized"}, {"message", "登录凭据无效、已过期或已被吊销；请重新登录"}},
+          false);
     }
     SyncPeer peer;
     peer.token = token;
@@ -443,9 +441,9 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
         return respond(http::status::method_not_allowed, {{"error", "use POST"}});
       const auto body = parse_login_request(req.body());
       if (!body) {
-        return respond(http::status::bad_request,
-                       {{"error", "malformed"},
-                        {"message", "send {\"user\": \"...\", \"password\": \"...\"}"}});
+        return respond(
+            http::status::bad_request,
+            {{"error", "malformed"}, {"message", "请发送 {\"user\": \"…\", \"password\": \"…\"}"}});
       }
       return login(body->user, body->password);
     }
@@ -462,7 +460,7 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
     if (shared_.pending_logins >= options_.max_pending_logins) {
       ++metrics_.logins_busy;
       return respond(http::status::service_unavailable,
-                     {{"error", "busy"}, {"message", "too many logins at once; try again"}});
+                     {{"error", "busy"}, {"message", "同时登录的人太多；请稍后再试"}});
     }
     ++shared_.pending_logins;
     auto home = stream_.get_executor();
@@ -494,17 +492,16 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
         return respond(http::status::too_many_requests,
                        {{"error", "throttled"},
                         {"retry_after_ms", result->retry_after_ms},
-                        {"message", fmt::format("too many failed logins; try again in {} s",
-                                                seconds)}},
+                        {"message", fmt::format("登录失败次数太多；请 {} 秒后再试", seconds)}},
                        true, std::to_string(seconds));
       }
       case LoginRefusal::kWrongCredentials:
         ++metrics_.logins_refused;
-        options_.log.write("login_refused", {{"user", who},
-                                             {"address", remote_},
-                                             {"why", "wrong user name or password"}});
+        options_.log.write(
+            "login_refused",
+            {{"user", who}, {"address", remote_}, {"why", "wrong user name or password"}});
         return respond(http::status::unauthorized,
-                       {{"error", "unauthorized"}, {"message", "wrong user name or password"}});
+                       {{"error", "unauthorized"}, {"message", "用户名或密码错误"}});
     }
     const Session& session = *result->session;
     ++metrics_.logins_ok;
@@ -635,7 +632,7 @@ Status HttpsServer::listen(const std::string& host, uint16_t port) {
   // TLS 1.3's suites are all AEAD with forward secrecy; the order is fixed here.
   if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1 ||
       SSL_CTX_set_ciphersuites(native, kTls13Ciphers) != 1) {
-    return Status::IoError("OpenSSL refused the server's cipher suites");
+    return Status::IoError("OpenSSL 不接受服务器的密码套件");
   }
   // An idle connection gives its TLS buffers back (tens of KiB each).
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
@@ -648,22 +645,18 @@ Status HttpsServer::listen(const std::string& host, uint16_t port) {
   const HttpsOptions& options = impl_->shared.options;
   impl_->ctx.use_certificate_chain_file(options.cert_file, ec);
   if (ec)
-    return Status::IoError(
-        fmt::format("{}: cannot load the certificate: {}", options.cert_file, ec.message()));
+    return Status::IoError(fmt::format("{}：无法载入证书：{}", options.cert_file, ec.message()));
   impl_->ctx.use_private_key_file(options.key_file, ssl::context::pem, ec);
   if (ec)
-    return Status::IoError(
-        fmt::format("{}: cannot load the key: {}", options.key_file, ec.message()));
+    return Status::IoError(fmt::format("{}：无法载入密钥：{}", options.key_file, ec.message()));
   const auto address = asio::ip::make_address(host, ec);
-  if (ec)
-    return Status::InvalidArgument(fmt::format("“{}” is not an IP address to listen on", host));
+  if (ec) return Status::InvalidArgument(fmt::format("“{}”不是可以监听的 IP 地址", host));
   const tcp::endpoint endpoint(address, port);
   impl_->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl_->acceptor.bind(endpoint, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return Status::IoError(fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
+  if (ec) return Status::IoError(fmt::format("无法在 {}:{} 上监听：{}", host, port, ec.message()));
   impl_->accept();
   if (impl_->shared.sync) impl_->check_tokens();
   return Status::Ok();

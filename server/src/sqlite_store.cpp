@@ -377,20 +377,20 @@ Result<SqliteServerStore::AuditCheck> SqliteServerStore::verify_audit() {
         continue;
       }
       check.broken_seq = seq;
-      check.problem = "its audit link is missing";
+      check.problem = "缺少它的哈希链接";
       return check;
     }
     if (check.first_seq == 0) check.first_seq = seq;
     if (expected_seq != 0 && seq != expected_seq) {
       check.broken_seq = expected_seq;
-      check.problem = fmt::format("it is missing from the log (the next entry is {})", seq);
+      check.problem = fmt::format("日志中缺少这一条（下一条是 {}）", seq);
       return check;
     }
     const std::string hash =
         audit_hash(previous, seq, st->col_int(3), st->col_opt_text(4), st->col_text(1));
     if (hash != st->col_text(5)) {
       check.broken_seq = seq;
-      check.problem = "its content, time, earlier value or place differs from what was written";
+      check.problem = "它的内容、时间、原值或位置与写入时不同";
       return check;
     }
     previous = hash;
@@ -405,7 +405,7 @@ Result<SqliteServerStore::AuditCheck> SqliteServerStore::verify_audit() {
   if (!has.ok()) return has.status();
   if (*has && !tail->col_null(0)) {
     check.broken_seq = tail->col_int(0);
-    check.problem = "it has an audit link but is missing from the log";
+    check.problem = "它有哈希链接，日志中却没有这一条";
   }
   return check;
 }

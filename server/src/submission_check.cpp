@@ -16,10 +16,9 @@ Result<Report> stored_report(sync::ServerStore& store, const Catalog& catalog,
                              const ReportKey& key) {
   const FormTemplate* form = catalog.form(key.form);
   if (!form) {
-    return Status::NotFound(
-        fmt::format("report {} uses form {}, which this server does not have; install the "
-                    "templates or start the server with --data-dir",
-                    key.to_string(), key.form));
+    return Status::NotFound(fmt::format(
+        "报表 {} 用的表样 {} 本服务器没有；请安装表样，或用 --forms 指定表样目录启动服务器",
+        key.to_string(), key.form));
   }
   BS_ASSIGN_OR_RETURN(info_text, store.report_info(key));
   Report r;

@@ -114,9 +114,8 @@ SyncService::Reply SyncService::answer(SyncPeer& peer, const Message& message) {
   if (!take_rate_token(peer)) {
     ++counters_.rate_limited;
     r.messages.push_back(error_message(
-        "rate_limited",
-        fmt::format("more than {} messages a second; this {} was dropped, send it again later",
-                    options_.rate_per_second, sync::message_type(message))));
+        "rate_limited", fmt::format("每秒超过 {} 条消息；这条 {} 已丢弃，请稍后重发",
+                                    options_.rate_per_second, sync::message_type(message))));
     return r;
   }
   if (const auto* m = std::get_if<sync::Hello>(&message)) return hello(peer, *m);
@@ -126,7 +125,7 @@ SyncService::Reply SyncService::answer(SyncPeer& peer, const Message& message) {
     ++counters_.errors;
     r.messages.push_back(error_message(
         "out_of_order",
-        fmt::format("{} before hello: send hello first", sync::message_type(message))));
+        fmt::format("在 hello 之前收到 {}：请先发送 hello", sync::message_type(message))));
     return r;
   }
   // A token revoked (or a user disabled) since the connection opened ends it.
@@ -144,14 +143,13 @@ SyncService::Reply SyncService::answer(SyncPeer& peer, const Message& message) {
   if (const auto* m = std::get_if<sync::Pull>(&message)) return pull(peer, *m);
   ++counters_.errors;
   r.messages.push_back(error_message(
-      "out_of_order", fmt::format("{} is a message the server sends, not one it takes",
-                                  sync::message_type(message))));
+      "out_of_order",
+      fmt::format("{} 是服务器发出的消息，服务器不接收", sync::message_type(message))));
   return r;
 }
 
 sync::ErrorMessage SyncService::token_ended() {
-  return error_message("unauthorized",
-                       "the session token has expired or was revoked; log in again", true);
+  return error_message("unauthorized", "登录凭据已过期或已被吊销；请重新登录", true);
 }
 
 SyncService::Standing SyncService::standing(SyncPeer& peer, int64_t revocations) {
@@ -169,15 +167,13 @@ SyncService::Reply SyncService::hello(SyncPeer& peer, const sync::Hello& m) {
   if (!valid_device_id(m.device)) {
     ++counters_.errors;
     r.messages.push_back(error_message(
-        "malformed", fmt::format("hello.device: “{}” is not a device id (1–64 letters, digits, - "
-                                 "or _)",
-                                 m.device)));
+        "malformed",
+        fmt::format("hello.device：“{}”不是设备编号（1–64 个字母、数字、- 或 _）", m.device)));
     return r;
   }
   if (peer.welcomed && m.device != peer.device) {
     ++counters_.errors;
-    r.messages.push_back(
-        error_message("out_of_order", "hello: this connection already belongs to another device"));
+    r.messages.push_back(error_message("out_of_order", "hello：这个连接已属于另一台设备"));
     return r;
   }
   auto identity = admin_.identity();
@@ -198,9 +194,7 @@ SyncService::Reply SyncService::hello(SyncPeer& peer, const sync::Hello& m) {
     ++counters_.errors;
     r.messages.push_back(error_message(
         "device_forbidden",
-        fmt::format("hello.device: device {} belongs to another user; log in on your own device",
-                    m.device),
-        true));
+        fmt::format("hello.device：设备 {} 属于另一个用户；请在自己的设备上登录", m.device), true));
     r.close = true;
     return r;
   }
@@ -227,21 +221,20 @@ std::optional<sync::Refusal> SyncService::refuse_op(const SyncPeer& peer,
                                                     const sync::Operation& op) const {
   if (op.id.device != peer.device) {
     return sync::refuse(sync::RejectCode::kDeviceMismatch,
-                        fmt::format("operation {} names device {}, but this connection is "
-                                    "device {}",
-                                    op.id.to_string(), op.id.device, peer.device));
+                        fmt::format("修改 {} 写的是设备 {}，而这个连接是设备 {}", op.id.to_string(),
+                                    op.id.device, peer.device));
   }
   if (op.author != peer.user.name) {
     return sync::refuse(sync::RejectCode::kAuthorMismatch,
-                        fmt::format("operation {} is signed by {}, but {} is logged in",
-                                    op.id.to_string(), op.author, peer.user.name));
+                        fmt::format("修改 {} 署名为 {}，而登录的是 {}", op.id.to_string(),
+                                    op.author, peer.user.name));
   }
   const bool staff = peer.user.role == Role::kStaff;
   const bool own_unit = op.report.unit == peer.user.unit;
   auto outside = [&]() -> std::optional<sync::Refusal> {
     if (peer.units.count(op.report.unit)) return std::nullopt;
     return sync::refuse(sync::RejectCode::kUnitForbidden,
-                        fmt::format("unit {} is not under {}'s unit {}; report {}", op.report.unit,
+                        fmt::format("单位 {} 不在 {} 所属单位 {} 之下；报表 {}", op.report.unit,
                                     peer.user.name, peer.user.unit, op.report.to_string()));
   };
   if (op.kind == sync::OpKind::kState) {
@@ -250,45 +243,42 @@ std::optional<sync::Refusal> SyncService::refuse_op(const SyncPeer& peer,
     if (!sync::is_review_action(change->action)) {
       if (!staff) {
         return sync::refuse(sync::RejectCode::kForbidden,
-                            fmt::format("{} {} reviews reports; only the unit's staff submit them",
-                                        role_name(peer.user.role), peer.user.name));
+                            fmt::format("{} {} 负责审核报表；只有本单位经办人才能上报",
+                                        role_label(peer.user.role), peer.user.name));
       }
       if (!own_unit) {
-        return sync::refuse(
-            sync::RejectCode::kUnitForbidden,
-            fmt::format("{} of unit {} may not submit unit {}'s report {}", peer.user.name,
-                        peer.user.unit, op.report.unit, op.report.to_string()));
+        return sync::refuse(sync::RejectCode::kUnitForbidden,
+                            fmt::format("{}（单位 {}）不能上报单位 {} 的报表 {}", peer.user.name,
+                                        peer.user.unit, op.report.unit, op.report.to_string()));
       }
       return std::nullopt;
     }
     if (staff) {
       return sync::refuse(
           sync::RejectCode::kForbidden,
-          fmt::format("{} is staff of unit {}; only a reviewer of a unit above a report may {} it",
-                      peer.user.name, peer.user.unit, sync::action_name(change->action)));
+          fmt::format("{} 是单位 {} 的经办人；只有报表上级单位的审核人才能{}它", peer.user.name,
+                      peer.user.unit, sync::action_verb(change->action)));
     }
     return outside();
   }
   if (op.kind == sync::OpKind::kConsolidate) {
     if (staff) {
-      return sync::refuse(
-          sync::RejectCode::kForbidden,
-          fmt::format("{} is staff of unit {}; only a reviewer consolidates subordinate units",
-                      peer.user.name, peer.user.unit));
+      return sync::refuse(sync::RejectCode::kForbidden,
+                          fmt::format("{} 是单位 {} 的经办人；只有审核人才能汇总下级单位",
+                                      peer.user.name, peer.user.unit));
     }
     if (!own_unit) {
       return sync::refuse(sync::RejectCode::kUnitForbidden,
-                          fmt::format("{} may only consolidate into their own unit {}, not {}",
-                                      peer.user.name, peer.user.unit, op.report.unit));
+                          fmt::format("{} 只能汇总到自己的单位 {}，不能汇总到 {}", peer.user.name,
+                                      peer.user.unit, op.report.unit));
     }
     return std::nullopt;
   }
   if (staff) {
     if (own_unit) return std::nullopt;
-    return sync::refuse(
-        sync::RejectCode::kUnitForbidden,
-        fmt::format("{} of unit {} may not change unit {}'s report {}", peer.user.name,
-                    peer.user.unit, op.report.unit, op.report.to_string()));
+    return sync::refuse(sync::RejectCode::kUnitForbidden,
+                        fmt::format("{}（单位 {}）不能修改单位 {} 的报表 {}", peer.user.name,
+                                    peer.user.unit, op.report.unit, op.report.to_string()));
   }
   // A reviewer writes their own unit's reports (the consolidated ones) and
   // settles open conflicts below it; every other cell belongs to the unit's staff.
@@ -300,9 +290,8 @@ std::optional<sync::Refusal> SyncService::refuse_op(const SyncPeer& peer,
   }
   return sync::refuse(
       sync::RejectCode::kReadOnly,
-      fmt::format("{} {} reviews unit {}'s reports and may only settle their open conflicts; its "
-                  "staff edit the cells",
-                  role_name(peer.user.role), peer.user.name, op.report.unit));
+      fmt::format("{} {} 审核单位 {} 的报表，只能处理其中未解决的冲突；单元格由该单位经办人填写",
+                  role_label(peer.user.role), peer.user.name, op.report.unit));
 }
 
 SyncService::Reply SyncService::push(SyncPeer& peer, const sync::Push& m) {
@@ -312,8 +301,7 @@ SyncService::Reply SyncService::push(SyncPeer& peer, const sync::Push& m) {
   auto not_stored = [&](const Status& why) {
     ++counters_.errors;
     r.messages.push_back(error_message(
-        "server_error",
-        fmt::format("batch {} was not stored ({}); send it again", m.batch_id, why.message())));
+        "server_error", fmt::format("批次 {} 未能保存（{}）；请重发", m.batch_id, why.message())));
     return r;
   };
   auto before = store_.last_seq();
@@ -356,7 +344,7 @@ SyncService::Reply SyncService::pull(SyncPeer& peer, const sync::Pull& m) {
   Reply r;
   if (m.cursor < 0) {
     ++counters_.errors;
-    r.messages.push_back(error_message("malformed", "pull.cursor: must not be negative"));
+    r.messages.push_back(error_message("malformed", "pull.cursor：不能是负数"));
     return r;
   }
   auto pulled = core_.pull(m.cursor, m.limit, [&](const ReportKey& report) {

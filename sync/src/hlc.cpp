@@ -15,7 +15,7 @@ Result<Hlc> Hlc::parse(std::string_view text) {
   const auto dot = text.find('.');
   Hlc h;
   auto bad = [&] {
-    return Status::InvalidArgument(fmt::format("“{}” is not a hybrid clock timestamp", text));
+    return Status::InvalidArgument(fmt::format("“{}”不是混合逻辑时钟的时间戳", text));
   };
   if (dot == std::string_view::npos) return bad();
   auto [p1, e1] = std::from_chars(text.data(), text.data() + dot, h.wall_ms);

@@ -28,14 +28,12 @@ Result<OpId> OpId::parse(std::string_view text) {
   const auto colon = text.rfind(':');
   OpId id;
   if (colon == std::string_view::npos || colon == 0) {
-    return Status::InvalidArgument(
-        fmt::format("“{}” is not an operation id (DEVICE:COUNTER)", text));
+    return Status::InvalidArgument(fmt::format("“{}”不是操作编号（格式为 DEVICE:COUNTER）", text));
   }
   id.device = std::string(text.substr(0, colon));
   auto [p, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), id.counter);
   if (ec != std::errc() || p != text.data() + text.size() || id.counter <= 0) {
-    return Status::InvalidArgument(
-        fmt::format("“{}” is not an operation id (DEVICE:COUNTER)", text));
+    return Status::InvalidArgument(fmt::format("“{}”不是操作编号（格式为 DEVICE:COUNTER）", text));
   }
   return id;
 }
@@ -51,7 +49,7 @@ Result<OpKind> parse_op_kind(std::string_view name) {
   for (const auto& [kind, n] : kKinds) {
     if (n == name) return kind;
   }
-  return Status::InvalidArgument(fmt::format("unknown operation kind “{}”", name));
+  return Status::InvalidArgument(fmt::format("不认识的操作类型“{}”", name));
 }
 
 }  // namespace budgetsync::sync

@@ -19,13 +19,13 @@ struct DecodeError {
 };
 
 [[noreturn]] void bad(const std::string& path, const std::string& what) {
-  throw DecodeError{StatusCode::kInvalidArgument, fmt::format("{}: {}", path, what)};
+  throw DecodeError{StatusCode::kInvalidArgument, fmt::format("{}：{}", path, what)};
 }
 
 const json& field(const json& o, const char* key, const std::string& path) {
-  if (!o.is_object()) bad(path, "must be an object");
+  if (!o.is_object()) bad(path, "必须是对象");
   auto it = o.find(key);
-  if (it == o.end()) bad(path + "." + key, "is required but missing");
+  if (it == o.end()) bad(path + "." + key, "缺少这个必填字段");
   return *it;
 }
 
@@ -33,32 +33,32 @@ const json& field(const json& o, const char* key, const std::string& path) {
 // checked, and a string that is not UTF-8 could be stored but never sent as JSON.
 const std::string& utf8(const json& v, const std::string& path) {
   const std::string& s = v.get_ref<const std::string&>();
-  if (!is_valid_utf8(s)) bad(path, "must be UTF-8 text");
+  if (!is_valid_utf8(s)) bad(path, "必须是 UTF-8 文本");
   return s;
 }
 
 std::string str(const json& o, const char* key, const std::string& path) {
   const json& v = field(o, key, path);
-  if (!v.is_string()) bad(path + "." + key, "must be a string");
+  if (!v.is_string()) bad(path + "." + key, "必须是字符串");
   return utf8(v, path + "." + key);
 }
 
 std::optional<std::string> opt_str(const json& o, const char* key, const std::string& path) {
   auto it = o.find(key);
   if (it == o.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string()) bad(path + "." + key, "must be a string or null");
+  if (!it->is_string()) bad(path + "." + key, "必须是字符串或 null");
   return utf8(*it, path + "." + key);
 }
 
 int64_t integer(const json& o, const char* key, const std::string& path) {
   const json& v = field(o, key, path);
-  if (!v.is_number_integer()) bad(path + "." + key, "must be a whole number");
+  if (!v.is_number_integer()) bad(path + "." + key, "必须是整数");
   return v.get<int64_t>();
 }
 
 bool boolean(const json& o, const char* key, const std::string& path) {
   const json& v = field(o, key, path);
-  if (!v.is_boolean()) bad(path + "." + key, "must be true or false");
+  if (!v.is_boolean()) bad(path + "." + key, "必须是 true 或 false");
   return v.get<bool>();
 }
 
@@ -115,9 +115,9 @@ Operation operation_at(const json& j, const std::string& path) {
   op.section = opt_str(j, "section", path).value_or("");
   op.sort_key = opt_str(j, "sort_key", path).value_or("");
   if (op.kind == OpKind::kSetCell && (op.row.empty() || op.column.empty())) {
-    bad(path, "a set operation needs a row and a column");
+    bad(path, "填写单元格的操作必须给出行和栏");
   }
-  if (op.base_version < 0) bad(path + ".base", "must not be negative");
+  if (op.base_version < 0) bad(path + ".base", "不能是负数");
   return op;
 }
 
@@ -155,7 +155,7 @@ ServerCell cell_at(const json& j, const std::string& path) {
   c.author = str(j, "author", path);
   c.writer_base = integer(j, "writer_base", path);
   const json& conflict = field(j, "conflict", path);
-  if (!conflict.is_array()) bad(path + ".conflict", "must be an array");
+  if (!conflict.is_array()) bad(path + ".conflict", "必须是数组");
   for (size_t i = 0; i < conflict.size(); ++i) {
     c.conflict.push_back(contender_at(conflict[i], fmt::format("{}.conflict[{}]", path, i)));
   }
@@ -194,7 +194,7 @@ LogEntry entry_at(const json& j, const std::string& path) {
   } else if (outcome == "rejected") {
     e.outcome = Outcome::kRejected;
   } else {
-    bad(path + ".outcome", fmt::format("unknown outcome “{}”", outcome));
+    bad(path + ".outcome", fmt::format("不认识的处理结果“{}”", outcome));
   }
   e.reason = opt_str(j, "reason", path).value_or("");
   e.code = parse_reject_code(opt_str(j, "code", path).value_or(""));
@@ -264,21 +264,20 @@ struct Encoder {
 const json& array_at(const json& o, const char* key, const std::string& path, size_t max,
                      const char* what) {
   const json& a = field(o, key, path);
-  if (!a.is_array()) bad(path + "." + key, "must be an array");
+  if (!a.is_array()) bad(path + "." + key, "必须是数组");
   if (a.size() > max) {
-    throw DecodeError{StatusCode::kOutOfRange, fmt::format("{}.{}: {} {} is over the limit of {}", path, key,
-                                               a.size(), what, max)};
+    throw DecodeError{StatusCode::kOutOfRange,
+                      fmt::format("{}.{}：{} {}，超过了上限 {}", path, key, a.size(), what, max)};
   }
   return a;
 }
 
 Message decode_json(const json& j, const Limits& limits) {
-  if (!j.is_object()) bad("message", "must be a JSON object");
+  if (!j.is_object()) bad("message", "必须是 JSON 对象");
   const int64_t v = integer(j, "v", "message");
   if (v != kProtocolVersion) {
     throw DecodeError{StatusCode::kFailedPrecondition,
-                      fmt::format("protocol version {} is not supported (this side speaks {})", v,
-                                  kProtocolVersion)};
+                      fmt::format("不支持协议版本 {}（本方使用的版本是 {}）", v, kProtocolVersion)};
   }
   const std::string type = str(j, "type", "message");
   const std::string p = type;
@@ -291,14 +290,14 @@ Message decode_json(const json& j, const Limits& limits) {
   }
   if (type == "push") {
     Push m{str(j, "batch_id", p), {}};
-    const json& ops = array_at(j, "ops", p, limits.max_batch_ops, "operations");
+    const json& ops = array_at(j, "ops", p, limits.max_batch_ops, "个操作");
     for (size_t i = 0; i < ops.size(); ++i)
       m.ops.push_back(operation_at(ops[i], fmt::format("push.ops[{}]", i)));
     return m;
   }
   if (type == "push_result") {
     PushResult m{str(j, "batch_id", p), {}};
-    const json& r = array_at(j, "results", p, limits.max_batch_ops, "results");
+    const json& r = array_at(j, "results", p, limits.max_batch_ops, "条结果");
     for (size_t i = 0; i < r.size(); ++i)
       m.results.push_back(entry_at(r[i], fmt::format("push_result.results[{}]", i)));
     return m;
@@ -306,14 +305,14 @@ Message decode_json(const json& j, const Limits& limits) {
   if (type == "pull") {
     const int64_t limit = integer(j, "limit", p);
     if (limit < 1 || static_cast<size_t>(limit) > limits.max_pull_entries) {
-      throw DecodeError{StatusCode::kOutOfRange, fmt::format("pull.limit: {} is outside 1..{}", limit,
-                                                 limits.max_pull_entries)};
+      throw DecodeError{StatusCode::kOutOfRange, fmt::format("pull.limit：{} 不在 1..{} 范围内",
+                                                             limit, limits.max_pull_entries)};
     }
     return Pull{integer(j, "cursor", p), static_cast<size_t>(limit)};
   }
   if (type == "pull_result") {
     PullResult m;
-    const json& e = array_at(j, "entries", p, limits.max_pull_entries, "entries");
+    const json& e = array_at(j, "entries", p, limits.max_pull_entries, "条记录");
     for (size_t i = 0; i < e.size(); ++i)
       m.entries.push_back(entry_at(e[i], fmt::format("pull_result.entries[{}]", i)));
     m.cursor = integer(j, "cursor", p);
@@ -324,7 +323,7 @@ Message decode_json(const json& j, const Limits& limits) {
     Notify m{integer(j, "last_seq", p), std::nullopt, {}};
     if (j.contains("from")) {
       m.from = integer(j, "from", p);
-      const json& e = array_at(j, "entries", p, limits.max_pull_entries, "entries");
+      const json& e = array_at(j, "entries", p, limits.max_pull_entries, "条记录");
       for (size_t i = 0; i < e.size(); ++i)
         m.entries.push_back(entry_at(e[i], fmt::format("notify.entries[{}]", i)));
     }
@@ -332,7 +331,8 @@ Message decode_json(const json& j, const Limits& limits) {
   }
   if (type == "error")
     return ErrorMessage{str(j, "code", p), str(j, "message", p), boolean(j, "fatal", p)};
-  throw DecodeError{StatusCode::kInvalidArgument, fmt::format("message.type: unknown message type “{}”", type)};
+  throw DecodeError{StatusCode::kInvalidArgument,
+                    fmt::format("message.type：不认识的消息类型“{}”", type)};
 }
 
 }  // namespace
@@ -346,13 +346,13 @@ std::string_view message_type(const Message& m) {
 namespace {
 
 template <typename T, typename Read>
-Result<T> decode_part(std::string_view text, const char* what, Read read) {
+Result<T> decode_part(std::string_view text, const char* what, const char* label, Read read) {
   try {
     return read(json::parse(text.begin(), text.end()), std::string(what));
   } catch (const DecodeError& e) {
-    return Status::Corruption(fmt::format("stored {} is damaged: {}", what, e.message));
+    return Status::Corruption(fmt::format("保存的{}已损坏：{}", label, e.message));
   } catch (const json::exception&) {
-    return Status::Corruption(fmt::format("stored {} is not valid JSON", what));
+    return Status::Corruption(fmt::format("保存的{}不是有效的 JSON", label));
   }
 }
 
@@ -362,19 +362,19 @@ std::string encode_entry(const LogEntry& e) {
   return to_json(e).dump();
 }
 Result<LogEntry> decode_entry(std::string_view text) {
-  return decode_part<LogEntry>(text, "entry", entry_at);
+  return decode_part<LogEntry>(text, "entry", "日志记录", entry_at);
 }
 std::string encode_cell(const ServerCell& c) {
   return to_json(c).dump();
 }
 Result<ServerCell> decode_cell(std::string_view text) {
-  return decode_part<ServerCell>(text, "cell", cell_at);
+  return decode_part<ServerCell>(text, "cell", "单元格", cell_at);
 }
 std::string encode_contender(const Contender& c) {
   return to_json(c).dump();
 }
 Result<Contender> decode_contender(std::string_view text) {
-  return decode_part<Contender>(text, "contender", contender_at);
+  return decode_part<Contender>(text, "contender", "竞争值", contender_at);
 }
 
 std::string encode(const Message& m, Encoding enc) {
@@ -453,12 +453,12 @@ bool cbor_nests_deeper_than(std::string_view bytes, size_t max) {
 
 Result<Message> decode(std::string_view frame, Encoding enc, const Limits& limits) {
   if (frame.size() > limits.max_frame_bytes) {
-    return Status::OutOfRange(fmt::format("a frame of {} bytes is over the limit of {}",
-                                          frame.size(), limits.max_frame_bytes));
+    return Status::OutOfRange(
+        fmt::format("一帧有 {} 字节，超过了上限 {}", frame.size(), limits.max_frame_bytes));
   }
   if (enc == Encoding::kCbor && cbor_nests_deeper_than(frame, limits.max_nesting)) {
     return Status::OutOfRange(
-        fmt::format("the frame nests arrays and maps over {} deep", limits.max_nesting));
+        fmt::format("这一帧中数组和映射的嵌套超过了 {} 层", limits.max_nesting));
   }
   try {
     json j = enc == Encoding::kCbor ? json::from_cbor(frame.begin(), frame.end())
@@ -475,7 +475,7 @@ Result<Message> decode(std::string_view frame, Encoding enc, const Limits& limit
     }
   } catch (const json::exception&) {
     return Status::InvalidArgument(
-        fmt::format("the frame is not valid {}", enc == Encoding::kCbor ? "CBOR" : "JSON"));
+        fmt::format("这一帧不是有效的 {}", enc == Encoding::kCbor ? "CBOR" : "JSON"));
   }
 }
 

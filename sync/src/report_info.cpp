@@ -41,33 +41,34 @@ bool marks_shaped(const json& marks) {
 
 Result<ReportInfo> parse_report_info(std::string_view text) {
   auto bad = [](std::string_view where, std::string_view what) {
-    return Status::InvalidArgument(fmt::format("report info {}: {}", where, what));
+    return Status::InvalidArgument(where.empty() ? fmt::format("报表信息：{}", what)
+                                                 : fmt::format("报表信息的 {}：{}", where, what));
   };
-  if (text.size() > kMaxNotInSource + 2 * kMaxReportInfoField + 1024) return bad("", "is too long");
+  if (text.size() > kMaxNotInSource + 2 * kMaxReportInfoField + 1024) return bad("", "太长");
   json j = json::parse(text, nullptr, false);
-  if (!j.is_object()) return bad("", "must be a JSON object");
+  if (!j.is_object()) return bad("", "必须是 JSON 对象");
   ReportInfo info;
   for (auto [name, field] :
        {std::pair{"unit_name", &info.unit_name}, std::pair{"source", &info.source}}) {
     auto it = j.find(name);
     if (it == j.end()) continue;
-    if (!it->is_string()) return bad(name, "must be a string");
+    if (!it->is_string()) return bad(name, "必须是字符串");
     *field = it->get<std::string>();
     if (field->size() > kMaxReportInfoField)
-      return bad(name, fmt::format("is longer than {} bytes", kMaxReportInfoField));
+      return bad(name, fmt::format("超过了 {} 字节", kMaxReportInfoField));
   }
   if (auto it = j.find("money_unit"); it != j.end()) {
     if (!it->is_string() || (*it != "元" && *it != "万元"))
-      return bad("money_unit", "must be \"元\" or \"万元\"");
+      return bad("money_unit", "必须是“元”或“万元”");
     info.money_unit = it->get<std::string>();
   }
   if (auto it = j.find("not_in_source"); it != j.end()) {
-    if (!it->is_array()) return bad("not_in_source", "must be an array");
+    if (!it->is_array()) return bad("not_in_source", "必须是数组");
     if (!marks_shaped(*it))
-      return bad("not_in_source", "must list objects of strings, booleans and string lists");
+      return bad("not_in_source", "只能列出由字符串、布尔值和字符串列表组成的对象");
     if (!it->empty()) info.not_in_source = it->dump();
     if (info.not_in_source.size() > kMaxNotInSource)
-      return bad("not_in_source", fmt::format("is longer than {} bytes", kMaxNotInSource));
+      return bad("not_in_source", fmt::format("超过了 {} 字节", kMaxNotInSource));
   }
   return info;
 }

@@ -94,7 +94,7 @@ Result<int64_t> MemoryServerStore::last_seq() {
 Status MemoryServerStore::record(const LogEntry& e) {
   if (e.seq > 0) {
     if (e.seq != (state_.log.empty() ? 1 : state_.log.back().seq + 1)) {
-      return Status::Corruption(fmt::format("log sequence {} would leave a gap", e.seq));
+      return Status::Corruption(fmt::format("日志序号 {} 会在日志中留下空缺", e.seq));
     }
     state_.log.push_back(e);
     if (e.op.kind == OpKind::kSetCell) state_.cells[{e.op.report, e.op.row, e.op.column}] = e.cell;
@@ -188,9 +188,9 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
     LogEntry r;
     r.op = incoming;
     r.outcome = Outcome::kRejected;
-    const Refusal why = refuse(RejectCode::kOpIdReused,
-                               "this operation id was already used for a different change; the "
-                               "device must take a new device id and re-send its outbox");
+    const Refusal why = refuse(
+        RejectCode::kOpIdReused,
+        "这个操作编号已经用于另一项修改；该设备必须换用新的设备编号，并重新发送所有待发送的修改");
     r.code = why.code;
     r.reason = why.reason;
     return r;  // not recorded: the first answer stays the answer
@@ -199,8 +199,8 @@ Result<LogEntry> ServerCore::handle(const Operation& incoming, const Authorizer&
   e.op = incoming;
   if (stopped) {
     const Refusal why = refuse(RejectCode::kOpIdReused,
-                               "not applied: an earlier operation of this batch reused an id; the "
-                               "device must take a new device id and re-send this one under it");
+                               "未应用：这一批中前面的一个操作重复使用了编号；该设备必须换用新的设"
+                               "备编号，再用它重新发送这一条");
     e.outcome = Outcome::kRejected;
     e.code = why.code;
     e.reason = why.reason;
@@ -269,8 +269,8 @@ Result<std::optional<Refusal>> ServerCore::refuse_by_state(const Operation& op) 
     if (!is_locked(*state)) return Verdict();
     return Verdict(
         refuse(RejectCode::kReportLocked,
-               fmt::format("report {} is {} ({}); edits to it wait until a reviewer returns it",
-                           op.report.to_string(), state_name(*state), state_label(*state))));
+               fmt::format("报表 {} 现为{}（{}），要等审核人退回后才能修改", op.report.to_string(),
+                           state_label(*state), state_name(*state))));
   }
   auto change = parse_state_change(op.value.value_or(""));
   if (!change.ok()) return Verdict(refuse(RejectCode::kMalformed, change.status().message()));
@@ -294,11 +294,11 @@ Result<std::optional<Refusal>> ServerCore::refuse_submission(const Operation& op
     auto it = seen.find({c.row, c.column});
     const std::string& value = *c.cell.value;
     if (it == seen.end() ? !value.empty() : *it->second != value) {
-      return Verdict(
-          refuse(RejectCode::kStaleSubmission,
-                 fmt::format("row {}, column {} is “{}” on the server but “{}” on the submitting "
-                             "device; sync, check the report and submit again",
-                             c.row, c.column, value, it == seen.end() ? "" : *it->second)));
+      return Verdict(refuse(
+          RejectCode::kStaleSubmission,
+          fmt::format(
+              "行 {}、栏 {} 在服务器上是“{}”，在上报的设备上却是“{}”；请先同步，核对报表后再上报",
+              c.row, c.column, value, it == seen.end() ? "" : *it->second)));
     }
     if (it != seen.end()) ++matched;
   }
@@ -309,11 +309,10 @@ Result<std::optional<Refusal>> ServerCore::refuse_submission(const Operation& op
       return c.row == cell.first && c.column == cell.second;
     });
     if (!on_server && !value->empty()) {
-      return Verdict(
-          refuse(RejectCode::kStaleSubmission,
-                 fmt::format("row {}, column {} is “{}” on the submitting device but blank on the "
-                             "server; sync and submit again",
-                             key.first, key.second, *value)));
+      return Verdict(refuse(
+          RejectCode::kStaleSubmission,
+          fmt::format("行 {}、栏 {} 在上报的设备上是“{}”，在服务器上却是空的；请先同步，再上报",
+                      key.first, key.second, *value)));
     }
   }
   if (submission_check_) return submission_check_(op.report);

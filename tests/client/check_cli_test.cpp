@@ -182,7 +182,7 @@ TEST(CheckCli, HelpIsTrueAndUsageErrorsExitTwo) {
   const CliResult help = run_budgetsync({"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("check"), std::string::npos);
-  EXPECT_NE(help.out.find("Exit status"), std::string::npos);
+  EXPECT_NE(help.out.find("退出码"), std::string::npos);
   const CliResult check_help = run_budgetsync({"check", "--help"});
   EXPECT_EQ(check_help.exit_code, 0);
   EXPECT_NE(check_help.out.find("--json"), std::string::npos);

@@ -11,8 +11,8 @@
 #include <cstdio>
 #include <set>
 
-#include "files/data_files.h"
 #include "client/replica.h"
+#include "files/data_files.h"
 #include "shared/text.h"
 #include "test_support.h"
 
@@ -175,7 +175,7 @@ TEST_F(CrashTest, AnInterruptedImportIsNeverHalfApplied) {
       const std::string line = child.read_line();
       if (line.empty()) break;  // finished or refused (reports from an earlier round)
       const auto space = line.rfind(' ');
-      if (line.rfind("imported ", 0) == 0)
+      if (line.rfind("已导入 ", 0) == 0)
         committed.insert(line.substr(space + 1, line.size() - space - 2));
     }
     child.kill_now();

@@ -150,9 +150,9 @@ TEST_F(NewReportCli, HelpListsNewLabelsAndTheOptionsOfEveryCommand) {
   const CliResult help = run_budgetsync({"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_TRUE(has(help.out, "new")) << help.out;
-  EXPECT_TRUE(has(help.out, "Create an empty report"));
+  EXPECT_TRUE(has(help.out, "新建一张空表"));
   const CliResult set = run_budgetsync({"set", "--help"});
-  EXPECT_TRUE(has(set.out, "label")) << set.out;
+  EXPECT_TRUE(has(set.out, "表上印的行名")) << set.out;
   EXPECT_TRUE(has(set.out, "3359.62万"));
   for (const char* command : {"reports", "status", "new", "show"}) {
     const CliResult r = run_budgetsync({command, "--help"});

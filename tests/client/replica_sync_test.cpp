@@ -204,7 +204,7 @@ TEST_F(ReplicaSync, AConflictIsSettledByTakingOneOfItsValues) {
   EXPECT_TRUE(a_->conflicts()->empty());
   auto none = b_->resolve(kFinal02, "2101505", "total", "1.00", "");
   ASSERT_FALSE(none.ok());
-  EXPECT_NE(none.status().message().find("no open conflict"), std::string::npos);
+  EXPECT_NE(none.status().message().find("没有未解决的冲突"), std::string::npos);
 }
 
 TEST_F(ReplicaSync, AServerRestoredFromABackupGetsEverythingAgain) {
@@ -347,7 +347,7 @@ TEST_F(ReplicaSync, OnlyACellEditCanBeRetriedAndOnlyARejectedOneSettled) {
   const sync::OpId import_id = (*refused)[0].op.id;
   auto retry = a_->settle_rejected(import_id, true);
   ASSERT_FALSE(retry.ok());
-  EXPECT_NE(retry.status().message().find("only a cell edit"), std::string::npos);
+  EXPECT_NE(retry.status().message().find("只有填写单元格的修改才能重新应用"), std::string::npos);
   EXPECT_TRUE(a_->settle_rejected(import_id, false).ok());
   EXPECT_EQ(a_->status()->rejected_ops, 0);
   EXPECT_FALSE(a_->settle_rejected({"nosuchdevice", 1}, false).ok());
@@ -445,7 +445,7 @@ TEST_F(ReplicaSync, ASubmissionWaitsUntilRefusedEditsAreSettled) {
   EXPECT_EQ(state_of(*b_, kReviewed), "returned");
   auto blocked = b_->change_state(kReviewed, {sync::StateAction::kSubmit, "", {}, {}});
   EXPECT_EQ(blocked.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(blocked.status().message().find("refused"), std::string::npos);
+  EXPECT_NE(blocked.status().message().find("被服务器拒绝"), std::string::npos);
   ASSERT_TRUE(b_->settle_rejected((*refused)[0].op.id, /*retry=*/true).ok());
   EXPECT_TRUE(b_->change_state(kReviewed, {sync::StateAction::kSubmit, "", {}, {}}).ok());
   sync(*b_);

@@ -330,7 +330,7 @@ TEST_F(ReplicaTest, AReplicaFromANewerProgramIsRefused) {
   sqlite3_close(db);
   auto r = Replica::open(path(), *catalog_, clock_, random_);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("newer than this program's"), std::string::npos);
+  EXPECT_NE(r.status().message().find("比本程序支持的版本"), std::string::npos);
 }
 
 TEST_F(ReplicaTest, TheOutboxSendsAnImportAsOneEditPerCellWithTheIdsItReserved) {

@@ -240,8 +240,7 @@ TEST_F(ReviewEndToEnd, SubmitReturnFixApproveAndConsolidate) {
   EXPECT_EQ(offset["forms"][0]["parent"], "411325-ybj");
   EXPECT_TRUE(offset["forms"][0]["offsets"].empty());
   EXPECT_EQ(offset["forms"][0]["cells_changed"], 0);
-  const CliResult stranger =
-      liu_.run({"consolidate", "--year", "2024", "--parent", "999999-none"});
+  const CliResult stranger = liu_.run({"consolidate", "--year", "2024", "--parent", "999999-none"});
   EXPECT_NE(stranger.exit_code, 0);
   EXPECT_NE(stranger.err.find("999999-none"), std::string::npos) << stranger.err;
   // Approved on every device, and locked.
@@ -333,12 +332,12 @@ TEST_F(ReviewEndToEnd, StaffCannotReviewAndAReviewerSeesOnlyTheirOwnBureau) {
   sync(wang_);
   CliResult approve = wang_.run({"review", "approve", "411325-ybj/2024/final01"});
   EXPECT_EQ(approve.exit_code, 1);
-  EXPECT_NE(approve.err.find("only a reviewer"), std::string::npos) << approve.err;
+  EXPECT_NE(approve.err.find("只有报表上级单位的审核人"), std::string::npos) << approve.err;
   CliResult ret = wang_.run({"review", "return", "411325-ybj/2024/final01", "--reason", "x"});
   EXPECT_EQ(ret.exit_code, 1);
   CliResult consolidate = wang_.run({"consolidate", "--year", "2024"});
   EXPECT_EQ(consolidate.exit_code, 1);
-  EXPECT_NE(consolidate.err.find("only a reviewer"), std::string::npos) << consolidate.err;
+  EXPECT_NE(consolidate.err.find("只有审核人才能汇总"), std::string::npos) << consolidate.err;
   EXPECT_EQ(state(wang_, "411325-ybj/2024/final01"), "submitted");
   // qian reviews another bureau: nothing of 内乡 reaches his replica.
   sync(qian_);

@@ -68,7 +68,7 @@ TEST_F(SyncEndToEnd, AKilledServerIsReportedAsGoneNotAsACertificateProblem) {
   const std::string log = zhang_.agent_log();
   const size_t first = log.find("offline:");
   const std::string line = log.substr(first, log.find('\n', first) - first);
-  EXPECT_NE(line.find("closed the connection"), std::string::npos) << line;
+  EXPECT_NE(line.find("关闭了连接"), std::string::npos) << line;
   EXPECT_EQ(log.find("--ca"), std::string::npos) << log;
   const json st = zhang_.status();
   EXPECT_FALSE(st.value("online", true));
@@ -102,7 +102,7 @@ TEST_F(SyncEndToEnd, EditsReachEveryoneThroughOutagesAndConflictsAreKeptOnBothDe
   EXPECT_EQ(field(zhang_, "pending_ops"), 1);
   const CliResult offline = wang_.run({"sync"});
   EXPECT_NE(offline.exit_code, 0);
-  EXPECT_NE(offline.err.find("cannot reach"), std::string::npos) << offline.err;
+  EXPECT_NE(offline.err.find("连不上"), std::string::npos) << offline.err;
   EXPECT_EQ(field(wang_, "pending_ops"), 1);
 
   // It comes back: the agent reconnects and pushes without being asked.
@@ -203,7 +203,7 @@ TEST_F(SyncEndToEnd, AWrongPasswordAndAnUntrustedCertificateAreRefused) {
   const CliResult wrong = zhang_.run(
       {"login", "--server", server_.url(), "--ca", server_.ca(), "--user", "zhang"}, "guess\n");
   EXPECT_EQ(wrong.exit_code, 1);
-  EXPECT_NE(wrong.err.find("wrong user name or password"), std::string::npos) << wrong.err;
+  EXPECT_NE(wrong.err.find("用户名或密码错误"), std::string::npos) << wrong.err;
 
   // A CA that did not sign the server's certificate: no connection.
   TempDir other;

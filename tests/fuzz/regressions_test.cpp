@@ -82,7 +82,7 @@ TEST(FuzzRegressions, ACborStringThatIsNotUtf8IsMalformed) {
   auto m = sync::decode(input("sync_cbor/string-not-utf8"), sync::Encoding::kCbor);
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(sync::frame_error_code(m.status()), "malformed");
-  EXPECT_EQ(m.status().message(), "error.message: must be UTF-8 text");
+  EXPECT_EQ(m.status().message(), "error.message：必须是 UTF-8 文本");
 }
 
 // sync_cbor: nlohmann's CBOR reader recurses once per nesting level; a frame of
@@ -91,7 +91,7 @@ TEST(FuzzRegressions, ACborFrameNestedTooDeeplyIsRefusedBeforeParsing) {
   auto m = sync::decode(input("sync_cbor/nesting-too-deep"), sync::Encoding::kCbor);
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(sync::frame_error_code(m.status()), "too_large");
-  EXPECT_EQ(m.status().message(), "the frame nests arrays and maps over 64 deep");
+  EXPECT_EQ(m.status().message(), "这一帧中数组和映射的嵌套超过了 64 层");
   std::string deep(1'000'000, '\x81');  // [[[[...0...]]]]
   deep += '\0';
   m = sync::decode(deep, sync::Encoding::kCbor);
@@ -137,8 +137,7 @@ TEST(FuzzRegressions, ACsvFileThatIsNotUtf8NamesTheLine) {
   ASSERT_TRUE(key.ok());
   auto r = client::parse_report_csv(text.substr(nl + 1), "x.csv", *key, catalog());
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(),
-            "x.csv: line 2: the text is not UTF-8; save the file as “CSV UTF-8”");
+  EXPECT_EQ(r.status().message(), "x.csv：第 2 行：文字不是 UTF-8 编码；请把文件另存为“CSV UTF-8”");
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ TEST(Certificates, ExistingFilesAreNeverReplaced) {
   ASSERT_TRUE(create_certificates(dir.path(), {"localhost"}).ok());
   auto again = create_certificates(dir.path(), {"localhost"});
   ASSERT_FALSE(again.ok());
-  EXPECT_NE(again.status().message().find("exists already"), std::string::npos);
+  EXPECT_NE(again.status().message().find("已存在，不会替换"), std::string::npos);
 }
 
 }  // namespace

@@ -93,7 +93,7 @@ TEST_F(HttpsServer, LoginGivesATokenForTheRightPasswordOnly) {
   const HttpReply bad =
       https(port_, ca(), request("POST", "/api/login", R"({"user":"wang","password":"guess"})"));
   EXPECT_EQ(bad.status, 401);
-  EXPECT_EQ(nlohmann::json::parse(bad.body)["message"], "wrong user name or password");
+  EXPECT_EQ(nlohmann::json::parse(bad.body)["message"], "用户名或密码错误");
   EXPECT_EQ(https(port_, ca(), request("POST", "/api/login", "not json")).status, 400);
   EXPECT_EQ(https(port_, ca(), request("GET", "/api/login")).status, 405);
 }
@@ -135,7 +135,7 @@ TEST_F(HttpsServer, StopsCleanlyOnSigterm) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   char line[256];
   ASSERT_NE(fgets(line, sizeof line, out_), nullptr);
-  EXPECT_EQ(std::string(line), "stopped\n");
+  EXPECT_EQ(std::string(line), "已停止\n");
 }
 
 }  // namespace

@@ -21,12 +21,12 @@ class ServerCli : public ::testing::Test {
 TEST_F(ServerCli, InitMakesTheStoreAndCertificatesOnce) {
   const CliResult r = server({"init"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("Clients must trust this certificate authority"), std::string::npos);
+  EXPECT_NE(r.out.find("客户端必须信任这个根证书"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "data" / "tls" / "ca.pem"));
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "data" / "server.db"));
   const CliResult again = server({"init"});
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_NE(again.err.find("exists here already"), std::string::npos);
+  EXPECT_NE(again.err.find("这里已经有服务器数据库了"), std::string::npos);
 }
 
 TEST_F(ServerCli, AuditVerifyNamesTheFirstTamperedEntry) {
@@ -52,7 +52,7 @@ TEST_F(ServerCli, AuditVerifyNamesTheFirstTamperedEntry) {
   }
   const CliResult intact = server({"audit", "verify"});
   EXPECT_EQ(intact.exit_code, 0) << intact.err;
-  EXPECT_NE(intact.out.find("intact: 3 entries"), std::string::npos) << intact.out;
+  EXPECT_NE(intact.out.find("哈希链完好：共 3 条"), std::string::npos) << intact.out;
 
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
@@ -62,7 +62,7 @@ TEST_F(ServerCli, AuditVerifyNamesTheFirstTamperedEntry) {
   sqlite3_close(raw);
   const CliResult broken = server({"audit", "verify"});
   EXPECT_EQ(broken.exit_code, 1);
-  EXPECT_NE(broken.err.find("broken at log entry 2"), std::string::npos) << broken.err;
+  EXPECT_NE(broken.err.find("哈希链在日志第 2 条处断开"), std::string::npos) << broken.err;
 }
 
 TEST_F(ServerCli, UnitsAndUsersWithPasswordsFromStandardInput) {
@@ -81,11 +81,11 @@ TEST_F(ServerCli, UnitsAndUsersWithPasswordsFromStandardInput) {
   auto short_pw =
       server({"user", "add", "li", "--role", "staff", "--unit", "411325-ybj"}, "short\n");
   EXPECT_EQ(short_pw.exit_code, 2);
-  EXPECT_NE(short_pw.err.find("at least 8 characters"), std::string::npos);
+  EXPECT_NE(short_pw.err.find("至少要有 8 个字符"), std::string::npos);
   auto bad_role =
       server({"user", "add", "li", "--role", "boss", "--unit", "411325-ybj"}, "a-long-password\n");
   EXPECT_EQ(bad_role.exit_code, 2);
-  EXPECT_NE(bad_role.err.find("not a role"), std::string::npos);
+  EXPECT_NE(bad_role.err.find("不是角色"), std::string::npos);
   // There is no way to pass a password on the command line.
   EXPECT_EQ(
       server({"user", "add", "li", "--role", "staff", "--unit", "411325-ybj", "--password", "x"})
@@ -93,13 +93,13 @@ TEST_F(ServerCli, UnitsAndUsersWithPasswordsFromStandardInput) {
       2);
   EXPECT_EQ(server({"user", "disable", "wang"}).exit_code, 0);
   EXPECT_EQ(server({"token", "revoke", "--user", "wang"}).exit_code, 0);
-  EXPECT_NE(server({"device", "list"}).out.find("No device has synced yet"), std::string::npos);
+  EXPECT_NE(server({"device", "list"}).out.find("还没有设备同步过"), std::string::npos);
 }
 
 TEST_F(ServerCli, CommandsBeforeInitSayHowToStart) {
   const CliResult r = server({"unit", "add", "a", "b"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("budgetsync-server init --data"), std::string::npos);
+  EXPECT_NE(r.err.find("budgetsync-server --data"), std::string::npos);
 }
 
 }  // namespace

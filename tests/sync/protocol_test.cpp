@@ -115,26 +115,26 @@ std::string op_json(const std::string& replace_from = "", const std::string& rep
 INSTANTIATE_TEST_SUITE_P(
     Cases, ProtocolBadFrame,
     ::testing::Values(
-        BadFrame{"not_json", "{\"v\":1,", "the frame is not valid JSON"},
-        BadFrame{"not_object", "[1,2]", "message: must be a JSON object"},
-        BadFrame{"no_version", R"({"type":"notify","last_seq":1})", "message.v: is required"},
-        BadFrame{"future_version", R"({"v":99,"type":"notify","last_seq":1})",
-                 "protocol version 99 is not supported"},
-        BadFrame{"unknown_type", R"({"v":1,"type":"teleport"})", "unknown message type “teleport”"},
-        BadFrame{"missing_field", R"({"v":1,"type":"pull","cursor":0})", "pull.limit: is required"},
+        BadFrame{"not_json", "{\"v\":1,", "这一帧不是有效的 JSON"},
+        BadFrame{"not_object", "[1,2]", "message：必须是 JSON 对象"},
+        BadFrame{"no_version", R"({"type":"notify","last_seq":1})", "message.v：缺少这个必填字段"},
+        BadFrame{"future_version", R"({"v":99,"type":"notify","last_seq":1})", "不支持协议版本 99"},
+        BadFrame{"unknown_type", R"({"v":1,"type":"teleport"})", "不认识的消息类型“teleport”"},
+        BadFrame{"missing_field", R"({"v":1,"type":"pull","cursor":0})",
+                 "pull.limit：缺少这个必填字段"},
         BadFrame{"wrong_type", R"({"v":1,"type":"notify","last_seq":"7"})",
-                 "notify.last_seq: must be a whole number"},
+                 "notify.last_seq：必须是整数"},
         BadFrame{"pull_limit", R"({"v":1,"type":"pull","cursor":0,"limit":999999})",
-                 "pull.limit: 999999 is outside"},
+                 "pull.limit：999999 不在"},
         BadFrame{"bad_op_id", op_json("a1b2c3d4e5f60708:1", "nocounter"), "push.ops[0].id"},
         BadFrame{"bad_report", op_json("411325-ybj/2024/perf-project:p03", "final02"),
                  "push.ops[0].report"},
         BadFrame{"bad_kind", op_json("\"set\"", "\"drop_table\""), "push.ops[0].kind"},
         BadFrame{"bad_hlc", op_json("001700000000001.000001", "yesterday"), "push.ops[0].hlc"},
         BadFrame{"value_number", op_json("\"10.00\"", "10"),
-                 "push.ops[0].value: must be a string or null"},
+                 "push.ops[0].value：必须是字符串或 null"},
         BadFrame{"negative_base", op_json("\"base\":1", "\"base\":-1"),
-                 "push.ops[0].base: must not be negative"}),
+                 "push.ops[0].base：不能是负数"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Protocol, LimitsAreCheckedBeforeWork) {
@@ -143,13 +143,12 @@ TEST(Protocol, LimitsAreCheckedBeforeWork) {
   auto r = decode(encode(Push{"b", {sample_op(1), sample_op(2)}}), Encoding::kJson, tight);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(frame_error_code(r.status()), "too_large");
-  EXPECT_NE(r.status().message().find("push.ops: 2 operations is over the limit of 1"),
-            std::string::npos);
+  EXPECT_NE(r.status().message().find("push.ops：2 个操作，超过了上限 1"), std::string::npos);
   tight.max_frame_bytes = 10;
   r = decode(encode(Notify{1, std::nullopt, {}}), Encoding::kJson, tight);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(frame_error_code(r.status()), "too_large");
-  EXPECT_NE(r.status().message().find("a frame of"), std::string::npos);
+  EXPECT_NE(r.status().message().find("一帧有"), std::string::npos);
 }
 
 // Random and mutated frames: every one is either decoded or refused with a

@@ -16,6 +16,8 @@ namespace budgetsync::server {
 
 enum class Role { kStaff, kReviewer, kAdmin };
 std::string_view role_name(Role r);
+// 经办人, 审核人, 管理员: the role as a message names it
+std::string_view role_label(Role r);
 Result<Role> parse_role(std::string_view name);
 
 struct User {
@@ -126,8 +128,7 @@ class AdminStore {
   bool check_password(const LoginAttempt& attempt, std::string_view password) const;
   // Records the outcome: a failure against the pair and the address, or a
   // token issued and the pair's failures cleared.
-  Result<LoginResult> finish_login(const LoginAttempt& attempt, bool password_ok,
-                                   int64_t now_ms);
+  Result<LoginResult> finish_login(const LoginAttempt& attempt, bool password_ok, int64_t now_ms);
 
   // The session a token opens — its user and expiry — if it is known,
   // unexpired and not revoked, and its user not disabled.

@@ -31,6 +31,8 @@ bool is_locked(ReportState s);
 
 enum class StateAction { kSubmit, kReturn, kApprove, kReopen };
 std::string_view action_name(StateAction a);
+// 上报, 退回, 审核通过, 重新打开: the action as a message names it
+std::string_view action_verb(StateAction a);
 Result<StateAction> parse_action(std::string_view name);
 // Return and reopen must say why.
 bool needs_reason(StateAction a);
