@@ -188,7 +188,7 @@ int cmd_new(Context& ctx, const std::string& key_text) {
   if (!target.ok()) return fail(target.status());
   const ReportKey& key = target->key;
   if (Status s = target->replica->create_report(key); !s.ok()) return fail(s);
-  const FormTemplate* form = (*ctx.load_catalog_once())->form(key.form);
+  const FormTemplate* form = (*ctx.load_catalog_once())->form_for_year(key.form, key.year);
   if (ctx.json) {
     fmt::print(
         "{}\n",

@@ -925,7 +925,7 @@ Result<ReportKey> parse_report_key(std::string_view raw) {
 
 Status Replica::create_report(const ReportKey& key) {
   Impl& m = *impl_;
-  const FormTemplate* form = m.catalog.form(key.form);
+  const FormTemplate* form = m.catalog.form_for_year(key.form, key.year);
   if (!form) {
     std::string known;
     for (const FormTemplate* f : m.catalog.forms())
@@ -1878,7 +1878,7 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
   for (const auto& e : entries) {
     m.clock.receive(e.op.hlc);
     // The report, created on first sight from another device.
-    const FormTemplate* form = m.catalog.form(e.op.report.form);
+    const FormTemplate* form = m.catalog.form_for_year(e.op.report.form, e.op.report.year);
     if (!form) {
       return (Status::NotFound(
           fmt::format("取回了表样 {} 的操作，但本程序没有这张表样", e.op.report.form)));

@@ -452,7 +452,7 @@ UiResponse UiApi::create_report(const json& body) {
   auto key = parse_report_key(key_text);
   if (!key.ok()) return error(400, key.status().message());
   if (Status s = replica_.create_report(*key); !s.ok()) return refusal(s);
-  const FormTemplate* form = catalog_.form(key->form);
+  const FormTemplate* form = catalog_.form_for_year(key->form, key->year);
   return json_response(200, json{{"report", key->to_string()},
                                  {"title", form ? form->display_name() : key->form},
                                  {"created", true}});

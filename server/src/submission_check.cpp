@@ -14,7 +14,7 @@ namespace budgetsync::server {
 
 Result<Report> stored_report(sync::ServerStore& store, const Catalog& catalog,
                              const ReportKey& key) {
-  const FormTemplate* form = catalog.form(key.form);
+  const FormTemplate* form = catalog.form_for_year(key.form, key.year);
   if (!form) {
     return Status::NotFound(fmt::format(
         "报表 {} 用的表样 {} 本服务器没有；请安装表样，或用 --forms 指定表样目录启动服务器",

@@ -44,6 +44,21 @@ const FormTemplate* Catalog::form(std::string_view id, int version) const {
   return v == it->second.end() ? nullptr : &v->second;
 }
 
+const FormTemplate* Catalog::form_for_year(std::string_view id, int year) const {
+  auto it = forms_.find(id);
+  if (it == forms_.end() || it->second.empty()) return nullptr;
+  const FormTemplate* best = nullptr;      // latest from_year <= year, then highest version
+  const FormTemplate* earliest = nullptr;  // when every version starts later
+  for (const auto& [v, t] : it->second) {
+    if (t.from_year <= year) {
+      if (!best || t.from_year >= best->from_year) best = &t;
+    } else if (!earliest || t.from_year <= earliest->from_year) {
+      earliest = &t;
+    }
+  }
+  return best ? best : earliest;
+}
+
 const CodeList* Catalog::code_list(std::string_view id, int year) const {
   auto it = code_lists_.find(id);
   if (it == code_lists_.end() || it->second.empty()) return nullptr;

@@ -51,7 +51,7 @@ const Offset* removing_offset(const FormTemplate& form, const std::string& row,
 Result<Consolidated> consolidate(const std::vector<const Report*>& sources, const ReportKey& target,
                                  const Catalog& catalog, const ConsolidateOptions& options) {
   if (sources.empty()) return Status::InvalidArgument("没有可汇总的报表");
-  const FormTemplate* form = catalog.form(target.form);
+  const FormTemplate* form = catalog.form_for_year(target.form, target.year);
   if (!form) return Status::NotFound(fmt::format("不认识的表 {}", target.form));
   if (!options.parent.empty() && std::none_of(sources.begin(), sources.end(), [&](const Report* s) {
         return s->key.unit == options.parent;

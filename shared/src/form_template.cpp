@@ -599,6 +599,11 @@ Result<FormTemplate> parse_form_template(std::string_view json_text, std::string
       throw JsonError("id", fmt::format("“{}”不能为空，也不能含“/”“:”“!”或空格", t.id));
     }
     t.version = detail::get_int(doc, "version", "");
+    if (t.version < 1) throw JsonError("version", fmt::format("版本号应为正整数，而不是 {}", t.version));
+    t.from_year = detail::opt_int(doc, "from_year", "", 0);
+    if (t.from_year != 0 && (t.from_year < 1990 || t.from_year > 2100)) {
+      throw JsonError("from_year", fmt::format("{} 不是适用的年度（1990–2100）", t.from_year));
+    }
     t.title = detail::get_string(doc, "title", "");
     t.family = detail::get_string(doc, "family", "");
     t.table_no = detail::opt_string(doc, "table_no", "");

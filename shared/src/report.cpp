@@ -275,7 +275,7 @@ Result<Report> parse_report(std::string_view json_text, std::string_view source,
     r.key.form = detail::get_string(doc, "form", "");
     r.key.instance = detail::opt_string(doc, "instance", "");
     r.template_version = detail::opt_int(doc, "template_version", "", 0);
-    const FormTemplate* t = catalog.form(r.key.form, r.template_version);
+    const FormTemplate* t = catalog.form(r.key.form, r.template_version, r.key.year);
     if (!t) {
       throw JsonError(
           "form",

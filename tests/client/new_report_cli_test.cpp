@@ -4,6 +4,8 @@
 // the way is in Chinese and changes nothing.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <tuple>
 
@@ -235,6 +237,42 @@ INSTANTIATE_TEST_SUITE_P(
         BadNew{"project_without_instance", "411325-ybj/2025/perf-project", 2, "每个项目填一张"},
         BadNew{"instance_on_yearly_form", "411325-ybj/2025/final02:p01", 2, "每年只填一张"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// Templates versioned by year (issue 14, item 8): a data folder with a second
+// layout of 公开01表 for reports from 2025 on. A report's year picks the layout
+// it is made with; the 2024 report keeps the old rows and rules.
+TEST_F(NewReportCli, AReportsYearPicksTheLayoutOfThatYear) {
+  TempDir data;
+  std::filesystem::copy(data_dir(), data.path(), std::filesystem::copy_options::recursive);
+  const auto old_file = data.path() / "forms" / "final" / "final01.json";
+  std::ifstream in(old_file);
+  nlohmann::json form = nlohmann::json::parse(in);
+  form["version"] = 2;
+  form["from_year"] = 2025;
+  auto& rows = form["sections"][0]["rows"];
+  ASSERT_EQ(rows[0]["key"], "in_fiscal");
+  rows[0]["label"] = "一、财政拨款收入（新式样）";
+  data.write("forms/final/final01-2025.json", form.dump(2));
+  const std::string d = data.path().string();
+
+  ASSERT_EQ(cli({"new", kNew01, "--data", d}).exit_code, 0);
+  ASSERT_EQ(cli({"new", "411325-ybj/2024/final01", "--data", d}).exit_code, 0);
+  const CliResult shown_2025 = cli({"show", kNew01, "--data", d});
+  ASSERT_EQ(shown_2025.exit_code, 0) << shown_2025.err;
+  EXPECT_TRUE(has(shown_2025.out, "一、财政拨款收入（新式样）")) << shown_2025.out;
+  const CliResult shown_2024 = cli({"show", "411325-ybj/2024/final01", "--data", d});
+  EXPECT_TRUE(has(shown_2024.out, "一、一般公共预算财政拨款收入")) << shown_2024.out;
+  EXPECT_FALSE(has(shown_2024.out, "新式样"));
+  // A row is named by the label of its report's own layout.
+  EXPECT_EQ(cli({"set", kNew01, "财政拨款收入（新式样）", "amount", "1.00", "--data", d}).exit_code, 0);
+  const CliResult old_label = cli({"set", "411325-ybj/2024/final01", "财政拨款收入（新式样）",
+                                   "amount", "1.00", "--data", d});
+  EXPECT_EQ(old_label.exit_code, 2) << old_label.out;
+  // The layouts' versions are what the replica keeps and exports.
+  const CliResult exported = cli({"export", kNew01, "--format", "json", "--data", d});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_EQ(nlohmann::json::parse(exported.out)["template_version"], 2);
+}
 
 }  // namespace
 }  // namespace budgetsync::testing

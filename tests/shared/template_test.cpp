@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "shared/catalog.h"
 #include "shared/code_list.h"
 #include "shared/form_template.h"
 
@@ -107,6 +108,10 @@ INSTANTIATE_TEST_SUITE_P(
                    R"("columns": ["total", "nope"])", "rules[0].columns：没有“nope”这一栏"},
         BrokenCase{"version_not_number", R"("version": 2)", R"("version": "2")",
                    "version：应是整数"},
+        BrokenCase{"version_zero", R"("version": 2)", R"("version": 0)",
+                   "version：版本号应为正整数，而不是 0"},
+        BrokenCase{"from_year_out_of_range", R"("version": 2)", R"("version": 2, "from_year": 21)",
+                   "from_year：21 不是适用的年度"},
         BrokenCase{"offset_pair", R"("pair": "subsidy")", R"("pair": "grant")",
                    "offsets[0].pair：应是 \"subsidy\" 或 \"remit\""},
         BrokenCase{"offset_column", R"("cell": ":basic")", R"("cell": ":project")",
@@ -117,6 +122,35 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCase{"json_syntax", R"("order": 3,)", R"("order": 3,,)",
                    "第 3 行第 43 列：不是有效的 JSON"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// The official layout of a table changes between years; the report's year picks
+// the version, and a report that names its version keeps it.
+TEST(Catalog, AReportsYearPicksTheTemplateVersionItsLayoutIsFor) {
+  Catalog catalog;
+  auto add = [&](int version, int from_year, const std::string& title) {
+    std::string text = valid_form();
+    replace(text, R"("version": 2)",
+                  "\"version\": " + std::to_string(version) +
+                      (from_year ? ", \"from_year\": " + std::to_string(from_year) : ""));
+    replace(text, "演示表", title);
+    auto t = parse_form_template(text, "demo.json");
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    ASSERT_TRUE(catalog.add_form(std::move(*t)).ok());
+  };
+  add(1, 2021, "2021式");
+  add(2, 2024, "2024式");
+  add(3, 2021, "2021式修订");  // a correction of the 2021 layout, made later
+  auto title = [&](int year) { return catalog.form_for_year("demo", year)->title; };
+  EXPECT_EQ(title(2021), "2021式修订");
+  EXPECT_EQ(title(2023), "2021式修订");
+  EXPECT_EQ(title(2024), "2024式");
+  EXPECT_EQ(title(2030), "2024式");
+  EXPECT_EQ(title(2019), "2021式修订");  // before every layout: the earliest there is
+  EXPECT_EQ(catalog.form("demo", 1, 2024)->title, "2021式");  // a report's own version stays
+  EXPECT_EQ(catalog.form("demo", 0, 2024)->title, "2024式");
+  EXPECT_EQ(catalog.form("demo")->version, 3);  // newest, for listings
+  EXPECT_EQ(catalog.form_for_year("nope", 2024), nullptr);
+}
 
 TEST(FormTemplate, ScoringDecimalsMustBeStringsNotFloats) {
   std::string text = valid_form();

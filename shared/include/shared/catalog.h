@@ -23,6 +23,15 @@ class Catalog {
 
   // The template `id` at `version`, or its newest version when version is 0.
   const FormTemplate* form(std::string_view id, int version = 0) const;
+  // The version of template `id` a report of `year` is made with: of the versions
+  // whose from_year is not after `year`, the one with the latest from_year, then
+  // the highest version; when every version starts after `year`, the earliest
+  // layout there is (its highest version). Null when there is no template `id`.
+  const FormTemplate* form_for_year(std::string_view id, int year) const;
+  // A report's template: `version` when it is not 0, else the one for `year`.
+  const FormTemplate* form(std::string_view id, int version, int year) const {
+    return version != 0 ? form(id, version) : form_for_year(id, year);
+  }
   // The list `id` for `year`: the newest list of that id whose year is not after
   // `year`, else the oldest one there is. Null when there is no list of that id.
   const CodeList* code_list(std::string_view id, int year) const;

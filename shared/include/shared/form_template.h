@@ -216,6 +216,11 @@ struct Mention {
 struct FormTemplate {
   std::string id;
   int version = 1;
+  // The first report year this version is for (0: every year). The official
+  // layout of a table changes between years (rows, line numbers); a report's year
+  // picks the version (Catalog::form_for_year), and a report keeps the version it
+  // was made with.
+  int from_year = 0;
   std::string title;
   std::string family;    // 预算, 决算, 绩效, 基础数据, 审核, 文字
   std::string table_no;  // as printed: "公开01表"
