@@ -161,7 +161,8 @@ class Checker {
       k.form = ref.form;
       auto it = by_key_.find(k);
       tg.report = it == by_key_.end() ? nullptr : it->second;
-      tg.form = catalog_.form(ref.form, tg.report ? tg.report->template_version : 0);
+      tg.form = catalog_.form(ref.form, tg.report ? tg.report->template_version : 0,
+                              report_->key.year);
     }
     return tg;
   }
@@ -851,7 +852,8 @@ class Checker {
           for (const CellRef& ref : m.cells) {
             Target tg;
             tg.report = in ? in : other_report(ref.form, "");
-            tg.form = catalog_.form(ref.form, tg.report ? tg.report->template_version : 0);
+            tg.form = catalog_.form(ref.form, tg.report ? tg.report->template_version : 0,
+                                    report_->key.year);
             tg.row = ref.row;
             tg.column = ref.column;
             compare_mention(hit, tg, rr.key, col);
@@ -871,20 +873,27 @@ class Checker {
   }
 
   // The project report whose name (the `name` cell) is written in `before`; of
-  // several, the longest name. Spaces and brackets do not count: a name
-  // printed “资金（医疗保障服务能力建设部分）” is written “资金医疗保障服务能力建设部分”.
+  // several, the one written nearest the phrase, then the longest name. Spaces,
+  // brackets and the width of digits do not count: a name printed
+  // “资金（医疗保障服务能力建设部分）” is written “资金医疗保障服务能力建设部分”.
   const Report* project_named(const CellRef& name, const std::string& before) const {
-    const std::string written = without_brackets(before);
+    const std::string written = without_brackets(normalize_numeric_text(before));
     const Report* best = nullptr;
+    size_t best_end = 0;
     size_t best_size = 0;
     for (const auto& [key, r] : by_key_) {
       if (key.unit != report_->key.unit || key.year != report_->key.year || key.form != name.form)
         continue;
       const ReportCell* c = r->cell(name.row, name.column);
       if (!c) continue;
-      const std::string n = without_brackets(c->raw);
-      if (!n.empty() && n.size() > best_size && written.find(n) != std::string::npos) {
+      const std::string n = without_brackets(normalize_numeric_text(c->raw));
+      if (n.empty()) continue;
+      const size_t at = written.rfind(n);
+      if (at == std::string::npos) continue;
+      const size_t end = at + n.size();
+      if (end > best_end || (end == best_end && n.size() > best_size)) {
         best = r;
+        best_end = end;
         best_size = n.size();
       }
     }

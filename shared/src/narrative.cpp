@@ -265,7 +265,9 @@ std::vector<MentionHit> find_mentions(std::string_view paragraph,
                                       const std::vector<MentionPattern>& patterns) {
   std::vector<MentionHit> out;
   ClassifiedNames names;
+  size_t names_at = 0;  // where in this sentence the last marker stands, + 1; 0: before it
   auto take = [&](const Marker& m) {
+    names_at = m.pos + 1;
     if (m.level == 0) names = {m.name, "", ""};
     if (m.level == 1) names.kuan = m.name, names.xiang.clear();
     if (m.level == 2) names.xiang = m.name;
@@ -276,6 +278,7 @@ std::vector<MentionHit> find_mentions(std::string_view paragraph,
     if (sentence.size() > kMaxMentionSentence || out.size() >= kMaxMentionHits) return;
     const std::string s = compact(sentence);
     const std::vector<Marker> markers = markers_in(s);
+    names_at = 0;
     size_t next_marker = 0;
     for (size_t i = 0; i < s.size(); ++i) {
       if (!std::isdigit(static_cast<unsigned char>(s[i]))) continue;
@@ -300,8 +303,11 @@ std::vector<MentionHit> find_mentions(std::string_view paragraph,
           break;
         }
       }
-      // (phrase length, kind: 2 context / 1 named / 0 plain, context position)
-      std::optional<std::tuple<size_t, int, size_t>> best;
+      // (phrase length, where the context or the naming stands (+ 1; 0 for a
+      // plain phrase or a naming before this sentence), kind: 2 context /
+      // 1 named / 0 plain): of a context and a naming, the one written later,
+      // nearer the number, decides.
+      std::optional<std::tuple<size_t, size_t, int>> best;
       size_t best_pattern = 0;
       size_t best_start = 0;
       for (size_t p = 0; p < patterns.size(); ++p) {
@@ -315,14 +321,14 @@ std::vector<MentionHit> find_mentions(std::string_view paragraph,
         } else {
           continue;
         }
-        std::tuple<size_t, int, size_t> rank{pat.phrase.size(), 0, 0};
+        std::tuple<size_t, size_t, int> rank{pat.phrase.size(), 0, 0};
         if (!pat.context.empty()) {
           const size_t at = prefix.substr(0, start).rfind(pat.context);
           if (at == std::string_view::npos) continue;
-          rank = {pat.phrase.size(), 2, at};
+          rank = {pat.phrase.size(), at + 1, 2};
         } else if (pat.named) {
           if (names.empty()) continue;
-          rank = {pat.phrase.size(), 1, 0};
+          rank = {pat.phrase.size(), names_at, 1};
         }
         if (!best || rank > *best) {
           best = rank;

@@ -551,5 +551,66 @@ TEST(TextAgainstTables, ANumberInYuanIsComparedInYuanAndRoundingToTheTextsPlaces
             3u);
 }
 
+// What a 情况说明 writes beyond the seeds' own sentences, each compared with the
+// cell it means: the seed's three real disagreements stay, nothing is added.
+std::vector<Finding> seed003_with_sentence(const std::string& text) {
+  return seed003_text_findings("narrative_final-notes.json", [&](nlohmann::json& doc) {
+    set_cell(doc, "p037", "text", text);
+  });
+}
+
+TEST(TextAgainstTables, BasicAndProjectSpendingOfAFundAreComparedWithThatFundsColumns) {
+  // Not the fund's whole 支出决算 (2,945.68): its 基本支出 column.
+  EXPECT_EQ(seed003_with_sentence("2024年度一般公共预算财政拨款基本支出决算为590.45万元，"
+                                  "项目支出决算为2,355.23万元。")
+                .size(),
+            3u);
+  const auto off = seed003_with_sentence("2024年度一般公共预算财政拨款基本支出决算为590.46万元。");
+  ASSERT_EQ(off.size(), 4u);
+  const auto basic = std::find_if(off.begin(), off.end(),
+                                  [](const Finding& f) { return f.stated == "590.46万元"; });
+  ASSERT_NE(basic, off.end());
+  EXPECT_EQ(basic->expected, "590.45万元");
+  EXPECT_NE(basic->message.find("公开05表"), std::string::npos) << basic->message;
+}
+
+TEST(TextAgainstTables, AClassItemAndSubitemNamedAfterTheFundDecideTheRow) {
+  // The fund is written first, the 类/款/项 after it, nearer the number.
+  EXPECT_EQ(seed003_with_sentence("一般公共预算财政拨款支出决算中，卫生健康支出（类）行政事业单位医疗"
+                                  "（款）公务员医疗补助（项）支出决算为1,200.00万元。")
+                .size(),
+            3u);
+  const auto off = seed003_with_sentence(
+      "一般公共预算财政拨款支出决算中，卫生健康支出（类）行政事业单位医疗（款）公务员医疗补助（项）"
+      "支出决算为1,100.00万元。");
+  ASSERT_EQ(off.size(), 4u);
+  const auto row = std::find_if(off.begin(), off.end(),
+                                [](const Finding& f) { return f.stated == "1,100.00万元"; });
+  ASSERT_NE(row, off.end());
+  EXPECT_EQ(row->expected, "1,200.00万元");
+}
+
+TEST(TextAgainstTables, OfTwoProjectsNamedTheOneWrittenNearestThePhraseIsMeant) {
+  // p01 (国有破产企业退休人员医疗补助) scores otherwise; p10 scores 97.48.
+  EXPECT_EQ(seed003_with_sentence("2024年国有破产企业退休人员医疗补助和2024年公务员医疗补助项目均已"
+                                  "完成，2024年公务员医疗补助项目自评得分为97.48分。")
+                .size(),
+            3u);
+  EXPECT_EQ(seed003_with_sentence(
+                "与2024年国有破产企业退休人员医疗补助一样，2024年公务员医疗补助项目自评得分为97.48分。")
+                .size(),
+            3u);
+}
+
+TEST(TextAgainstTables, AProjectNamePrintedWithFullWidthDigitsIsStillFound) {
+  const auto found = seed003_text_findings("perf-project_p10.json", [](nlohmann::json& doc) {
+    set_cell(doc, "header", "name", "２０２４年公务员医疗补助");
+  });
+  std::vector<std::string> got;
+  for (const auto& f : found) got.push_back(f.stated + " / " + f.expected);
+  EXPECT_EQ(
+      got, (std::vector<std::string>{"99.99分 / 99.90分", "97.41% / 100.00%", "92.31% / 100.00%"}));
+}
+
 }  // namespace
 }  // namespace budgetsync

@@ -19,11 +19,13 @@
 //    count is never compared.
 //  - Of the patterns whose phrase the text ends with before a number, the
 //    longest phrase wins ("一般公共预算财政拨款基本支出" over "基本支出").
-//    Among equally long ones, a pattern with a context applies only when its
-//    context is written earlier in the sentence, the nearest context winning;
-//    then a `named` pattern, only where the paragraph has named a 类/款/项
-//    ("卫生健康支出（类）医疗救助（款）城乡医疗救助（项）") before the number; then
-//    a plain one.
+//    A pattern with a context applies only when its context is written earlier
+//    in the sentence; a `named` pattern only where the paragraph has named a
+//    类/款/项 ("卫生健康支出（类）医疗救助（款）城乡医疗救助（项）") before the
+//    number. Among equally long phrases, the one whose context or naming is
+//    written later (nearer the number) wins — a naming in an earlier sentence
+//    counts as written before this one — then a context over a naming; a plain
+//    phrase applies last.
 //  - Sentences end at 。, ； and line breaks; a naming holds until the end of
 //    its paragraph (the text of one cell).
 #pragma once
