@@ -162,7 +162,8 @@ std::string render_report_text(const Report& report, const FormTemplate& form,
   for (const auto& section : form.sections) {
     const std::vector<const ReportRow*> rows = rows_to_show(report, section, blanks);
     if (rows.empty() && !section.dynamic) continue;
-    out += "\n" + (section.title.empty() ? std::string() : "【" + section.title + "】\n");
+    out += '\n';
+    if (!section.title.empty()) out += fmt::format("【{}】\n", section.title);
     if (rows.empty()) {
       // Nothing to lay out yet: say how to add the first row.
       std::string columns;

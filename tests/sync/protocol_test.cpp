@@ -31,9 +31,15 @@ LogEntry sample_entry(int n) {
   e.cell.hlc = e.op.hlc;
   e.cell.writer = e.op.id;
   e.cell.author = e.op.author;
-  if (n % 2)
-    e.cell.conflict = {{e.op.id, e.op.author, e.op.hlc, std::string("6.10"), 3},
-                       {{"b", 1}, "李四", {5, 1}, std::nullopt, 0}};
+  if (n % 2) {
+    // Member by member: GCC 12 at -O3 takes a braced OpId's string for uninitialized.
+    Contender theirs;
+    theirs.op.device = "b";
+    theirs.op.counter = 1;
+    theirs.author = "李四";
+    theirs.hlc = {5, 1};
+    e.cell.conflict = {{e.op.id, e.op.author, e.op.hlc, std::string("6.10"), 3}, theirs};
+  }
   return e;
 }
 
