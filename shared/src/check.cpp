@@ -426,6 +426,17 @@ class Checker {
                             rule.title.empty() ? "规则" : rule.title, f.expected, names());
   }
 
+  // A blank score whose inputs are filled: a notice offering the score its rule
+  // gives (a person enters the score; the program never does).
+  void offer_score(const std::string& rule_id, const Target& tg, const Decimal& expected,
+                   const std::string& detail, const std::string& basis) {
+    Finding& f = add(rule_id, Severity::kNotice, tg.row, tg.column);
+    f.expected = fmt_num(expected, ColumnType::kScore);
+    f.expected_exact = expected.to_string();
+    f.message = fmt::format("{}：{}{}未填写；{}，应为 {} 分。", report_title(), cell_name(tg), detail,
+                            basis, f.expected);
+  }
+
   // A rule with blank inputs whose filled ones do not already agree: not
   // checkable, a notice naming the blank cells.
   void not_checkable(const Rule& rule, const Target& tg, const Num& stated, const Decimal& partial,
@@ -572,7 +583,23 @@ class Checker {
     const Num stated = value_of(rule.target, row, col);
     const Num num = value_of(rule.numerator, row, col);
     const Num den = value_of(rule.denominator, row, col);
-    if (!stated.present || !num.present || !den.present) return;
+    if (!num.present || !den.present) return;
+    if (!stated.present) {
+      // A blank rate over filled amounts, on the row whose score is computed
+      // from it: a notice offering the rate (never over a zero base, where
+      // there is none). The breakdown rows' rates are often left blank on
+      // paper, and nothing hangs on them.
+      if (den.value.is_zero()) return;
+      const Target tg = resolve(rule.target, row, col);
+      const auto& ex = form_->scoring.execution;
+      if (tg.report != report_ || !ex || ex->budget.row != tg.row) return;
+      offer_value(rule, tg, Decimal::divide(num.value * kHundred, den.value, 2), [&] {
+        return fmt::format("{} ÷ {} = {} ÷ {}", ref_name(rule.numerator, row, col),
+                           ref_name(rule.denominator, row, col), num.value.normalized().to_string(),
+                           den.value.normalized().to_string());
+      });
+      return;
+    }
     if (den.value.is_zero()) {
       // 0 ÷ 0 is no rate: a stated one (even "100%") has nothing under it. A
       // row with nothing in it written 0/0/0.00% is the tables' convention.
@@ -736,8 +763,8 @@ class Checker {
         f.difference = (g.stated - g.sum).normalized().to_string();
         f.message = fmt::format(
             "{}：「{}」标注 {} 分，但其下各指标分值合计为 {} 分，相差 {} "
-            "分。请调整其下各指标的分值，"
-            "使其合计为 {} 分。",
+            "分。请调整其下各指标的分值，使其合计为 {} 分；若是标注的分数写错了（各组标注之和"
+            "应为本表满分），请更正标注。",
             report_title(), g.label, f.stated, f.expected, f.difference, f.stated);
       }
     }
@@ -1071,6 +1098,12 @@ class Checker {
                              weight.raw, stated.raw, expected, agrees});
     if (agrees) return;
     const Target tg = resolve(ex.score, "", "");
+    if (!stated.present) {
+      offer_score("score.execution", tg, expected, "",
+                  fmt::format("按“得分 = 分值 × 执行率（全年执行数 ÷ 全年预算数）”= {} × {}%",
+                              weight.value.normalized().to_string(), rate.to_string()));
+      return;
+    }
     Finding& f = add("score.execution", Severity::kError, tg.row, tg.column);
     set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, ColumnType::kScore);
     f.message = fmt::format(
@@ -1113,6 +1146,12 @@ class Checker {
         continue;
       }
       ++summary.recomputed;
+      if (!stated.present) {
+        offer_score("score.indicator", {report_, form_, rr.key, ind.score}, *s.score,
+                    fmt::format("（指标值 {}，实际完成 {}，分值 {}）", target, actual, weight.raw),
+                    basis_text(s, target, actual, weight));
+        continue;
+      }
       if (!agrees) {
         // Meeting the target earns full marks everywhere; how a shortfall is
         // scored is a convention, an error only where the form declares one.

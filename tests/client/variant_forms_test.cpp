@@ -76,6 +76,27 @@ TEST_F(VariantForms, A2020SelfEvaluationTypedFromNothingHasNoFalseFinding) {
   expect_no_finding_and_grade_excellent("perf-project-2020", "p1", self_evaluation_2020());
 }
 
+// Typed from nothing in the UI, where 执行率 and 得分 are computed cells: left
+// blank, the scored row's rate and score are notices offering their values
+// (the page's 改为), never errors; the breakdown rows' blank rates say nothing.
+TEST_F(VariantForms, ABlankRateAndScoreOfTheScoredRowAreNoticesOfferingTheirValues) {
+  std::string rows = self_evaluation_2020();
+  rows.replace(rows.find(R"("rate": "100%", "score": "10")"), 29, R"("rate": "", "score": "")");
+  const CheckResult r = check("perf-project-2020", "p1", rows);
+  EXPECT_EQ(r.errors(), 0u);
+  const auto rate = of(r, "perf-project-2020.execution_rate");
+  ASSERT_EQ(rate.size(), 1u);
+  EXPECT_EQ(rate[0].row, "funds_total");
+  EXPECT_EQ(rate[0].severity, Severity::kNotice);
+  EXPECT_EQ(rate[0].expected, "100.00");
+  EXPECT_NE(rate[0].message.find("500 ÷ 500"), std::string::npos) << rate[0].message;
+  const auto score = of(r, "perf-project-2020.score.execution");
+  ASSERT_EQ(score.size(), 1u);
+  EXPECT_EQ(score[0].severity, Severity::kNotice);
+  EXPECT_EQ(score[0].expected, "10.00");
+  EXPECT_EQ(score[0].message.find("空白"), std::string::npos) << score[0].message;
+}
+
 TEST_F(VariantForms, ABareTargetIsReadAsAtLeastAndItsMistakesAreFound) {
   // 8755 stated, 8000 achieved: a shortfall, proportionally 27.41 (a warning:
   // the form states no convention).

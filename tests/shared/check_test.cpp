@@ -163,6 +163,32 @@ TEST_F(CheckTest, ScoresAreRecomputedNeverOverwritten) {
   EXPECT_EQ(reports_[0].cell("funds_total", "score")->raw, "6.10");
 }
 
+// A score left blank while what it is computed from is filled: a notice
+// offering the score its rule gives (the UI's 改为), never an error.
+TEST_F(CheckTest, BlankScoresAreNoticesOfferingTheScoreTheirRuleGives) {
+  add("scored", R"({"key": "header", "cells": {"name": "2024年修缮费"}},
+      {"key": "funds_total", "cells": {"budget": "4.88", "spent": "4.88", "weight": "10", "score": ""}},
+      {"key": "i1", "cells": {"level1": "产出指标（20分）", "level3": "办公用房面积", "target": "=1569平方米",
+                              "actual": "1430平方米", "weight": "10", "score": ""}},
+      {"key": "i2", "cells": {"level3": "征缴宣传开展次数", "target": "≥30次", "actual": "40次", "weight": "10",
+                              "score": "10"}},
+      {"key": "total", "cells": {"score": "30"}})",
+      "p03");
+  const auto r = run();
+  const auto exec = of(r, "scored.score.execution");
+  ASSERT_EQ(exec.size(), 1u);
+  EXPECT_EQ(exec[0].severity, Severity::kNotice);
+  EXPECT_EQ(exec[0].expected, "10.00");
+  EXPECT_NE(exec[0].message.find("得分未填写；按“得分 = 分值 × 执行率"), std::string::npos)
+      << exec[0].message;
+  const auto ind = of(r, "scored.score.indicator");
+  ASSERT_EQ(ind.size(), 1u);
+  EXPECT_EQ(ind[0].row, "i1");
+  EXPECT_EQ(ind[0].severity, Severity::kNotice);
+  EXPECT_EQ(ind[0].expected, "9.11");
+  EXPECT_EQ(ind[0].message.find("空白"), std::string::npos) << ind[0].message;
+}
+
 TEST_F(CheckTest, CapsGroupWeightsAndDuplicates) {
   add("scored",
       R"({"key": "i1", "cells": {"level1": "产出指标（30分）", "level3": "甲", "weight": "10", "score": "12"}},
