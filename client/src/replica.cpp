@@ -325,37 +325,16 @@ struct Replica::Impl {
 
   // The key of the one row whose label, normalised (normalize_label), is the
   // text's: a fixed row of the form, a row of the report by its section's label
-  // column, or a code of a section's code list by its name. Several: refused,
-  // naming them, for the user to pick one by key.
+  // column, or a code of a section's code list by its name. When none is, a
+  // fixed or added row whose label is the text and a note in brackets after it
+  // (“财政拨款” for “其中：财政拨款（当年财政拨款）”). Several: refused, naming
+  // them, for the user to pick one by key.
   Result<std::string> row_by_label(const ReportRef& rep, const ReportKey& key,
                                    std::string_view text) const {
-    const std::string want = normalize_label(text);
-    std::map<std::string, std::string> found;  // row key -> its label
-    for (const auto& sec : rep.form->sections) {
-      for (const auto& def : sec.rows) {
-        if (!want.empty() && normalize_label(def.label) == want) found.emplace(def.key, def.label);
-      }
-      if (sec.code_list.empty() || want.empty()) continue;
-      if (const CodeList* codes = catalog.code_list(sec.code_list, key.year)) {
-        for (const auto& e : codes->entries()) {
-          if (normalize_label(e.name) == want) found.emplace(e.code, e.name);
-        }
-      }
-    }
-    BS_ASSIGN_OR_RETURN(
-        st, const_cast<Db&>(db).cached(
-                "SELECT w.row_key, w.section, k.key, c.value FROM rows w JOIN cells c ON c.row_id "
-                "= w.id JOIN cols k ON k.id = c.col_id WHERE w.report_id = ? AND w.deleted_op IS "
-                "NULL"));
-    st.bind(1, rep.id);
-    for (;;) {
-      BS_ASSIGN_OR_RETURN(has, st.step());
-      if (!has) break;
-      const Section* sec = rep.form->section(st.col_text(1));
-      if (!want.empty() && sec && !sec->label_column.empty() &&
-          st.col_text(2) == sec->label_column && normalize_label(st.col_text(3)) == want) {
-        found.emplace(st.col_text(0), st.col_text(3));
-      }
+    BS_ASSIGN_OR_RETURN(found, rows_labelled(rep, key, text, false));
+    if (found.empty()) {
+      BS_ASSIGN_OR_RETURN(noted, rows_labelled(rep, key, text, true));
+      found = std::move(noted);
     }
     if (found.size() == 1) return found.begin()->first;
     if (found.empty()) {
@@ -375,6 +354,52 @@ struct Replica::Impl {
     }
     return Status::InvalidArgument(
         fmt::format("“{}”可指 {} 行：{}；请用行号指明是哪一行", trim(text), found.size(), which));
+  }
+
+  // The rows row_by_label may mean: row key -> its label. `without_note`: a
+  // label compared without a bracketed note at its end (codes are not).
+  Result<std::map<std::string, std::string>> rows_labelled(const ReportRef& rep,
+                                                           const ReportKey& key,
+                                                           std::string_view text,
+                                                           bool without_note) const {
+    const std::string want = normalize_label(text);
+    auto same = [&](std::string_view label) {
+      const std::string have = normalize_label(label);
+      if (!without_note) return have == want;
+      // normalize_label made the brackets ASCII: "财政拨款(当年财政拨款)".
+      const size_t open = have.rfind('(');
+      return !have.empty() && have.back() == ')' && open != std::string::npos && open > 0 &&
+             std::string_view(have).substr(0, open) == want;
+    };
+    std::map<std::string, std::string> found;  // row key -> its label
+    for (const auto& sec : rep.form->sections) {
+      for (const auto& def : sec.rows) {
+        if (!want.empty() && same(def.label)) found.emplace(def.key, def.label);
+      }
+      if (without_note) continue;
+      if (sec.code_list.empty() || want.empty()) continue;
+      if (const CodeList* codes = catalog.code_list(sec.code_list, key.year)) {
+        for (const auto& e : codes->entries()) {
+          if (normalize_label(e.name) == want) found.emplace(e.code, e.name);
+        }
+      }
+    }
+    BS_ASSIGN_OR_RETURN(
+        st, const_cast<Db&>(db).cached(
+                "SELECT w.row_key, w.section, k.key, c.value FROM rows w JOIN cells c ON c.row_id "
+                "= w.id JOIN cols k ON k.id = c.col_id WHERE w.report_id = ? AND w.deleted_op IS "
+                "NULL"));
+    st.bind(1, rep.id);
+    for (;;) {
+      BS_ASSIGN_OR_RETURN(has, st.step());
+      if (!has) break;
+      const Section* sec = rep.form->section(st.col_text(1));
+      if (!want.empty() && sec && !sec->label_column.empty() &&
+          st.col_text(2) == sec->label_column && same(st.col_text(3))) {
+        found.emplace(st.col_text(0), st.col_text(3));
+      }
+    }
+    return found;
   }
 
   static Result<const Column*> resolve_column(const Section& section,

@@ -325,7 +325,13 @@ UiResponse UiApi::reports() {
     line["last_edit_by"] = s.last_edit_by;
     arr.push_back(std::move(line));
   }
-  return json_response(200, json{{"reports", arr}});
+  // The forms a new report can be made of, for the 新建空表 box's suggestions.
+  json forms = json::array();
+  for (const FormTemplate* f : catalog_.forms()) {
+    forms.push_back(
+        json{{"id", f->id}, {"title", f->display_name()}, {"family", f->family}, {"instances", f->instances}});
+  }
+  return json_response(200, json{{"reports", arr}, {"forms", forms}});
 }
 
 UiResponse UiApi::report(const std::string& key_text) {

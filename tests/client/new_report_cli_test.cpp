@@ -238,6 +238,23 @@ INSTANTIATE_TEST_SUITE_P(
         BadNew{"instance_on_yearly_form", "411325-ybj/2025/final02:p01", 2, "每年只填一张"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// A row is named as people say it: “财政拨款” for the printed
+// “其中：财政拨款（当年财政拨款）”, when no row is labelled exactly so.
+TEST_F(NewReportCli, ARowIsNamedWithoutTheNoteInBracketsAfterItsLabel) {
+  const std::string p01 = "411325-ybj/2024/perf-project:p01";
+  ASSERT_EQ(cli({"new", p01}).exit_code, 0);
+  const CliResult set = cli({"set", p01, "财政拨款", "年初预算数", "150"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  const auto shown = json_of({"show", p01});
+  std::string stored;
+  for (const auto& r : shown["rows"]) {
+    if (r["key"] == "funds_fiscal") stored = r["cells"].value("initial", "");
+  }
+  EXPECT_EQ(stored, "150");
+  // A word that is no label, with or without a note, is still refused.
+  EXPECT_EQ(cli({"set", p01, "当年财政拨款", "年初预算数", "1"}).exit_code, 2);
+}
+
 // Templates versioned by year (issue 14, item 8): a data folder with a second
 // layout of 公开01表 for reports from 2025 on. A report's year picks the layout
 // it is made with; the 2024 report keeps the old rows and rules.

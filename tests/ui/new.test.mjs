@@ -16,6 +16,15 @@ test("a new report is made empty in the browser and filled in", async () => {
     });
     const page = await w.open(await w.startUi("wang"));
     await until("the box to offer this unit", async () => (await page.inputValue("#new-report")).startsWith("411325-ybj/"));
+    // Every form is offered for the unit and year typed; a refusal shows under the
+    // box even with no report open.
+    await page.fill("#new-report", "411325-ybj/2024/");
+    await until("the forms to be offered for 2024", async () => (await page.evaluate(() =>
+      [...document.querySelectorAll("#new-report-forms option")].map(o => o.value))).includes("411325-ybj/2024/perf-project:p01"));
+    await page.fill("#new-report", "411325-ybj/2024/项目支出绩效自评表");
+    await page.click("#new-report-button");
+    await until("the refusal under the box", async () => /没有表样“项目支出绩效自评表”/.test(await page.textContent("#new-report-message")));
+    assert.ok(await page.isVisible("#new-report-message"));
     await page.fill("#new-report", FRESH);
     await page.click("#new-report-button");
     await until("the new report to open", async () =>
@@ -39,6 +48,6 @@ test("a new report is made empty in the browser and filled in", async () => {
     // The same report again is refused, and says so in Chinese.
     await page.fill("#new-report", FRESH);
     await page.click("#new-report-button");
-    await until("the refusal", async () => /已在本副本中/.test(await page.textContent("#message")));
+    await until("the refusal", async () => /已在本副本中/.test(await page.textContent("#new-report-message")));
   });
 });
