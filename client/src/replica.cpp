@@ -1964,8 +1964,13 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
       // applied (and never stops the download).
       auto info = sync::parse_report_info(e.op.value.value_or(""));
       if (e.outcome != sync::Outcome::kRejected && info.ok()) {
-        // Marks this program's form cannot read are not kept (the report keeps
-        // the ones it had): one bad operation never makes a report unreadable.
+        // A report that states its unit keeps it unless another is stated
+        // (merge_report_info). Marks this program's form cannot read are not
+        // kept (the report keeps the ones it had): one bad operation never
+        // makes a report unreadable.
+        sync::ReportInfo had;
+        if (rep.own_unit) had.money_unit = std::string(unit_name(rep.unit));
+        info = sync::merge_report_info(had, std::move(*info));
         std::string marks = info->not_in_source;
         if (!marks.empty() && !parse_not_in_source(marks, *rep.form).ok())
           marks = rep.not_in_source;

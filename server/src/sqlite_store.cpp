@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <optional>
+
 #include "server/credentials.h"
 #include "sqlite/db.h"
 #include "sync/protocol.h"
+#include "sync/report_info.h"
 
 namespace budgetsync::server {
 
@@ -72,6 +76,7 @@ Status upgrade(sqlite::Db& db) {
       "INSERT INTO report_infos(report, info, seq) VALUES(?, ?, ?) "
       "ON CONFLICT(report) DO UPDATE SET info = excluded.info, seq = excluded.seq");
   if (!put.ok()) return put.status();
+  std::map<std::string, std::pair<std::optional<std::string>, int64_t>> infos;  // as record_info
   for (;;) {
     auto row = entries->step();
     if (!row.ok()) return row.status();
@@ -79,8 +84,12 @@ Status upgrade(sqlite::Db& db) {
     auto e = sync::decode_entry(entries->col_text(0));
     if (!e.ok()) return e.status();
     if (e->op.kind != sync::OpKind::kReportInfo || !e->op.value) continue;
-    BS_RETURN_IF_ERROR(
-        put->bind(1, e->op.report.to_string()).bind(2, *e->op.value).bind(3, e->seq).run());
+    auto& [info, seq] = infos[e->op.report.to_string()];
+    info = sync::merge_report_info_text(info, *e->op.value);
+    seq = e->seq;
+  }
+  for (const auto& [report, info] : infos) {
+    BS_RETURN_IF_ERROR(put->bind(1, report).bind(2, *info.first).bind(3, info.second).run());
   }
   BS_RETURN_IF_ERROR(db.exec(fmt::format("PRAGMA user_version = {}", kStoreVersion)));
   return tx.commit();
@@ -289,11 +298,14 @@ Status SqliteServerStore::record_state(const sync::LogEntry& e) {
 
 Status SqliteServerStore::record_info(const sync::LogEntry& e) {
   if (!e.op.value) return Status::Ok();
+  auto now = report_info(e.op.report);
+  if (!now.ok()) return now.status();
+  const std::string info = sync::merge_report_info_text(*now, *e.op.value);
   auto st = impl_->db.cached(
       "INSERT INTO report_infos(report, info, seq) VALUES(?, ?, ?) "
       "ON CONFLICT(report) DO UPDATE SET info = excluded.info, seq = excluded.seq");
   if (!st.ok()) return st.status();
-  return st->bind(1, e.op.report.to_string()).bind(2, *e.op.value).bind(3, e.seq).run();
+  return st->bind(1, e.op.report.to_string()).bind(2, info).bind(3, e.seq).run();
 }
 
 Result<std::optional<std::string>> SqliteServerStore::report_info(const ReportKey& report) {

@@ -73,4 +73,21 @@ Result<ReportInfo> parse_report_info(std::string_view text) {
   return info;
 }
 
+ReportInfo merge_report_info(const std::optional<ReportInfo>& current, ReportInfo incoming) {
+  if (current && incoming.money_unit.empty()) incoming.money_unit = current->money_unit;
+  return incoming;
+}
+
+std::string merge_report_info_text(const std::optional<std::string>& current,
+                                   const std::string& incoming) {
+  auto next = parse_report_info(incoming);
+  if (!next.ok()) return incoming;
+  std::optional<ReportInfo> now;
+  if (current) {
+    if (auto parsed = parse_report_info(*current); parsed.ok()) now = std::move(*parsed);
+  }
+  if (!now || !next->money_unit.empty() || now->money_unit.empty()) return incoming;
+  return encode_report_info(merge_report_info(now, std::move(*next)));
+}
+
 }  // namespace budgetsync::sync

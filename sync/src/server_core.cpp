@@ -108,8 +108,14 @@ Status MemoryServerStore::record(const LogEntry& e) {
       if (!next.ok()) return next.status();
       now->second = *next;
     }
-    if (e.op.kind == OpKind::kReportInfo && e.op.value)
-      state_.infos.insert_or_assign(e.op.report, *e.op.value);
+    if (e.op.kind == OpKind::kReportInfo && e.op.value) {
+      auto now = state_.infos.find(e.op.report);
+      state_.infos.insert_or_assign(
+          e.op.report,
+          merge_report_info_text(now == state_.infos.end() ? std::nullopt
+                                                            : std::optional<std::string>(now->second),
+                                 *e.op.value));
+    }
     if (e.op.kind == OpKind::kDeleteRow && e.row_deleted) {
       state_.tombstones.emplace(std::pair{e.op.report, e.op.row},
                                 Contender{e.op.id, e.op.author, e.op.hlc, std::nullopt, 0});

@@ -584,6 +584,32 @@ TEST_F(ReplicaSync, AReportsOwnMoneyUnitAndItsCutsReachTheOtherDevice) {
   EXPECT_TRUE(ru->not_in_source.covers(form, "main", "total", "other"));
 }
 
+// Device b makes the report empty (`new`) before it has seen a's import in 元:
+// its report info states no unit, and that never turns a's 元 cells into 万元
+// — on a, on b, or in what the server judges.
+TEST_F(ReplicaSync, AReportMadeEmptyElsewhereKeepsTheUnitItsImportStated) {
+  Report yuan = seed("final02.json");
+  yuan.money_unit = MoneyUnit::kYuan;
+  ASSERT_TRUE(a_->import_report(yuan).ok());
+  ASSERT_TRUE(b_->create_report(kFinal02).ok());
+  sync(*a_);
+  sync(*b_);  // b's empty report's info comes after a's in the log
+  sync(*a_);
+  for (Replica* r : {a_.get(), b_.get()}) {
+    auto loaded = r->load(kFinal02);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    ASSERT_TRUE(loaded->money_unit.has_value());
+    EXPECT_EQ(*loaded->money_unit, MoneyUnit::kYuan);
+  }
+  auto info = store_.report_info(kFinal02);
+  ASSERT_TRUE(info.ok() && info->has_value());
+  auto parsed = sync::parse_report_info(**info);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->money_unit, "元");
+  // Another unit stated later still changes it.
+  EXPECT_EQ(sync::merge_report_info(*parsed, {"", "", "万元", ""}).money_unit, "万元");
+}
+
 // A pulled report info whose marks this program's form cannot read changes
 // the report's name but not its marks, and the report stays readable.
 TEST_F(ReplicaSync, MarksTheFormCannotReadAreNotKeptAndTheReportStaysReadable) {

@@ -95,6 +95,52 @@ TEST(SqliteServerStore, AReportsOwnMoneyUnitAndCutsAreWhatTheServerJudges) {
   EXPECT_TRUE(r->not_in_source.empty());
 }
 
+// A later report info that states no unit (the report made empty on another
+// device) keeps the unit the import stated, in both stores and after the
+// upgrade that refills them from the log.
+TEST(SqliteServerStore, AnInfoStatingNoUnitKeepsTheUnitTheReportStated) {
+  auto catalog = load_catalog(budgetsync::testing::data_dir());
+  ASSERT_TRUE(catalog.ok());
+  sync::Operation yuan = set_op("a", 1, "", 0);
+  yuan.kind = sync::OpKind::kReportInfo;
+  yuan.row = yuan.column = "";
+  yuan.value = sync::encode_report_info({"内乡县医疗保障局", "final02.csv", "元", ""});
+  sync::Operation made_empty = yuan;
+  made_empty.id = {"b", 1};
+  made_empty.value = sync::encode_report_info({"内乡县医疗保障局", "新建", "", ""});
+  const std::vector<sync::Operation> batch{yuan, set_op("a", 2, "15.00", 0), made_empty};
+  const ReportKey key{"411325-ybj", 2024, "final02", ""};
+  const auto in_yuan = [&](sync::ServerStore& store) {
+    auto r = stored_report(store, *catalog, key);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->unit_in(*catalog->form("final02")), MoneyUnit::kYuan);
+    EXPECT_EQ(r->source, "新建");  // the other fields are the newest's
+  };
+  sync::FakeClock clock(1'700'000'000'000);
+  sync::MemoryServerStore memory;
+  sync::ServerCore memory_core(memory, clock);
+  ASSERT_TRUE(memory_core.push(batch, nullptr).ok());
+  in_yuan(memory);
+  TempDir dir;
+  const std::string path = (dir.path() / "server.db").string();
+  {
+    auto store = SqliteServerStore::open(path, &clock);
+    ASSERT_TRUE(store.ok());
+    sync::ServerCore core(**store, clock);
+    ASSERT_TRUE(core.push(batch, nullptr).ok());
+    in_yuan(**store);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "DELETE FROM report_infos; PRAGMA user_version = 0;", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto reopened = SqliteServerStore::open(path, &clock);
+  ASSERT_TRUE(reopened.ok());
+  in_yuan(**reopened);
+}
+
 TEST(SqliteServerStore, ConvergesLikeTheReferenceStore) {
   for (uint64_t seed = 1; seed <= 150; ++seed) {
     auto store = SqliteServerStore::open(":memory:");

@@ -5,9 +5,12 @@
 // document does not have (the import file's not_in_source marks). An import sends one
 // after its cells and a consolidation one when it creates its report, so a
 // replica that receives the report by sync shows and exports the same fields as
-// the device that made it. The latest in the log wins; nothing merges.
+// the device that made it. The latest in the log wins (merge_report_info), but
+// for the money unit: once a report states one, only another stated unit
+// changes it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,5 +38,19 @@ std::string encode_report_info(const ReportInfo& info);
 // marks: not an array) or is longer than its limit, a money_unit other than
 // 元 or 万元, naming the field.
 Result<ReportInfo> parse_report_info(std::string_view text);
+
+// The info a report has after `incoming`, given the one it had (none: no info
+// yet). Every field is incoming's, except that an incoming money_unit of ""
+// keeps the unit the report had: "" says "the form's" only of a report made
+// empty (`new` on a device that had not yet seen the import, a consolidation),
+// and the report's cells are written in the unit it already states — reading
+// them in another would misread every amount. Every store of report infos
+// (the replica, the server stores) applies the log's infos through this, in
+// log order, so they agree.
+ReportInfo merge_report_info(const std::optional<ReportInfo>& current, ReportInfo incoming);
+// The same on stored texts (encode_report_info): an absent or unreadable
+// current is none, an unreadable incoming is kept as it is.
+std::string merge_report_info_text(const std::optional<std::string>& current,
+                                   const std::string& incoming);
 
 }  // namespace budgetsync::sync
