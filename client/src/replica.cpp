@@ -1483,9 +1483,26 @@ Result<int64_t> Replica::write_consolidated(const Report& report, const std::str
   auto rep = m.find_report(report.key);
   if (!rep.ok()) return rep.status();
   if (Status s = m.check_editable(*rep, report.key); !s.ok()) return s;
-  if (created) {
-    // Other devices of the unit learn its name and that it is a consolidation.
-    const std::string info = sync::encode_report_info({m.identity.unit_name, "汇总", "", ""});
+  // The consolidation's amounts are written in its own unit and it has every
+  // part: a report there before that stated another unit or marked parts its
+  // source lacked (an import) is restated — unit stated outright, since an
+  // info stating none keeps the old one (merge_report_info) — so no amount is
+  // read in a unit it was not written in.
+  const MoneyUnit unit = report.unit_in(*form);
+  const bool restate = (rep->own_unit && rep->unit != unit) || !rep->not_in_source.empty();
+  if (restate) {
+    BS_ASSIGN_OR_RETURN(
+        st, m.db.cached("UPDATE reports SET money_unit = ?, not_in_source = '' WHERE id = ?"));
+    BS_RETURN_IF_ERROR(st.bind(1, std::string(unit_name(unit))).bind(2, rep->id).run());
+    rep->own_unit = true;
+    rep->unit = unit;
+    rep->not_in_source.clear();
+  }
+  if (created || restate) {
+    // Other devices of the unit learn its name, that it is a consolidation,
+    // and the unit its cells are written in, stated outright.
+    const std::string info = sync::encode_report_info(
+        {m.identity.unit_name, "汇总", std::string(unit_name(unit)), ""});
     if (Status s = m.append_op(sync::OpKind::kReportInfo, rep->id, "", "", info, 0).status();
         !s.ok())
       return s;
@@ -1739,7 +1756,14 @@ Result<std::vector<sync::Operation>> Replica::outbox(size_t limit) const {
       sync::Operation op = it->base;
       op.kind = sync::OpKind::kReportInfo;
       op.id.counter = counter;
-      op.value = sync::encode_report_info(it->info);
+      // Its cells are written in a unit, so it states that unit outright (an
+      // info stating none keeps the unit the report has: merge_report_info).
+      sync::ReportInfo info = it->info;
+      if (info.money_unit.empty()) {
+        if (const FormTemplate* f = m.catalog.form_for_year(op.report.form, op.report.year))
+          info.money_unit = std::string(unit_name(f->unit));
+      }
+      op.value = sync::encode_report_info(info);
       op.base_version = 0;
       expanded.push_back(std::move(op));
     }
@@ -1968,12 +1992,28 @@ Status Replica::apply_pulled(const std::vector<sync::LogEntry>& entries, int64_t
         // (merge_report_info). Marks this program's form cannot read are not
         // kept (the report keeps the ones it had): one bad operation never
         // makes a report unreadable.
-        sync::ReportInfo had;
-        if (rep.own_unit) had.money_unit = std::string(unit_name(rep.unit));
+        // What the report had: none when it was made here on first sight of
+        // another device's operation and no info has reached it yet.
+        std::optional<sync::ReportInfo> had;
+        {
+          BS_ASSIGN_OR_RETURN(
+              now, m.db.cached("SELECT COALESCE(unit_name, ''), COALESCE(source, '') FROM reports "
+                               "WHERE id = ?"));
+          now.bind(1, rep.id);
+          BS_ASSIGN_OR_RETURN(found, now.step());
+          if (found && (!now.col_text(0).empty() || !now.col_text(1).empty() || rep.own_unit ||
+                        !rep.not_in_source.empty())) {
+            had = sync::ReportInfo{now.col_text(0), now.col_text(1),
+                                   rep.own_unit ? std::string(unit_name(rep.unit)) : "",
+                                   rep.not_in_source};
+          }
+        }
         info = sync::merge_report_info(had, std::move(*info));
         std::string marks = info->not_in_source;
         if (!marks.empty() && !parse_not_in_source(marks, *rep.form).ok())
           marks = rep.not_in_source;
+        // The form's own unit is kept as "" (the form's), as an import keeps it.
+        if (info->money_unit == unit_name(rep.form->unit)) info->money_unit.clear();
         BS_ASSIGN_OR_RETURN(st, m.db.cached("UPDATE reports SET unit_name = ?, source = ?, "
                                             "money_unit = ?, not_in_source = ? WHERE id = ?"));
         st.bind(1, info->unit_name).bind(2, info->source).bind(3, info->money_unit);

@@ -39,14 +39,17 @@ CREATE TABLE IF NOT EXISTS rows(
 -- Each report's review state and the log entry that set it.
 CREATE TABLE IF NOT EXISTS report_states(
   report TEXT PRIMARY KEY, state TEXT NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
--- Each report's newest report_info value and the log entry that carried it.
+-- Each report's info as the log's report_info operations make it
+-- (merge_report_info) and the newest log entry that carried one.
 CREATE TABLE IF NOT EXISTS report_infos(
   report TEXT PRIMARY KEY, info TEXT NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 // user_version 1: report_infos is filled (a store made before it had the table
-// fills it once from its log).
-constexpr int64_t kStoreVersion = 1;
+// fills it once from its log). 2: report_infos applies the log's infos through
+// merge_report_info (a store of version 1 kept the newest info as it came, so
+// it is filled again from its log).
+constexpr int64_t kStoreVersion = 2;
 
 // What a link's hash covers, in an order and framing that cannot be confused.
 std::string audit_hash(const std::string& previous, int64_t seq, int64_t server_ms,

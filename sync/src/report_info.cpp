@@ -74,7 +74,10 @@ Result<ReportInfo> parse_report_info(std::string_view text) {
 }
 
 ReportInfo merge_report_info(const std::optional<ReportInfo>& current, ReportInfo incoming) {
-  if (current && incoming.money_unit.empty()) incoming.money_unit = current->money_unit;
+  if (!current || !incoming.money_unit.empty()) return incoming;
+  incoming.money_unit = current->money_unit;
+  incoming.not_in_source = current->not_in_source;
+  incoming.source = current->source;
   return incoming;
 }
 
@@ -86,7 +89,7 @@ std::string merge_report_info_text(const std::optional<std::string>& current,
   if (current) {
     if (auto parsed = parse_report_info(*current); parsed.ok()) now = std::move(*parsed);
   }
-  if (!now || !next->money_unit.empty() || now->money_unit.empty()) return incoming;
+  if (!now || !next->money_unit.empty()) return incoming;
   return encode_report_info(merge_report_info(now, std::move(*next)));
 }
 

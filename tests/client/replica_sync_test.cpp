@@ -531,6 +531,34 @@ TEST_F(ReplicaSync, AReportReceivedBySyncKeepsItsUnitNameAndSource) {
   EXPECT_EQ(a_->status()->pending_ops, 0);
 }
 
+// A consolidation written over a report imported in 元 with a part marked
+// missing: its amounts are in the form's 万元 and it has every part, so the
+// report is restated on both devices — never its 万元 sums read as 元.
+TEST_F(ReplicaSync, AConsolidationOverAReportInYuanRestatesItsUnitAndParts) {
+  Report yuan = seed("final02.json");
+  yuan.money_unit = MoneyUnit::kYuan;
+  yuan.not_in_source.columns = {{"main", "other"}};
+  ASSERT_TRUE(a_->import_report(yuan).ok());
+  sync(*a_);
+  sync(*b_);
+  ASSERT_TRUE(a_->write_consolidated(seed("final02.json"), "{}").ok());
+  sync(*a_);
+  sync(*b_);
+  const FormTemplate& form = *catalog_->form("final02");
+  for (Replica* r : {a_.get(), b_.get()}) {
+    auto loaded = r->load(kFinal02);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    EXPECT_EQ(loaded->unit_in(form), MoneyUnit::kWanYuan);
+    EXPECT_TRUE(loaded->not_in_source.empty());
+    const ReportCell* total = loaded->cell("210", "total");
+    ASSERT_NE(total, nullptr);
+    EXPECT_EQ(render_report_text(*loaded, form, *catalog_).find("单位：元"), std::string::npos);
+  }
+  auto info = store_.report_info(kFinal02);
+  ASSERT_TRUE(info.ok() && info->has_value());
+  EXPECT_EQ(sync::parse_report_info(**info)->money_unit, "万元");
+}
+
 // A table kept in 元 whose source printed no 其他收入 column: every device keeps
 // its 金额单位 and the cut, shows the amounts in 元 and the cut cells as
 // 来源中无, and judges it alike.
@@ -590,6 +618,7 @@ TEST_F(ReplicaSync, AReportsOwnMoneyUnitAndItsCutsReachTheOtherDevice) {
 TEST_F(ReplicaSync, AReportMadeEmptyElsewhereKeepsTheUnitItsImportStated) {
   Report yuan = seed("final02.json");
   yuan.money_unit = MoneyUnit::kYuan;
+  yuan.not_in_source.columns = {{"main", "other"}};
   ASSERT_TRUE(a_->import_report(yuan).ok());
   ASSERT_TRUE(b_->create_report(kFinal02).ok());
   sync(*a_);
@@ -600,6 +629,8 @@ TEST_F(ReplicaSync, AReportMadeEmptyElsewhereKeepsTheUnitItsImportStated) {
     ASSERT_TRUE(loaded.ok()) << loaded.status().message();
     ASSERT_TRUE(loaded->money_unit.has_value());
     EXPECT_EQ(*loaded->money_unit, MoneyUnit::kYuan);
+    EXPECT_TRUE(loaded->not_in_source.covers(*catalog_->form("final02"), "main", "total", "other"));
+    EXPECT_NE(loaded->source, "新建");
   }
   auto info = store_.report_info(kFinal02);
   ASSERT_TRUE(info.ok() && info->has_value());

@@ -356,14 +356,14 @@ TEST_F(ReplicaTest, TheOutboxSendsAnImportAsOneEditPerCellWithTheIdsItReserved) 
   }
   EXPECT_TRUE(original_sent);
   EXPECT_EQ(static_cast<int64_t>(ids.size()), cells);
-  // Then the report's name and where it came from, under the last id it reserved.
+  // Then the report's name, where it came from and the unit its cells are
+  // written in (stated outright, the form's too), under the last id it reserved.
   const auto& info = (*out)[static_cast<size_t>(cells)];
   EXPECT_EQ(info.kind, sync::OpKind::kReportInfo);
   EXPECT_EQ(info.id.counter, cells + 1);
-  EXPECT_EQ(info.value, sync::encode_report_info(
-                            {seed02.unit_name, seed02.source,
-                             seed02.money_unit ? std::string(unit_name(*seed02.money_unit)) : "",
-                             encode_not_in_source(seed02.not_in_source)}));
+  EXPECT_EQ(info.value,
+            sync::encode_report_info({seed02.unit_name, seed02.source, "万元",
+                                      encode_not_in_source(seed02.not_in_source)}));
   EXPECT_EQ(out->back().value, "16.00");
   EXPECT_EQ(out->back().id.counter, cells + 2);
   // The same outbox, read again, is the same operations: a resend is a resend.

@@ -96,15 +96,17 @@ TEST(SqliteServerStore, AReportsOwnMoneyUnitAndCutsAreWhatTheServerJudges) {
 }
 
 // A later report info that states no unit (the report made empty on another
-// device) keeps the unit the import stated, in both stores and after the
-// upgrade that refills them from the log.
+// device) keeps the unit, the marks and the source the import stated, in both
+// stores, and a store whose report infos a version-1 server kept as they came
+// is filled again from its log.
 TEST(SqliteServerStore, AnInfoStatingNoUnitKeepsTheUnitTheReportStated) {
   auto catalog = load_catalog(budgetsync::testing::data_dir());
   ASSERT_TRUE(catalog.ok());
   sync::Operation yuan = set_op("a", 1, "", 0);
   yuan.kind = sync::OpKind::kReportInfo;
   yuan.row = yuan.column = "";
-  yuan.value = sync::encode_report_info({"内乡县医疗保障局", "final02.csv", "元", ""});
+  yuan.value = sync::encode_report_info(
+      {"内乡县医疗保障局", "final02.csv", "元", R"([{"column":"other","section":"main"}])"});
   sync::Operation made_empty = yuan;
   made_empty.id = {"b", 1};
   made_empty.value = sync::encode_report_info({"内乡县医疗保障局", "新建", "", ""});
@@ -114,7 +116,8 @@ TEST(SqliteServerStore, AnInfoStatingNoUnitKeepsTheUnitTheReportStated) {
     auto r = stored_report(store, *catalog, key);
     ASSERT_TRUE(r.ok()) << r.status().message();
     EXPECT_EQ(r->unit_in(*catalog->form("final02")), MoneyUnit::kYuan);
-    EXPECT_EQ(r->source, "新建");  // the other fields are the newest's
+    EXPECT_EQ(r->source, "final02.csv");
+    EXPECT_TRUE(r->not_in_source.covers(*catalog->form("final02"), "main", "total", "other"));
   };
   sync::FakeClock clock(1'700'000'000'000);
   sync::MemoryServerStore memory;
@@ -132,9 +135,9 @@ TEST(SqliteServerStore, AnInfoStatingNoUnitKeepsTheUnitTheReportStated) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, "DELETE FROM report_infos; PRAGMA user_version = 0;", nullptr, nullptr,
-                         nullptr),
-            SQLITE_OK);
+  const std::string as_version_1 =
+      "UPDATE report_infos SET info = '" + *made_empty.value + "'; PRAGMA user_version = 1;";
+  EXPECT_EQ(sqlite3_exec(db, as_version_1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   auto reopened = SqliteServerStore::open(path, &clock);
   ASSERT_TRUE(reopened.ok());

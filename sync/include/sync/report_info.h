@@ -5,9 +5,8 @@
 // document does not have (the import file's not_in_source marks). An import sends one
 // after its cells and a consolidation one when it creates its report, so a
 // replica that receives the report by sync shows and exports the same fields as
-// the device that made it. The latest in the log wins (merge_report_info), but
-// for the money unit: once a report states one, only another stated unit
-// changes it.
+// the device that made it. The latest in the log wins (merge_report_info),
+// except over an info that states no unit (`new`'s).
 #pragma once
 
 #include <optional>
@@ -40,13 +39,15 @@ std::string encode_report_info(const ReportInfo& info);
 Result<ReportInfo> parse_report_info(std::string_view text);
 
 // The info a report has after `incoming`, given the one it had (none: no info
-// yet). Every field is incoming's, except that an incoming money_unit of ""
-// keeps the unit the report had: "" says "the form's" only of a report made
-// empty (`new` on a device that had not yet seen the import, a consolidation),
-// and the report's cells are written in the unit it already states — reading
-// them in another would misread every amount. Every store of report infos
-// (the replica, the server stores) applies the log's infos through this, in
-// log order, so they agree.
+// yet). Whoever writes a report's cells (an import, a consolidation) states
+// their unit outright; only `new`, which writes none, states no unit. So an
+// incoming info with a unit replaces the one the report had, and one without
+// (a report made empty on a device that had not yet seen its import) takes
+// only the unit's name from it: the report keeps its unit, its not-in-source
+// marks and its source — its cells are written in that unit, and reading them
+// in another would misread every amount. Every store of report infos (the
+// replica, the server stores) applies the log's infos through this, in log
+// order, so they agree.
 ReportInfo merge_report_info(const std::optional<ReportInfo>& current, ReportInfo incoming);
 // The same on stored texts (encode_report_info): an absent or unreadable
 // current is none, an unreadable incoming is kept as it is.
