@@ -422,8 +422,9 @@ class Checker {
     Finding& f = add(rule.id, Severity::kNotice, tg.row, tg.column);
     f.expected = fmt_num(expected, type);
     f.expected_exact = expected.to_string();
-    f.message = fmt::format("{}：{}未填写，按“{}”应为 {}（{}）。", report_title(), cell_name(tg),
-                            rule.title.empty() ? "规则" : rule.title, f.expected, names());
+    f.message = fmt::format("{}：{}未填写，按“{}”应为 {}{}（{}）。", report_title(), cell_name(tg),
+                            rule.title.empty() ? "规则" : rule.title, f.expected,
+                            type == ColumnType::kRate ? "%" : "", names());
   }
 
   // A blank score whose inputs are filled: a notice offering the score its rule
@@ -1146,16 +1147,17 @@ class Checker {
         continue;
       }
       ++summary.recomputed;
+      // Meeting the target earns full marks everywhere; how a shortfall is
+      // scored is a convention, an error only where the form declares one.
+      const bool declared = sc.convention != ScoringConvention::kUnstated;
+      const std::string basis = sc.convention == ScoringConvention::kFullOrNothing && shortfall
+                                    ? "未达到指标值，按本表“达标得满分、未达标不得分”的计分规则"
+                                    : basis_text(s, target, actual, weight);
       if (!stated.present) {
         offer_score("score.indicator", {report_, form_, rr.key, ind.score}, *s.score,
                     fmt::format("（指标值 {}，实际完成 {}，分值 {}）", target, actual, weight.raw),
-                    basis_text(s, target, actual, weight));
-        continue;
-      }
-      if (!agrees) {
-        // Meeting the target earns full marks everywhere; how a shortfall is
-        // scored is a convention, an error only where the form declares one.
-        const bool declared = sc.convention != ScoringConvention::kUnstated;
+                    shortfall && !declared ? "本表未规定未达标时如何计分，" + basis : basis);
+      } else if (!agrees) {
         const bool error = !shortfall || declared;
         Finding& f = add("score.indicator", error ? Severity::kError : Severity::kWarning, rr.key,
                          ind.score);
@@ -1165,17 +1167,14 @@ class Checker {
         if (error) {
           f.message = fmt::format(
               "{}：指标「{}」（指标值 {}，实际完成 {}，分值 {}）得分填报 {}，{}，应为 {} 分。",
-              report_title(), name, target, actual, weight.raw, stated_text,
-              sc.convention == ScoringConvention::kFullOrNothing && shortfall
-                  ? "未达到指标值，按本表“达标得满分、未达标不得分”的计分规则"
-                  : basis_text(s, target, actual, weight),
+              report_title(), name, target, actual, weight.raw, stated_text, basis,
               s.score->to_string());
         } else {
           f.message = fmt::format(
               "{}：指标「{}」（指标值 {}，实际完成 {}，分值 {}）得分填报 {}；本表未规定未达标时"
               "如何计分，{}，应为 {} 分。请按本地区的计分规则核对。",
-              report_title(), name, target, actual, weight.raw, stated_text,
-              basis_text(s, target, actual, weight), s.score->to_string());
+              report_title(), name, target, actual, weight.raw, stated_text, basis,
+              s.score->to_string());
         }
       }
       if (!ind.deviation.empty() && s.deviation) {
@@ -1264,11 +1263,16 @@ class Checker {
         {row, label, "评分标准", input.raw, weight.raw, stated.raw, expected, agrees});
     if (agrees) return;
     const std::string col = form_->scoring.indicators->score;
+    if (!stated.present) {
+      offer_score("score.standard", {report_, form_, row, col}, expected,
+                  fmt::format("（实际值 {}）", input.raw), "按评分标准");
+      return;
+    }
     Finding& f = add("score.standard", Severity::kError, row, col);
     set_numbers(f, stated.present ? stated.raw : "", stated.value, expected, ColumnType::kScore);
     f.message = fmt::format("{}：指标「{}」按评分标准，实际值 {} 应得 {} 分，填报 {} 分。",
                             report_title(), row_label(*form_, report_, row), input.raw,
-                            expected.to_string(), stated.present ? stated.raw : "空白");
+                            expected.to_string(), stated.raw);
   }
 
   const std::vector<Report>& reports_;

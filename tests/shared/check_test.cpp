@@ -169,7 +169,7 @@ TEST_F(CheckTest, BlankScoresAreNoticesOfferingTheScoreTheirRuleGives) {
   add("scored", R"({"key": "header", "cells": {"name": "2024年修缮费"}},
       {"key": "funds_total", "cells": {"budget": "4.88", "spent": "4.88", "weight": "10", "score": ""}},
       {"key": "i1", "cells": {"level1": "产出指标（20分）", "level3": "办公用房面积", "target": "=1569平方米",
-                              "actual": "1430平方米", "weight": "10", "score": ""}},
+                              "actual": "1430平方米", "weight": "10", "score": "", "deviation": "-8.00"}},
       {"key": "i2", "cells": {"level3": "征缴宣传开展次数", "target": "≥30次", "actual": "40次", "weight": "10",
                               "score": "10"}},
       {"key": "total", "cells": {"score": "30"}})",
@@ -187,6 +187,12 @@ TEST_F(CheckTest, BlankScoresAreNoticesOfferingTheScoreTheirRuleGives) {
   EXPECT_EQ(ind[0].severity, Severity::kNotice);
   EXPECT_EQ(ind[0].expected, "9.11");
   EXPECT_EQ(ind[0].message.find("空白"), std::string::npos) << ind[0].message;
+  // The form states no rule for a shortfall: the offered score says so.
+  EXPECT_NE(ind[0].message.find("本表未规定未达标时如何计分"), std::string::npos) << ind[0].message;
+  // A blank score does not excuse the row's 偏差度: -8.00 is still wrong (-8.86).
+  const auto dev = of(r, "scored.score.deviation");
+  ASSERT_EQ(dev.size(), 1u);
+  EXPECT_EQ(dev[0].expected, "-8.86");
 }
 
 TEST_F(CheckTest, CapsGroupWeightsAndDuplicates) {
