@@ -92,7 +92,11 @@ std::vector<const FormTemplate*> Catalog::forms() const {
 }
 
 Status Catalog::check() const {
-  for (const FormTemplate* t : forms()) {
+  std::vector<const FormTemplate*> every_version;  // an older layout is checked too
+  for (const auto& [id, versions] : forms_) {
+    for (const auto& [v, t] : versions) every_version.push_back(&t);
+  }
+  for (const FormTemplate* t : every_version) {
     for (const auto& s : t->sections) {
       if (!s.code_list.empty() && !code_lists_.count(s.code_list)) {
         return Status::NotFound(

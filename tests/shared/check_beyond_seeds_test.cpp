@@ -590,6 +590,21 @@ TEST(TextAgainstTables, AClassItemAndSubitemNamedAfterTheFundDecideTheRow) {
   EXPECT_EQ(row->expected, "1,200.00万元");
 }
 
+TEST(TextAgainstTables, BasicSpendingOfANamedItemIsThatItemsBasicColumn) {
+  // 2101102 事业单位医疗: 0.00 basic, 143.00 project — not the unit's 590.45.
+  EXPECT_EQ(seed003_with_sentence("卫生健康支出（类）行政事业单位医疗（款）事业单位医疗（项）："
+                                  "基本支出决算为0.00万元，项目支出决算为143.00万元。")
+                .size(),
+            3u);
+  const auto off = seed003_with_sentence(
+      "卫生健康支出（类）行政事业单位医疗（款）事业单位医疗（项）：项目支出决算为140.00万元。");
+  ASSERT_EQ(off.size(), 4u);
+  const auto row = std::find_if(off.begin(), off.end(),
+                                [](const Finding& f) { return f.stated == "140.00万元"; });
+  ASSERT_NE(row, off.end());
+  EXPECT_EQ(row->expected, "143.00万元");
+}
+
 TEST(TextAgainstTables, OfTwoProjectsNamedTheOneWrittenNearestThePhraseIsMeant) {
   // p01 (国有破产企业退休人员医疗补助) scores otherwise; p10 scores 97.48.
   EXPECT_EQ(seed003_with_sentence("2024年国有破产企业退休人员医疗补助和2024年公务员医疗补助项目均已"
@@ -600,6 +615,14 @@ TEST(TextAgainstTables, OfTwoProjectsNamedTheOneWrittenNearestThePhraseIsMeant) 
                 "与2024年国有破产企业退休人员医疗补助一样，2024年公务员医疗补助项目自评得分为97.48分。")
                 .size(),
             3u);
+  // …and it is compared: a score that is not p10's is found against p10.
+  const auto off = seed003_with_sentence(
+      "与2024年国有破产企业退休人员医疗补助一样，2024年公务员医疗补助项目自评得分为96.00分。");
+  ASSERT_EQ(off.size(), 4u);
+  const auto p10 = std::find_if(off.begin(), off.end(),
+                                [](const Finding& f) { return f.stated == "96.00分"; });
+  ASSERT_NE(p10, off.end());
+  EXPECT_EQ(p10->expected, "97.48分");
 }
 
 TEST(TextAgainstTables, AProjectNamePrintedWithFullWidthDigitsIsStillFound) {
@@ -610,6 +633,38 @@ TEST(TextAgainstTables, AProjectNamePrintedWithFullWidthDigitsIsStillFound) {
   for (const auto& f : found) got.push_back(f.stated + " / " + f.expected);
   EXPECT_EQ(
       got, (std::vector<std::string>{"99.99分 / 99.90分", "97.41% / 100.00%", "92.31% / 100.00%"}));
+}
+
+// The 自评报告 quotes the whole-department table's 总分 (seed 001: “自评得分为 95
+// 分”, as the table states): in agreement nothing is said; a table that says
+// otherwise is found, quoting the sentence.
+TEST(TextAgainstTables, TheSelfEvaluationReportsScoreIsTheDepartmentTablesTotal) {
+  auto catalog = load_catalog(testing::data_dir());
+  ASSERT_TRUE(catalog.ok());
+  auto findings = [&](const std::string& total) {
+    std::vector<Report> reports;
+    for (const auto& e :
+         std::filesystem::directory_iterator(testing::seeds_dir() / "001_5c11e5d911459f7e")) {
+      auto text = read_file(e.path());
+      EXPECT_TRUE(text.ok());
+      auto doc = nlohmann::json::parse(*text);
+      if (e.path().filename() == "perf-dept-sn.json") set_cell(doc, "total", "score", total);
+      auto report = parse_report(doc.dump(), e.path().filename().string(), *catalog);
+      EXPECT_TRUE(report.ok()) << report.status().message();
+      if (report.ok()) reports.push_back(std::move(*report));
+    }
+    std::vector<Finding> out;
+    for (auto& f : check_reports(reports, *catalog).findings) {
+      if (f.rule_id == "narrative.text.tables") out.push_back(std::move(f));
+    }
+    return out;
+  };
+  EXPECT_TRUE(findings("95").empty());
+  const auto off = findings("94");
+  ASSERT_EQ(off.size(), 1u);
+  EXPECT_EQ(off[0].stated, "95分");
+  EXPECT_EQ(off[0].expected, "94.00分");
+  EXPECT_NE(off[0].message.find("自评得分为 95 分"), std::string::npos) << off[0].message;
 }
 
 }  // namespace

@@ -40,9 +40,9 @@ class Catalog {
   // then others), then order, then id.
   std::vector<const FormTemplate*> forms() const;
 
-  // Cross-checks after loading: every cross-table reference names a known form,
-  // row and column; every section's code_list exists. Errors name the template
-  // file and the rule.
+  // Cross-checks after loading, every version of every form: every cross-table
+  // reference names a known form, row and column (of its newest version); every
+  // section's code_list exists. Errors name the template file and the rule.
   Status check() const;
 
  private:
