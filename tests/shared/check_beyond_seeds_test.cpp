@@ -479,6 +479,13 @@ void set_cell(nlohmann::json& doc, const std::string& row, const std::string& co
   }
 }
 
+// The one finding of `found` that quotes `stated` from the text, or null.
+const Finding* stating(const std::vector<Finding>& found, const std::string& stated) {
+  const auto it = std::find_if(found.begin(), found.end(),
+                               [&](const Finding& f) { return f.stated == stated; });
+  return it == found.end() ? nullptr : &*it;
+}
+
 TEST(TextAgainstTables, TheSeedsNotesDisagreeWithTheirProjectTablesExactlyThreeTimes) {
   // 情况说明 quotes each project's self-evaluation: two 执行率 and one score
   // differ from the project tables (公开 p065, p064). Everything else it
@@ -540,9 +547,8 @@ TEST(TextAgainstTables, ANumberInYuanIsComparedInYuanAndRoundingToTheTextsPlaces
     set_cell(doc, "p037", "text", "2024年度“三公”经费财政拨款支出决算为108,400元。");
   });
   ASSERT_EQ(off.size(), 4u);
-  const auto yuan = std::find_if(off.begin(), off.end(),
-                                 [](const Finding& f) { return f.stated == "108,400元"; });
-  ASSERT_NE(yuan, off.end());
+  const Finding* yuan = stating(off, "108,400元");
+  ASSERT_NE(yuan, nullptr);
   EXPECT_NE(yuan->expected.find("108,300"), std::string::npos) << yuan->expected;
   EXPECT_EQ(seed003_text_findings(
                 "final09.json",
@@ -567,9 +573,8 @@ TEST(TextAgainstTables, BasicAndProjectSpendingOfAFundAreComparedWithThatFundsCo
             3u);
   const auto off = seed003_with_sentence("2024年度一般公共预算财政拨款基本支出决算为590.46万元。");
   ASSERT_EQ(off.size(), 4u);
-  const auto basic = std::find_if(off.begin(), off.end(),
-                                  [](const Finding& f) { return f.stated == "590.46万元"; });
-  ASSERT_NE(basic, off.end());
+  const Finding* basic = stating(off, "590.46万元");
+  ASSERT_NE(basic, nullptr);
   EXPECT_EQ(basic->expected, "590.45万元");
   EXPECT_NE(basic->message.find("公开05表"), std::string::npos) << basic->message;
 }
@@ -584,9 +589,8 @@ TEST(TextAgainstTables, AClassItemAndSubitemNamedAfterTheFundDecideTheRow) {
       "一般公共预算财政拨款支出决算中，卫生健康支出（类）行政事业单位医疗（款）公务员医疗补助（项）"
       "支出决算为1,100.00万元。");
   ASSERT_EQ(off.size(), 4u);
-  const auto row = std::find_if(off.begin(), off.end(),
-                                [](const Finding& f) { return f.stated == "1,100.00万元"; });
-  ASSERT_NE(row, off.end());
+  const Finding* row = stating(off, "1,100.00万元");
+  ASSERT_NE(row, nullptr);
   EXPECT_EQ(row->expected, "1,200.00万元");
 }
 
@@ -599,9 +603,8 @@ TEST(TextAgainstTables, BasicSpendingOfANamedItemIsThatItemsBasicColumn) {
   const auto off = seed003_with_sentence(
       "卫生健康支出（类）行政事业单位医疗（款）事业单位医疗（项）：项目支出决算为140.00万元。");
   ASSERT_EQ(off.size(), 4u);
-  const auto row = std::find_if(off.begin(), off.end(),
-                                [](const Finding& f) { return f.stated == "140.00万元"; });
-  ASSERT_NE(row, off.end());
+  const Finding* row = stating(off, "140.00万元");
+  ASSERT_NE(row, nullptr);
   EXPECT_EQ(row->expected, "143.00万元");
 }
 
@@ -619,9 +622,8 @@ TEST(TextAgainstTables, OfTwoProjectsNamedTheOneWrittenNearestThePhraseIsMeant) 
   const auto off = seed003_with_sentence(
       "与2024年国有破产企业退休人员医疗补助一样，2024年公务员医疗补助项目自评得分为96.00分。");
   ASSERT_EQ(off.size(), 4u);
-  const auto p10 = std::find_if(off.begin(), off.end(),
-                                [](const Finding& f) { return f.stated == "96.00分"; });
-  ASSERT_NE(p10, off.end());
+  const Finding* p10 = stating(off, "96.00分");
+  ASSERT_NE(p10, nullptr);
   EXPECT_EQ(p10->expected, "97.48分");
 }
 
