@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstdio>
+#include <functional>
 #include <set>
 
 #include "../client/test_support.h"
@@ -35,6 +36,37 @@ sync::Operation set_op(const std::string& device, int64_t counter, const std::st
   return op;
 }
 
+// `batch` pushed through the server core into the memory store and into a
+// SQLite store, `check` run on each, then on the SQLite store reopened after
+// `as_older_server` (SQL) made it look as an older server left it.
+void in_every_store(const std::vector<sync::Operation>& batch, const std::string& as_older_server,
+                    const std::function<void(sync::ServerStore&)>& check) {
+  sync::FakeClock clock(1'700'000'000'000);
+  {
+    sync::MemoryServerStore memory;
+    sync::ServerCore core(memory, clock);
+    ASSERT_TRUE(core.push(batch, nullptr).ok());
+    check(memory);
+  }
+  TempDir dir;
+  const std::string path = (dir.path() / "server.db").string();
+  {
+    auto store = SqliteServerStore::open(path, &clock);
+    ASSERT_TRUE(store.ok());
+    sync::ServerCore core(**store, clock);
+    ASSERT_TRUE(core.push(batch, nullptr).ok());
+    check(**store);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, as_older_server.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto reopened = SqliteServerStore::open(path, &clock);
+  ASSERT_TRUE(reopened.ok());
+  check(**reopened);
+}
+
 // A table kept in 元 with a column its source lacks: the server reads the
 // report for its submission check as the import stated it, in every store, and
 // a store made before it kept report infos learns them from its log.
@@ -56,34 +88,10 @@ TEST(SqliteServerStore, AReportsOwnMoneyUnitAndCutsAreWhatTheServerJudges) {
     EXPECT_TRUE(r->not_in_source.covers(*catalog->form("final02"), "main", "total", "other"));
     ASSERT_NE(r->cell("2101505", "total"), nullptr);
   };
-  sync::FakeClock clock(1'700'000'000'000);
-  {
-    sync::MemoryServerStore memory;
-    sync::ServerCore core(memory, clock);
-    ASSERT_TRUE(core.push(batch, nullptr).ok());
-    judged_in_yuan(memory);
-  }
-  TempDir dir;
-  const std::string path = (dir.path() / "server.db").string();
-  {
-    auto store = SqliteServerStore::open(path, &clock);
-    ASSERT_TRUE(store.ok());
-    sync::ServerCore core(**store, clock);
-    ASSERT_TRUE(core.push(batch, nullptr).ok());
-    judged_in_yuan(**store);
-  }
-  {  // as an older server left it: no report infos kept
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    EXPECT_EQ(sqlite3_exec(db, "DELETE FROM report_infos; PRAGMA user_version = 0;", nullptr,
-                           nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
-  auto reopened = SqliteServerStore::open(path, &clock);
-  ASSERT_TRUE(reopened.ok());
-  judged_in_yuan(**reopened);
+  // An older server kept no report infos.
+  in_every_store(batch, "DELETE FROM report_infos; PRAGMA user_version = 0;", judged_in_yuan);
   // A mark over a filled cell is not honoured: the cell is judged.
+  sync::FakeClock clock(1'700'000'000'000);
   sync::MemoryServerStore memory;
   sync::ServerCore core(memory, clock);
   sync::Operation all = info;
@@ -119,29 +127,11 @@ TEST(SqliteServerStore, AnInfoStatingNoUnitKeepsTheUnitTheReportStated) {
     EXPECT_EQ(r->source, "final02.csv");
     EXPECT_TRUE(r->not_in_source.covers(*catalog->form("final02"), "main", "total", "other"));
   };
-  sync::FakeClock clock(1'700'000'000'000);
-  sync::MemoryServerStore memory;
-  sync::ServerCore memory_core(memory, clock);
-  ASSERT_TRUE(memory_core.push(batch, nullptr).ok());
-  in_yuan(memory);
-  TempDir dir;
-  const std::string path = (dir.path() / "server.db").string();
-  {
-    auto store = SqliteServerStore::open(path, &clock);
-    ASSERT_TRUE(store.ok());
-    sync::ServerCore core(**store, clock);
-    ASSERT_TRUE(core.push(batch, nullptr).ok());
-    in_yuan(**store);
-  }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  const std::string as_version_1 =
-      "UPDATE report_infos SET info = '" + *made_empty.value + "'; PRAGMA user_version = 1;";
-  EXPECT_EQ(sqlite3_exec(db, as_version_1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
-  auto reopened = SqliteServerStore::open(path, &clock);
-  ASSERT_TRUE(reopened.ok());
-  in_yuan(**reopened);
+  // A version-1 server kept the newest info as it came.
+  in_every_store(batch,
+                 "UPDATE report_infos SET info = '" + *made_empty.value +
+                     "'; PRAGMA user_version = 1;",
+                 in_yuan);
 }
 
 TEST(SqliteServerStore, ConvergesLikeTheReferenceStore) {
