@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <optional>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,12 +20,16 @@
 #include "client/cli_sync.h"
 #include "client/cli_ui.h"
 #include "client/findings_view.h"
+#include "client/grid.h"
+#include "client/grid_import.h"
 #include "client/json_views.h"
 #include "client/replica.h"
 #include "client/report_view.h"
 #include "client/text_table.h"
+#include "client/xlsx_export.h"
 #include "files/data_files.h"
 #include "shared/check.h"
+#include "shared/text.h"
 
 namespace budgetsync::client {
 namespace {
@@ -124,57 +131,179 @@ int cmd_init(Context& ctx, const std::string& unit, const std::string& name, std
 
 // ---- import ----------------------------------------------------------------
 
+// What a workbook or table-shaped CSV was matched to, before anything is written.
+struct MatchedFile {
+  std::string file;
+  GridImport found;
+};
+
+bool is_workbook_path(const fs::path& p) {
+  std::string ext = p.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".xlsx" || ext == ".xlsm" || ext == ".xls";
+}
+
+// A CSV in the long format (one line per cell: row, column, value) rather than
+// laid out as the table.
+bool is_long_csv(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  for (int line = 0; line < 2 && !text.empty(); ++line) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    std::string head(trim(text.substr(0, end)));
+    text.remove_prefix(std::min(end + 1, text.size()));
+    if (head.find("row") != std::string::npos && head.find("column") != std::string::npos &&
+        head.find("value") != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+void print_matches(const Context& ctx, const std::vector<MatchedFile>& files) {
+  if (ctx.json) return;
+  using A = TextTable::Align;
+  for (const auto& f : files) {
+    fmt::print("{}：\n", f.file);
+    if (!f.found.matched.empty()) {
+      TextTable table({"工作表", "报表", "表名", "行", "有值的格", "金额单位"},
+                      {A::kLeft, A::kLeft, A::kLeft, A::kRight, A::kRight, A::kLeft});
+      for (const auto& m : f.found.matched) {
+        table.add_row({m.sheet, m.key.to_string(), m.form_title, std::to_string(m.rows),
+                       std::to_string(m.cells),
+                       m.stated_unit ? std::string(unit_name(*m.stated_unit)) : "（未写明）"});
+      }
+      fmt::print("{}", table.render(44));
+    }
+    for (const auto& u : f.found.unmatched) {
+      fmt::print("  未导入：{}{}{}\n", u.sheet, u.address.empty() ? "" : "!" + u.address,
+                 "：" + u.what);
+    }
+  }
+}
+
+json matches_json(const std::vector<MatchedFile>& files) {
+  json arr = json::array();
+  for (const auto& f : files) {
+    json sheets = json::array(), unmatched = json::array();
+    for (const auto& m : f.found.matched) {
+      sheets.push_back({{"sheet", m.sheet},
+                        {"report", m.key.to_string()},
+                        {"form_title", m.form_title},
+                        {"rows", m.rows},
+                        {"cells", m.cells},
+                        {"money_unit", m.stated_unit ? json(std::string(unit_name(*m.stated_unit)))
+                                                     : json(nullptr)}});
+    }
+    for (const auto& u : f.found.unmatched)
+      unmatched.push_back({{"sheet", u.sheet}, {"address", u.address}, {"what", u.what}});
+    arr.push_back({{"file", f.file}, {"sheets", sheets}, {"unmatched", unmatched}});
+  }
+  return arr;
+}
+
 int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::string& report_key,
-               bool other_units, bool progress_lines) {
+               bool other_units, bool progress_lines, int year, bool dry_run) {
   auto replica = ctx.open_replica();
   if (!replica.ok()) return fail(replica.status());
   const Catalog& catalog = **ctx.load_catalog_once();
   // Every file is read and checked before anything is written, so a bad file in
-  // the list stops the import before the first change.
-  std::vector<Report> reports;
+  // the list stops the import before the first change. A workbook is imported
+  // whole or not at all (one batch); each JSON report is its own.
+  std::vector<std::vector<Report>> batches;
+  std::vector<MatchedFile> matched;
   std::vector<fs::path> json_paths;
+  std::optional<ReportKey> key;
+  if (!report_key.empty()) {
+    auto k = parse_key(report_key);
+    if (!k.ok()) return fail(k.status());
+    key = *k;
+  }
+  GridImportOptions options;
+  options.unit = (*replica)->identity().unit;
+  options.unit_name = (*replica)->identity().unit_name;
+  if (year != 0) options.year = year;
+  options.report = key;
   for (const auto& p : paths) {
-    if (fs::path(p).extension() == ".csv") {
-      if (report_key.empty()) {
-        return fail(Status::InvalidArgument(
-            fmt::format("{}：导入 CSV 文件要用 --report 单位/年度/表样 指明是哪张报表", p)));
-      }
-      auto key = parse_key(report_key);
-      if (!key.ok()) return fail(key.status());
+    Result<Grid> grid = Status::Ok();
+    if (is_workbook_path(p)) {
+      grid = read_workbook(p);
+    } else if (fs::path(p).extension() == ".csv") {
       auto text = read_file(p);
       if (!text.ok()) return fail(text.status());
-      auto r = parse_report_csv(*text, p, *key, catalog);
-      if (!r.ok()) return fail(r.status());
-      reports.push_back(std::move(*r));
+      if (is_long_csv(*text)) {
+        if (!key) {
+          return fail(Status::InvalidArgument(
+              fmt::format("{}：导入每格一行的 CSV 文件要用 --report 单位/年度/表样 指明是哪张报表",
+                          p)));
+        }
+        auto r = parse_report_csv(*text, p, *key, catalog);
+        if (!r.ok()) return fail(r.status());
+        std::vector<Report> one;
+        one.push_back(std::move(*r));
+        batches.push_back(std::move(one));
+        continue;
+      }
+      grid = read_csv_grid(*text, p);
     } else {
       json_paths.emplace_back(p);
+      continue;
     }
+    if (!grid.ok()) return fail(grid.status());
+    auto found = import_grid(*grid, catalog, options);
+    if (!found.ok()) return fail(found.status());
+    batches.push_back(std::move(found->reports));
+    found->reports.clear();
+    matched.push_back({p, std::move(*found)});
   }
   if (!json_paths.empty()) {
     auto loaded = load_reports(json_paths, catalog);
     if (!loaded.ok()) return fail(loaded.status());
-    for (auto& r : *loaded) reports.push_back(std::move(r));
+    for (auto& r : *loaded) {
+      std::vector<Report> one;
+      one.push_back(std::move(r));
+      batches.push_back(std::move(one));
+    }
   }
-  const bool progress = !progress_lines && !ctx.json && on_terminal() && reports.size() > 1;
+  print_matches(ctx, matched);
+  size_t total = 0;
+  for (const auto& b : batches) total += b.size();
+  if (dry_run) {
+    if (ctx.json) {
+      fmt::print("{}\n", json{{"dry_run", true}, {"files", matches_json(matched)}}.dump(2));
+    } else {
+      fmt::print("（只是预览：{} 张报表，什么也没有写入。）\n", total);
+    }
+    return kExitOk;
+  }
+  const bool progress = !progress_lines && !ctx.json && on_terminal() && total > 1;
   size_t imported = 0;
-  for (const auto& r : reports) {
-    if (Status s = (*replica)->import_report(r, other_units); !s.ok()) {
+  json keys = json::array();
+  for (const auto& batch : batches) {
+    std::vector<const Report*> ptrs;
+    for (const auto& r : batch) ptrs.push_back(&r);
+    if (Status s = (*replica)->import_reports(ptrs, other_units); !s.ok()) {
       if (progress) fmt::print(stderr, "\n");
-      fmt::print(stderr, "budgetsync: {} 未导入；在它之前的 {} 张报表已导入。\n", r.key.to_string(),
-                 imported);
+      if (!batch.empty()) {
+        fmt::print(stderr, "budgetsync: {}{} 未导入；在它之前的 {} 张报表已导入。\n",
+                   batch.front().key.to_string(),
+                   batch.size() > 1 ? fmt::format(" 等 {} 张（同一文件）", batch.size()) : "",
+                   imported);
+      }
       return fail(s);
     }
-    ++imported;
-    if (progress) fmt::print(stderr, "\r导入 {}/{}", imported, reports.size());
-    // One line per committed report, for programs that follow the import.
-    if (progress_lines)
-      fmt::print(stderr, "已导入 {}/{} {}\n", imported, reports.size(), r.key.to_string());
+    for (const auto& r : batch) {
+      ++imported;
+      keys.push_back(r.key.to_string());
+      if (progress) fmt::print(stderr, "\r导入 {}/{}", imported, total);
+      // One line per committed report, for programs that follow the import.
+      if (progress_lines)
+        fmt::print(stderr, "已导入 {}/{} {}\n", imported, total, r.key.to_string());
+    }
   }
   if (progress) fmt::print(stderr, "\n");
   if (ctx.json) {
-    json arr = json::array();
-    for (const auto& r : reports) arr.push_back(r.key.to_string());
-    fmt::print("{}\n", json{{"imported", arr}}.dump(2));
+    json out{{"imported", keys}};
+    if (!matched.empty()) out["files"] = matches_json(matched);
+    fmt::print("{}\n", out.dump(2));
   } else {
     fmt::print("已导入 {} 张报表。\n", imported);
   }
@@ -297,6 +426,41 @@ Status write_whole_file(const fs::path& path, const std::string& text) {
   return Status::Ok();
 }
 
+// Reports as one Excel workbook at `output`, with the findings about them.
+int export_xlsx(Context& ctx, Replica& replica, const std::vector<ReportKey>& keys,
+                const std::string& output) {
+  if (output.empty() || output == "-") {
+    return fail(Status::InvalidArgument(
+        "Excel 工作簿不能写到标准输出：请用 -o 文件名.xlsx 指明写到哪里"));
+  }
+  auto all = replica.load_all();
+  if (!all.ok()) return fail(all.status());
+  const Catalog& catalog = **ctx.load_catalog_once();
+  std::vector<const Report*> chosen;
+  for (const Report& r : *all) {
+    if (keys.empty() || std::find(keys.begin(), keys.end(), r.key) != keys.end())
+      chosen.push_back(&r);
+  }
+  if (chosen.empty())
+    return fail(Status::NotFound("本地副本中还没有报表，没有可导出的内容"));
+  // Cross-table rules need the unit's other tables: check them all, export the findings
+  // about the chosen ones.
+  const CheckResult checked = check_reports(*all, catalog);
+  auto written = write_reports_xlsx(chosen, catalog, checked, output);
+  if (!written.ok()) return fail(written.status());
+  if (ctx.json) {
+    fmt::print("{}\n", json{{"exported", output},
+                            {"sheets", written->sheets},
+                            {"formulas", written->formulas},
+                            {"findings", written->findings}}
+                           .dump(2));
+  } else {
+    fmt::print(stderr, "已导出 {} 张报表到 {}（{} 个工作表，另有“校验结果”：{} 条）\n",
+               chosen.size(), output, written->sheets, written->findings);
+  }
+  return kExitOk;
+}
+
 int cmd_export(Context& ctx, const std::string& key_text, const std::string& format,
                const std::string& output) {
   auto target = open_target(ctx, key_text);
@@ -304,6 +468,7 @@ int cmd_export(Context& ctx, const std::string& key_text, const std::string& for
   const ReportKey& key = target->key;
   auto report = target->replica->load(key);
   if (!report.ok()) return fail(report.status());
+  if (format == "xlsx") return export_xlsx(ctx, *target->replica, {key}, output);
   const Catalog& catalog = **ctx.load_catalog_once();
   const std::string text =
       render_as(format, *report, *catalog.form(key.form, report->template_version), catalog);
@@ -319,11 +484,12 @@ int cmd_export(Context& ctx, const std::string& key_text, const std::string& for
 // Every report of the replica into one folder, a file each, named after the
 // report: UNIT_YEAR_FORM[_INSTANCE].EXT.
 int cmd_export_all(Context& ctx, const std::string& format, const std::string& folder) {
-  if (folder.empty() || folder == "-") {
+  if ((folder.empty() || folder == "-") && format != "xlsx") {
     return fail(Status::InvalidArgument("--all 每张报表写一个文件：请用 -o 文件夹 指明写到哪里"));
   }
   auto replica = ctx.open_replica();
   if (!replica.ok()) return fail(replica.status());
+  if (format == "xlsx") return export_xlsx(ctx, **replica, {}, folder);
   auto all = (*replica)->load_all();
   if (!all.ok()) return fail(all.status());
   std::error_code ec;
@@ -919,12 +1085,19 @@ int run_cli(int argc, char** argv) {
 
   auto* import = app.add_subcommand(
       "import",
-      "导入报表文件（.json，或配合 --report 导入 .csv）；每个文件要么全部导入，要么全不导入。");
+      "导入报表文件：Excel 工作簿（.xlsx、.xls）、CSV（按表样排列的表，或配合 --report 的每格一行"
+      "格式）、.json 或文件夹；先列出各工作表对应的报表，每个文件要么全部导入，要么全不导入。");
   std::vector<std::string> import_paths;
   std::string import_key;
   bool other_units = false;
+  int import_year = 0;
+  bool dry_run = false;
   import->add_option("PATH", import_paths, "报表文件或文件夹")->required();
-  import->add_option("--report", import_key, "CSV 文件填入的报表（UNIT/YEAR/FORM）");
+  import->add_option("--report", import_key,
+                     "只有一张表的文件（或每格一行的 CSV）填入的报表：UNIT/YEAR/FORM[:项目]");
+  import->add_option("--year", import_year, "表上没有写明年度时，用这个年度")
+      ->check(CLI::Range(1949, 9999));
+  import->add_flag("--dry-run", dry_run, "只列出各工作表、行、栏对应到哪里，不写入");
   import->add_flag("--allow-other-units", other_units, "也接受本地副本所属单位以外的单位的报表");
   bool progress_lines = false;
   import->add_flag("--progress", progress_lines, "每导入完一张报表，在标准错误输出上打印一行");
@@ -998,16 +1171,20 @@ int run_cli(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "待发送的修改、本地最近一次修改和同步状态。");
 
   auto* export_cmd =
-      app.add_subcommand("export", "把一张报表导出为 CSV、JSON（即导入用的格式）或可打印的 HTML。");
+      app.add_subcommand("export",
+                         "把一张报表导出为 Excel 工作簿、CSV、JSON（即导入用的格式）或可打印的 HTML。");
   std::string format = "html", output;
   bool export_all = false;
   export_cmd->add_option("REPORT", key, "报表（或用 --all）");
-  export_cmd->add_flag("--all", export_all, "导出每一张报表，各存一个文件，放进 -o 指定的文件夹");
-  export_cmd->add_option("--format", format, "csv、json 或 html")
-      ->check(CLI::IsMember({"csv", "json", "html"}))
+  export_cmd->add_flag("--all", export_all,
+                       "导出每一张报表：xlsx 写成一个工作簿（每张表一个工作表），其他格式各存一个"
+                       "文件，放进 -o 指定的文件夹");
+  export_cmd->add_option("--format", format, "xlsx、csv、json 或 html")
+      ->check(CLI::IsMember({"xlsx", "csv", "json", "html"}))
       ->capture_default_str();
   export_cmd->add_option("-o,--output", output,
-                         "写入的文件（用 --all 时为文件夹）（默认：标准输出）");
+                         "写入的文件（用 --all 且不是 xlsx 时为文件夹）（默认：标准输出；xlsx "
+                         "必须指明文件）");
 
   auto* conflicts = app.add_subcommand(
       "conflicts", "未解决的冲突（每一个相互竞争的值，由谁、何时填写）和被服务器拒绝的修改。");
@@ -1142,7 +1319,9 @@ int run_cli(int argc, char** argv) {
   if (*check) return cmd_check(ctx, paths, tolerance);
   if (*codes_import) return cmd_codes_import(ctx, codes_year, codes_file, codes_list);
   if (*init) return cmd_init(ctx, unit, unit_name, user);
-  if (*import) return cmd_import(ctx, import_paths, import_key, other_units, progress_lines);
+  if (*import)
+    return cmd_import(ctx, import_paths, import_key, other_units, progress_lines, import_year,
+                      dry_run);
   if (*reports) return cmd_reports(ctx);
   if (*new_cmd) return cmd_new(ctx, new_key);
   if (*show) return cmd_show(ctx, key, csv);

@@ -43,6 +43,8 @@ struct Replica::Impl {
   std::string device;
   std::map<std::string, int64_t, std::less<>> col_ids;  // cols table, in memory
 
+  Status insert_imported(const Report& report);
+
   // Numbers every column key the catalog's forms use (once per new key), and
   // reads the numbering into memory. Keys are only ever added.
   Status load_columns() {
@@ -795,30 +797,50 @@ Result<std::unique_ptr<Replica>> Replica::open(const std::string& path, const Ca
 }
 
 Status Replica::import_report(const Report& report, bool allow_other_units) {
+  return import_reports({&report}, allow_other_units);
+}
+
+Status Replica::import_reports(const std::vector<const Report*>& reports, bool allow_other_units) {
   Impl& m = *impl_;
-  const FormTemplate* form = m.catalog.form(report.key.form, report.template_version);
-  if (!form) return Status::NotFound(fmt::format("没有表样“{}”", report.key.form));
-  const std::string marks = encode_not_in_source(report.not_in_source);
-  if (marks.size() > sync::kMaxNotInSource) {
-    return Status::InvalidArgument(fmt::format(
-        "{}：报表 {} 标明“来源中没有”的部分过多（超过 {} 字节），未导入；请按节或从某行起标明",
-        report.source, report.key.to_string(), sync::kMaxNotInSource));
-  }
-  const std::string own_unit =
-      report.money_unit ? std::string(unit_name(*report.money_unit)) : std::string();
-  if (!allow_other_units && report.key.unit != m.identity.unit) {
-    BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT 1 FROM units WHERE code = ?"));
-    st.bind(1, report.key.unit);
-    BS_ASSIGN_OR_RETURN(known, st.step());
-    if (!known) {
-      return Status::FailedPrecondition(
-          fmt::format("报表 {} 属于单位 {}，不是本副本的单位 {}（要在这里保存其他单位的报表，"
-                      "导入时加 --allow-other-units）",
-                      report_label(report.key), report.key.unit, m.identity.unit));
+  // Everything that can refuse a report without the database, for every report
+  // before the first is written.
+  for (const Report* r : reports) {
+    const Report& report = *r;
+    if (!m.catalog.form(report.key.form, report.template_version))
+      return Status::NotFound(fmt::format("没有表样“{}”", report.key.form));
+    const std::string marks = encode_not_in_source(report.not_in_source);
+    if (marks.size() > sync::kMaxNotInSource) {
+      return Status::InvalidArgument(fmt::format(
+          "{}：报表 {} 标明“来源中没有”的部分过多（超过 {} 字节），未导入；请按节或从某行起标明",
+          report.source, report.key.to_string(), sync::kMaxNotInSource));
+    }
+    if (!allow_other_units && report.key.unit != m.identity.unit) {
+      BS_ASSIGN_OR_RETURN(st, m.db.cached("SELECT 1 FROM units WHERE code = ?"));
+      st.bind(1, report.key.unit);
+      BS_ASSIGN_OR_RETURN(known, st.step());
+      if (!known) {
+        return Status::FailedPrecondition(
+            fmt::format("报表 {} 属于单位 {}，不是本副本的单位 {}（要在这里保存其他单位的报表，"
+                        "导入时加 --allow-other-units）",
+                        report_label(report.key), report.key.unit, m.identity.unit));
+      }
     }
   }
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
+  for (const Report* r : reports) {
+    if (Status s = m.insert_imported(*r); !s.ok()) return s;
+  }
+  return tx.commit();
+}
+
+// One imported report's rows, cells and operation, inside the caller's transaction.
+Status Replica::Impl::insert_imported(const Report& report) {
+  Impl& m = *this;
+  const FormTemplate* form = m.catalog.form(report.key.form, report.template_version);
+  const std::string marks = encode_not_in_source(report.not_in_source);
+  const std::string own_unit =
+      report.money_unit ? std::string(unit_name(*report.money_unit)) : std::string();
   {
     BS_ASSIGN_OR_RETURN(
         exists, m.db.cached("SELECT 1 FROM reports WHERE unit = ? AND year = ? AND form = ? AND "
@@ -895,7 +917,6 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
     BS_ASSIGN_OR_RETURN(span_st, m.db.cached("UPDATE ops SET span = ? WHERE seq = ?"));
     if (Status s = span_st.bind(1, written + 1).bind(2, op->seq).run(); !s.ok()) return s;
   }
-  if (Status s = tx.commit(); !s.ok()) return s;
   return Status::Ok();
 }
 

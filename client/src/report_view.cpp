@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "client/paper_layout.h"
 #include "client/text_table.h"
 #include "shared/csv.h"
 #include "shared/text.h"
@@ -112,36 +113,6 @@ std::string row_display_label(const Report& report, const FormTemplate& form,
 }
 
 namespace {
-
-// Where a row goes among a section's rows, as the replica places new ones:
-// the first fixed row (合计), then codes and added rows, then the other fixed
-// rows in the form's order.
-std::pair<int, size_t> row_rank(const Section& section, const std::string& key) {
-  for (size_t i = 0; i < section.rows.size(); ++i) {
-    if (section.rows[i].key == key) return {i == 0 ? 0 : 2, i};
-  }
-  return {1, 0};
-}
-
-// The rows a section shows: the report's own, in order, with each fixed row of
-// the form that the report lacks put in its place, blank, so that a new or
-// partly filled report still shows every row's key and label.
-std::vector<const ReportRow*> rows_to_show(const Report& report, const Section& section,
-                                           std::deque<ReportRow>& blanks) {
-  std::vector<const ReportRow*> rows;
-  for (const auto& r : report.rows) {
-    if (r.section == section.key) rows.push_back(&r);
-  }
-  for (const auto& def : section.rows) {
-    if (report.row(def.key)) continue;
-    blanks.push_back(ReportRow{def.key, section.key, {}});
-    const auto mine = row_rank(section, def.key);
-    auto at = std::find_if(rows.begin(), rows.end(),
-                           [&](const ReportRow* r) { return row_rank(section, r->key) > mine; });
-    rows.insert(at, &blanks.back());
-  }
-  return rows;
-}
 
 // 类 flush left, 款 and 项 indented under it, as the printed tables do.
 std::string indented_label(const ReportRow& row, std::string label) {

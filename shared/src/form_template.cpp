@@ -70,6 +70,7 @@ Section parse_section(const json& j, const std::string& path) {
   s.dynamic = detail::opt_bool(j, "dynamic", path, false);
   s.row_label = detail::opt_string(j, "row_label", path);
   s.label_column = detail::opt_string(j, "label_column", path);
+  s.beside = detail::opt_string(j, "beside", path);
   const auto& cols = detail::get_array(j, "columns", path);
   if (cols.empty()) throw JsonError(child(path, "columns"), "每一部分至少要有一栏");
   std::set<std::string> col_keys;
@@ -80,6 +81,7 @@ Section parse_section(const json& j, const std::string& path) {
     c.label = detail::get_string(cols[i], "label", cp);
     c.col_no = detail::opt_string(cols[i], "col_no", cp);
     c.computed = detail::opt_bool(cols[i], "computed", cp, false);
+    c.group = detail::opt_string(cols[i], "group", cp);
     auto type = parse_column_type(detail::get_string(cols[i], "type", cp));
     if (!type.ok()) throw JsonError(child(cp, "type"), type.status().message());
     c.type = *type;
@@ -630,6 +632,11 @@ Result<FormTemplate> parse_form_template(std::string_view json_text, std::string
         }
       }
       if (!s.code_list.empty()) ++coded_sections;
+      if (!s.beside.empty() &&
+          (t.sections.empty() || t.sections.back().key != s.beside)) {
+        throw JsonError(child(p, "beside"),
+                        fmt::format("应是紧挨在这一部分之前的那一部分（“{}”不是）", s.beside));
+      }
       t.sections.push_back(std::move(s));
     }
     if (coded_sections > 1) throw JsonError("sections", "最多只能有一部分按科目编码排列");

@@ -141,6 +141,10 @@ class Replica {
   // is already in the replica is refused (edit it with set_cell). Reports of
   // another unit are refused unless `allow_other_units`.
   Status import_report(const Report& report, bool allow_other_units = false);
+  // Imports several reports as one transaction: all of them or none (a workbook
+  // is imported whole or not at all).
+  Status import_reports(const std::vector<const Report*>& reports,
+                        bool allow_other_units = false);
 
   // Creates an empty report of `key`'s form (its newest version) as one
   // transaction with its operation (a report_info naming the unit and the

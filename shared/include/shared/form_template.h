@@ -25,6 +25,10 @@ struct Column {
   std::string col_no;  // 栏次 as printed, may be empty
   ColumnType type = ColumnType::kText;
   bool computed = false;  // derived by a rule; shown marked, still typed by people
+  // A heading printed over this and the adjacent columns of the same group
+  // (公开09表's 预算数 over 合计, 因公出国（境）费…); the column's own heading is then
+  // its label without the group's words in front.
+  std::string group;
 };
 
 struct RowDef {
@@ -43,6 +47,9 @@ struct Section {
   bool dynamic = false;      // rows with user-chosen keys allowed
   std::string row_label;     // what one dynamic row is called (项目, 指标, 成员)
   std::string label_column;  // the column that names a row in messages (科目名称, 三级指标)
+  // The section printed to the left of this one on the paper form (公开01表's
+  // 支出 beside its 收入); it is the section just before, or one beside it.
+  std::string beside;
 
   const Column* column(std::string_view key) const;
   const RowDef* row(std::string_view key) const;
