@@ -406,7 +406,8 @@ int cmd_show(Context& ctx, const std::string& key_text, bool csv) {
 
 std::string render_as(const std::string& format, const Report& report, const FormTemplate& form,
                       const Catalog& catalog) {
-  if (format == "csv") return render_report_csv(report, form, catalog);
+  if (format == "csv") return render_report_table_csv(report, form, catalog);
+  if (format == "csv-long") return render_report_csv(report, form, catalog);
   if (format == "json") return render_report_json(report);
   return render_report_html(report, form, catalog);
 }
@@ -502,7 +503,7 @@ int cmd_export_all(Context& ctx, const std::string& format, const std::string& f
     const Report& r = (*all)[i];
     std::string name = fmt::format("{}_{}_{}", r.key.unit, r.key.year, r.key.form);
     if (!r.key.instance.empty()) name += "_" + r.key.instance;
-    const fs::path path = fs::path(folder) / (name + "." + format);
+    const fs::path path = fs::path(folder) / (name + "." + (format == "csv-long" ? std::string("csv") : format));
     if (Status s = write_whole_file(
             path, render_as(format, r, *catalog.form(r.key.form, r.template_version), catalog));
         !s.ok()) {
@@ -1179,8 +1180,11 @@ int run_cli(int argc, char** argv) {
   export_cmd->add_flag("--all", export_all,
                        "导出每一张报表：xlsx 写成一个工作簿（每张表一个工作表），其他格式各存一个"
                        "文件，放进 -o 指定的文件夹");
-  export_cmd->add_option("--format", format, "xlsx、csv、json 或 html")
-      ->check(CLI::IsMember({"xlsx", "csv", "json", "html"}))
+  export_cmd
+      ->add_option("--format", format,
+                   "xlsx（Excel 工作簿）、csv（按表样排列，Excel 可直接打开）、csv-long（每格一行）、"
+                   "json 或 html")
+      ->check(CLI::IsMember({"xlsx", "csv", "csv-long", "json", "html"}))
       ->capture_default_str();
   export_cmd->add_option("-o,--output", output,
                          "写入的文件（用 --all 且不是 xlsx 时为文件夹）（默认：标准输出；xlsx "

@@ -88,8 +88,11 @@ struct HeadCol {
 };
 
 struct Segment {
+  int first_col = 0;  // the columns the part spans: [first_col, end_col)
+  int end_col = 0;
   int key_col = -1, code_col = -1, label_col = -1, line_col = -1;
-  std::vector<const HeadCol*> values;
+  std::vector<const HeadCol*> values;  // headings of the form's columns
+  std::vector<const HeadCol*> others;  // headings the form does not have (备注, a block's name)
 };
 
 struct RowPlace {
@@ -183,8 +186,18 @@ class SheetReader {
           at[{place->key, col->key}] = cell_address(r, h->col);
           ++cells;
         }
+        for (const HeadCol* h : seg.others) {
+          const GridCell* cell = sheet_.at(r, h->col);
+          if (cell && cell->kind == GridCell::Kind::kNumber &&
+              reported_columns.insert(h->col).second) {
+            unmatched_.push_back({sheet_.name, cell_address(r, h->col),
+                                  fmt::format("“{}”栏不是{}的栏，这一栏没有导入",
+                                              h->top + h->bottom, form_.display_name())});
+          }
+        }
         // A blank row of the form, or a block's title that names a row: nothing to keep.
         if (cells_obj.empty()) continue;
+        read_.insert(place->key);
         if (auto [it, fresh] = row_seen_at.emplace(place->key, r); !fresh) {
           return refuse(r, seg.label_col >= 0 ? seg.label_col : seg.values.front()->col,
                         fmt::format("这一行（{}）在第 {} 行已经有了", place->key, it->second + 1));
@@ -197,10 +210,56 @@ class SheetReader {
       }
       ++r;
     }
-    return cells;
+    auto fields = read_fields(rows, at);
+    if (!fields.ok()) return fields.status();
+    return cells + *fields;
   }
 
  private:
+  // A block of one row of texts laid out as a form's fields, each value right
+  // of its label (项目名称 | 某项目, 主管部门 | … 实施单位 | …), when no table had it.
+  Result<size_t> read_fields(json& rows,
+                             std::map<std::pair<std::string, std::string>, std::string>& at) {
+    size_t cells = 0;
+    for (const auto& section : form_.sections) {
+      if (section.rows.size() != 1 || section.dynamic || !section.code_list.empty()) continue;
+      const std::string& key = section.rows.front().key;
+      if (read_.count(key)) continue;
+      if (std::any_of(section.columns.begin(), section.columns.end(),
+                      [](const Column& c) { return c.type != ColumnType::kText; }))
+        continue;
+      json cells_obj = json::object();
+      for (const auto& col : section.columns) {
+        for (const auto& [pos, cell] : sheet_.cells) {
+          if (cell.kind != GridCell::Kind::kText || norm(cell.text) != norm(col.label)) continue;
+          for (int c = pos.second + 1; c < std::min(sheet_.cols, pos.second + 8); ++c) {
+            const GridCell* value = sheet_.at(pos.first, c);
+            if (!value) continue;
+            if (!column_words_.count(norm(value->text))) {
+              auto text = cell_value(*value, col, pos.first, c);
+              if (!text.ok()) return text.status();
+              if (!text->empty()) {
+                cells_obj[col.key] = *text;
+                at[{key, col.key}] = cell_address(pos.first, c);
+              }
+            }
+            break;
+          }
+          break;
+        }
+      }
+      if (cells_obj.empty()) continue;
+      cells += cells_obj.size();
+      read_.insert(key);
+      json row;
+      row["key"] = key;
+      row["section"] = section.key;
+      row["cells"] = std::move(cells_obj);
+      rows.push_back(std::move(row));
+    }
+    return cells;
+  }
+
   Status refuse(int row, int col, const std::string& why) const {
     return Status::InvalidArgument(
         fmt::format("{}：{}!{}：{}", grid_.source, sheet_.name, cell_address(row, col), why));
@@ -279,12 +338,15 @@ class SheetReader {
 
   // Sections side by side: a new part starts where a row-naming column comes
   // after a column of values.
-  static std::vector<Segment> split(const std::vector<HeadCol>& heads) {
+  std::vector<Segment> split(const std::vector<HeadCol>& heads) const {
     std::vector<Segment> segs(1);
     for (const HeadCol& h : heads) {
       if (h.kind != LabelKind::kNone && h.kind != LabelKind::kLineNo &&
-          !segs.back().values.empty())
+          !segs.back().values.empty()) {
+        segs.back().end_col = h.col;
         segs.emplace_back();
+        segs.back().first_col = h.col;
+      }
       Segment& s = segs.back();
       switch (h.kind) {
         case LabelKind::kKey:
@@ -300,12 +362,25 @@ class SheetReader {
           s.line_col = h.col;
           break;
         case LabelKind::kNone:
-          s.values.push_back(&h);
+          if (names_a_column(h))
+            s.values.push_back(&h);
+          else
+            s.others.push_back(&h);
           break;
       }
     }
+    segs.back().end_col = sheet_.cols;
     std::erase_if(segs, [](const Segment& s) { return s.values.empty(); });
     return segs;
+  }
+
+  bool names_a_column(const HeadCol& h) const {
+    for (const auto& s : form_.sections) {
+      for (const auto& c : s.columns) {
+        if (heading_names(h, c)) return true;
+      }
+    }
+    return false;
   }
 
   static bool heading_names(const HeadCol& h, const Column& c) {
@@ -346,13 +421,21 @@ class SheetReader {
     return best[std::min(index, best.size() - 1)];
   }
 
-  const RowDef* fixed_row_labelled(const std::string& text, const Section** in) const {
+  // The fixed row a label names: of the part's own section first (收入 and 支出
+  // both end in 总计), then of any section.
+  const RowDef* fixed_row_labelled(const std::string& text, const Section* first,
+                                   const Section** in) const {
     const std::string n = norm(text);
     if (n.empty()) return nullptr;
+    std::vector<const Section*> order;
+    if (first) order.push_back(first);
     for (const auto& s : form_.sections) {
-      for (const auto& r : s.rows) {
+      if (&s != first) order.push_back(&s);
+    }
+    for (const Section* s : order) {
+      for (const auto& r : s->rows) {
         if (norm(r.label) == n) {
-          *in = &s;
+          *in = s;
           return &r;
         }
       }
@@ -383,11 +466,15 @@ class SheetReader {
         }
       }
     }
-    // 3. A fixed row's label, in the label or code column.
-    for (int c : {seg.label_col, seg.code_col}) {
-      if (c < 0) continue;
+    // 3. A fixed row's label: in the label or code column, or any column of
+    // the part that is not one of the form's (a label under a blank heading,
+    // 总分 written under a block's name).
+    for (int c = seg.first_col; c < seg.end_col; ++c) {
+      if (std::any_of(seg.values.begin(), seg.values.end(),
+                      [&](const HeadCol* h) { return h->col == c; }))
+        continue;
       const Section* in = nullptr;
-      if (const RowDef* def = fixed_row_labelled(cell_text(sheet_.at(r, c)), &in))
+      if (const RowDef* def = fixed_row_labelled(cell_text(sheet_.at(r, c)), guess, &in))
         return RowPlace{def->key, in};
     }
     // 4. A section whose rows are named by one of its columns (三级指标, 科目名称).
@@ -410,6 +497,11 @@ class SheetReader {
           if (!form_.section_for_row(key)) return RowPlace{key, guess};
         }
       }
+    }
+    // 5. The one row of a block that has one (年度总体目标 under its headings).
+    if (guess && guess->rows.size() == 1 && !guess->dynamic && guess->code_list.empty() &&
+        !read_.count(guess->rows.front().key)) {
+      return RowPlace{guess->rows.front().key, guess};
     }
     return RowPlace{};
   }
@@ -483,6 +575,7 @@ class SheetReader {
   MoneyUnit report_unit_;
   std::vector<Unmatched>& unmatched_;
   std::set<std::string> column_words_;
+  std::set<std::string> read_;  // rows with values read so far
 };
 
 // What the hidden sheet says of one sheet.

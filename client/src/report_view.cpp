@@ -196,6 +196,89 @@ std::string render_report_csv(const Report& report, const FormTemplate& form,
   return out;
 }
 
+namespace {
+
+// A cell as the table-shaped CSV writes it: amounts plain in the report's unit
+// (two decimals at least), everything else as entered.
+std::string table_csv_value(const Report& report, const FormTemplate& form, const ReportRow& row,
+                            const Column& col) {
+  auto it = row.cells.find(col.key);
+  if (it == row.cells.end()) return "";
+  const CellValue& v = it->second.value;
+  if (v.kind() == CellValue::Kind::kMoney) {
+    Decimal d = v.as_money().in(report.unit_in(form)).normalized();
+    return (d.scale() < 2 ? d.rounded(2) : d).to_string();
+  }
+  return std::string(trim(it->second.raw));
+}
+
+}  // namespace
+
+std::string render_report_table_csv(const Report& report, const FormTemplate& form,
+                                    const Catalog& catalog) {
+  const PaperLayout layout = paper_layout(report, form, catalog);
+  std::vector<std::vector<std::string>> lines;
+  lines.push_back({layout.title});
+  std::vector<std::string> meta{"单位：" + layout.unit_name, fmt::format("{}年度", layout.year)};
+  if (layout.money_unit) meta.push_back("金额单位：" + std::string(unit_name(*layout.money_unit)));
+  lines.push_back(meta);
+  for (const PaperBand& band : layout.bands) {
+    lines.emplace_back();  // a blank line before each block
+    bool grouped = false, numbered = false;
+    for (const auto& p : band.parts) {
+      grouped = grouped || p.grouped();
+      numbered = numbered || p.numbered();
+    }
+    if (band.parts.size() == 1 && layout.bands.size() > 1 &&
+        !band.parts.front().section->title.empty())
+      lines.push_back({band.parts.front().section->title});
+    std::vector<std::string> top, bottom, numbers;
+    std::vector<std::vector<std::string>> body(band.body_rows());
+    for (const PaperPart& part : band.parts) {
+      for (const PaperColumn& pc : part.columns) {
+        if (pc.kind == PaperColumnKind::kRowKey) continue;  // a program's, not a clerk's
+        top.push_back(pc.group.empty() ? pc.heading : pc.group);
+        bottom.push_back(pc.group.empty() ? "" : pc.heading);
+        const bool label = pc.kind == PaperColumnKind::kCode || pc.kind == PaperColumnKind::kLabel;
+        numbers.push_back(label ? "栏次" : pc.col_no);
+        for (size_t r = 0; r < body.size(); ++r) {
+          if (r >= part.rows.size()) {
+            body[r].emplace_back();
+            continue;
+          }
+          const PaperRow& pr = part.rows[r];
+          switch (pc.kind) {
+            case PaperColumnKind::kCode:
+              body[r].push_back(pr.code);
+              break;
+            case PaperColumnKind::kLabel:
+              body[r].push_back(pr.label);
+              break;
+            case PaperColumnKind::kLineNo:
+              body[r].push_back(pr.line_no);
+              break;
+            case PaperColumnKind::kCell:
+              body[r].push_back(table_csv_value(report, form, *pr.row, *pc.column));
+              break;
+            case PaperColumnKind::kRowKey:
+              break;
+          }
+        }
+      }
+    }
+    lines.push_back(top);
+    if (grouped) lines.push_back(bottom);
+    if (numbered) lines.push_back(numbers);
+    for (auto& b : body) lines.push_back(std::move(b));
+  }
+  std::string out = "\xEF\xBB\xBF";
+  for (const auto& line : lines) {
+    for (size_t i = 0; i < line.size(); ++i) out += (i ? "," : "") + csv_field(line[i]);
+    out += "\r\n";
+  }
+  return out;
+}
+
 std::string render_report_html(const Report& report, const FormTemplate& form,
                                const Catalog& catalog) {
   std::string name;

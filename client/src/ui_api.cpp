@@ -439,8 +439,9 @@ UiResponse UiApi::export_report(const Query& query) {
   std::replace(name.begin(), name.end(), ':', '_');
   if (format == "csv") {
     out.content_type = "text/csv; charset=utf-8";
-    // A byte-order mark, so that Excel reads the Chinese as UTF-8.
-    out.body = "\xEF\xBB\xBF" + render_report_csv(r, *form, catalog_);
+    // The table as it looks, with a byte-order mark so that Excel reads the
+    // Chinese as UTF-8.
+    out.body = render_report_table_csv(r, *form, catalog_);
     out.headers["Content-Disposition"] = fmt::format(
         "attachment; filename=\"{}.csv\"; filename*=UTF-8''{}.csv", name, percent_encode(name));
   } else {

@@ -169,7 +169,12 @@ INSTANTIATE_TEST_SUITE_P(
                 {"import", (seeds_dir() / "003_b1779cbacafc7ee6" / "final02.json").string()},
                 1,
                 "已在本副本中，未作任何改动"},
-        BadEdit{"csv_without_report", {"import", "/dev/null.csv"}, 2, "要用 --report"},
+        // One line per cell names no report: it needs --report (a CSV laid out as
+        // the table names its own).
+        BadEdit{"csv_without_report",
+                {"import", std::string(BUDGETSYNC_TEST_EXCEL_SCRIPTS) + "/long.csv"},
+                2,
+                "要用 --report"},
         BadEdit{"revert_too_far",
                 {"revert", kFinal02, "2101505", "total", "--to", "5"},
                 2,
@@ -199,7 +204,7 @@ TEST_F(ReplicaCli, ExportRoundTripsAndPrints) {
   EXPECT_NE(html.out.find("<!DOCTYPE html>"), std::string::npos);
   EXPECT_NE(html.out.find("<h1>公开02表 收入决算表</h1>"), std::string::npos);
   EXPECT_NE(html.out.find("2,945.68"), std::string::npos);
-  const CliResult csv = cli({"export", kFinal02, "--format", "csv"});
+  const CliResult csv = cli({"export", kFinal02, "--format", "csv-long"});
   EXPECT_NE(csv.out.find("main,2101505,医疗保障政策管理,total,本年收入合计,15.00"),
             std::string::npos);
   EXPECT_EQ(cli({"export", kFinal02, "--format", "pdf"}).exit_code, 2);
@@ -251,7 +256,7 @@ TEST_F(ReplicaCli, CsvImportReadsTheTablesMoneyUnitLine) {
   EXPECT_NE(shown.out.find("10,000.00"), std::string::npos) << shown.out;
   const auto out = in.path() / "out.csv";
   ASSERT_EQ(
-      cli({"export", "411325-ybj/2023/final02", "--format", "csv", "-o", out.string()}).exit_code,
+      cli({"export", "411325-ybj/2023/final02", "--format", "csv-long", "-o", out.string()}).exit_code,
       0);
   auto exported = read_file(out);
   ASSERT_TRUE(exported.ok());

@@ -16,6 +16,14 @@ namespace budgetsync::client {
 std::string render_report_text(const Report& report, const FormTemplate& form,
                                const Catalog& catalog);
 
+// The table as it looks, for a spreadsheet: UTF-8 with a BOM (so Excel opens it
+// right), the title, the 单位 / 年度 / 金额单位 line, Chinese heading rows (a group
+// row over grouped columns), the 栏次 row, then one line per row of the form;
+// sections printed side by side stay side by side. `budgetsync import` reads it
+// back by the title and the labels.
+std::string render_report_table_csv(const Report& report, const FormTemplate& form,
+                                    const Catalog& catalog);
+
 // Long-format CSV, one line per cell: section,row,row_label,column,column_label,value.
 // The same layout `budgetsync import --report KEY FILE.csv` reads.
 std::string render_report_csv(const Report& report, const FormTemplate& form,
