@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/chinese_cli.h"
+#include "client/cli_pdf.h"
 #include "client/cli_review.h"
 #include "client/cli_sync.h"
 #include "client/cli_ui.h"
@@ -427,6 +428,13 @@ Status write_whole_file(const fs::path& path, const std::string& text) {
   return Status::Ok();
 }
 
+Status no_browser() {
+  return Status::FailedPrecondition(
+      "导出 PDF 要用 Chromium 浏览器打印，本机没有找到（Debian/统信/麒麟：安装 chromium 软件包，"
+      "或用环境变量 BUDGETSYNC_CHROMIUM 指明浏览器）；也可以导出 HTML（--format html）后在浏览器"
+      "中打印");
+}
+
 // Reports as one Excel workbook at `output`, with the findings about them.
 int export_xlsx(Context& ctx, Replica& replica, const std::vector<ReportKey>& keys,
                 const std::string& output) {
@@ -471,6 +479,17 @@ int cmd_export(Context& ctx, const std::string& key_text, const std::string& for
   if (!report.ok()) return fail(report.status());
   if (format == "xlsx") return export_xlsx(ctx, *target->replica, {key}, output);
   const Catalog& catalog = **ctx.load_catalog_once();
+  if (format == "pdf") {
+    if (output.empty() || output == "-")
+      return fail(Status::InvalidArgument("PDF 不能写到标准输出：请用 -o 文件名.pdf 指明写到哪里"));
+    const std::string browser = find_chromium();
+    if (browser.empty()) return fail(no_browser());
+    const std::string html =
+        render_report_html(*report, *catalog.form(key.form, report->template_version), catalog);
+    if (Status s = print_to_pdf(browser, html, output); !s.ok()) return fail(s);
+    if (!ctx.json) fmt::print(stderr, "已导出 {} 到 {}\n", key.to_string(), output);
+    return kExitOk;
+  }
   const std::string text =
       render_as(format, *report, *catalog.form(key.form, report->template_version), catalog);
   if (output.empty() || output == "-") {
@@ -491,6 +510,8 @@ int cmd_export_all(Context& ctx, const std::string& format, const std::string& f
   auto replica = ctx.open_replica();
   if (!replica.ok()) return fail(replica.status());
   if (format == "xlsx") return export_xlsx(ctx, **replica, {}, folder);
+  const std::string browser = format == "pdf" ? find_chromium() : "";
+  if (format == "pdf" && browser.empty()) return fail(no_browser());
   auto all = (*replica)->load_all();
   if (!all.ok()) return fail(all.status());
   std::error_code ec;
@@ -503,12 +524,12 @@ int cmd_export_all(Context& ctx, const std::string& format, const std::string& f
     const Report& r = (*all)[i];
     std::string name = fmt::format("{}_{}_{}", r.key.unit, r.key.year, r.key.form);
     if (!r.key.instance.empty()) name += "_" + r.key.instance;
-    const fs::path path = fs::path(folder) / (name + "." + (format == "csv-long" ? std::string("csv") : format));
-    if (Status s = write_whole_file(
-            path, render_as(format, r, *catalog.form(r.key.form, r.template_version), catalog));
-        !s.ok()) {
-      return fail(s);
-    }
+    const fs::path path =
+        fs::path(folder) / (name + "." + (format == "csv-long" ? std::string("csv") : format));
+    const FormTemplate& form = *catalog.form(r.key.form, r.template_version);
+    const Status s = format == "pdf" ? print_to_pdf(browser, render_report_html(r, form, catalog), path)
+                                     : write_whole_file(path, render_as(format, r, form, catalog));
+    if (!s.ok()) return fail(s);
     written.push_back(path.string());
     if (progress) fmt::print(stderr, "\r导出 {}/{}", i + 1, all->size());
   }
@@ -1173,7 +1194,8 @@ int run_cli(int argc, char** argv) {
 
   auto* export_cmd =
       app.add_subcommand("export",
-                         "把一张报表导出为 Excel 工作簿、CSV、JSON（即导入用的格式）或可打印的 HTML。");
+                         "把一张报表导出为 Excel 工作簿、CSV、JSON（即导入用的格式）、可打印的 HTML "
+                         "或 PDF。");
   std::string format = "html", output;
   bool export_all = false;
   export_cmd->add_option("REPORT", key, "报表（或用 --all）");
@@ -1183,8 +1205,8 @@ int run_cli(int argc, char** argv) {
   export_cmd
       ->add_option("--format", format,
                    "xlsx（Excel 工作簿）、csv（按表样排列，Excel 可直接打开）、csv-long（每格一行）、"
-                   "json 或 html")
-      ->check(CLI::IsMember({"xlsx", "csv", "csv-long", "json", "html"}))
+                   "json、html（可打印的网页）或 pdf（用 Chromium 打印成 A4）")
+      ->check(CLI::IsMember({"xlsx", "csv", "csv-long", "json", "html", "pdf"}))
       ->capture_default_str();
   export_cmd->add_option("-o,--output", output,
                          "写入的文件（用 --all 且不是 xlsx 时为文件夹）（默认：标准输出；xlsx "

@@ -122,6 +122,36 @@ PaperLayout paper_layout(const Report& report, const FormTemplate& form, const C
       layout.bands.back().parts.push_back(std::move(part));
     }
   }
+  for (const auto& band : layout.bands) {
+    int width = 0;
+    for (const auto& part : band.parts) {
+      for (const auto& pc : part.columns) {
+        if (pc.kind == PaperColumnKind::kRowKey) continue;
+        int w = display_width(pc.heading);
+        for (const auto& pr : part.rows) {
+          switch (pc.kind) {
+            case PaperColumnKind::kCode:
+              w = std::max(w, display_width(pr.code) + 2 * pr.indent);
+              break;
+            case PaperColumnKind::kLabel:
+              w = std::max(w, display_width(pr.label) + 2 * pr.indent);
+              break;
+            case PaperColumnKind::kLineNo:
+              w = std::max(w, display_width(pr.line_no));
+              break;
+            case PaperColumnKind::kCell:
+              if (auto it = pr.row->cells.find(pc.column->key); it != pr.row->cells.end())
+                w = std::max(w, display_width(trim(it->second.raw)));
+              break;
+            case PaperColumnKind::kRowKey:
+              break;
+          }
+        }
+        width += std::clamp(w + 2, 8, 48);
+      }
+    }
+    layout.wide = layout.wide || width > 100;
+  }
   return layout;
 }
 

@@ -279,63 +279,184 @@ std::string render_report_table_csv(const Report& report, const FormTemplate& fo
   return out;
 }
 
+namespace {
+
+// A cell of the printed page: its value, or nothing (a shaded cell) where the
+// source document does not have it.
+std::string printed_value(const Report& report, const FormTemplate& form, const Section& section,
+                          const ReportRow& row, const Column& col) {
+  const std::string v = shown_value(report, form, section, row, col);
+  return v == kNotInSourceMark ? "" : v;
+}
+
+// Down a self-evaluation's indicator block, a blank 一级/二级指标 under a filled
+// one continues it, as the printed table merges it: how many rows each cell
+// spans (0: covered by the one above).
+std::vector<int> row_spans(const PaperPart& part, const Column& col) {
+  std::vector<int> spans(part.rows.size(), 1);
+  const Section& s = *part.section;
+  if (!s.dynamic || s.label_column.empty() || col.key == s.label_column ||
+      col.type != ColumnType::kText)
+    return spans;
+  // Only the text columns before the label column (一级, 二级 before 三级).
+  for (const auto& c : s.columns) {
+    if (c.key == s.label_column) return spans;
+    if (c.key == col.key) break;
+  }
+  auto blank = [&](const PaperRow& r) {
+    auto it = r.row->cells.find(col.key);
+    return it == r.row->cells.end() || trim(it->second.raw).empty();
+  };
+  for (size_t i = 0; i < part.rows.size(); ++i) {
+    if (spans[i] == 0 || blank(part.rows[i])) continue;
+    size_t j = i + 1;
+    while (j < part.rows.size() && blank(part.rows[j])) {
+      spans[j] = 0;
+      ++j;
+    }
+    spans[i] = static_cast<int>(j - i);
+  }
+  return spans;
+}
+
+}  // namespace
+
 std::string render_report_html(const Report& report, const FormTemplate& form,
                                const Catalog& catalog) {
-  std::string name;
-  if (const ReportCell* c = report.cell("header", "name"); c && !c->raw.empty())
-    name = "（" + c->raw + "）";
+  const PaperLayout layout = paper_layout(report, form, catalog);
+  const std::string unit_line =
+      fmt::format("<span>单位：{}</span><span>{} 年度</span><span>{}</span>",
+                  html_escape(layout.unit_name), layout.year,
+                  layout.money_unit
+                      ? "金额单位：" + std::string(unit_name(*layout.money_unit))
+                      : std::string());
   std::string out = fmt::format(
-      "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta "
-      "charset=\"utf-8\">\n<title>{0}</title>\n<style>\n"
-      "body{{font-family:\"Noto Serif CJK SC\",\"Songti SC\",SimSun,serif;margin:2em;}}\n"
-      "h1{{text-align:center;font-size:1.4em;margin-bottom:.2em}} "
-      ".meta{{display:flex;justify-content:space-between;"
-      "margin:.5em 0}}\n"
-      "table{{border-collapse:collapse;width:100%;margin-bottom:1.2em}} th,td{{border:1px solid "
-      "#000;padding:.25em .4em;"
-      "font-size:.9em}}\n"
-      "th{{background:#f2f2f2}} "
+      "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<title>{0}</title>\n<style>\n"
+      "@page{{size:A4 {1};margin:12mm 10mm 14mm 10mm;"
+      "@bottom-center{{content:\"第 \" counter(page) \" 页 共 \" counter(pages) \" 页\";"
+      "font-size:9pt}}}}\n"
+      "body{{font-family:\"Noto Serif CJK SC\",\"Songti SC\",SimSun,serif;margin:2em;"
+      "font-size:10.5pt}}\n"
+      "h1{{text-align:center;font-size:16pt;margin:0 0 .3em}}\n"
+      "table{{border-collapse:collapse;width:100%;margin-bottom:1.2em;page-break-inside:auto}}\n"
+      "th,td{{border:1px solid #000;padding:.2em .35em;font-size:9.5pt}}\n"
+      "th{{background:#f2f2f2;font-weight:bold;text-align:center}}\n"
+      "thead tr.meta th{{border:none;background:none;font-weight:normal;padding:0 0 .3em}}\n"
+      ".meta div{{display:flex;justify-content:space-between}}\n"
+      "tr{{page-break-inside:avoid}}\n"
       "td.num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}\n"
-      "caption{{text-align:left;font-weight:bold;padding:.3em 0}} "
-      ".no{{color:#555;font-size:.8em}}\n"
+      "td.no,th.no{{text-align:center;white-space:nowrap}}\n"
+      "td.absent{{background:#d9d9d9}}\n"
+      "caption{{text-align:left;font-weight:bold;padding:.3em 0}}\n"
       "@media print{{body{{margin:0}} th{{background:none}}}}\n</style>\n</head>\n<body>\n"
-      "<h1>{0}</h1>\n<div class=\"meta\"><span>单位：{1}</span><span>{2} "
-      "年度</span><span>{3}</span></div>\n",
-      html_escape(form.display_name() + name),
-      html_escape(report.unit_name.empty() ? report.key.unit : report.unit_name), report.key.year,
-      has_amounts(form) ? fmt::format("金额单位：{}", unit_name(report.unit_in(form))) : "");
-  std::deque<ReportRow> blanks;
-  for (const auto& section : form.sections) {
-    const std::vector<const ReportRow*> rows = rows_to_show(report, section, blanks);
-    if (rows.empty()) continue;
-    out += "<table>\n";
-    if (!section.title.empty()) out += "<caption>" + html_escape(section.title) + "</caption>\n";
-    out += "<thead><tr><th>项目</th>";
-    std::vector<const Column*> cols;
-    for (const auto& c : section.columns) {
-      if (c.key == section.label_column) continue;
-      cols.push_back(&c);
-      out +=
-          "<th>" + html_escape(c.label) +
-          (c.col_no.empty() ? "" : "<br><span class=\"no\">" + html_escape(c.col_no) + "</span>") +
-          "</th>";
+      "<h1>{0}</h1>\n",
+      html_escape(layout.title), layout.wide ? "landscape" : "portrait");
+  for (const PaperBand& band : layout.bands) {
+    bool grouped = false, numbered = false;
+    int width = 0;
+    for (const auto& p : band.parts) {
+      grouped = grouped || p.grouped();
+      numbered = numbered || p.numbered();
+      for (const auto& c : p.columns) width += c.kind != PaperColumnKind::kRowKey;
     }
-    out += "</tr></thead>\n<tbody>\n";
-    for (const ReportRow* r : rows) {
-      std::string label = row_display_label(report, form, catalog, *r);
-      if (is_classification_code(r->key)) label = r->key + " " + std::string(trim(label));
-      out += "<tr><td>" + html_escape(label) + "</td>";
-      for (const Column* c : cols) {
-        const std::string v = shown_value(report, form, section, *r, *c);
-        out += std::string(is_numeric(c->type) ? "<td class=\"num\">" : "<td>") + html_escape(v) +
-               "</td>";
+    const bool side_by_side = band.parts.size() > 1;
+    out += "<table>\n";
+    if (!side_by_side && layout.bands.size() > 1 && !band.parts.front().section->title.empty())
+      out += "<caption>" + html_escape(band.parts.front().section->title) + "</caption>\n";
+    // The 单位 / 年度 / 金额单位 line heads every table, so every printed page has it.
+    out += fmt::format("<thead>\n<tr class=\"meta\"><th colspan=\"{}\"><div>{}</div></th></tr>\n",
+                       width, unit_line);
+    if (side_by_side) {
+      out += "<tr>";
+      for (const auto& p : band.parts) {
+        int n = 0;
+        for (const auto& c : p.columns) n += c.kind != PaperColumnKind::kRowKey;
+        out += fmt::format("<th colspan=\"{}\">{}</th>", n, html_escape(p.section->title));
+      }
+      out += "</tr>\n";
+    }
+    std::string top = "<tr>", bottom = "<tr>", numbers = "<tr>";
+    for (const auto& p : band.parts) {
+      for (size_t i = 0; i < p.columns.size(); ++i) {
+        const PaperColumn& pc = p.columns[i];
+        if (pc.kind == PaperColumnKind::kRowKey) continue;
+        if (!pc.group.empty()) {
+          if (i == 0 || p.columns[i - 1].group != pc.group) {
+            size_t j = i;
+            while (j + 1 < p.columns.size() && p.columns[j + 1].group == pc.group) ++j;
+            top += fmt::format("<th colspan=\"{}\">{}</th>", j - i + 1, html_escape(pc.group));
+          }
+          bottom += "<th>" + html_escape(pc.heading) + "</th>";
+        } else {
+          top += fmt::format("<th{}>{}</th>", grouped ? " rowspan=\"2\"" : "",
+                             html_escape(pc.heading));
+        }
+        const bool label = pc.kind == PaperColumnKind::kCode || pc.kind == PaperColumnKind::kLabel;
+        numbers += fmt::format("<th class=\"no\">{}</th>", label ? "栏次" : html_escape(pc.col_no));
+      }
+    }
+    out += top + "</tr>\n";
+    if (grouped) out += bottom + "</tr>\n";
+    if (numbered) out += numbers + "</tr>\n";
+    out += "</thead>\n<tbody>\n";
+    // Spans of the merged indicator cells, per part and column.
+    std::vector<std::vector<std::vector<int>>> spans(band.parts.size());
+    for (size_t pi = 0; pi < band.parts.size(); ++pi) {
+      for (const auto& pc : band.parts[pi].columns) {
+        spans[pi].push_back(pc.column ? row_spans(band.parts[pi], *pc.column)
+                                      : std::vector<int>(band.parts[pi].rows.size(), 1));
+      }
+    }
+    for (size_t r = 0; r < band.body_rows(); ++r) {
+      out += "<tr>";
+      for (size_t pi = 0; pi < band.parts.size(); ++pi) {
+        const PaperPart& p = band.parts[pi];
+        for (size_t ci = 0; ci < p.columns.size(); ++ci) {
+          const PaperColumn& pc = p.columns[ci];
+          if (pc.kind == PaperColumnKind::kRowKey) continue;
+          if (r >= p.rows.size()) {
+            out += "<td></td>";
+            continue;
+          }
+          const PaperRow& pr = p.rows[r];
+          switch (pc.kind) {
+            case PaperColumnKind::kCode:
+              out += fmt::format("<td style=\"padding-left:{}em\">{}</td>", 0.35 + pr.indent,
+                                 html_escape(pr.code));
+              break;
+            case PaperColumnKind::kLabel:
+              out += fmt::format("<td style=\"padding-left:{}em\">{}</td>", 0.35 + pr.indent,
+                                 html_escape(pr.label));
+              break;
+            case PaperColumnKind::kLineNo:
+              out += "<td class=\"no\">" + html_escape(pr.line_no) + "</td>";
+              break;
+            case PaperColumnKind::kCell: {
+              const int span = spans[pi][ci][r];
+              if (span == 0) break;
+              const Column& col = *pc.column;
+              const std::string v = printed_value(report, form, *p.section, *pr.row, col);
+              const bool absent = v.empty() && report.not_in_source.covers(
+                                                   form, p.section->key, pr.row->key, col.key);
+              std::string cls = is_numeric(col.type) ? "num" : "";
+              if (absent) cls += cls.empty() ? "absent" : " absent";
+              out += "<td";
+              if (!cls.empty()) out += " class=\"" + cls + "\"";
+              if (span > 1) out += fmt::format(" rowspan=\"{}\"", span);
+              out += ">" + html_escape(v) + "</td>";
+              break;
+            }
+            case PaperColumnKind::kRowKey:
+              break;
+          }
+        }
       }
       out += "</tr>\n";
     }
     out += "</tbody>\n</table>\n";
   }
-  out += fmt::format("<p class=\"no\">{} · budgetsync</p>\n</body>\n</html>\n",
-                     html_escape(report.key.to_string()));
+  out += "</body>\n</html>\n";
   return out;
 }
 

@@ -242,13 +242,8 @@ class SheetWriter {
     }
     // Page: A4, landscape when wide, one page wide, headings on every page,
     // 第 X 页 共 Y 页 at the foot.
-    int visible_width = 0;
-    for (int c = 0; c < width; ++c) {
-      if (!hidden_[static_cast<size_t>(c)])
-        visible_width += std::clamp(widths_[static_cast<size_t>(c)] + 2, 8, 48);
-    }
     worksheet_set_paper(ws_, 9);
-    if (visible_width > 100) worksheet_set_landscape(ws_);
+    if (layout.wide) worksheet_set_landscape(ws_);
     worksheet_fit_to_pages(ws_, 1, 0);
     worksheet_center_horizontally(ws_);
     worksheet_set_margins(ws_, 0.5, 0.5, 0.6, 0.6);

@@ -203,11 +203,12 @@ TEST_F(ReplicaCli, ExportRoundTripsAndPrints) {
   ASSERT_EQ(html.exit_code, 0);
   EXPECT_NE(html.out.find("<!DOCTYPE html>"), std::string::npos);
   EXPECT_NE(html.out.find("<h1>公开02表 收入决算表</h1>"), std::string::npos);
+  EXPECT_NE(html.out.find("@page{size:A4"), std::string::npos);
   EXPECT_NE(html.out.find("2,945.68"), std::string::npos);
   const CliResult csv = cli({"export", kFinal02, "--format", "csv-long"});
   EXPECT_NE(csv.out.find("main,2101505,医疗保障政策管理,total,本年收入合计,15.00"),
             std::string::npos);
-  EXPECT_EQ(cli({"export", kFinal02, "--format", "pdf"}).exit_code, 2);
+  EXPECT_EQ(cli({"export", kFinal02, "--format", "docx"}).exit_code, 2);
 }
 
 TEST_F(ReplicaCli, ExportAllWritesEveryReportAndTheyCheckLikeTheSeeds) {

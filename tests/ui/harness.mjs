@@ -142,6 +142,21 @@ export class Workspace {
     return page;
   }
 
+  // A new browser page with nothing open, for pages the test loads itself.
+  async openBlank() {
+    if (!this.browser) {
+      this.browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    }
+    const context = await this.browser.newContext({ viewport: { width: 1400, height: 900 }, locale: "zh-CN" });
+    const page = await context.newPage();
+    page.on("pageerror", (e) => this.pageErrors.push(`${this.name}: ${e.message}`));
+    return page;
+  }
+
+  get shots() {
+    return SHOTS;
+  }
+
   async shot(page, name) {
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
   }

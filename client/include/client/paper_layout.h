@@ -61,6 +61,9 @@ struct PaperLayout {
   int year = 0;
   std::optional<MoneyUnit> money_unit;  // when the form has amounts
   std::vector<PaperBand> bands;
+  // Printed across A4 landscape: the widest block's columns, each as wide as its
+  // longest text (8 to 48 characters), come to more than 100 characters.
+  bool wide = false;
   std::deque<ReportRow> blank_rows;  // the rows PaperRow points at that the report lacks
 };
 
