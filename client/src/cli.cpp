@@ -4,9 +4,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cctype>
-#include <optional>
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/chinese_cli.h"
 #include "client/cli_pdf.h"
@@ -232,9 +232,8 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
       if (!text.ok()) return fail(text.status());
       if (is_long_csv(*text)) {
         if (!key) {
-          return fail(Status::InvalidArgument(
-              fmt::format("{}：导入每格一行的 CSV 文件要用 --report 单位/年度/表样 指明是哪张报表",
-                          p)));
+          return fail(Status::InvalidArgument(fmt::format(
+              "{}：导入每格一行的 CSV 文件要用 --report 单位/年度/表样 指明是哪张报表", p)));
         }
         auto r = parse_report_csv(*text, p, *key, catalog);
         if (!r.ok()) return fail(r.status());
@@ -439,8 +438,8 @@ Status no_browser() {
 int export_xlsx(Context& ctx, Replica& replica, const std::vector<ReportKey>& keys,
                 const std::string& output) {
   if (output.empty() || output == "-") {
-    return fail(Status::InvalidArgument(
-        "Excel 工作簿不能写到标准输出：请用 -o 文件名.xlsx 指明写到哪里"));
+    return fail(
+        Status::InvalidArgument("Excel 工作簿不能写到标准输出：请用 -o 文件名.xlsx 指明写到哪里"));
   }
   auto all = replica.load_all();
   if (!all.ok()) return fail(all.status());
@@ -450,8 +449,7 @@ int export_xlsx(Context& ctx, Replica& replica, const std::vector<ReportKey>& ke
     if (keys.empty() || std::find(keys.begin(), keys.end(), r.key) != keys.end())
       chosen.push_back(&r);
   }
-  if (chosen.empty())
-    return fail(Status::NotFound("本地副本中还没有报表，没有可导出的内容"));
+  if (chosen.empty()) return fail(Status::NotFound("本地副本中还没有报表，没有可导出的内容"));
   // Cross-table rules need the unit's other tables: check them all, export the findings
   // about the chosen ones.
   const CheckResult checked = check_reports(*all, catalog);
@@ -527,8 +525,9 @@ int cmd_export_all(Context& ctx, const std::string& format, const std::string& f
     const fs::path path =
         fs::path(folder) / (name + "." + (format == "csv-long" ? std::string("csv") : format));
     const FormTemplate& form = *catalog.form(r.key.form, r.template_version);
-    const Status s = format == "pdf" ? print_to_pdf(browser, render_report_html(r, form, catalog), path)
-                                     : write_whole_file(path, render_as(format, r, form, catalog));
+    const Status s = format == "pdf"
+                         ? print_to_pdf(browser, render_report_html(r, form, catalog), path)
+                         : write_whole_file(path, render_as(format, r, form, catalog));
     if (!s.ok()) return fail(s);
     written.push_back(path.string());
     if (progress) fmt::print(stderr, "\r导出 {}/{}", i + 1, all->size());
@@ -1192,10 +1191,10 @@ int run_cli(int argc, char** argv) {
 
   auto* status = app.add_subcommand("status", "待发送的修改、本地最近一次修改和同步状态。");
 
-  auto* export_cmd =
-      app.add_subcommand("export",
-                         "把一张报表导出为 Excel 工作簿、CSV、JSON（即导入用的格式）、可打印的 HTML "
-                         "或 PDF。");
+  auto* export_cmd = app.add_subcommand(
+      "export",
+      "把一张报表导出为 Excel 工作簿、CSV、JSON（即导入用的格式）、可打印的 HTML "
+      "或 PDF。");
   std::string format = "html", output;
   bool export_all = false;
   export_cmd->add_option("REPORT", key, "报表（或用 --all）");
@@ -1203,9 +1202,10 @@ int run_cli(int argc, char** argv) {
                        "导出每一张报表：xlsx 写成一个工作簿（每张表一个工作表），其他格式各存一个"
                        "文件，放进 -o 指定的文件夹");
   export_cmd
-      ->add_option("--format", format,
-                   "xlsx（Excel 工作簿）、csv（按表样排列，Excel 可直接打开）、csv-long（每格一行）、"
-                   "json、html（可打印的网页）或 pdf（用 Chromium 打印成 A4）")
+      ->add_option(
+          "--format", format,
+          "xlsx（Excel 工作簿）、csv（按表样排列，Excel 可直接打开）、csv-long（每格一行）、"
+          "json、html（可打印的网页）或 pdf（用 Chromium 打印成 A4）")
       ->check(CLI::IsMember({"xlsx", "csv", "csv-long", "json", "html", "pdf"}))
       ->capture_default_str();
   export_cmd->add_option("-o,--output", output,

@@ -1,7 +1,7 @@
 #include "client/cli_pdf.h"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -22,7 +22,8 @@ std::string find_chromium() {
   if (const char* env = std::getenv("BUDGETSYNC_CHROMIUM"); env && *env) return env;
   const char* path = std::getenv("PATH");
   const std::string dirs = path ? path : "/usr/bin:/bin";
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}) {
+  for (const char* name :
+       {"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}) {
     size_t begin = 0;
     while (begin <= dirs.size()) {
       size_t end = dirs.find(':', begin);
@@ -41,7 +42,8 @@ Status print_to_pdf(const std::string& browser, const std::string& html, const f
   const fs::path work = fs::path(pdf.string() + ".print");
   fs::remove_all(work, ec);
   fs::create_directories(work, ec);
-  if (ec) return Status::IoError(fmt::format("{}：无法创建临时文件夹：{}", work.string(), ec.message()));
+  if (ec)
+    return Status::IoError(fmt::format("{}：无法创建临时文件夹：{}", work.string(), ec.message()));
   const fs::path page = fs::absolute(work / "page.html");
   const fs::path out = fs::absolute(work / "page.pdf");
   {

@@ -119,15 +119,8 @@ std::string spreadsheet_number_text(std::string_view text) {
 }
 
 Result<Grid> read_csv_grid(std::string_view text, std::string_view source) {
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  for (size_t begin = 0, line = 1; begin < text.size(); ++line) {
-    const size_t end = std::min(text.find('\n', begin), text.size());
-    if (!is_valid_utf8(text.substr(begin, end - begin))) {
-      return Status::InvalidArgument(fmt::format(
-          "{}：第 {} 行：文字不是 UTF-8 编码；请把文件另存为“CSV UTF-8”", source, line));
-    }
-    begin = end + 1;
-  }
+  text = csv_text(text);
+  if (Status s = check_csv_utf8(text, source); !s.ok()) return s;
   auto records = split_csv(text, source);
   if (!records.ok()) return records.status();
   Grid grid;

@@ -20,9 +20,13 @@ using nlohmann::json;
 // 金额单位 lines.
 constexpr int kPreambleRows = 12;
 
-std::string norm(std::string_view s) { return normalize_label(trim(s)); }
+std::string norm(std::string_view s) {
+  return normalize_label(trim(s));
+}
 
-std::string cell_text(const GridCell* c) { return c ? std::string(trim(c->text)) : ""; }
+std::string cell_text(const GridCell* c) {
+  return c ? std::string(trim(c->text)) : "";
+}
 
 bool has_text(const GridCell* c) {
   return c && c->kind == GridCell::Kind::kText && !trim(c->text).empty();
@@ -39,13 +43,18 @@ std::string heading_of(const Column& c) {
 enum class LabelKind { kNone, kKey, kCode, kLabel, kLineNo };
 
 LabelKind label_kind(const std::string& normalized) {
-  static const std::map<std::string, LabelKind> kinds{
-      {"行键", LabelKind::kKey},        {"科目编码", LabelKind::kCode},
-      {"功能分类科目编码", LabelKind::kCode}, {"经济分类科目编码", LabelKind::kCode},
-      {"编码", LabelKind::kCode},       {"科目代码", LabelKind::kCode},
-      {"项目", LabelKind::kLabel},      {"科目名称", LabelKind::kLabel},
-      {"科目", LabelKind::kLabel},      {"名称", LabelKind::kLabel},
-      {"行次", LabelKind::kLineNo},     {"序号", LabelKind::kLineNo}};
+  static const std::map<std::string, LabelKind> kinds{{"行键", LabelKind::kKey},
+                                                      {"科目编码", LabelKind::kCode},
+                                                      {"功能分类科目编码", LabelKind::kCode},
+                                                      {"经济分类科目编码", LabelKind::kCode},
+                                                      {"编码", LabelKind::kCode},
+                                                      {"科目代码", LabelKind::kCode},
+                                                      {"项目", LabelKind::kLabel},
+                                                      {"科目名称", LabelKind::kLabel},
+                                                      {"科目", LabelKind::kLabel},
+                                                      {"名称", LabelKind::kLabel},
+                                                      {"行次", LabelKind::kLineNo},
+                                                      {"序号", LabelKind::kLineNo}};
   auto it = kinds.find(normalized);
   return it == kinds.end() ? LabelKind::kNone : it->second;
 }
@@ -104,7 +113,12 @@ class SheetReader {
  public:
   SheetReader(const Grid& grid, const GridSheet& sheet, const FormTemplate& form,
               MoneyUnit sheet_unit, MoneyUnit report_unit, std::vector<Unmatched>& unmatched)
-      : grid_(grid), sheet_(sheet), form_(form), sheet_unit_(sheet_unit), report_unit_(report_unit), unmatched_(unmatched) {
+      : grid_(grid),
+        sheet_(sheet),
+        form_(form),
+        sheet_unit_(sheet_unit),
+        report_unit_(report_unit),
+        unmatched_(unmatched) {
     for (const auto& s : form_.sections) {
       for (const auto& c : s.columns) {
         column_words_.insert(norm(c.label));
@@ -153,7 +167,7 @@ class SheetReader {
                                            [&](const HeadCol* h) { return sheet_.at(r, h->col); });
         if (!place->section) {
           if (any_value) {
-            const int c = seg.label_col >= 0 ? seg.label_col
+            const int c = seg.label_col >= 0  ? seg.label_col
                           : seg.code_col >= 0 ? seg.code_col
                                               : seg.values.front()->col;
             unmatched_.push_back({sheet_.name, cell_address(r, c),
@@ -173,8 +187,8 @@ class SheetReader {
                   {sheet_.name, cell_address(r, h->col),
                    fmt::format("“{}”栏不是{}“{}”部分的栏，这一栏没有导入",
                                h->bottom.empty() ? h->top : h->top + h->bottom,
-                               form_.display_name(), section.title.empty() ? section.key
-                                                                           : section.title)});
+                               form_.display_name(),
+                               section.title.empty() ? section.key : section.title)});
             }
             continue;
           }
@@ -452,8 +466,7 @@ class SheetReader {
       if (!key.empty()) {
         if (const Section* s = form_.section_for_row(key)) return RowPlace{key, s};
         if (guess && guess->dynamic) return RowPlace{key, guess};
-        return refuse(r, seg.key_col, fmt::format("行键“{}”不是{}的行", key,
-                                                  form_.display_name()));
+        return refuse(r, seg.key_col, fmt::format("行键“{}”不是{}的行", key, form_.display_name()));
       }
     }
     // 2. A classification code.
@@ -517,8 +530,8 @@ class SheetReader {
       case ColumnType::kAmount: {
         auto v = parse_cell(cell.text, ColumnType::kAmount, sheet_unit_);
         if (!v.ok() && number)
-          return refuse(r, c, fmt::format("{}（{}）", v.status().message(),
-                                          unit_name(sheet_unit_)));
+          return refuse(r, c,
+                        fmt::format("{}（{}）", v.status().message(), unit_name(sheet_unit_)));
         if (!v.ok()) return refuse(r, c, fmt::format("“{}”不是金额", cell_text(&cell)));
         if (v->kind() != CellValue::Kind::kMoney) return std::string(trim(cell.text));
         // Exact: 分 in the sheet's unit, written in the report's, with two
@@ -534,9 +547,9 @@ class SheetReader {
           if (!cell.percent) return d->normalized().to_string();
           // Shown as a percentage: the fraction × 100 (moving the point), with
           // the digits the format shows.
-          Decimal points = d->scale() < 2 ? (*d * Decimal::from_int(100)).normalized()
-                                          : Decimal::from_units(d->units(), d->scale() - 2)
-                                                .normalized();
+          Decimal points = d->scale() < 2
+                               ? (*d * Decimal::from_int(100)).normalized()
+                               : Decimal::from_units(d->units(), d->scale() - 2).normalized();
           if (cell.decimals > points.scale() && cell.decimals <= 6)
             points = points.rounded(cell.decimals);
           return points.to_string() + "%";
@@ -549,8 +562,9 @@ class SheetReader {
       case ColumnType::kNumber: {
         auto v = parse_cell(cell.text, col.type, report_unit_);
         if (!v.ok())
-          return refuse(r, c, fmt::format("“{}”不是{}", cell_text(&cell),
-                                          col.type == ColumnType::kScore ? "分数" : "数"));
+          return refuse(r, c,
+                        fmt::format("“{}”不是{}", cell_text(&cell),
+                                    col.type == ColumnType::kScore ? "分数" : "数"));
         // A number with the decimals its format shows (得分 10.00).
         if (number && v->kind() == CellValue::Kind::kDecimal && cell.decimals > 0 &&
             cell.decimals <= 6 && v->as_decimal().scale() < cell.decimals)
@@ -681,8 +695,8 @@ Result<GridImport> import_grid(const Grid& grid, const Catalog& catalog,
       key = m->key;
       form = catalog.form(key.form, m->template_version, key.year);
       if (!form)
-        return Status::NotFound(fmt::format("{}：{}：没有表样 {}", grid.source, sheet->name,
-                                            key.form));
+        return Status::NotFound(
+            fmt::format("{}：{}：没有表样 {}", grid.source, sheet->name, key.form));
     } else {
       if (options.report) {
         key = *options.report;
@@ -698,9 +712,9 @@ Result<GridImport> import_grid(const Grid& grid, const Catalog& catalog,
         auto year = year_in(head);
         if (!year) year = options.year;
         if (!year) {
-          return Status::InvalidArgument(fmt::format(
-              "{}：{}：表上没有写明年度（如“2024年度”）；请用 --year 指明", grid.source,
-              sheet->name));
+          return Status::InvalidArgument(
+              fmt::format("{}：{}：表上没有写明年度（如“2024年度”）；请用 --year 指明", grid.source,
+                          sheet->name));
         }
         key.year = *year;
         if (named->instances) {
@@ -710,8 +724,7 @@ Result<GridImport> import_grid(const Grid& grid, const Catalog& catalog,
         }
       }
       form = catalog.form_for_year(key.form, key.year);
-      if (!form)
-        return Status::NotFound(fmt::format("{}：没有表样“{}”", grid.source, key.form));
+      if (!form) return Status::NotFound(fmt::format("{}：没有表样“{}”", grid.source, key.form));
     }
     // Amounts: as the sheet states them, kept in the report's unit.
     std::optional<MoneyUnit> stated;
@@ -735,8 +748,8 @@ Result<GridImport> import_grid(const Grid& grid, const Catalog& catalog,
     doc["form"] = key.form;
     if (!key.instance.empty()) doc["instance"] = key.instance;
     doc["template_version"] = form->version;
-    doc["source"] = m && !m->source.empty() ? m->source
-                                            : fmt::format("{}（{}）", grid.source, sheet->name);
+    doc["source"] =
+        m && !m->source.empty() ? m->source : fmt::format("{}（{}）", grid.source, sheet->name);
     if (m && m->money_unit) doc["money_unit"] = std::string(unit_name(*m->money_unit));
     if (m && !m->not_in_source.empty()) {
       json marks = json::parse(m->not_in_source, nullptr, false);
@@ -748,9 +761,8 @@ Result<GridImport> import_grid(const Grid& grid, const Catalog& catalog,
     if (!cells.ok()) return cells.status();
     CellProblem problem;
     const std::string where = fmt::format("{}：{}", grid.source, sheet->name);
-    auto report =
-        parse_report(doc.dump(-1, ' ', false, json::error_handler_t::replace), where, catalog,
-                     &problem);
+    auto report = parse_report(doc.dump(-1, ' ', false, json::error_handler_t::replace), where,
+                               catalog, &problem);
     if (!report.ok()) {
       if (auto it = at.find({problem.row, problem.column}); it != at.end()) {
         return Status::InvalidArgument(

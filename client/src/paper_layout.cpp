@@ -32,7 +32,8 @@ int code_depth(std::string_view code) {
   return code.size() <= 3 ? 0 : (code.size() <= 5 ? 1 : 2);
 }
 
-PaperPart part_of(const Report& report, const Catalog& catalog, const Section& section, std::deque<ReportRow>& blanks) {
+PaperPart part_of(const Report& report, const Catalog& catalog, const Section& section,
+                  std::deque<ReportRow>& blanks) {
   PaperPart part;
   part.section = &section;
   const bool coded = !section.code_list.empty();

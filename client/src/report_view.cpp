@@ -327,9 +327,8 @@ std::string render_report_html(const Report& report, const FormTemplate& form,
   const std::string unit_line =
       fmt::format("<span>单位：{}</span><span>{} 年度</span><span>{}</span>",
                   html_escape(layout.unit_name), layout.year,
-                  layout.money_unit
-                      ? "金额单位：" + std::string(unit_name(*layout.money_unit))
-                      : std::string());
+                  layout.money_unit ? "金额单位：" + std::string(unit_name(*layout.money_unit))
+                                    : std::string());
   std::string out = fmt::format(
       "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<title>{0}</title>\n<style>\n"
@@ -437,8 +436,8 @@ std::string render_report_html(const Report& report, const FormTemplate& form,
               if (span == 0) break;
               const Column& col = *pc.column;
               const std::string v = printed_value(report, form, *p.section, *pr.row, col);
-              const bool absent = v.empty() && report.not_in_source.covers(
-                                                   form, p.section->key, pr.row->key, col.key);
+              const bool absent = v.empty() && report.not_in_source.covers(form, p.section->key,
+                                                                           pr.row->key, col.key);
               std::string cls = is_numeric(col.type) ? "num" : "";
               if (absent) cls += cls.empty() ? "absent" : " absent";
               out += "<td";
@@ -488,17 +487,8 @@ std::string render_report_json(const Report& report) {
 
 Result<Report> parse_report_csv(std::string_view text, std::string_view source,
                                 const ReportKey& key, const Catalog& catalog) {
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // spreadsheet BOM
-  // A spreadsheet may save CSV in the system's code page (GBK on a Chinese
-  // desktop); name the first line that is not UTF-8 rather than misread it.
-  for (size_t begin = 0, line = 1; begin < text.size(); ++line) {
-    const size_t end = std::min(text.find('\n', begin), text.size());
-    if (!is_valid_utf8(text.substr(begin, end - begin))) {
-      return Status::InvalidArgument(fmt::format(
-          "{}：第 {} 行：文字不是 UTF-8 编码；请把文件另存为“CSV UTF-8”", source, line));
-    }
-    begin = end + 1;
-  }
+  text = csv_text(text);
+  if (Status s = check_csv_utf8(text, source); !s.ok()) return s;
   auto records = split_csv(text, source);
   if (!records.ok()) return records.status();
   if (records->empty()) return Status::InvalidArgument(fmt::format("{}：文件是空的", source));

@@ -28,9 +28,8 @@ std::string number_text(double v) {
 }
 
 Status too_big(const std::string& source, std::string_view sheet) {
-  return Status::InvalidArgument(
-      fmt::format("{}：工作表“{}”超出可导入的范围（最多 {} 行、{} 列）", source, sheet, kMaxRows,
-                  kMaxCols));
+  return Status::InvalidArgument(fmt::format("{}：工作表“{}”超出可导入的范围（最多 {} 行、{} 列）",
+                                             source, sheet, kMaxRows, kMaxCols));
 }
 
 struct XlsCloser {
@@ -56,8 +55,7 @@ Result<Grid> read_xls(const fs::path& path) {
   for (unsigned int si = 0; si < count; ++si) {
     GridSheet gs;
     const char* name = nullptr;
-    if (freexl_get_worksheet_name(raw, static_cast<unsigned short>(si), &name) == FREEXL_OK &&
-        name)
+    if (freexl_get_worksheet_name(raw, static_cast<unsigned short>(si), &name) == FREEXL_OK && name)
       gs.name = name;
     if (freexl_select_active_worksheet(raw, static_cast<unsigned short>(si)) != FREEXL_OK)
       return Status::InvalidArgument(fmt::format("{}：读不出工作表“{}”", source, gs.name));

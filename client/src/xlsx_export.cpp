@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "client/findings_view.h"
 #include "client/paper_layout.h"
 #include "shared/text.h"
 
@@ -93,7 +94,8 @@ class Formats {
 const char* kAmountFormat = "#,##0.00####";
 
 std::string percent_format(int places) {
-  return places <= 0 ? "0%" : "0." + std::string(static_cast<size_t>(std::min(places, 6)), '0') + "%";
+  return places <= 0 ? "0%"
+                     : "0." + std::string(static_cast<size_t>(std::min(places, 6)), '0') + "%";
 }
 
 std::string cell_name(int row, int col) {
@@ -178,7 +180,11 @@ class SheetWriter {
  public:
   SheetWriter(lxw_worksheet* ws, Formats& formats, const Report& report, const FormTemplate& form,
               const Catalog& catalog, const std::set<CellKey>& flagged)
-      : ws_(ws), formats_(formats), report_(report), form_(form), catalog_(catalog),
+      : ws_(ws),
+        formats_(formats),
+        report_(report),
+        form_(form),
+        catalog_(catalog),
         flagged_(flagged) {}
 
   // Returns the number of formulas written.
@@ -208,8 +214,8 @@ class SheetWriter {
     int first = 0;
     while (first < width && hidden_[static_cast<size_t>(first)]) ++first;
     const int last = std::max(first, width - 1);
-    merge(0, first, 0, last, layout.title, {.bold = true, .border = false,
-                                            .align = LXW_ALIGN_CENTER, .size = 16});
+    merge(0, first, 0, last, layout.title,
+          {.bold = true, .border = false, .align = LXW_ALIGN_CENTER, .size = 16});
     const std::string unit_text = "单位：" + layout.unit_name;
     const std::string money_text =
         layout.money_unit ? "金额单位：" + std::string(unit_name(*layout.money_unit)) : "";
@@ -236,8 +242,7 @@ class SheetWriter {
                                  nullptr, &hide);
       } else {
         const double w = std::clamp(widths_[i] + 2, 8, 48);
-        worksheet_set_column(ws_, static_cast<lxw_col_t>(c), static_cast<lxw_col_t>(c), w,
-                             nullptr);
+        worksheet_set_column(ws_, static_cast<lxw_col_t>(c), static_cast<lxw_col_t>(c), w, nullptr);
       }
     }
     // Page: A4, landscape when wide, one page wide, headings on every page,
@@ -280,9 +285,8 @@ class SheetWriter {
 
   // Writes a band from `row`; returns the row after it.
   int write_band(const PaperBand& band, int row, bool titled, int* frozen_col, int* header_end) {
-    const bool any_title = std::any_of(band.parts.begin(), band.parts.end(), [](const auto& p) {
-      return !p.section->title.empty();
-    });
+    const bool any_title = std::any_of(band.parts.begin(), band.parts.end(),
+                                       [](const auto& p) { return !p.section->title.empty(); });
     const bool side_by_side = band.parts.size() > 1;
     const bool title_row = any_title && (titled || side_by_side);
     int heading_rows = 1;
@@ -308,8 +312,9 @@ class SheetWriter {
         hidden_[static_cast<size_t>(c)] = false;
         if (first_visible < 0) first_visible = c;
         last_visible = c;
-        if (frozen_col && !side_by_side && (pc.kind == PaperColumnKind::kCode || pc.kind == PaperColumnKind::kLabel ||
-                           pc.kind == PaperColumnKind::kLineNo))
+        if (frozen_col && !side_by_side &&
+            (pc.kind == PaperColumnKind::kCode || pc.kind == PaperColumnKind::kLabel ||
+             pc.kind == PaperColumnKind::kLineNo))
           *frozen_col = c + 1;
         // Headings: a group over its run of columns, the rest down both rows.
         if (!pc.group.empty()) {
@@ -325,7 +330,8 @@ class SheetWriter {
         }
         note_width(c, pc.heading);
         if (numbered) {
-          const bool label = pc.kind == PaperColumnKind::kCode || pc.kind == PaperColumnKind::kLabel;
+          const bool label =
+              pc.kind == PaperColumnKind::kCode || pc.kind == PaperColumnKind::kLabel;
           write_string(head + heading_rows, c, label ? "栏次" : pc.col_no,
                        {.align = LXW_ALIGN_CENTER});
         }
@@ -333,8 +339,9 @@ class SheetWriter {
       if (title_row && first_visible >= 0) {
         // A block's title over the whole sheet's width (a reader knows a title
         // row by its merged cell), side-by-side titles over their own columns.
-        const int last = side_by_side ? last_visible
-                                      : std::max(last_visible, static_cast<int>(widths_.size()) - 1);
+        const int last = side_by_side
+                             ? last_visible
+                             : std::max(last_visible, static_cast<int>(widths_.size()) - 1);
         merge(row, first_visible, row, last, part.section->title,
               side_by_side ? heading : Style{.bold = true, .border = false});
       }
@@ -407,14 +414,12 @@ class SheetWriter {
       }
     } else if (v.kind() == CellValue::Kind::kDecimal && col.type == ColumnType::kRate) {
       // A rate is kept in percent points; Excel keeps it as a fraction shown with %.
-      const Decimal fraction = Decimal::from_units(v.as_decimal().units(),
-                                                   std::min(v.as_decimal().scale() + 2,
-                                                            Decimal::kMaxScale));
+      const Decimal fraction = Decimal::from_units(
+          v.as_decimal().units(), std::min(v.as_decimal().scale() + 2, Decimal::kMaxScale));
       if (v.as_decimal().scale() + 2 <= Decimal::kMaxScale) {
         if (auto d = excel_number(fraction)) {
           worksheet_write_number(
-              ws_, r, cc, *d,
-              formats_.get({.num_format = percent_format(v.as_decimal().scale())}));
+              ws_, r, cc, *d, formats_.get({.num_format = percent_format(v.as_decimal().scale())}));
           numbers_[{rr.key, col.key}] = v.as_decimal();
           return;
         }
@@ -434,11 +439,10 @@ class SheetWriter {
     // Text, 不适用 (—), and a number too long for a double: as written.
     const bool numeric_column = col.type == ColumnType::kAmount || col.type == ColumnType::kRate ||
                                 col.type == ColumnType::kScore || col.type == ColumnType::kNumber;
-    worksheet_write_string(
-        ws_, r, cc, shown.c_str(),
-        formats_.get({.wrap = !numeric_column && display_width(shown) > 40,
-                      .align = static_cast<uint8_t>(numeric_column ? LXW_ALIGN_RIGHT
-                                                                   : LXW_ALIGN_LEFT)}));
+    worksheet_write_string(ws_, r, cc, shown.c_str(),
+                           formats_.get({.wrap = !numeric_column && display_width(shown) > 40,
+                                         .align = static_cast<uint8_t>(
+                                             numeric_column ? LXW_ALIGN_RIGHT : LXW_ALIGN_LEFT)}));
   }
 
   // A cell a sum, composition or rate rule derives, written as a formula over
@@ -556,18 +560,6 @@ std::string quoted_sheet(const std::string& name) {
   return q + "'";
 }
 
-std::string_view severity_text(Severity s) {
-  switch (s) {
-    case Severity::kError:
-      return "错误";
-    case Severity::kWarning:
-      return "警告";
-    case Severity::kNotice:
-      return "提示";
-  }
-  return "";
-}
-
 struct WorkbookCloser {
   void operator()(lxw_workbook* wb) const { lxw_workbook_free(wb); }
 };
@@ -618,7 +610,7 @@ Result<XlsxExportSummary> write_reports_xlsx(const std::vector<const Report*>& r
   lxw_worksheet* fs_ws = workbook_add_worksheet(wb.get(), kXlsxFindingsSheet);
   const Style head{.bold = true, .wrap = true, .align = LXW_ALIGN_CENTER};
   const std::vector<std::pair<const char*, double>> columns{
-      {"严重程度", 9}, {"报表", 28}, {"表", 30}, {"行", 24}, {"栏", 16},
+      {"严重程度", 9}, {"报表", 28}, {"表", 30},   {"行", 24},   {"栏", 16},
       {"填报数", 14},  {"应为", 14}, {"相差", 12}, {"说明", 80}, {"位置", 24}};
   for (size_t c = 0; c < columns.size(); ++c) {
     worksheet_write_string(fs_ws, 0, static_cast<lxw_col_t>(c), columns[c].first,
@@ -630,7 +622,7 @@ Result<XlsxExportSummary> write_reports_xlsx(const std::vector<const Report*>& r
   for (const Finding& f : checked.findings) {
     if (!exported.count(f.report)) continue;
     const Style plain{.wrap = true};
-    const std::vector<std::string> fields{std::string(severity_text(f.severity)),
+    const std::vector<std::string> fields{std::string(severity_label(f.severity)),
                                           f.report.to_string(),
                                           f.form_title,
                                           f.row_label.empty() ? f.row : f.row_label,
@@ -664,22 +656,20 @@ Result<XlsxExportSummary> write_reports_xlsx(const std::vector<const Report*>& r
   // The hidden sheet a reader uses to give back the same reports.
   lxw_worksheet* meta = workbook_add_worksheet(wb.get(), kXlsxMetaSheet);
   worksheet_write_string(meta, 0, 0, kXlsxMetaFormat, nullptr);
-  const std::vector<const char*> meta_head{"sheet",       "report",    "unit_name",
-                                           "template_version", "money_unit", "source",
-                                           "not_in_source"};
+  const std::vector<const char*> meta_head{
+      "sheet", "report", "unit_name", "template_version", "money_unit", "source", "not_in_source"};
   for (size_t c = 0; c < meta_head.size(); ++c)
     worksheet_write_string(meta, 1, static_cast<lxw_col_t>(c), meta_head[c], nullptr);
   for (size_t i = 0; i < reports.size(); ++i) {
     const Report& r = *reports[i];
     const auto row = static_cast<lxw_row_t>(i + 2);
-    const std::vector<std::string> fields{
-        names[i],
-        r.key.to_string(),
-        r.unit_name,
-        std::to_string(r.template_version),
-        r.money_unit ? std::string(unit_name(*r.money_unit)) : "",
-        r.source,
-        encode_not_in_source(r.not_in_source)};
+    const std::vector<std::string> fields{names[i],
+                                          r.key.to_string(),
+                                          r.unit_name,
+                                          std::to_string(r.template_version),
+                                          r.money_unit ? std::string(unit_name(*r.money_unit)) : "",
+                                          r.source,
+                                          encode_not_in_source(r.not_in_source)};
     for (size_t c = 0; c < fields.size(); ++c)
       worksheet_write_string(meta, row, static_cast<lxw_col_t>(c), fields[c].c_str(), nullptr);
   }

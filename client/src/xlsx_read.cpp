@@ -90,8 +90,7 @@ class Package {
   // Streams the part through expat to `h`. A missing part is NotFound.
   Status parse(const std::string& part, Handlers& h) const {
     const zip_int64_t index = locate(part);
-    if (index < 0)
-      return Status::NotFound(fmt::format("{}：工作簿里缺少 {}", source_, part));
+    if (index < 0) return Status::NotFound(fmt::format("{}：工作簿里缺少 {}", source_, part));
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(zip_.get(), static_cast<zip_uint64_t>(index), 0, &st) != 0 ||
@@ -115,8 +114,8 @@ class Package {
         return Status::InvalidArgument(fmt::format("{}：{} 太大，不像是一张报表", source_, part));
       if (XML_Parse(parser.get(), buf, static_cast<int>(n), n == 0) == XML_STATUS_ERROR) {
         return Status::InvalidArgument(fmt::format(
-            "{}：{} 第 {} 行的 XML 有误：{}", source_, part,
-            XML_GetCurrentLineNumber(parser.get()), XML_ErrorString(XML_GetErrorCode(parser.get()))));
+            "{}：{} 第 {} 行的 XML 有误：{}", source_, part, XML_GetCurrentLineNumber(parser.get()),
+            XML_ErrorString(XML_GetErrorCode(parser.get()))));
       }
       if (n == 0) break;
     }
@@ -308,8 +307,7 @@ Result<std::vector<std::string>> read_shared_strings(const Package& pkg, const s
 }
 
 Status read_sheet(const Package& pkg, const std::string& part,
-                  const std::vector<std::string>& strings,
-                  const std::vector<NumberStyle>& percent,
+                  const std::vector<std::string>& strings, const std::vector<NumberStyle>& percent,
                   GridSheet& sheet) {
   int row = -1, next_col = 0;
   bool too_big = false;
@@ -431,8 +429,8 @@ Status read_sheet(const Package& pkg, const std::string& part,
   if (Status s = pkg.parse(part, h); !s.ok()) return s;
   if (too_big) {
     return Status::InvalidArgument(
-        fmt::format("{}：工作表“{}”超出可导入的范围（最多 {} 行、{} 列）", pkg.source(),
-                    sheet.name, kMaxRows, kMaxCols));
+        fmt::format("{}：工作表“{}”超出可导入的范围（最多 {} 行、{} 列）", pkg.source(), sheet.name,
+                    kMaxRows, kMaxCols));
   }
   return Status::Ok();
 }

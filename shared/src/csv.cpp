@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "shared/text.h"
+
 namespace budgetsync {
 
 Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view source) {
@@ -61,6 +65,23 @@ Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view
     records.push_back(std::move(cur));
   }
   return records;
+}
+
+std::string_view csv_text(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  return text;
+}
+
+Status check_csv_utf8(std::string_view text, std::string_view source) {
+  for (size_t begin = 0, line = 1; begin < text.size(); ++line) {
+    const size_t end = std::min(text.find('\n', begin), text.size());
+    if (!is_valid_utf8(text.substr(begin, end - begin))) {
+      return Status::InvalidArgument(fmt::format(
+          "{}：第 {} 行：文字不是 UTF-8 编码；请把文件另存为“CSV UTF-8”", source, line));
+    }
+    begin = end + 1;
+  }
+  return Status::Ok();
 }
 
 }  // namespace budgetsync

@@ -72,8 +72,9 @@ int main(int argc, char** argv) {
     check(found.ok(), found.ok() ? "" : found.status().message());
     imported = found->reports.size();
   }
-  std::printf("Excel, the seeds' %zu reports (%zu cells) as one workbook of %.0f KiB, median of %d:\n",
-              reports.size(), cells, static_cast<double>(fs::file_size(workbook)) / 1024, runs);
+  std::printf(
+      "Excel, the seeds' %zu reports (%zu cells) as one workbook of %.0f KiB, median of %d:\n",
+      reports.size(), cells, static_cast<double>(fs::file_size(workbook)) / 1024, runs);
   std::printf("  export (check + write .xlsx)   %8.1f ms\n", median(export_s) * 1000);
   std::printf("  import (read .xlsx + match)    %8.1f ms  (%zu reports back)\n",
               median(import_s) * 1000, imported);

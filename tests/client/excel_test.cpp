@@ -11,8 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "files/data_files.h"
-#include "test_support.h"
+#include "catalog_support.h"
 
 namespace budgetsync::testing {
 namespace {
@@ -20,7 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path script(const std::string& name) { return fs::path(BUDGETSYNC_TEST_EXCEL_SCRIPTS) / name; }
+fs::path script(const std::string& name) {
+  return fs::path(BUDGETSYNC_TEST_EXCEL_SCRIPTS) / name;
+}
 
 CliResult python(std::vector<std::string> args) {
   return run_program(BUDGETSYNC_TEST_PYTHON, args);
@@ -34,12 +35,7 @@ json read_with_openpyxl(const fs::path& workbook) {
 }
 
 const Catalog& catalog() {
-  static const Catalog c = [] {
-    auto loaded = load_catalog(data_dir());
-    if (!loaded.ok()) std::abort();
-    return std::move(*loaded);
-  }();
-  return c;
+  return shipped_catalog();
 }
 
 // Every report of a replica folder, read back from its JSON export.
@@ -323,9 +319,9 @@ TEST_F(Excel, ALegacyXlsOfTheOldSoftwareImports) {
 }
 
 TEST_F(Excel, CsvIsTheTableAsItLooksAndImportsBack) {
-  ASSERT_EQ(cli({"import", (seeds_dir() / "003_b1779cbacafc7ee6" / "final01.json").string()})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      cli({"import", (seeds_dir() / "003_b1779cbacafc7ee6" / "final01.json").string()}).exit_code,
+      0);
   const fs::path csv = files_.path() / "公开01表.csv";
   ASSERT_EQ(
       cli({"export", "411325-ybj/2024/final01", "--format", "csv", "-o", csv.string()}).exit_code,

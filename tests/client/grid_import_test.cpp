@@ -2,12 +2,12 @@
 // stores as binary floating point come back as the decimals people typed;
 // sections printed side by side are told apart; what is left out is listed
 // with its address.
+#include "client/grid_import.h"
+
 #include <gtest/gtest.h>
 
+#include "catalog_support.h"
 #include "client/grid.h"
-#include "client/grid_import.h"
-#include "files/data_files.h"
-#include "test_support.h"
 
 namespace budgetsync::testing {
 namespace {
@@ -21,12 +21,7 @@ using client::import_grid;
 using client::spreadsheet_number_text;
 
 const Catalog& catalog() {
-  static const Catalog c = [] {
-    auto loaded = load_catalog(data_dir());
-    if (!loaded.ok()) std::abort();
-    return std::move(*loaded);
-  }();
-  return c;
+  return shipped_catalog();
 }
 
 TEST(SpreadsheetNumber, IsTheDecimalPeopleTypedNotTheDoubleStoredForIt) {
@@ -56,7 +51,9 @@ TEST(CellAddress, NamesColumnsAsSpreadsheetsDo) {
   EXPECT_EQ(cell_address(0, 702), "AAA1");
 }
 
-GridCell text(std::string s) { return GridCell{GridCell::Kind::kText, std::move(s), false, -1, ""}; }
+GridCell text(std::string s) {
+  return GridCell{GridCell::Kind::kText, std::move(s), false, -1, ""};
+}
 GridCell number(std::string s) {
   return GridCell{GridCell::Kind::kNumber, std::move(s), false, -1, ""};
 }

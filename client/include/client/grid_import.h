@@ -35,8 +35,8 @@
 namespace budgetsync::client {
 
 struct GridImportOptions {
-  std::string unit;       // whose reports a sheet that does not say is
-  std::string unit_name;  // their unit's name
+  std::string unit;         // whose reports a sheet that does not say is
+  std::string unit_name;    // their unit's name
   std::optional<int> year;  // the year of a sheet that does not state one
   // The one report a single table fills (import --report): its form, unit, year
   // and project.
@@ -47,8 +47,8 @@ struct SheetMatch {
   std::string sheet;
   ReportKey key;
   std::string form_title;
-  size_t rows = 0;   // rows read
-  size_t cells = 0;  // cells with a value
+  size_t rows = 0;                       // rows read
+  size_t cells = 0;                      // cells with a value
   std::optional<MoneyUnit> stated_unit;  // the sheet's 金额单位 line
 };
 

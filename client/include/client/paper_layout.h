@@ -45,8 +45,8 @@ struct PaperPart {
   const Section* section = nullptr;
   std::vector<PaperColumn> columns;
   std::vector<PaperRow> rows;
-  bool grouped() const;         // some column has a group: two heading rows
-  bool numbered() const;        // some column has a 栏次: a 栏次 row under the headings
+  bool grouped() const;   // some column has a group: two heading rows
+  bool numbered() const;  // some column has a 栏次: a 栏次 row under the headings
 };
 
 // Sections printed side by side (公开01表's 收入 and 支出), or one alone.

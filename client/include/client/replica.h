@@ -143,8 +143,7 @@ class Replica {
   Status import_report(const Report& report, bool allow_other_units = false);
   // Imports several reports as one transaction: all of them or none (a workbook
   // is imported whole or not at all).
-  Status import_reports(const std::vector<const Report*>& reports,
-                        bool allow_other_units = false);
+  Status import_reports(const std::vector<const Report*>& reports, bool allow_other_units = false);
 
   // Creates an empty report of `key`'s form (its newest version) as one
   // transaction with its operation (a report_info naming the unit and the

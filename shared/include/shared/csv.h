@@ -15,6 +15,13 @@ struct CsvRecord {
   std::vector<std::string> fields;
 };
 
+// A spreadsheet may save CSV in the system's code page (GBK on a Chinese
+// desktop): the first line that is not UTF-8 is named, rather than misread.
+// The text is taken after any byte-order mark (csv_text drops it).
+Status check_csv_utf8(std::string_view text, std::string_view source);
+// The text without a spreadsheet's UTF-8 byte-order mark.
+std::string_view csv_text(std::string_view text);
+
 // Blank lines are skipped. A quote inside an unquoted field, or a quoted field
 // left open, is InvalidArgument naming `source` and the line.
 Result<std::vector<CsvRecord>> split_csv(std::string_view text, std::string_view source);
