@@ -223,7 +223,27 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
   options.unit_name = (*replica)->identity().unit_name;
   if (year != 0) options.year = year;
   options.report = key;
+  // A folder's workbooks and CSV files are imported one by one; its JSON
+  // reports by the report loader, which reads the folder itself.
+  std::vector<std::string> files;
   for (const auto& p : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) {
+      files.push_back(p);
+      continue;
+    }
+    bool has_json = false;
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(p, ec)) {
+      const fs::path f = e.path();
+      if (f.extension() == ".json") has_json = true;
+      if (is_workbook_path(f) || f.extension() == ".csv") found.push_back(f.string());
+    }
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+    if (has_json || found.empty()) json_paths.emplace_back(p);
+  }
+  for (const auto& p : files) {
     Result<Grid> grid = Status::Ok();
     if (is_workbook_path(p)) {
       grid = read_workbook(p);
@@ -250,6 +270,11 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
     if (!grid.ok()) return fail(grid.status());
     auto found = import_grid(*grid, catalog, options);
     if (!found.ok()) return fail(found.status());
+    if (found->reports.empty()) {
+      print_matches(ctx, {MatchedFile{p, std::move(*found)}});
+      return fail(
+          Status::InvalidArgument(fmt::format("{}：没有认出任何一张报表，什么也没有导入", p)));
+    }
     batches.push_back(std::move(found->reports));
     found->reports.clear();
     matched.push_back({p, std::move(*found)});
@@ -266,6 +291,13 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
   print_matches(ctx, matched);
   size_t total = 0;
   for (const auto& b : batches) total += b.size();
+  // What the import would refuse (a report already here, another unit's),
+  // said before anything is written, a dry run included.
+  for (const auto& batch : batches) {
+    for (const auto& r : batch) {
+      if (Status s = (*replica)->check_importable(r, other_units); !s.ok()) return fail(s);
+    }
+  }
   if (dry_run) {
     if (ctx.json) {
       fmt::print("{}\n", json{{"dry_run", true}, {"files", matches_json(matched)}}.dump(2));

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "shared/csv.h"
 #include "shared/text.h"
@@ -15,11 +19,32 @@ const GridCell* GridSheet::at(int row, int col) const {
 }
 
 const GridCell* GridSheet::shown_at(int row, int col) const {
-  for (const auto& m : merges) {
-    if (row >= m.first_row && row <= m.last_row && col >= m.first_col && col <= m.last_col)
-      return at(m.first_row, m.first_col);
+  if (auto it = covered_.find({row, col}); it != covered_.end()) {
+    const GridRange& m = merges_[it->second];
+    return at(m.first_row, m.first_col);
   }
   return at(row, col);
+}
+
+const GridRange* GridSheet::merge_starting_at(int row, int col) const {
+  auto it = starts_.find({row, col});
+  return it == starts_.end() ? nullptr : &merges_[it->second];
+}
+
+bool GridSheet::add_merge(const GridRange& m) {
+  const size_t area = static_cast<size_t>(m.last_row - m.first_row + 1) *
+                      static_cast<size_t>(m.last_col - m.first_col + 1);
+  if (m.last_row < m.first_row || m.last_col < m.first_col) return true;  // nothing to merge
+  if (covered_.size() + area > kMaxMergedCells) return false;
+  const size_t index = merges_.size();
+  merges_.push_back(m);
+  starts_[{m.first_row, m.first_col}] = index;
+  for (int r = m.first_row; r <= m.last_row; ++r) {
+    for (int c = m.first_col; c <= m.last_col; ++c) {
+      if (r != m.first_row || c != m.first_col) covered_[{r, c}] = index;
+    }
+  }
+  return true;
 }
 
 void GridSheet::put(int row, int col, GridCell cell) {
@@ -43,77 +68,42 @@ std::string cell_address(int row, int col) {
 }
 
 std::string spreadsheet_number_text(std::string_view text) {
-  constexpr size_t kDigits = 15;
-  const std::string_view original = text;
-  bool negative = false;
-  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
-    negative = text.front() == '-';
-    text.remove_prefix(1);
+  // The value is a binary double (that is what the file format stores); its
+  // text is read back to that double and printed, correctly rounded, to 15
+  // significant digits — exactly what Excel shows — then written as plain
+  // decimal text. Rounding the stored text itself would round twice.
+  const std::string t(trim(text));
+  if (t.empty()) return t;
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size() || errno == ERANGE || !std::isfinite(v) ||
+      t.find_first_of("xXnNiIpP") != std::string::npos)
+    return std::string(text);  // not a number: the reader refuses it by its column
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.14e", v);  // d.dddddddddddddde±X
+  const std::string sci(buf);
+  const size_t e = sci.find('e');
+  const bool negative = sci.front() == '-';
+  std::string digits;
+  for (size_t i = negative ? 1 : 0; i < e; ++i) {
+    if (sci[i] != '.') digits += sci[i];
   }
-  // An exponent ("1.2345E-2") moves the point.
-  long exponent = 0;
-  if (const size_t e = text.find_first_of("eE"); e != std::string_view::npos) {
-    std::string_view ex = text.substr(e + 1);
-    bool neg = false;
-    if (!ex.empty() && (ex.front() == '-' || ex.front() == '+')) {
-      neg = ex.front() == '-';
-      ex.remove_prefix(1);
-    }
-    for (char c : ex) {
-      if (c < '0' || c > '9' || exponent > 400) break;
-      exponent = exponent * 10 + (c - '0');
-    }
-    if (neg) exponent = -exponent;
-    text = text.substr(0, e);
-  }
-  const size_t point = text.find('.');
-  std::string int_part(text.substr(0, point));
-  std::string frac_part(point == std::string_view::npos ? "" : text.substr(point + 1));
-  // All digits, and where the point falls among them.
-  std::string digits = int_part + frac_part;
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
-    return std::string(original);  // not a number: the reader refuses it by its column
+  const long exponent = std::strtol(sci.c_str() + e + 1, nullptr, 10);
+  // The point goes after digit (exponent + 1).
+  std::string int_part, frac_part;
   if (exponent < 0) {
-    const size_t shift = static_cast<size_t>(-exponent);
-    if (shift > int_part.size()) digits.insert(0, shift - int_part.size(), '0');
-    int_part.resize(int_part.size() > shift ? int_part.size() - shift : 0);
-  } else if (exponent > 0) {
-    const size_t shift = static_cast<size_t>(exponent);
-    if (shift > frac_part.size()) digits.append(shift - frac_part.size(), '0');
-    int_part.resize(int_part.size() + shift, '0');  // only its length is used below
+    int_part = "0";
+    frac_part = std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
+  } else if (static_cast<size_t>(exponent) + 1 >= digits.size()) {
+    int_part = digits + std::string(static_cast<size_t>(exponent) + 1 - digits.size(), '0');
+  } else {
+    int_part = digits.substr(0, static_cast<size_t>(exponent) + 1);
+    frac_part = digits.substr(static_cast<size_t>(exponent) + 1);
   }
-  size_t point_at = int_part.size();
-  const size_t first = digits.find_first_not_of('0');
-  if (first == std::string::npos) return "0";
-  if (digits.size() - first > kDigits) {
-    const size_t cut = first + kDigits;
-    const bool up = digits[cut] >= '5';  // half away from zero, as Excel rounds
-    digits.resize(cut);
-    if (up) {
-      size_t i = cut;
-      while (i > 0) {
-        --i;
-        if (digits[i] == '9') {
-          digits[i] = '0';
-        } else {
-          ++digits[i];
-          break;
-        }
-        if (i == 0) {  // 999… became 000…: one more digit in front
-          digits.insert(digits.begin(), '1');
-          ++point_at;
-        }
-      }
-    }
-    // Pad back to the point when the cut fell in the integer part.
-    if (digits.size() < point_at) digits.append(point_at - digits.size(), '0');
-  }
-  std::string ip = digits.substr(0, point_at);
-  std::string fp = point_at < digits.size() ? digits.substr(point_at) : "";
-  ip.erase(0, std::min(ip.find_first_not_of('0'), ip.size()));
-  if (ip.empty()) ip = "0";
-  while (!fp.empty() && fp.back() == '0') fp.pop_back();
-  std::string out = ip + (fp.empty() ? "" : "." + fp);
+  while (!frac_part.empty() && frac_part.back() == '0') frac_part.pop_back();
+  int_part.erase(0, std::min(int_part.find_first_not_of('0'), int_part.size() - 1));
+  std::string out = int_part + (frac_part.empty() ? "" : "." + frac_part);
   if (negative && out != "0") out.insert(out.begin(), '-');
   return out;
 }

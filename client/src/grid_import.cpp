@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -40,7 +41,7 @@ std::string heading_of(const Column& c) {
 }
 
 // Headings that name what identifies a row rather than a column of the form.
-enum class LabelKind { kNone, kKey, kCode, kLabel, kLineNo };
+enum class LabelKind { kNone, kKey, kCode, kLabel, kLineNo, kClass, kKuan, kItem };
 
 LabelKind label_kind(const std::string& normalized) {
   static const std::map<std::string, LabelKind> kinds{{"行键", LabelKind::kKey},
@@ -54,20 +55,28 @@ LabelKind label_kind(const std::string& normalized) {
                                                       {"科目", LabelKind::kLabel},
                                                       {"名称", LabelKind::kLabel},
                                                       {"行次", LabelKind::kLineNo},
+                                                      {"类", LabelKind::kClass},
+                                                      {"款", LabelKind::kKuan},
+                                                      {"项", LabelKind::kItem},
                                                       {"序号", LabelKind::kLineNo}};
   auto it = kinds.find(normalized);
   return it == kinds.end() ? LabelKind::kNone : it->second;
 }
 
-// "2024年度", "（2024年）": the first four-digit year followed by 年.
-std::optional<int> year_in(std::string_view s) {
+// A four-digit year followed by 年度 ("2024年度", "2024 年度"); with `loose`, one
+// followed by 年 that does not start a date ("（2024年）", not "2025年3月1日").
+std::optional<int> year_in(std::string_view s, bool loose) {
   const std::string t = normalize_numeric_text(s);
+  const std::string nian = "年", du = "度";
   for (size_t i = 0; i + 4 <= t.size(); ++i) {
     if (i > 0 && t[i - 1] >= '0' && t[i - 1] <= '9') continue;
     bool digits = true;
     for (size_t k = 0; k < 4; ++k) digits = digits && t[i + k] >= '0' && t[i + k] <= '9';
-    if (!digits) continue;
-    if (t.compare(i + 4, std::string("年").size(), "年") != 0) continue;
+    if (!digits || t.compare(i + 4, nian.size(), nian) != 0) continue;
+    const size_t after = i + 4 + nian.size();
+    const bool annual = t.compare(after, du.size(), du) == 0;
+    const bool date = after < t.size() && t[after] >= '0' && t[after] <= '9';
+    if (!annual && (!loose || date)) continue;
     const int y = std::stoi(t.substr(i, 4));
     if (y >= 1949 && y <= 9999) return y;
   }
@@ -87,6 +96,12 @@ std::optional<MoneyUnit> money_unit_in(std::string_view s) {
   return std::nullopt;
 }
 
+// A fraction shown as a percentage, in percent points: × 100 by moving the point.
+Decimal percent_points(const Decimal& fraction) {
+  if (fraction.scale() < 2) return (fraction * Decimal::from_int(100)).normalized();
+  return Decimal::from_units(fraction.units(), fraction.scale() - 2).normalized();
+}
+
 // A column of the sheet's headings.
 struct HeadCol {
   int col = 0;
@@ -100,7 +115,8 @@ struct Segment {
   int first_col = 0;  // the columns the part spans: [first_col, end_col)
   int end_col = 0;
   int key_col = -1, code_col = -1, label_col = -1, line_col = -1;
-  std::vector<const HeadCol*> values;  // headings of the form's columns
+  std::array<int, 3> part_cols{-1, -1, -1};  // 类, 款, 项 columns, when the code is split
+  std::vector<const HeadCol*> values;        // headings of the form's columns
   std::vector<const HeadCol*> others;  // headings the form does not have (备注, a block's name)
 };
 
@@ -112,20 +128,33 @@ struct RowPlace {
 class SheetReader {
  public:
   SheetReader(const Grid& grid, const GridSheet& sheet, const FormTemplate& form,
-              MoneyUnit sheet_unit, MoneyUnit report_unit, std::vector<Unmatched>& unmatched)
-      : grid_(grid),
-        sheet_(sheet),
-        form_(form),
-        sheet_unit_(sheet_unit),
-        report_unit_(report_unit),
-        unmatched_(unmatched) {
+              std::vector<Unmatched>& unmatched)
+      : grid_(grid), sheet_(sheet), form_(form), unmatched_(unmatched) {
     for (const auto& s : form_.sections) {
+      for (const auto& r : s.rows) {
+        if (!norm(r.label).empty()) labels_[norm(r.label)].emplace_back(&s, &r);
+      }
       for (const auto& c : s.columns) {
         column_words_.insert(norm(c.label));
         column_words_.insert(norm(heading_of(c)));
         if (!c.group.empty()) column_words_.insert(norm(c.group));
       }
     }
+  }
+
+  // Amounts are read in `sheet_unit` and kept in `report_unit`.
+  void set_units(MoneyUnit sheet_unit, MoneyUnit report_unit) {
+    sheet_unit_ = sheet_unit;
+    report_unit_ = report_unit;
+  }
+
+  // The first row of headings, or the sheet's end: what is above it names the
+  // table (title, 单位, 年度, 金额单位).
+  int first_heading_row() const {
+    for (int r = 0; r < sheet_.rows; ++r) {
+      if (is_heading_row(r)) return r;
+    }
+    return sheet_.rows;
   }
 
   // Reads the sheet's rows into `rows` (the import document's); returns the
@@ -142,12 +171,15 @@ class SheetReader {
     while (r < sheet_.rows) {
       if (is_heading_row(r)) {
         const int first = r;
-        const bool two = r + 1 < sheet_.rows && is_heading_row(r + 1) && !is_col_no_row(r + 1);
-        r += two ? 2 : 1;
+        // Up to three rows of headings (项目 over 科目编码 over 类 | 款 | 项).
+        int depth = 1;
+        while (depth < 3 && r + depth < sheet_.rows && is_heading_row(r + depth)) ++depth;
+        r += depth;
         const int col_no_row = r < sheet_.rows && is_col_no_row(r) ? r : -1;
         if (col_no_row >= 0) ++r;
-        heads = read_heads(first, two, col_no_row);
+        heads = read_heads(first, depth, col_no_row);
         segments = split(heads);
+        carry_.clear();
         reported_columns.clear();
         continue;
       }
@@ -200,15 +232,7 @@ class SheetReader {
           at[{place->key, col->key}] = cell_address(r, h->col);
           ++cells;
         }
-        for (const HeadCol* h : seg.others) {
-          const GridCell* cell = sheet_.at(r, h->col);
-          if (cell && cell->kind == GridCell::Kind::kNumber &&
-              reported_columns.insert(h->col).second) {
-            unmatched_.push_back({sheet_.name, cell_address(r, h->col),
-                                  fmt::format("“{}”栏不是{}的栏，这一栏没有导入",
-                                              h->top + h->bottom, form_.display_name())});
-          }
-        }
+        report_left_out_numbers(seg, r, reported_columns);
         // A blank row of the form, or a block's title that names a row: nothing to keep.
         if (cells_obj.empty()) continue;
         read_.insert(place->key);
@@ -274,6 +298,41 @@ class SheetReader {
     return cells;
   }
 
+  // A number in a column of the part that is none of the form's (备注, 调整后金额,
+  // a column without a heading) is not imported: it is listed, once a column.
+  void report_left_out_numbers(const Segment& seg, int r, std::set<int>& reported) {
+    for (int c = seg.first_col; c < seg.end_col; ++c) {
+      if (c == seg.key_col || c == seg.code_col || c == seg.label_col || c == seg.line_col ||
+          std::find(seg.part_cols.begin(), seg.part_cols.end(), c) != seg.part_cols.end() ||
+          reported.count(c))
+        continue;
+      if (std::any_of(seg.values.begin(), seg.values.end(),
+                      [&](const HeadCol* h) { return h->col == c; }))
+        continue;
+      const GridCell* cell = sheet_.at(r, c);
+      if (!cell || !looks_like_number(*cell)) continue;
+      reported.insert(c);
+      std::string heading;
+      for (const HeadCol* h : seg.others) {
+        if (h->col == c) heading = h->top + h->bottom;
+      }
+      unmatched_.push_back(
+          {sheet_.name, cell_address(r, c),
+           heading.empty()
+               ? fmt::format("这一栏没有栏名，其中的数（如“{}”）没有导入", cell_text(cell))
+               : fmt::format("“{}”栏不是{}的栏，其中的数（如“{}”）没有导入", heading,
+                             form_.display_name(), cell_text(cell))});
+    }
+  }
+
+  static bool looks_like_number(const GridCell& cell) {
+    if (cell.kind == GridCell::Kind::kNumber) return true;
+    std::string t = normalize_numeric_text(cell.text);
+    std::erase(t, ',');
+    if (!t.empty() && t.back() == '%') t.pop_back();
+    return !t.empty() && Decimal::parse(t).ok();
+  }
+
   Status refuse(int row, int col, const std::string& why) const {
     return Status::InvalidArgument(
         fmt::format("{}：{}!{}：{}", grid_.source, sheet_.name, cell_address(row, col), why));
@@ -301,10 +360,8 @@ class SheetReader {
       }
     }
     if (!only) return false;
-    for (const auto& m : sheet_.merges) {
-      if (m.first_row == r && m.first_col == col && m.last_col > m.first_col) return true;
-    }
-    return false;
+    const GridRange* m = sheet_.merge_starting_at(r, col);
+    return m && m->last_col > m->first_col;
   }
 
   bool is_col_no_row(int r) const {
@@ -331,20 +388,36 @@ class SheetReader {
     return known >= 2 && !is_col_no_row(r);
   }
 
-  std::vector<HeadCol> read_heads(int first, bool two, int col_no_row) const {
+  // A column's headings: the top one, and the lowest one that differs from it
+  // (a heading merged down the rows is one heading).
+  std::vector<HeadCol> read_heads(int first, int depth, int col_no_row) const {
     std::vector<HeadCol> heads;
+    std::string group;  // the last group heading, for files that keep no merged ranges
     for (int c = 0; c < sheet_.cols; ++c) {
       HeadCol h;
       h.col = c;
       h.top = norm(cell_text(sheet_.shown_at(first, c)));
-      if (two) {
-        h.bottom = norm(cell_text(sheet_.shown_at(first + 1, c)));
-        if (h.bottom == h.top) h.bottom.clear();  // one heading merged down both rows
+      if (depth > 1) {
+        for (int d = depth - 1; d >= 1 && h.bottom.empty(); --d)
+          h.bottom = norm(cell_text(sheet_.shown_at(first + d, c)));
+        if (h.bottom == h.top) h.bottom.clear();  // one heading merged down the rows
+        // A group heading written once over its columns (an .xls or a CSV keeps
+        // no merged range): a blank above a sub-heading continues the group.
+        if (!h.top.empty() && !h.bottom.empty()) group = h.top;
+        if (h.top.empty() && !h.bottom.empty() && !group.empty()) h.top = group;
+        if (h.bottom.empty()) group.clear();
       }
       if (col_no_row >= 0) h.col_no = std::string(trim(cell_text(sheet_.at(col_no_row, c))));
       if (h.top.empty()) std::swap(h.top, h.bottom);
       if (h.top.empty()) continue;
       if (h.bottom.empty() && !column_words_.count(h.top)) h.kind = label_kind(h.top);
+      if (!h.bottom.empty() && !column_words_.count(h.bottom) &&
+          label_kind(h.bottom) != LabelKind::kNone)
+        h.kind = label_kind(h.bottom);  // 项目 over 科目编码
+      // 科目编码 over 类 | 款 | 项, as the 部门决算 tables print the code.
+      if (const LabelKind k = label_kind(h.bottom);
+          k == LabelKind::kClass || k == LabelKind::kKuan || k == LabelKind::kItem)
+        h.kind = k;
       heads.push_back(std::move(h));
     }
     return heads;
@@ -355,7 +428,8 @@ class SheetReader {
   std::vector<Segment> split(const std::vector<HeadCol>& heads) const {
     std::vector<Segment> segs(1);
     for (const HeadCol& h : heads) {
-      if (h.kind != LabelKind::kNone && h.kind != LabelKind::kLineNo &&
+      if ((h.kind == LabelKind::kKey || h.kind == LabelKind::kCode || h.kind == LabelKind::kLabel ||
+           h.kind == LabelKind::kClass) &&
           !segs.back().values.empty()) {
         segs.back().end_col = h.col;
         segs.emplace_back();
@@ -374,6 +448,15 @@ class SheetReader {
           break;
         case LabelKind::kLineNo:
           s.line_col = h.col;
+          break;
+        case LabelKind::kClass:
+          s.part_cols[0] = h.col;
+          break;
+        case LabelKind::kKuan:
+          s.part_cols[1] = h.col;
+          break;
+        case LabelKind::kItem:
+          s.part_cols[2] = h.col;
           break;
         case LabelKind::kNone:
           if (names_a_column(h))
@@ -435,26 +518,32 @@ class SheetReader {
     return best[std::min(index, best.size() - 1)];
   }
 
-  // The fixed row a label names: of the part's own section first (收入 and 支出
-  // both end in 总计), then of any section.
-  const RowDef* fixed_row_labelled(const std::string& text, const Section* first,
-                                   const Section** in) const {
-    const std::string n = norm(text);
-    if (n.empty()) return nullptr;
-    std::vector<const Section*> order;
-    if (first) order.push_back(first);
-    for (const auto& s : form_.sections) {
-      if (&s != first) order.push_back(&s);
-    }
-    for (const Section* s : order) {
-      for (const auto& r : s->rows) {
-        if (norm(r.label) == n) {
-          *in = s;
-          return &r;
-        }
+  // The fixed row a label names. Where several rows share the label (总计 ends
+  // both 收入 and 支出; 公开04表 lists 一般公共预算财政拨款 under 本年收入 and again under
+  // 年初结转), the row's 行次 decides when the sheet has one; else the part's own
+  // section first, and the first such row not read yet, in the form's order.
+  const RowDef* fixed_row_labelled(const std::string& text, const std::string& line_no,
+                                   const Section* first, const Section** in) const {
+    auto it = labels_.find(norm(text));
+    if (it == labels_.end()) return nullptr;
+    const auto& candidates = it->second;
+    const std::pair<const Section*, const RowDef*>* pick = nullptr;
+    auto better = [&](const std::pair<const Section*, const RowDef*>& c) {
+      if (!pick) return true;
+      const bool c_first = c.first == first, p_first = pick->first == first;
+      const bool c_fresh = !read_.count(c.second->key), p_fresh = !read_.count(pick->second->key);
+      if (c_fresh != p_fresh) return c_fresh;
+      return c_first && !p_first;
+    };
+    for (const auto& c : candidates) {
+      if (!line_no.empty() && c.second->line_no == line_no) {
+        pick = &c;
+        break;
       }
+      if (better(c)) pick = &c;
     }
-    return nullptr;
+    *in = pick->first;
+    return pick->second;
   }
 
   Result<RowPlace> identify(const Segment& seg, size_t index, int r,
@@ -479,6 +568,33 @@ class SheetReader {
         }
       }
     }
+    // 2b. A code printed as 类 | 款 | 项: a blank 类 or 款 is the one above it.
+    if (seg.part_cols[0] >= 0 || seg.part_cols[1] >= 0 || seg.part_cols[2] >= 0) {
+      std::array<std::string, 3> parts;
+      for (int i = 0; i < 3; ++i) {
+        if (seg.part_cols[i] >= 0)
+          parts[i] = normalize_numeric_text(cell_text(sheet_.at(r, seg.part_cols[i])));
+      }
+      auto& carry = carry_[&seg];
+      std::string code;
+      if (!parts[0].empty()) {
+        carry = {parts[0], ""};
+        code = parts[0];
+      }
+      if (!parts[1].empty()) {
+        carry[1] = parts[1];
+        code = carry[0] + parts[1];
+      }
+      if (!parts[2].empty()) code = carry[0] + carry[1] + parts[2];
+      for (const auto& p : parts) {
+        if (p.size() >= 5 && is_classification_code(p)) code = p;  // the whole code in one
+      }
+      if (!code.empty() && is_classification_code(code)) {
+        for (const auto& s : form_.sections) {
+          if (!s.code_list.empty()) return RowPlace{code, &s};
+        }
+      }
+    }
     // 3. A fixed row's label: in the label or code column, or any column of
     // the part that is not one of the form's (a label under a blank heading,
     // 总分 written under a block's name).
@@ -487,7 +603,8 @@ class SheetReader {
                       [&](const HeadCol* h) { return h->col == c; }))
         continue;
       const Section* in = nullptr;
-      if (const RowDef* def = fixed_row_labelled(cell_text(sheet_.at(r, c)), guess, &in))
+      const std::string line_no = seg.line_col >= 0 ? cell_text(sheet_.at(r, seg.line_col)) : "";
+      if (const RowDef* def = fixed_row_labelled(cell_text(sheet_.at(r, c)), line_no, guess, &in))
         return RowPlace{def->key, in};
     }
     // 4. A section whose rows are named by one of its columns (三级指标, 科目名称).
@@ -545,11 +662,8 @@ class SheetReader {
           auto d = Decimal::parse(cell.text);
           if (!d.ok()) return refuse(r, c, fmt::format("“{}”不是比率", cell.text));
           if (!cell.percent) return d->normalized().to_string();
-          // Shown as a percentage: the fraction × 100 (moving the point), with
-          // the digits the format shows.
-          Decimal points = d->scale() < 2
-                               ? (*d * Decimal::from_int(100)).normalized()
-                               : Decimal::from_units(d->units(), d->scale() - 2).normalized();
+          // Shown as a percentage: the fraction × 100, with the digits the format shows.
+          Decimal points = percent_points(*d);
           if (cell.decimals > points.scale() && cell.decimals <= 6)
             points = points.rounded(cell.decimals);
           return points.to_string() + "%";
@@ -560,6 +674,14 @@ class SheetReader {
       }
       case ColumnType::kScore:
       case ColumnType::kNumber: {
+        if (number && cell.percent) {  // 偏差度 -0.02 shown as -2.00%: -2.00 points
+          auto d = Decimal::parse(cell.text);
+          if (!d.ok()) return refuse(r, c, fmt::format("“{}”不是数", cell.text));
+          Decimal points = percent_points(*d);
+          if (cell.decimals > points.scale() && cell.decimals <= 6)
+            points = points.rounded(cell.decimals);
+          return points.to_string();
+        }
         auto v = parse_cell(cell.text, col.type, report_unit_);
         if (!v.ok())
           return refuse(r, c,
@@ -573,10 +695,8 @@ class SheetReader {
       }
       default:
         if (number && cell.percent) {
-          auto d = Decimal::parse(cell.text);
-          if (d.ok() && d->scale() >= 2)
-            return Decimal::from_units(d->units(), d->scale() - 2).normalized().to_string() + "%";
-          if (d.ok()) return (*d * Decimal::from_int(100)).normalized().to_string() + "%";
+          if (auto d = Decimal::parse(cell.text); d.ok())
+            return percent_points(*d).to_string() + "%";
         }
         return std::string(trim(cell.text));
     }
@@ -585,11 +705,15 @@ class SheetReader {
   const Grid& grid_;
   const GridSheet& sheet_;
   const FormTemplate& form_;
-  MoneyUnit sheet_unit_;
-  MoneyUnit report_unit_;
+  MoneyUnit sheet_unit_ = MoneyUnit::kWanYuan;
+  MoneyUnit report_unit_ = MoneyUnit::kWanYuan;
   std::vector<Unmatched>& unmatched_;
   std::set<std::string> column_words_;
   std::set<std::string> read_;  // rows with values read so far
+  // The 类 and 款 of the code printed last in a part, for rows that leave them blank.
+  mutable std::map<const Segment*, std::array<std::string, 2>> carry_;
+  // Fixed rows by their label as people type it, in the form's order.
+  std::map<std::string, std::vector<std::pair<const Section*, const RowDef*>>> labels_;
 };
 
 // What the hidden sheet says of one sheet.
@@ -628,14 +752,29 @@ Result<std::map<std::string, SheetMeta>> read_meta(const Grid& grid) {
   return out;
 }
 
-// The texts a sheet names itself by: its name and its first lines.
-std::string preamble(const GridSheet& sheet) {
-  std::string all = sheet.name;
+// The texts a sheet names itself by: its first lines, above row `before`.
+std::vector<std::string> preamble(const GridSheet& sheet, int before) {
+  std::vector<std::string> texts;
   for (const auto& [pos, cell] : sheet.cells) {
-    if (pos.first >= kPreambleRows) break;
-    if (cell.kind == GridCell::Kind::kText) all += " " + cell.text;
+    if (pos.first >= before) break;
+    if (cell.kind == GridCell::Kind::kText) texts.push_back(cell.text);
   }
-  return all;
+  return texts;
+}
+
+// The year a sheet states: 年度 in its first lines, then a year in them that is
+// not a date, then the same in its name.
+std::optional<int> stated_year(const GridSheet& sheet, int before) {
+  const auto texts = preamble(sheet, before);
+  for (bool loose : {false, true}) {
+    for (const auto& t : texts) {
+      if (auto y = year_in(t, loose)) return y;
+    }
+  }
+  for (bool loose : {false, true}) {
+    if (auto y = year_in(sheet.name, loose)) return y;
+  }
+  return std::nullopt;
 }
 
 // The form a sheet is: the longest title it names, a table number breaking ties.
@@ -688,9 +827,13 @@ Result<GridImport> import_grid(const Grid& grid, const Catalog& catalog,
       out.unmatched.push_back({sheet->name, "", "工作簿里没有记下这个工作表是哪张报表，没有导入"});
       continue;
     }
-    const std::string head = preamble(*sheet);
+    if (sheet->hidden && !m) {
+      out.unmatched.push_back({sheet->name, "", "隐藏的工作表，没有导入"});
+      continue;
+    }
     ReportKey key;
     const FormTemplate* form = nullptr;
+    int heading_row = kPreambleRows;
     if (m) {
       key = m->key;
       form = catalog.form(key.form, m->template_version, key.year);
@@ -698,10 +841,15 @@ Result<GridImport> import_grid(const Grid& grid, const Catalog& catalog,
         return Status::NotFound(
             fmt::format("{}：{}：没有表样 {}", grid.source, sheet->name, key.form));
     } else {
+      const FormTemplate* named = nullptr;
       if (options.report) {
         key = *options.report;
+        named = catalog.form(key.form);
+        if (!named) return Status::NotFound(fmt::format("{}：没有表样“{}”", grid.source, key.form));
       } else {
-        const FormTemplate* named = form_named(head, catalog);
+        std::string head = sheet->name;
+        for (const auto& t : preamble(*sheet, kPreambleRows)) head += " " + t;
+        named = form_named(head, catalog);
         if (!named) {
           out.unmatched.push_back(
               {sheet->name, "", "认不出是哪张表（表名和前几行里没有已知的表号或表名），没有导入"});
@@ -709,8 +857,10 @@ Result<GridImport> import_grid(const Grid& grid, const Catalog& catalog,
         }
         key.form = named->id;
         key.unit = options.unit;
-        auto year = year_in(head);
-        if (!year) year = options.year;
+      }
+      heading_row = SheetReader(grid, *sheet, *named, out.unmatched).first_heading_row();
+      if (!options.report) {
+        auto year = options.year ? options.year : stated_year(*sheet, heading_row);
         if (!year) {
           return Status::InvalidArgument(
               fmt::format("{}：{}：表上没有写明年度（如“2024年度”）；请用 --year 指明", grid.source,
@@ -718,28 +868,26 @@ Result<GridImport> import_grid(const Grid& grid, const Catalog& catalog,
         }
         key.year = *year;
         if (named->instances) {
-          return Status::InvalidArgument(fmt::format(
-              "{}：{}：{}每个项目一张；请用 --report {}/{}/{}:项目 指明是哪个项目的", grid.source,
-              sheet->name, named->display_name(), key.unit, key.year, key.form));
+          out.unmatched.push_back(
+              {sheet->name, "",
+               fmt::format("{}每张都有自己的名称（项目）：请把这个工作表单独存为一个文件，用 "
+                           "--report {}/{}/{}:名称 导入；这次没有导入",
+                           named->display_name(), key.unit, key.year, key.form)});
+          continue;
         }
       }
       form = catalog.form_for_year(key.form, key.year);
       if (!form) return Status::NotFound(fmt::format("{}：没有表样“{}”", grid.source, key.form));
     }
-    // Amounts: as the sheet states them, kept in the report's unit.
+    // Amounts: as the lines above the headings state them, kept in the report's unit.
     std::optional<MoneyUnit> stated;
-    for (const auto& [pos, cell] : sheet->cells) {
-      if (pos.first >= kPreambleRows) break;
-      if (cell.kind == GridCell::Kind::kText) {
-        if (auto u = money_unit_in(cell.text)) {
-          stated = u;
-          break;
-        }
-      }
+    for (const auto& t : preamble(*sheet, std::max(heading_row, 1))) {
+      if ((stated = money_unit_in(t))) break;
     }
     const MoneyUnit report_unit = m && m->money_unit ? *m->money_unit : form->unit;
     const MoneyUnit sheet_unit = stated ? *stated : report_unit;
-    SheetReader reader(grid, *sheet, *form, sheet_unit, report_unit, out.unmatched);
+    SheetReader reader(grid, *sheet, *form, out.unmatched);
+    reader.set_units(sheet_unit, report_unit);
     json doc;
     doc["format"] = "budgetsync-report/1";
     doc["unit"] = key.unit;
@@ -777,6 +925,13 @@ Result<GridImport> import_grid(const Grid& grid, const Catalog& catalog,
     match.rows = report->rows.size();
     match.cells = *cells;
     match.stated_unit = stated;
+    for (const auto& earlier : out.matched) {
+      if (earlier.key == match.key) {
+        return Status::InvalidArgument(
+            fmt::format("{}：工作表“{}”和“{}”都是报表 {}；请删去其中一个再导入", grid.source,
+                        earlier.sheet, match.sheet, match.key.to_string()));
+      }
+    }
     out.matched.push_back(std::move(match));
     out.reports.push_back(std::move(*report));
   }

@@ -802,10 +802,22 @@ Status Replica::import_report(const Report& report, bool allow_other_units) {
 
 Status Replica::import_reports(const std::vector<const Report*>& reports, bool allow_other_units) {
   Impl& m = *impl_;
-  // Everything that can refuse a report without the database, for every report
-  // before the first is written.
+  // Everything that can refuse a report, for every report before the first is
+  // written.
   for (const Report* r : reports) {
-    const Report& report = *r;
+    if (Status s = check_importable(*r, allow_other_units); !s.ok()) return s;
+  }
+  Transaction tx(m.db);
+  BS_RETURN_IF_ERROR(tx.begin());
+  for (const Report* r : reports) {
+    if (Status s = m.insert_imported(*r); !s.ok()) return s;
+  }
+  return tx.commit();
+}
+
+Status Replica::check_importable(const Report& report, bool allow_other_units) const {
+  Impl& m = *impl_;
+  {
     if (!m.catalog.form(report.key.form, report.template_version))
       return Status::NotFound(fmt::format("没有表样“{}”", report.key.form));
     const std::string marks = encode_not_in_source(report.not_in_source);
@@ -826,12 +838,19 @@ Status Replica::import_reports(const std::vector<const Report*>& reports, bool a
       }
     }
   }
-  Transaction tx(m.db);
-  BS_RETURN_IF_ERROR(tx.begin());
-  for (const Report* r : reports) {
-    if (Status s = m.insert_imported(*r); !s.ok()) return s;
+  BS_ASSIGN_OR_RETURN(
+      exists, m.db.cached("SELECT 1 FROM reports WHERE unit = ? AND year = ? AND form = ? AND "
+                          "instance = ?"));
+  exists.bind(1, report.key.unit)
+      .bind(2, static_cast<int64_t>(report.key.year))
+      .bind(3, report.key.form);
+  exists.bind(4, report.key.instance);
+  BS_ASSIGN_OR_RETURN(found, exists.step());
+  if (found) {
+    return Status::FailedPrecondition(fmt::format(
+        "报表 {} 已在本副本中，未作任何改动；用 budgetsync set 修改", report_label(report.key)));
   }
-  return tx.commit();
+  return Status::Ok();
 }
 
 // One imported report's rows, cells and operation, inside the caller's transaction.
@@ -1522,8 +1541,8 @@ Result<int64_t> Replica::write_consolidated(const Report& report, const std::str
   if (created || restate) {
     // Other devices of the unit learn its name, that it is a consolidation,
     // and the unit its cells are written in, stated outright.
-    const std::string info = sync::encode_report_info(
-        {m.identity.unit_name, "汇总", std::string(unit_name(unit)), ""});
+    const std::string info =
+        sync::encode_report_info({m.identity.unit_name, "汇总", std::string(unit_name(unit)), ""});
     if (Status s = m.append_op(sync::OpKind::kReportInfo, rep->id, "", "", info, 0).status();
         !s.ok())
       return s;

@@ -328,8 +328,10 @@ UiResponse UiApi::reports() {
   // The forms a new report can be made of, for the 新建空表 box's suggestions.
   json forms = json::array();
   for (const FormTemplate* f : catalog_.forms()) {
-    forms.push_back(
-        json{{"id", f->id}, {"title", f->display_name()}, {"family", f->family}, {"instances", f->instances}});
+    forms.push_back(json{{"id", f->id},
+                         {"title", f->display_name()},
+                         {"family", f->family},
+                         {"instances", f->instances}});
   }
   return json_response(200, json{{"reports", arr}, {"forms", forms}});
 }

@@ -9,9 +9,12 @@
 #include <fmt/format.h>
 #include <zip.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "client/grid.h"
 #include "shared/text.h"
@@ -25,6 +28,10 @@ namespace {
 constexpr zip_uint64_t kMaxPartBytes = 256u << 20;
 constexpr int kMaxRows = 100000;
 constexpr int kMaxCols = 500;
+// Across the whole workbook: cells kept, bytes unpacked, merged ranges.
+constexpr size_t kMaxCells = 1'000'000;
+constexpr zip_uint64_t kMaxTotalBytes = 512u << 20;
+constexpr size_t kMaxMerges = 20000;
 
 struct ZipCloser {
   void operator()(zip_t* z) const { zip_discard(z); }
@@ -52,6 +59,7 @@ const XML_Char* attr(const XML_Char** atts, std::string_view name) {
 
 // SAX handlers as functions; the parser calls back into them.
 struct Handlers {
+  bool stop = false;  // set by a handler: the rest of the part is not read
   std::function<void(std::string_view, const XML_Char**)> start;
   std::function<void(std::string_view)> end;
   std::function<void(std::string_view)> text;
@@ -110,6 +118,10 @@ class Package {
       const zip_int64_t n = zip_fread(file.get(), buf, sizeof buf);
       if (n < 0) return bad(part);
       total += static_cast<zip_uint64_t>(n);
+      unpacked_ += static_cast<zip_uint64_t>(n);
+      if (unpacked_ > kMaxTotalBytes)
+        return Status::InvalidArgument(
+            fmt::format("{}：工作簿解压后超过 {} MiB，不像是报表", source_, kMaxTotalBytes >> 20));
       if (total > kMaxPartBytes)
         return Status::InvalidArgument(fmt::format("{}：{} 太大，不像是一张报表", source_, part));
       if (XML_Parse(parser.get(), buf, static_cast<int>(n), n == 0) == XML_STATUS_ERROR) {
@@ -117,7 +129,7 @@ class Package {
             "{}：{} 第 {} 行的 XML 有误：{}", source_, part, XML_GetCurrentLineNumber(parser.get()),
             XML_ErrorString(XML_GetErrorCode(parser.get()))));
       }
-      if (n == 0) break;
+      if (n == 0 || h.stop) break;
     }
     return Status::Ok();
   }
@@ -136,6 +148,7 @@ class Package {
 
   std::string source_;
   std::unique_ptr<zip_t, ZipCloser> zip_;
+  mutable zip_uint64_t unpacked_ = 0;  // bytes unpacked from every part so far
 };
 
 // "xl/workbook.xml" -> "xl/_rels/workbook.xml.rels".
@@ -245,8 +258,57 @@ int min_decimals(std::string_view code) {
 
 struct NumberStyle {
   bool percent = false;
+  bool date = false;
   int decimals = -1;
 };
+
+// A format that shows a number as a date or time: y, m, d, h or s outside
+// quotes, brackets and escapes.
+bool date_code(std::string_view code) {
+  bool quoted = false, bracket = false, escaped = false;
+  for (char ch : code) {
+    if (escaped) {
+      escaped = false;
+      continue;
+    }
+    if (ch == '\\')
+      escaped = true;
+    else if (ch == '"')
+      quoted = !quoted;
+    else if (!quoted && ch == '[')
+      bracket = true;
+    else if (!quoted && ch == ']')
+      bracket = false;
+    else if (!quoted && !bracket &&
+             std::string_view("yYmMdDhHsS").find(ch) != std::string_view::npos)
+      return true;
+  }
+  return false;
+}
+
+// Excel's day number as a date: day 1 is 1900-01-01, and day 60 the
+// 1900-02-29 Excel counts that never was.
+std::string date_text(std::string_view number) {
+  const double v = std::strtod(std::string(number).c_str(), nullptr);
+  if (!(v >= 1 && v < 2958466)) return std::string(number);  // before 1900 or after 9999
+  long days = static_cast<long>(v);
+  const long seconds = std::lround((v - static_cast<double>(days)) * 86400);
+  days += days < 60 ? 1 : 0;
+  // Days since 1899-12-30 to a civil date (Howard Hinnant's algorithm).
+  long z = days - 25569 + 719468;  // 25569: 1970-01-01
+  const long era = (z >= 0 ? z : z - 146096) / 146097;
+  const long doe = z - era * 146097;
+  const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const long mp = (5 * doy + 2) / 153;
+  const long d = doy - (153 * mp + 2) / 5 + 1;
+  const long m = mp < 10 ? mp + 3 : mp - 9;
+  const long y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  std::string out = fmt::format("{:04}-{:02}-{:02}", y, m, d);
+  if (seconds > 0 && seconds < 86400)
+    out += fmt::format(" {:02}:{:02}", seconds / 3600, seconds / 60 % 60);
+  return out;
+}
 
 // How each cell style shows its number.
 Result<std::vector<NumberStyle>> read_styles(const Package& pkg, const std::string& part) {
@@ -268,6 +330,9 @@ Result<std::vector<NumberStyle>> read_styles(const Package& pkg, const std::stri
       // Built-ins: 2 0.00, 4 #,##0.00, 9 0%, 10 0.00%.
       NumberStyle style;
       style.percent = n == 9 || n == 10 || (it != codes.end() && percent_code(it->second));
+      // Built-in dates and times: 14–22, 45–47.
+      style.date = (n >= 14 && n <= 22) || (n >= 45 && n <= 47) ||
+                   (it != codes.end() && date_code(it->second));
       if (it != codes.end()) {
         style.decimals = min_decimals(it->second);
       } else if (n == 2 || n == 4 || n == 10) {
@@ -311,6 +376,7 @@ Status read_sheet(const Package& pkg, const std::string& part,
                   GridSheet& sheet) {
   int row = -1, next_col = 0;
   bool too_big = false;
+  std::string broken;  // the first cell that cannot be read, and why
   // The cell being read.
   struct Current {
     bool open = false;
@@ -340,6 +406,8 @@ Status read_sheet(const Package& pkg, const std::string& part,
         if (parse_ref(r, rr, cc)) {
           cur.row = rr;
           cur.col = cc;
+        } else if (broken.empty()) {
+          broken = fmt::format("单元格位置“{}”读不懂", r);
         }
       }
       next_col = cur.col + 1;
@@ -362,8 +430,14 @@ Status read_sheet(const Package& pkg, const std::string& part,
       GridRange m;
       if (parse_ref(s.substr(0, colon), m.first_row, m.first_col) &&
           parse_ref(s.substr(colon + 1), m.last_row, m.last_col) && m.last_row >= m.first_row &&
-          m.last_col >= m.first_col && sheet.merges.size() < 100000)
-        sheet.merges.push_back(m);
+          m.last_col >= m.first_col) {
+        if (sheet.merges().size() >= kMaxMerges || m.last_row >= kMaxRows ||
+            m.last_col >= kMaxCols || !sheet.add_merge(m)) {
+          too_big = true;
+          h.stop = true;
+          return;
+        }
+      }
     }
   };
   h.text = [&](std::string_view s) {
@@ -388,8 +462,9 @@ Status read_sheet(const Package& pkg, const std::string& part,
     }
     if (name != "c" || !cur.open) return;
     cur.open = false;
-    if (cur.row >= kMaxRows || cur.col >= kMaxCols) {
+    if (cur.row >= kMaxRows || cur.col >= kMaxCols || sheet.cells.size() >= kMaxCells) {
       too_big = true;
+      h.stop = true;
       return;
     }
     GridCell cell;
@@ -397,8 +472,14 @@ Status read_sheet(const Package& pkg, const std::string& part,
     const bool valued = cur.has_value && !cur.value.empty();
     if (cur.type == "s") {
       if (!valued) return;
-      const long i = std::atol(cur.value.c_str());
-      if (i < 0 || static_cast<size_t>(i) >= strings.size()) return;
+      char* end = nullptr;
+      const long i = std::strtol(cur.value.c_str(), &end, 10);
+      if (*end != '\0' || i < 0 || static_cast<size_t>(i) >= strings.size()) {
+        if (broken.empty())
+          broken = fmt::format("{} 指向不存在的文字（共享字符串 {}）",
+                               cell_address(cur.row, cur.col), cur.value);
+        return;
+      }
       cell.text = strings[static_cast<size_t>(i)];
     } else if (cur.type == "inlineStr") {
       cell.text = cur.inline_text;
@@ -418,8 +499,13 @@ Status read_sheet(const Package& pkg, const std::string& part,
         cell.kind = GridCell::Kind::kNumber;
         cell.text = spreadsheet_number_text(trim(cur.value));
         if (cur.style >= 0 && static_cast<size_t>(cur.style) < percent.size()) {
-          cell.percent = percent[static_cast<size_t>(cur.style)].percent;
-          cell.decimals = percent[static_cast<size_t>(cur.style)].decimals;
+          const NumberStyle& st = percent[static_cast<size_t>(cur.style)];
+          cell.percent = st.percent;
+          cell.decimals = st.decimals;
+          if (st.date) {  // shown as a date: the date, as text
+            cell.kind = GridCell::Kind::kText;
+            cell.text = date_text(cell.text);
+          }
         }
       }
     }
@@ -428,9 +514,13 @@ Status read_sheet(const Package& pkg, const std::string& part,
   };
   if (Status s = pkg.parse(part, h); !s.ok()) return s;
   if (too_big) {
+    return Status::InvalidArgument(fmt::format(
+        "{}：工作表“{}”超出可导入的范围（最多 {} 行、{} 列、{} 个单元格、{} 处合并单元格）",
+        pkg.source(), sheet.name, kMaxRows, kMaxCols, kMaxCells, kMaxMerges));
+  }
+  if (!broken.empty()) {
     return Status::InvalidArgument(
-        fmt::format("{}：工作表“{}”超出可导入的范围（最多 {} 行、{} 列）", pkg.source(), sheet.name,
-                    kMaxRows, kMaxCols));
+        fmt::format("{}：工作表“{}”已损坏：{}", pkg.source(), sheet.name, broken));
   }
   return Status::Ok();
 }
@@ -485,13 +575,24 @@ Result<Grid> read_xlsx(const fs::path& path) {
   }
   Grid grid;
   grid.source = path.string();
+  std::set<std::string> parts;
+  size_t cells = 0;
   for (const auto& ref : refs) {
     auto it = rels->find(ref.rel);
     if (it == rels->end() || it->second.type != "worksheet") continue;  // a chart sheet
+    if (!parts.insert(it->second.part).second) {
+      return Status::InvalidArgument(fmt::format(
+          "{}：工作表“{}”与另一个工作表是同一份数据，工作簿已损坏", path.string(), ref.name));
+    }
     GridSheet sheet;
     sheet.name = ref.name;
     sheet.hidden = ref.hidden;
     if (Status s = read_sheet(*pkg, it->second.part, strings, percent, sheet); !s.ok()) return s;
+    cells += sheet.cells.size();
+    if (cells > kMaxCells) {
+      return Status::InvalidArgument(
+          fmt::format("{}：工作簿超过 {} 个单元格，不像是报表", path.string(), kMaxCells));
+    }
     grid.sheets.push_back(std::move(sheet));
   }
   return grid;

@@ -144,6 +144,10 @@ class Replica {
   // Imports several reports as one transaction: all of them or none (a workbook
   // is imported whole or not at all).
   Status import_reports(const std::vector<const Report*>& reports, bool allow_other_units = false);
+  // What import_report would refuse the report for, without writing anything:
+  // an unknown form, too many not-in-source marks, another unit's report, a
+  // report already there.
+  Status check_importable(const Report& report, bool allow_other_units = false) const;
 
   // Creates an empty report of `key`'s form (its newest version) as one
   // transaction with its operation (a report_info naming the unit and the
