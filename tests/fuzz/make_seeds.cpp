@@ -139,11 +139,12 @@ void seed_report_seeds(const fs::path& data, const fs::path& out) {
     std::fprintf(stderr, "budgetsync-fuzz-seeds: %s\n", reports.status().message().c_str());
     std::exit(1);
   }
-  std::vector<std::string> csv, numbers = kNumberTexts, targets = kTargetTexts;
+  std::vector<std::string> csv, tables, numbers = kNumberTexts, targets = kTargetTexts;
   for (const Report& r : *reports) {
     const FormTemplate* form = catalog->form(r.key.form, r.template_version);
     if (!form) continue;
     csv.push_back(r.key.to_string() + "\n" + client::render_report_csv(r, *form, *catalog));
+    tables.push_back(client::render_report_table_csv(r, *form, *catalog));
     for (const ReportRow& row : r.rows) {
       const Section* sec = form->section(row.section);
       if (!sec) sec = form->section_for_row(row.key);
@@ -163,6 +164,7 @@ void seed_report_seeds(const fs::path& data, const fs::path& out) {
     }
   }
   write_all(out / "report_csv", csv);
+  write_all(out / "table_csv", tables);
   // Many cells repeat: keep each text once.
   std::sort(numbers.begin(), numbers.end());
   numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
