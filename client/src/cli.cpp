@@ -21,11 +21,11 @@
 #include "client/cli_sync.h"
 #include "client/cli_ui.h"
 #include "client/findings_view.h"
-#include "client/grid.h"
 #include "client/grid_import.h"
 #include "client/json_views.h"
 #include "client/replica.h"
 #include "client/report_view.h"
+#include "client/table_files.h"
 #include "client/text_table.h"
 #include "client/xlsx_export.h"
 #include "files/data_files.h"
@@ -138,27 +138,6 @@ struct MatchedFile {
   GridImport found;
 };
 
-bool is_workbook_path(const fs::path& p) {
-  std::string ext = p.extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == ".xlsx" || ext == ".xlsm" || ext == ".xls";
-}
-
-// A CSV in the long format (one line per cell: row, column, value) rather than
-// laid out as the table.
-bool is_long_csv(std::string_view text) {
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  for (int line = 0; line < 2 && !text.empty(); ++line) {
-    const size_t end = std::min(text.find('\n'), text.size());
-    std::string head(trim(text.substr(0, end)));
-    text.remove_prefix(std::min(end + 1, text.size()));
-    if (head.find("row") != std::string::npos && head.find("column") != std::string::npos &&
-        head.find("value") != std::string::npos)
-      return true;
-  }
-  return false;
-}
-
 void print_matches(const Context& ctx, const std::vector<MatchedFile>& files) {
   if (ctx.json) return;
   using A = TextTable::Align;
@@ -183,21 +162,7 @@ void print_matches(const Context& ctx, const std::vector<MatchedFile>& files) {
 
 json matches_json(const std::vector<MatchedFile>& files) {
   json arr = json::array();
-  for (const auto& f : files) {
-    json sheets = json::array(), unmatched = json::array();
-    for (const auto& m : f.found.matched) {
-      sheets.push_back({{"sheet", m.sheet},
-                        {"report", m.key.to_string()},
-                        {"form_title", m.form_title},
-                        {"rows", m.rows},
-                        {"cells", m.cells},
-                        {"money_unit", m.stated_unit ? json(std::string(unit_name(*m.stated_unit)))
-                                                     : json(nullptr)}});
-    }
-    for (const auto& u : f.found.unmatched)
-      unmatched.push_back({{"sheet", u.sheet}, {"address", u.address}, {"what", u.what}});
-    arr.push_back({{"file", f.file}, {"sheets", sheets}, {"unmatched", unmatched}});
-  }
+  for (const auto& f : files) arr.push_back(grid_import_json(f.file, f.found));
   return arr;
 }
 
@@ -244,10 +209,7 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
     if (has_json || found.empty()) json_paths.emplace_back(p);
   }
   for (const auto& p : files) {
-    Result<Grid> grid = Status::Ok();
-    if (is_workbook_path(p)) {
-      grid = read_workbook(p);
-    } else if (fs::path(p).extension() == ".csv") {
+    if (fs::path(p).extension() == ".csv") {
       auto text = read_file(p);
       if (!text.ok()) return fail(text.status());
       if (is_long_csv(*text)) {
@@ -262,13 +224,11 @@ int cmd_import(Context& ctx, const std::vector<std::string>& paths, const std::s
         batches.push_back(std::move(one));
         continue;
       }
-      grid = read_csv_grid(*text, p);
-    } else {
+    } else if (!is_workbook_path(p)) {
       json_paths.emplace_back(p);
       continue;
     }
-    if (!grid.ok()) return fail(grid.status());
-    auto found = import_grid(*grid, catalog, options);
+    auto found = read_table_file(p, catalog, options);
     if (!found.ok()) return fail(found.status());
     if (found->reports.empty()) {
       print_matches(ctx, {MatchedFile{p, std::move(*found)}});

@@ -36,6 +36,7 @@ PaperPart part_of(const Report& report, const Catalog& catalog, const Section& s
                   std::deque<ReportRow>& blanks) {
   PaperPart part;
   part.section = &section;
+  part.title = section.title;
   const bool coded = !section.code_list.empty();
   const bool any_line_no = std::any_of(section.rows.begin(), section.rows.end(),
                                        [](const RowDef& r) { return !r.line_no.empty(); });
@@ -116,6 +117,35 @@ PaperLayout paper_layout(const Report& report, const FormTemplate& form, const C
   if (has_amounts(form)) layout.money_unit = report.unit_in(form);
   for (const auto& section : form.sections) {
     PaperPart part = part_of(report, catalog, section, layout.blank_rows);
+    if (!section.print_blocks.empty()) {
+      // The section's rows in the blocks the paper prints side by side.
+      layout.bands.push_back(PaperBand{});
+      std::vector<PaperPart> blocks;
+      for (const auto& b : section.print_blocks) {
+        PaperPart block = part;
+        block.title = b.title;
+        block.rows.clear();
+        blocks.push_back(std::move(block));
+      }
+      for (auto& row : part.rows) {
+        size_t at = 0;
+        for (size_t i = 0; i < section.print_blocks.size(); ++i) {
+          const auto& b = section.print_blocks[i];
+          const std::string& key = row.row->key;
+          const bool mine =
+              std::find(b.rows.begin(), b.rows.end(), key) != b.rows.end() ||
+              std::any_of(b.codes.begin(), b.codes.end(),
+                          [&](const std::string& prefix) { return key.rfind(prefix, 0) == 0; });
+          if (mine) {
+            at = i;
+            break;
+          }
+        }
+        blocks[at].rows.push_back(std::move(row));
+      }
+      layout.bands.back().parts = std::move(blocks);
+      continue;
+    }
     if (!section.beside.empty() && !layout.bands.empty()) {
       layout.bands.back().parts.push_back(std::move(part));
     } else {

@@ -230,8 +230,8 @@ std::string render_report_table_csv(const Report& report, const FormTemplate& fo
       numbered = numbered || p.numbered();
     }
     if (band.parts.size() == 1 && layout.bands.size() > 1 &&
-        !band.parts.front().section->title.empty())
-      lines.push_back({band.parts.front().section->title});
+        !band.parts.front().title.empty())
+      lines.push_back({band.parts.front().title});
     std::vector<std::string> top, bottom, numbers;
     std::vector<std::vector<std::string>> body(band.body_rows());
     for (const PaperPart& part : band.parts) {
@@ -361,8 +361,8 @@ std::string render_report_html(const Report& report, const FormTemplate& form,
     }
     const bool side_by_side = band.parts.size() > 1;
     out += "<table>\n";
-    if (!side_by_side && layout.bands.size() > 1 && !band.parts.front().section->title.empty())
-      out += "<caption>" + html_escape(band.parts.front().section->title) + "</caption>\n";
+    if (!side_by_side && layout.bands.size() > 1 && !band.parts.front().title.empty())
+      out += "<caption>" + html_escape(band.parts.front().title) + "</caption>\n";
     // The 单位 / 年度 / 金额单位 line heads every table, so every printed page has it.
     out += fmt::format("<thead>\n<tr class=\"meta\"><th colspan=\"{}\"><div>{}</div></th></tr>\n",
                        width, unit_line);
@@ -371,7 +371,7 @@ std::string render_report_html(const Report& report, const FormTemplate& form,
       for (const auto& p : band.parts) {
         int n = 0;
         for (const auto& c : p.columns) n += c.kind != PaperColumnKind::kRowKey;
-        out += fmt::format("<th colspan=\"{}\">{}</th>", n, html_escape(p.section->title));
+        out += fmt::format("<th colspan=\"{}\">{}</th>", n, html_escape(p.title));
       }
       out += "</tr>\n";
     }

@@ -66,6 +66,19 @@ std::string text_field(const json& body, const char* name) {
   return it != body.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// RFC 5987 percent-encoding, for a download's UTF-8 file name.
+std::string percent_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
 }  // namespace ui
 
 namespace {
@@ -113,19 +126,6 @@ std::map<std::string, std::string> parse_query(const std::string& q) {
       out[url_decode(part.substr(0, eq))] = url_decode(part.substr(eq + 1));
     }
     at = end + 1;
-  }
-  return out;
-}
-
-// RFC 5987 percent-encoding, for a download's UTF-8 file name.
-std::string percent_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
   }
   return out;
 }
@@ -249,6 +249,7 @@ UiResponse UiApi::handle(const UiRequest& request) {
 
 UiResponse UiApi::route(const UiRequest& request, const std::string& path, const Query& query) {
   if (request.method == "GET") return get(path, query);
+  if (request.method == "POST" && path == "/api/import") return import_table(request.body, query);
   if (request.method == "POST") {
     const json body = json::parse(request.body, nullptr, false);
     if (!body.is_object()) return error(400, fmt::format("{}：请求体要是一个 JSON 对象", path));
@@ -276,6 +277,8 @@ UiResponse UiApi::get(const std::string& path, const Query& query) {
   if (path == "/api/reports") return reports();
   if (path == "/api/report") return report(arg("key"));
   if (path == "/api/history") return history(query);
+  if (path == "/api/export" && query.count("format") && query.at("format") == "xlsx")
+    return export_workbook(query);
   if (path == "/api/export") return export_report(query);
   if (path == "/api/conflicts") return conflicts();
   if (path == "/api/review") return review_list(query);
@@ -445,7 +448,7 @@ UiResponse UiApi::export_report(const Query& query) {
     // Chinese as UTF-8.
     out.body = render_report_table_csv(r, *form, catalog_);
     out.headers["Content-Disposition"] = fmt::format(
-        "attachment; filename=\"{}.csv\"; filename*=UTF-8''{}.csv", name, percent_encode(name));
+        "attachment; filename=\"{}.csv\"; filename*=UTF-8''{}.csv", name, ui::percent_encode(name));
   } else {
     out.content_type = "text/html; charset=utf-8";
     out.body = render_report_html(r, *form, catalog_);

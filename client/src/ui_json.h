@@ -22,6 +22,9 @@ UiResponse refusal(const Status& s);
 json findings_json(const CheckResult& result);
 json score_json(const ScoreSummary& s);
 
+// RFC 5987 percent-encoding, for a download's UTF-8 file name.
+std::string percent_encode(const std::string& s);
+
 // A field of a request body that must be a string; "" when absent.
 std::string text_field(const json& body, const char* name);
 

@@ -22,7 +22,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr size_t kMaxBody = 1 << 20;  // a cell edit is a few hundred bytes
+constexpr size_t kMaxBody = 16 << 20;  // a cell edit is a few hundred bytes; a workbook, some MiB
 
 // 256 random bits as hex, from OpenSSL's generator.
 Result<std::string> new_token() {

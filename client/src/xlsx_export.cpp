@@ -286,7 +286,7 @@ class SheetWriter {
   // Writes a band from `row`; returns the row after it.
   int write_band(const PaperBand& band, int row, bool titled, int* frozen_col, int* header_end) {
     const bool any_title = std::any_of(band.parts.begin(), band.parts.end(),
-                                       [](const auto& p) { return !p.section->title.empty(); });
+                                       [](const auto& p) { return !p.title.empty(); });
     const bool side_by_side = band.parts.size() > 1;
     const bool title_row = any_title && (titled || side_by_side);
     int heading_rows = 1;
@@ -342,7 +342,7 @@ class SheetWriter {
         const int last = side_by_side
                              ? last_visible
                              : std::max(last_visible, static_cast<int>(widths_.size()) - 1);
-        merge(row, first_visible, row, last, part.section->title,
+        merge(row, first_visible, row, last, part.title,
               side_by_side ? heading : Style{.bold = true, .border = false});
       }
       for (size_t r = 0; r < part.rows.size(); ++r)

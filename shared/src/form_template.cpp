@@ -103,6 +103,21 @@ Section parse_section(const json& j, const std::string& path) {
       s.rows.push_back(std::move(r));
     }
   }
+  if (auto it = j.find("print_blocks"); it != j.end()) {
+    if (!it->is_array()) throw JsonError(child(path, "print_blocks"), "应是数组（[…]）");
+    for (size_t i = 0; i < it->size(); ++i) {
+      const std::string bp = child(child(path, "print_blocks"), i);
+      Section::PrintBlock b;
+      b.title = detail::get_string((*it)[i], "title", bp);
+      b.codes = strings_at((*it)[i], "codes", bp);
+      b.rows = strings_at((*it)[i], "rows", bp);
+      for (const auto& r : b.rows) {
+        if (!std::any_of(s.rows.begin(), s.rows.end(), [&](const RowDef& d) { return d.key == r; }))
+          throw JsonError(child(bp, "rows"), fmt::format("这一部分没有固定的“{}”行", r));
+      }
+      s.print_blocks.push_back(std::move(b));
+    }
+  }
   if (!s.label_column.empty() && !col_keys.count(s.label_column)) {
     throw JsonError(child(path, "label_column"),
                     fmt::format("这一部分没有“{}”这一栏", s.label_column));

@@ -189,6 +189,19 @@ TEST_F(Excel, AnIndependentReaderSeesThePaperLayout) {
   EXPECT_NE(std::find(m09.begin(), m09.end(), "I3:N3"), m09.end()) << m09.dump();
   EXPECT_EQ(s09["freeze"], "C6");
 
+  // 公开06表: 人员经费 and 公用经费 side by side, each with its codes.
+  const json& s06 = book["公开06表 一般公共预算财政拨款基本支出决算明细表"];
+  ASSERT_TRUE(s06.is_object());
+  EXPECT_EQ(s06["cells"]["B3"]["value"], "人员经费");
+  EXPECT_EQ(s06["cells"]["F3"]["value"], "公用经费");
+  std::string left, right;
+  for (const auto& [at, cell] : s06["cells"].items()) {
+    if (cell["value"] == "30101") left = at;
+    if (cell["value"] == "30201") right = at;
+  }
+  EXPECT_EQ(left.substr(0, 1), "B");
+  EXPECT_EQ(right.substr(0, 1), "F");
+
   // 公开02表 names its rows by code.
   const json& s02 = book["公开02表 收入决算表"];
   EXPECT_EQ(s02["cells"]["B3"]["value"], "科目编码");

@@ -290,6 +290,32 @@ TEST_F(UiApiTest, ExportsAreACsvDownloadAndAPrintablePage) {
       400);
 }
 
+TEST_F(UiApiTest, AReportIsAWorkbookDownloadAndAnUploadIsPreviewedBeforeItIsImported) {
+  const UiResponse xlsx =
+      api_->handle(request("GET", std::string("/api/export?format=xlsx&key=") + kFinal02));
+  ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+  EXPECT_EQ(xlsx.content_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+  EXPECT_NE(xlsx.headers.at("Content-Disposition").find("411325-ybj_2024_final02.xlsx"),
+            std::string::npos);
+  EXPECT_EQ(xlsx.body.substr(0, 2), "PK");  // a zip package
+  // The report's own workbook back: the preview names the sheet's report and
+  // says the replica has it; the import is refused; nothing changes.
+  auto [code, preview] =
+      call(request("POST", "/api/import?dry_run=1&name=%E5%85%AC%E5%BC%8002.xlsx", xlsx.body));
+  ASSERT_EQ(code, 200) << preview.dump();
+  EXPECT_EQ(preview["file"], "公开02.xlsx");
+  ASSERT_EQ(preview["sheets"].size(), 1u);
+  EXPECT_EQ(preview["sheets"][0]["report"], kFinal02);
+  ASSERT_EQ(preview["refusals"].size(), 1u);
+  EXPECT_NE(preview["refusals"][0].get<std::string>().find("已在本副本中"), std::string::npos);
+  EXPECT_EQ(call(request("POST", "/api/import?name=a.xlsx", xlsx.body)).first, 409);
+  // What is not a workbook is refused by name.
+  auto [bad, why] = call(request("POST", "/api/import?name=a.xlsx", "not a zip"));
+  EXPECT_EQ(bad, 400);
+  EXPECT_NE(why["error"].get<std::string>().find("a.xlsx"), std::string::npos) << why.dump();
+  EXPECT_EQ(call(request("POST", "/api/import?name=a.docx", "x")).first, 400);
+}
+
 TEST_F(UiApiTest, SubmittingIsBlockedByErrorsAndLocksTheReportOnceAccepted) {
   ASSERT_EQ(call(edit("16.00")).first, 200);  // breaks 2101505's composition
   auto [code, blocked] = call(post("/api/submit", {{"report", kFinal02}}));

@@ -40,9 +40,10 @@ struct PaperRow {
   std::string line_no;             // kLineNo text
 };
 
-// One section as a block of columns.
+// One section, or one printed block of its rows, as a block of columns.
 struct PaperPart {
   const Section* section = nullptr;
+  std::string title;  // the section's, or its printed block's (人员经费)
   std::vector<PaperColumn> columns;
   std::vector<PaperRow> rows;
   bool grouped() const;   // some column has a group: two heading rows

@@ -58,6 +58,11 @@ class UiApi {
   UiResponse report(const std::string& key);
   UiResponse history(const Query& query);
   UiResponse export_report(const Query& query);
+  // Excel (ui_api_excel.cpp): a report, or all, as a workbook; a workbook or
+  // table CSV uploaded (the raw file as the body, its name in ?name=), previewed
+  // with ?dry_run=1, else imported whole.
+  UiResponse export_workbook(const Query& query);
+  UiResponse import_table(const std::string& body, const Query& query);
   // Editing (ui_api.cpp).
   UiResponse create_report(const nlohmann::ordered_json& body);
   UiResponse set_cell(const nlohmann::ordered_json& body);

@@ -50,6 +50,15 @@ struct Section {
   // The section printed to the left of this one on the paper form (公开01表's
   // 支出 beside its 收入); it is the section just before, or one beside it.
   std::string beside;
+  // Blocks the paper form prints this section's rows in, side by side (公开06表's
+  // 人员经费 | 公用经费): a block takes the codes under its prefixes and its fixed
+  // rows; a row no block takes goes in the first.
+  struct PrintBlock {
+    std::string title;
+    std::vector<std::string> codes;  // code prefixes: "301" takes 301, 30101, ...
+    std::vector<std::string> rows;   // fixed rows
+  };
+  std::vector<PrintBlock> print_blocks;
 
   const Column* column(std::string_view key) const;
   const RowDef* row(std::string_view key) const;
