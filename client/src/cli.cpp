@@ -1108,7 +1108,7 @@ int run_cli(int argc, char** argv) {
   import->add_option("PATH", import_paths, "报表文件或文件夹")->required();
   import->add_option("--report", import_key,
                      "只有一张表的文件（或每格一行的 CSV）填入的报表：UNIT/YEAR/FORM[:项目]");
-  import->add_option("--year", import_year, "表上没有写明年度时，用这个年度")
+  import->add_option("--year", import_year, "报表的年度（给出时以它为准；不给时读表上写的“2024年度”）")
       ->check(CLI::Range(1949, 9999));
   import->add_flag("--dry-run", dry_run, "只列出各工作表、行、栏对应到哪里，不写入");
   import->add_flag("--allow-other-units", other_units, "也接受本地副本所属单位以外的单位的报表");
