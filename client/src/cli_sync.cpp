@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/cli.h"
+#include "client/cli_signals.h"
 #include "client/sync_agent.h"
 #include "sync/random.h"
 
@@ -109,6 +110,7 @@ int cmd_login(Replica& replica, const std::string& server_url, const std::string
 int cmd_sync(Replica& replica, bool watch, bool cbor, size_t batch, bool as_json) {
   auto target = SyncTarget::from(replica);
   if (!target.ok()) return fail(target.status());
+  sync::SystemClock clock;
   AgentOptions options;
   options.encoding = cbor ? sync::Encoding::kCbor : sync::Encoding::kJson;
   options.push_batch = options.pull_limit = batch;
@@ -124,11 +126,14 @@ int cmd_sync(Replica& replica, bool watch, bool cbor, size_t batch, bool as_json
     options.progress = nullptr;
     fmt::print(stderr, "budgetsync：正在与 {} 保持同步，按 Ctrl-C 停止\n", target->server.url());
     sync::SystemRandom random;
-    Status s = run_agent(replica, *target, options, random);
+    AgentStop stop;
+    options.stop = &stop;
+    StopOnSignals signals([&stop] { stop.request(); });
+    Status s = run_agent(replica, *target, options, clock, random);
     if (!s.ok()) return fail(s);
     return kExitOk;
   }
-  auto tally = sync_once(replica, *target, options);
+  auto tally = sync_once(replica, *target, options, clock);
   if (terminal && !as_json) fmt::print(stderr, "\r\033[K");
   if (!tally.ok()) return fail(tally.status());
   auto st = replica.status();

@@ -41,7 +41,7 @@ void run_ui_agent(const std::string& replica_path, const Catalog& catalog, Agent
     fmt::print(stderr, "{} sync: {}\n", local_time(sync::SystemClock().now_ms()), line);
     std::fflush(stderr);
   };
-  if (Status s = run_agent(**replica, *target, options, random); !s.ok())
+  if (Status s = run_agent(**replica, *target, options, clock, random); !s.ok())
     fmt::print(stderr, "budgetsync：自动同步已停止：{}\n", s.message());
 }
 

@@ -1,6 +1,8 @@
 // The only client translation unit that includes Beast (it is heavy to
-// compile); the rest of the client sees sync_agent.h. The session logic is
-// written as C++20 coroutines on one io_context thread.
+// compile); the rest of the client sees sync_agent.h. This is the transport
+// only: the protocol is sync::ClientSession's (sync/client_session.h) and the
+// reconnection policy sync::Supervisor's; here they get a TLS WebSocket,
+// timers and an io_context thread.
 #include "client/sync_agent.h"
 
 #include <fmt/format.h>
@@ -12,7 +14,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,6 +26,12 @@
 #include <chrono>
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <optional>
+
+#include "client/replica_sync_store.h"
+#include "client/sync_text.h"
+#include "sync/client_session.h"
+#include "sync/supervisor.h"
 
 namespace budgetsync::client {
 
@@ -43,20 +50,16 @@ namespace {
 constexpr int64_t kHeartbeatMs = 5'000;
 constexpr int64_t kHeartbeatStaleMs = 15'000;
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // A failed exchange, carried out of the coroutines as an exception and turned
-// back into a Status at the module's edge.
+// back into a Status at the module's edge. `unreachable`: the server could not
+// be reached at all (the supervisor probes for its return).
 struct SyncFailure {
   Status status;
+  bool unreachable = false;
 };
 
-[[noreturn]] void fail_with(Status s) {
-  throw SyncFailure{std::move(s)};
+[[noreturn]] void fail_with(Status s, bool unreachable = false) {
+  throw SyncFailure{std::move(s), unreachable};
 }
 
 std::string describe(const ServerAddress& server, const boost::system::error_code& ec) {
@@ -98,11 +101,11 @@ awaitable<void> connect_tls(beast::ssl_stream<beast::tcp_stream>& stream,
   boost::system::error_code ec;
   auto endpoints = co_await resolver.async_resolve(server.host, std::to_string(server.port),
                                                    asio::redirect_error(use_awaitable, ec));
-  if (ec) fail_with(Status::IoError(describe(server, ec)));
+  if (ec) fail_with(Status::IoError(describe(server, ec)), true);
   auto& tcp_layer = beast::get_lowest_layer(stream);
   tcp_layer.expires_after(std::chrono::milliseconds(timeout_ms));
   co_await tcp_layer.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
-  if (ec) fail_with(Status::IoError(describe(server, ec)));
+  if (ec) fail_with(Status::IoError(describe(server, ec)), true);
   // Sync frames are small and answered at once: Nagle's algorithm would hold
   // each for the peer's delayed acknowledgement (40 ms on Linux).
   tcp_layer.socket().set_option(tcp::no_delay(true), ec);
@@ -133,18 +136,15 @@ Status run_to_end(asio::io_context& io, awaitable<void> work) {
   return out;
 }
 
-// One connection's sync exchange. The reader coroutine owns reading: it
-// queues every decoded message and wakes the driver, which alone writes.
-class SyncSession : public std::enable_shared_from_this<SyncSession> {
+// One TLS WebSocket to the server's /sync. The reader coroutine queues every
+// decoded message and wakes whoever waits in next(); send() starts writing at
+// once (so a pull asked for before a page is applied is on its way while the
+// replica writes), one frame at a time.
+class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  SyncSession(asio::io_context& io, ssl::context& tls, Replica& replica, const SyncTarget& target,
-              const AgentOptions& options, SyncTally& tally)
-      : ws_(io, tls),
-        wake_(io),
-        replica_(replica),
-        target_(target),
-        options_(options),
-        tally_(tally) {}
+  Connection(asio::io_context& io, ssl::context& tls, const SyncTarget& target,
+             const AgentOptions& options)
+      : ws_(io, tls), wake_(io), target_(target), options_(options) {}
 
   awaitable<void> open() {
     co_await connect_tls(ws_.next_layer(), target_.server, options_.connect_timeout_ms);
@@ -172,188 +172,72 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
     if (ec) fail_with(Status::IoError(describe(target_.server, ec)));
     ws_.binary(options_.encoding == sync::Encoding::kCbor);
     asio::co_spawn(ws_.get_executor(), reader(shared_from_this()), asio::detached);
-
-    sync::Hello hello;
-    hello.device = hello_device_ = replica_.device();
-    hello.cursor = replica_.sync_cursor();
-    hello.store_id = check(replica_.setting("server.store_id"));
-    const std::string epoch = check(replica_.setting("server.epoch"));
-    hello.epoch = epoch.empty() ? 0 : std::stoll(epoch);
-    hello.scope = check(replica_.setting("server.scope"));
-    co_await send(hello);
-    sync::Message reply = co_await expect_reply();
-    const auto* welcome = std::get_if<sync::Welcome>(&reply);
-    if (!welcome) fail_with(unexpected(reply, "welcome"));
-    const bool reset = check(replica_.note_server(welcome->store_id, welcome->epoch));
-    if (!welcome->cursor_valid && !reset) check(replica_.restart_download());
-    check(replica_.set_settings({{"server.store_id", welcome->store_id},
-                                 {"server.epoch", std::to_string(welcome->epoch)},
-                                 {"server.scope", welcome->scope}}));
-    tally_.download_restarted = tally_.download_restarted || reset || !welcome->cursor_valid;
-    tally_.server_last_seq = welcome->last_seq;
-    tally_.cursor = replica_.sync_cursor();
   }
 
-  // Sends the outbox in batches until it is empty. Returns early when the
-  // device took a new id (the connection's hello named the old one: open a
-  // new session). A batch the server answered is never sent again unchanged:
-  // if the same operations are still waiting after its answer, the exchange
-  // fails (and the agent backs off) rather than repeat it.
-  awaitable<void> push_all() {
-    std::vector<sync::OpId> last_sent;
-    for (;;) {
-      auto ops = check(replica_.outbox(options_.push_batch));
-      if (ops.empty()) co_return;
-      std::vector<sync::OpId> ids;
-      ids.reserve(ops.size());
-      for (const auto& op : ops) ids.push_back(op.id);
-      // Another program on this replica re-keyed it since the hello: this
-      // connection speaks for the old id, so the rest goes over a new one.
-      if (std::any_of(ids.begin(), ids.end(),
-                      [&](const sync::OpId& id) { return id.device != hello_device_; })) {
-        rekeyed_ = true;
-        co_return;
-      }
-      if (ids == last_sent) {
-        fail_with(Status::FailedPrecondition(
-            fmt::format("服务器已答复从 {} 起的 {} 项修改，它们却仍在待发送；不再原样重发",
-                        ids.size(), ids.front().to_string())));
-      }
-      last_sent = std::move(ids);
-      sync::Push push;
-      push.batch_id = fmt::format("{}-{}", replica_.device(), ++batches_);
-      push.ops = std::move(ops);
-      co_await send(push);
-      sync::Message reply = co_await expect_reply();
-      const auto* result = std::get_if<sync::PushResult>(&reply);
-      if (!result) fail_with(unexpected(reply, "push_result"));
-      if (result->batch_id != push.batch_id) {
-        // An answer to another batch (one already answered, sent again):
-        // nothing of this batch is known yet, so it stays in the outbox.
-        fail_with(Status::Corruption(
-            fmt::format("服务器答复的是批次 {}，应答复的是 {}", result->batch_id, push.batch_id)));
-      }
-      if (result->results.size() != push.ops.size()) {
-        fail_with(Status::Corruption(fmt::format("服务器只答复了 {} 项修改，共发送 {} 项",
-                                                 result->results.size(), push.ops.size())));
-      }
-      const bool rekeyed = check(replica_.acknowledge(result->results));
-      for (const auto& e : result->results) {
-        if (e.outcome == sync::Outcome::kRejected && e.code == sync::RejectCode::kOpIdReused)
-          continue;  // sent again under the new id
-        ++tally_.pushed;
-        switch (e.outcome) {
-          case sync::Outcome::kApplied:
-            ++tally_.applied;
-            break;
-          case sync::Outcome::kConflict:
-            ++tally_.conflicts;
-            break;
-          case sync::Outcome::kRejected:
-            ++tally_.rejected;
-            break;
-        }
-        tally_.server_last_seq = std::max(tally_.server_last_seq, e.seq);
-      }
-      report(fmt::format("推送 {} 项修改", tally_.pushed));
-      if (rekeyed) {
-        tally_.rekeyed = rekeyed_ = true;
-        co_return;
-      }
+  // Ends the connection without a close handshake (after a failure).
+  void abort() {
+    boost::system::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);
+  }
+
+  void send(const sync::Message& m) {
+    writes_.push_back(sync::encode(m, options_.encoding));
+    if (!writing_) write_next();
+  }
+
+  // The next message, or none when `timeout_ms` passes first; a connection
+  // that ended fails.
+  awaitable<std::optional<sync::Message>> next(int64_t timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (inbox_.empty()) {
+      if (!closed_.empty()) fail_with(Status::IoError(closed_));
+      if (std::chrono::steady_clock::now() >= deadline) co_return std::nullopt;
+      wake_.expires_at(deadline);
+      boost::system::error_code ec;
+      co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
     }
+    sync::Message m = std::move(inbox_.front());
+    inbox_.pop_front();
+    co_return m;
   }
 
-  // Whether push_all stopped because the device took a new id.
-  bool rekeyed() const { return rekeyed_; }
-
-  // Pulls until the cursor reaches the last sequence the server announced.
-  // The next batch is asked for before this one is applied, so the server
-  // reads and sends it while the replica writes.
-  awaitable<void> pull_all() {
-    co_await send(sync::Pull{replica_.sync_cursor(), options_.pull_limit});
-    for (;;) {
-      sync::Message reply = co_await expect_reply();
-      auto* result = std::get_if<sync::PullResult>(&reply);
-      if (!result) fail_with(unexpected(reply, "pull_result"));
-      // An empty batch short of the announced end means the rest is not
-      // readable by this user (yet): stop rather than ask again forever.
-      const bool again =
-          result->more || (result->cursor < tally_.server_last_seq && !result->entries.empty());
-      if (again) co_await send(sync::Pull{result->cursor, options_.pull_limit});
-      check(replica_.apply_pulled(result->entries, result->cursor));
-      tally_.pulled += static_cast<int64_t>(result->entries.size());
-      tally_.cursor = result->cursor;
-      report(fmt::format("下载 {}/{}", result->cursor,
-                         std::max(tally_.server_last_seq, result->cursor)));
-      if (!again) co_return;
-    }
-  }
-
-  // Stays connected: pulls on notification, pushes local edits as they are
-  // saved. Returns only by a failure (the connection dropped).
-  awaitable<void> watch(const std::function<void()>& synced) {
-    int64_t seen_version = check(replica_.data_version());
-    for (;;) {
-      bool worked = false;
-      if (tally_.server_last_seq > replica_.sync_cursor()) {
-        co_await pull_all();
-        worked = true;
-      }
-      const int64_t version = check(replica_.data_version());
-      if (version != seen_version) {
-        seen_version = version;
-        co_await push_all();
-        if (rekeyed_) {
-          fail_with(Status::FailedPrecondition(
-              "本设备已换用新的设备编号（本地副本的另一份拷贝用过旧编号），正用新编号重新连接"));
-        }
-        worked = true;
-      }
-      if (worked) synced();
-      auto message = co_await next(options_.poll_ms);
-      if (!message) continue;
-      absorb(*message);
-      if (apply_live(*message)) synced();
-    }
-  }
-
-  // A notify that carries its entries, for exactly where this replica's
-  // cursor stands, is applied as a pull would be; any other is pulled for.
-  bool apply_live(const sync::Message& m) {
-    const auto* n = std::get_if<sync::Notify>(&m);
-    if (!n || !n->from || *n->from != replica_.sync_cursor()) return false;
-    check(replica_.apply_pulled(n->entries, n->last_seq));
-    tally_.pulled += static_cast<int64_t>(n->entries.size());
-    tally_.cursor = n->last_seq;
-    return true;
-  }
-
+  // Waits for the frames queued to be written, then closes.
   awaitable<void> close() {
+    while (writing_ && closed_.empty()) {
+      wake_.expires_after(std::chrono::milliseconds(options_.reply_timeout_ms));
+      boost::system::error_code ec;
+      co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (!ec) break;  // the write never finished
+    }
+    if (!closed_.empty()) co_return;
     boost::system::error_code ec;
     co_await ws_.async_close(websocket::close_code::normal,
                              asio::redirect_error(use_awaitable, ec));
   }
 
  private:
-  template <typename T>
-  T check(Result<T> r) {
-    if (!r.ok()) fail_with(r.status());
-    return std::move(*r);
-  }
-  void check(Status s) {
-    if (!s.ok()) fail_with(std::move(s));
+  void write_next() {
+    writing_ = true;
+    ws_.async_write(asio::buffer(writes_.front()),
+                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                      self->writes_.pop_front();
+                      if (ec) {
+                        self->writing_ = false;
+                        if (self->closed_.empty())
+                          self->closed_ = describe(self->target_.server, ec);
+                        self->wake_.cancel();
+                        return;
+                      }
+                      if (self->writes_.empty()) {
+                        self->writing_ = false;
+                        self->wake_.cancel();
+                        return;
+                      }
+                      self->write_next();
+                    });
   }
 
-  void report(const std::string& line) {
-    if (options_.progress) options_.progress(line);
-  }
-
-  static Status unexpected(const sync::Message& m, const char* wanted) {
-    return Status::Corruption(
-        fmt::format("服务器发来的是 {}，应为 {}", sync::message_type(m), wanted));
-  }
-
-  static awaitable<void> reader(std::shared_ptr<SyncSession> self) {
+  static awaitable<void> reader(std::shared_ptr<Connection> self) {
     beast::flat_buffer buffer;
     sync::Limits limits;
     limits.max_frame_bytes = 256 * 1024 * 1024;
@@ -362,13 +246,15 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
       boost::system::error_code ec;
       co_await self->ws_.async_read(buffer, asio::redirect_error(use_awaitable, ec));
       if (ec) {
-        self->closed_ = ec == websocket::error::closed
-                            ? fmt::format("服务器关闭了连接（{}）",
-                                          self->ws_.reason().reason.empty()
-                                              ? std::to_string(self->ws_.reason().code)
-                                              : std::string(self->ws_.reason().reason.data(),
-                                                            self->ws_.reason().reason.size()))
-                            : describe(self->target_.server, ec);
+        if (self->closed_.empty()) {
+          self->closed_ = ec == websocket::error::closed
+                              ? fmt::format("服务器关闭了连接（{}）",
+                                            self->ws_.reason().reason.empty()
+                                                ? std::to_string(self->ws_.reason().code)
+                                                : std::string(self->ws_.reason().reason.data(),
+                                                              self->ws_.reason().reason.size()))
+                              : describe(self->target_.server, ec);
+        }
         self->wake_.cancel();
         co_return;
       }
@@ -387,65 +273,81 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
     }
   }
 
-  awaitable<void> send(const sync::Message& m) {
-    boost::system::error_code ec;
-    const std::string bytes = sync::encode(m, options_.encoding);
-    co_await ws_.async_write(asio::buffer(bytes), asio::redirect_error(use_awaitable, ec));
-    if (ec) fail_with(Status::IoError(describe(target_.server, ec)));
-  }
-
-  // The next message, or none when `timeout_ms` passes first.
-  awaitable<std::optional<sync::Message>> next(int64_t timeout_ms) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (inbox_.empty()) {
-      if (!closed_.empty()) fail_with(Status::IoError(closed_));
-      if (std::chrono::steady_clock::now() >= deadline) co_return std::nullopt;
-      wake_.expires_at(deadline);
-      boost::system::error_code ec;
-      co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
-    }
-    sync::Message m = std::move(inbox_.front());
-    inbox_.pop_front();
-    co_return m;
-  }
-
-  // Notifications update what there is to pull; errors end the exchange.
-  void absorb(const sync::Message& m) {
-    if (const auto* n = std::get_if<sync::Notify>(&m)) {
-      tally_.server_last_seq = std::max(tally_.server_last_seq, n->last_seq);
-    } else if (const auto* e = std::get_if<sync::ErrorMessage>(&m)) {
-      fail_with(
-          Status::FailedPrecondition(fmt::format("服务器拒绝：{}（{}）", e->message, e->code)));
-    }
-  }
-
-  // The answer to the request just sent; notifications in between are noted.
-  awaitable<sync::Message> expect_reply() {
-    for (;;) {
-      auto m = co_await next(options_.reply_timeout_ms);
-      if (!m) {
-        const int64_t ms = options_.reply_timeout_ms;
-        fail_with(Status::IoError(fmt::format(
-            "{} 在 {} 内没有应答", target_.server.url(),
-            ms % 1000 == 0 ? fmt::format("{} 秒", ms / 1000) : fmt::format("{} 毫秒", ms))));
-      }
-      absorb(*m);
-      if (!std::holds_alternative<sync::Notify>(*m)) co_return std::move(*m);
-    }
-  }
-
   websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws_;
   asio::steady_timer wake_;
-  Replica& replica_;
   const SyncTarget& target_;
   const AgentOptions& options_;
-  SyncTally& tally_;
   std::deque<sync::Message> inbox_;
+  std::deque<std::string> writes_;
+  bool writing_ = false;
   std::string closed_;  // why the connection ended; empty while open
-  int64_t batches_ = 0;
-  bool rekeyed_ = false;
-  std::string hello_device_;  // the device id this connection's hello named
 };
+
+// What a connection's session reports to whoever runs it.
+struct SessionHooks {
+  std::function<void()> welcomed;
+  std::function<void()> synced;
+};
+
+// Runs a ClientSession over an open connection until the session ends: its
+// messages go out through the connection, the server's come in, and while it
+// is idle (watch) it is polled every poll_ms for local edits. A session that
+// failed, and a server that owes an answer longer than reply_timeout_ms,
+// throw SyncFailure; kFinished and kReconnect return.
+awaitable<void> drive(Connection& connection, sync::ClientSession& session,
+                      const AgentOptions& options, const SyncTarget& target,
+                      const SessionHooks& hooks) {
+  auto report = [&](std::string line) {
+    if (options.progress) options.progress(line);
+  };
+  auto handle = [&](sync::SessionEvent event) {
+    switch (event) {
+      case sync::SessionEvent::kWelcomed:
+        if (hooks.welcomed) hooks.welcomed();
+        break;
+      case sync::SessionEvent::kPushed:
+        report(push_progress_text(session.tally()));
+        break;
+      case sync::SessionEvent::kPulled:
+        report(pull_progress_text(session.tally()));
+        break;
+      case sync::SessionEvent::kSynced:
+        if (hooks.synced) hooks.synced();
+        break;
+      case sync::SessionEvent::kFailed:
+        fail_with(session_failure_status(session.failure()));
+      case sync::SessionEvent::kFinished:
+        report(pull_progress_text(session.tally()));
+        break;
+      case sync::SessionEvent::kNone:
+      case sync::SessionEvent::kReconnect:
+        break;
+    }
+  };
+  handle(session.start());
+  while (!session.ended()) {
+    const bool owed = session.awaiting_reply();
+    auto message = co_await connection.next(owed ? options.reply_timeout_ms : options.poll_ms);
+    if (message) {
+      handle(session.receive(*message));
+    } else if (owed) {
+      const int64_t ms = options.reply_timeout_ms;
+      fail_with(Status::IoError(fmt::format(
+          "{} 在 {} 内没有应答", target.server.url(),
+          ms % 1000 == 0 ? fmt::format("{} 秒", ms / 1000) : fmt::format("{} 毫秒", ms))));
+    } else {
+      handle(session.poll());
+    }
+  }
+}
+
+sync::SessionOptions session_options(const AgentOptions& options, bool watch) {
+  sync::SessionOptions s;
+  s.push_batch = options.push_batch;
+  s.pull_limit = options.pull_limit;
+  s.watch = watch;
+  return s;
+}
 
 }  // namespace
 
@@ -561,29 +463,31 @@ Result<SyncTarget> SyncTarget::from(const Replica& replica) {
   return t;
 }
 
-Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target,
-                            const AgentOptions& options) {
+Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target, const AgentOptions& options,
+                            sync::ClockSource& clock) {
   auto tls = tls_context(target.ca_file);
   if (!tls.ok()) return tls.status();
   asio::io_context io;
+  ReplicaSyncStore store(replica);
   SyncTally tally;
   auto exchange = [&]() -> awaitable<void> {
-    auto session = std::make_shared<SyncSession>(io, **tls, replica, target, options, tally);
-    co_await session->open();
-    co_await session->push_all();
-    if (session->rekeyed()) {
-      // The hello named the old device id: the rest goes over a new session.
-      co_await session->close();
-      session = std::make_shared<SyncSession>(io, **tls, replica, target, options, tally);
-      co_await session->open();
-      co_await session->push_all();
-      if (session->rekeyed()) {
+    // A second connection only when the device took a new id: its hello
+    // must name the new one.
+    for (int connection = 0;; ++connection) {
+      auto link = std::make_shared<Connection>(io, **tls, target, options);
+      co_await link->open();
+      sync::ClientSession session(
+          store, session_options(options, false),
+          [&link](const sync::Message& m) { link->send(m); }, tally);
+      co_await drive(*link, session, options, target, {});
+      tally = session.tally();
+      co_await link->close();
+      if (session.phase() != sync::SessionPhase::kReconnect) co_return;
+      if (connection == 1) {
         fail_with(Status::FailedPrecondition(
             "服务器发现本设备的新编号也已被用过；请再同步一次以换用另一个"));
       }
     }
-    co_await session->pull_all();
-    co_await session->close();
   };
   Status s = run_to_end(io, exchange());
   if (!s.ok()) {
@@ -591,7 +495,7 @@ Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target,
     return s;
   }
   Status saved = replica.set_settings(
-      {{"sync.last_ok_ms", std::to_string(wall_ms())}, {"sync.last_error", ""}});
+      {{"sync.last_ok_ms", std::to_string(clock.now_ms())}, {"sync.last_error", ""}});
   if (!saved.ok()) return saved;
   return tally;
 }
@@ -614,90 +518,167 @@ void AgentStop::detach() {
   stop_loop_ = nullptr;
 }
 
-Status run_agent(Replica& replica, const SyncTarget& first_target, const AgentOptions& options,
-                 sync::RandomSource& random) {
+namespace {
+
+// The supervisor's timer on the agent's io_context.
+class AsioTimer final : public sync::Timer {
+ public:
+  explicit AsioTimer(asio::io_context& io) : timer_(io) {}
+  void bind(sync::Supervisor& supervisor) { supervisor_ = &supervisor; }
+  void start(int64_t delay_ms) override {
+    timer_.expires_after(std::chrono::milliseconds(delay_ms));
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) supervisor_->timer_fired();
+    });
+  }
+  void cancel() override { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+  sync::Supervisor* supervisor_ = nullptr;
+};
+
+// sync --watch and the desktop app's agent: connections made when the
+// supervisor says, each running a watching ClientSession until it ends.
+class Agent final : public sync::Supervisor::Host {
+ public:
+  Agent(asio::io_context& io, Replica& replica, const SyncTarget& target,
+        const AgentOptions& options, sync::ClockSource& clock, sync::RandomSource& random)
+      : io_(io),
+        replica_(replica),
+        store_(replica),
+        target_(target),
+        options_(options),
+        clock_(clock),
+        timer_(io),
+        supervisor_(*this, timer_, clock, random, options.backoff) {
+    timer_.bind(supervisor_);
+  }
+
+  void start() { supervisor_.start(); }
+  void network_up() { supervisor_.network_up(); }
+
+  void note(std::vector<std::pair<std::string, std::string>> values) {
+    values.emplace_back("agent.heartbeat_ms", std::to_string(clock_.now_ms()));
+    if (Status s = replica_.set_settings(values); !s.ok())
+      event("cannot record state: " + s.message());
+  }
+
+  void connect() override { asio::co_spawn(io_, connection(), asio::detached); }
+
+  // A plain TCP connection to the server's port: whether it answers at all.
+  void probe() override {
+    asio::co_spawn(
+        io_,
+        [this]() -> awaitable<void> {
+          tcp::resolver resolver(co_await asio::this_coro::executor);
+          boost::system::error_code ec;
+          auto endpoints = co_await resolver.async_resolve(target_.server.host,
+                                                           std::to_string(target_.server.port),
+                                                           asio::redirect_error(use_awaitable, ec));
+          if (ec) co_return;
+          beast::tcp_stream stream(co_await asio::this_coro::executor);
+          stream.expires_after(std::chrono::milliseconds(std::min<int64_t>(
+              options_.connect_timeout_ms, std::max<int64_t>(options_.backoff.probe_ms, 100))));
+          co_await stream.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
+          if (ec) co_return;
+          stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+          event(fmt::format("{} answers again; connecting now", target_.server.url()));
+          supervisor_.network_up();
+        },
+        asio::detached);
+  }
+
+ private:
+  void event(const std::string& line) {
+    if (options_.event) options_.event(line);
+  }
+
+  awaitable<void> connection() {
+    if (auto fresh = SyncTarget::from(replica_); fresh.ok()) target_ = *fresh;  // a new login
+    SyncFailure failure;
+    bool reconnect = false;
+    std::shared_ptr<Connection> link;
+    auto tls = tls_context(target_.ca_file);
+    if (!tls.ok()) {
+      failure.status = tls.status();
+    } else {
+      try {
+        link = std::make_shared<Connection>(io_, **tls, target_, options_);
+        co_await link->open();
+        sync::ClientSession session(store_, session_options(options_, true),
+                                    [&link](const sync::Message& m) { link->send(m); });
+        SessionHooks hooks;
+        hooks.welcomed = [&] {
+          note({{"agent.state", "online"}, {"sync.last_error", ""}});
+          event(fmt::format("online: {}", target_.server.url()));
+        };
+        bool first = true;
+        hooks.synced = [&] {
+          supervisor_.synced();
+          note({{"sync.last_ok_ms", std::to_string(clock_.now_ms())}});
+          if (first) {
+            const auto& t = session.tally();
+            event(fmt::format("synced: pushed {}, pulled {}, cursor {}", t.pushed, t.pulled,
+                              t.cursor));
+            first = false;
+          }
+        };
+        co_await drive(*link, session, options_, target_, hooks);
+        // A watching session ends only to say hello again under a new id.
+        reconnect = session.phase() == sync::SessionPhase::kReconnect;
+        co_await link->close();
+      } catch (const SyncFailure& f) {
+        failure = f;
+        link->abort();  // its reader lets go of it
+      }
+    }
+    if (reconnect) {
+      event(
+          "this device took a new id (another copy of the replica used the old one); "
+          "reconnecting under it");
+      supervisor_.reconnect_now();
+      co_return;
+    }
+    const int64_t wait = supervisor_.disconnected(failure.unreachable);
+    note({{"agent.state", "offline"}, {"sync.last_error", failure.status.message()}});
+    event(fmt::format("offline: {}; retrying in {}.{} s", failure.status.message(), wait / 1000,
+                      wait % 1000 / 100));
+  }
+
+  asio::io_context& io_;
+  Replica& replica_;
+  ReplicaSyncStore store_;
+  SyncTarget target_;
+  const AgentOptions& options_;
+  sync::ClockSource& clock_;
+  AsioTimer timer_;
+  sync::Supervisor supervisor_;
+};
+
+}  // namespace
+
+Status run_agent(Replica& replica, const SyncTarget& target, const AgentOptions& options,
+                 sync::ClockSource& clock, sync::RandomSource& random) {
   asio::io_context io;
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code, int) { io.stop(); });
   // io_context::stop is safe from any thread.
   if (options.stop && !options.stop->attach([&io] { io.stop(); })) return Status::Ok();
-  auto event = [&](const std::string& line) {
-    if (options.event) options.event(line);
-  };
-  auto note = [&](std::vector<std::pair<std::string, std::string>> values) {
-    values.emplace_back("agent.heartbeat_ms", std::to_string(wall_ms()));
-    if (Status s = replica.set_settings(values); !s.ok())
-      event("cannot record state: " + s.message());
-  };
-
-  // Named, so the coroutines' captures live as long as the loop runs.
+  Agent agent(io, replica, target, options, clock, random);
+  // Named, so the coroutine's captures live as long as the loop runs.
   auto heartbeat = [&]() -> awaitable<void> {
     asio::steady_timer beat(co_await asio::this_coro::executor);
     for (;;) {
-      note({});
+      agent.note({});
       beat.expires_after(std::chrono::milliseconds(kHeartbeatMs));
       boost::system::error_code ec;
       co_await beat.async_wait(asio::redirect_error(use_awaitable, ec));
     }
   };
-  auto connection_loop = [&]() -> awaitable<void> {
-    asio::steady_timer pause(co_await asio::this_coro::executor);
-    int attempt = 0;
-    SyncTarget target = first_target;
-    for (;;) {
-      Status failure;
-      if (auto fresh = SyncTarget::from(replica); fresh.ok()) target = *fresh;  // a new login
-      auto tls = tls_context(target.ca_file);
-      if (!tls.ok()) {
-        failure = tls.status();
-      } else {
-        SyncTally tally;
-        auto session = std::make_shared<SyncSession>(io, **tls, replica, target, options, tally);
-        try {
-          co_await session->open();
-          note({{"agent.state", "online"}, {"sync.last_error", ""}});
-          event(fmt::format("online: {}", target.server.url()));
-          auto synced = [&] { note({{"sync.last_ok_ms", std::to_string(wall_ms())}}); };
-          co_await session->push_all();
-          if (session->rekeyed()) {
-            event(
-                "this device took a new id (another copy of the replica used the old one); "
-                "reconnecting under it");
-            co_await session->close();
-            continue;  // a new hello at once
-          }
-          co_await session->pull_all();
-          // Only a whole exchange resets the back-off: a server that accepts
-          // the connection and then refuses every batch is retried ever more
-          // slowly, like one that is down.
-          attempt = 0;
-          synced();
-          event(fmt::format("synced: pushed {}, pulled {}, cursor {}", tally.pushed, tally.pulled,
-                            tally.cursor));
-          co_await session->watch(synced);
-        } catch (const SyncFailure& f) {
-          failure = f.status;
-        }
-      }
-      // Full jitter: a uniformly random wait up to the capped exponential
-      // bound, so many clients returning together do not arrive together.
-      const int64_t bound = std::min<int64_t>(options.max_backoff_ms,
-                                              options.initial_backoff_ms << std::min(attempt, 20));
-      const int64_t wait = bound / 2 + static_cast<int64_t>(random.next() % (bound / 2 + 1));
-      ++attempt;
-      note({{"agent.state", "offline"}, {"sync.last_error", failure.message()}});
-      event(fmt::format("offline: {}; retrying in {}.{} s", failure.message(), wait / 1000,
-                        wait % 1000 / 100));
-      pause.expires_after(std::chrono::milliseconds(wait));
-      boost::system::error_code ec;
-      co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
-    }
-  };
   asio::co_spawn(io, heartbeat(), asio::detached);
-  asio::co_spawn(io, connection_loop(), asio::detached);
+  agent.start();
   io.run();
   if (options.stop) options.stop->detach();
-  note({{"agent.state", "stopped"}});
+  agent.note({{"agent.state", "stopped"}});
   return Status::Ok();
 }
 

@@ -121,7 +121,7 @@ class SessionFault : public ::testing::TestWithParam<Fault> {
       const size_t k = edits_.size();
       set(*b_, rows_[k % rows_.size()], kColumnOfB, std::to_string(100 + k) + ".75");
     }
-    auto b_sync = client::sync_once(*b_, direct_, patient_);
+    auto b_sync = client::sync_once(*b_, direct_, patient_, clock_);
     ASSERT_TRUE(b_sync.ok()) << b_sync.status().message();
     for (int i = 0; i < kEditsPerRound; ++i) {
       const size_t k = edits_.size();
@@ -164,7 +164,7 @@ class SessionFault : public ::testing::TestWithParam<Fault> {
   // anywhere.
   void expect_converged(const std::string& when) {
     SCOPED_TRACE(when);
-    auto b_sync = client::sync_once(*b_, direct_, patient_);
+    auto b_sync = client::sync_once(*b_, direct_, patient_, clock_);
     ASSERT_TRUE(b_sync.ok()) << b_sync.status().message();
     for (auto [name, replica] : {std::pair{"A", a_.get()}, std::pair{"B", b_.get()}}) {
       auto status = replica->status();
@@ -250,7 +250,7 @@ TEST_P(SessionFault, AtEveryFrameUntilASessionRunsCleanNothingIsLostOrDoubled) {
     edit(n);
     if (HasFatalFailure()) return;
     relay_->arm(fault, n);
-    auto faulted = client::sync_once(*a_, via_relay_, options_);
+    auto faulted = client::sync_once(*a_, via_relay_, options_, clock_);
     const auto hit = relay_->fired();
     const std::string when = std::string(fault_name(fault)) + " at n=" + std::to_string(n);
     if (!hit) {
@@ -266,7 +266,7 @@ TEST_P(SessionFault, AtEveryFrameUntilASessionRunsCleanNothingIsLostOrDoubled) {
             (hit->direction == FaultyRelay::Direction::kToServer ? ">" : "<") + hit->type +
             (faulted.ok() ? "" : "!");
     relay_->disarm();
-    auto again = client::sync_once(*a_, via_relay_, patient_);
+    auto again = client::sync_once(*a_, via_relay_, patient_, clock_);
     if (n == 1) import_session_frames = relay_->messages();
     ASSERT_TRUE(again.ok()) << "the session after " << when << " ("
                             << direction_name(hit->direction) << ", " << hit->type

@@ -5,6 +5,9 @@
 // staff devices and is settled; the other unit never sees 内乡's cells.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+
 #include "../support/processes.h"
 
 namespace budgetsync::testing {
@@ -158,6 +161,55 @@ TEST_F(SyncEndToEnd, EditsReachEveryoneThroughOutagesAndConflictsAreKeptOnBothDe
 
   EXPECT_EQ(zhang_.stop_agent(), 0);
   EXPECT_FALSE(zhang_.status().value("agent_running", true));
+}
+
+// The agent probes a server it cannot reach: when the server is back, a
+// pending edit reaches it at once, long before the retry the agent announced
+// (its backoff has grown to several seconds by then).
+TEST_F(SyncEndToEnd, AnAgentReachesAServerThatComesBackBeforeItsBackoffRunsOut) {
+  ASSERT_EQ(wang_.run({"import", (seed_folder("003_") / "final02.json").string()}).exit_code, 0);
+  ASSERT_EQ(wang_.run({"sync"}).exit_code, 0);
+  ASSERT_TRUE(zhang_.start_agent());
+  ASSERT_TRUE(wait_until([&] { return zhang_.status().value("reports", 0) == 1; }))
+      << zhang_.agent_log();
+  ASSERT_EQ(server_.stop(), 0);
+  ASSERT_EQ(zhang_.run({"set", kFinal02, kRow, kColumn, "18.00"}).exit_code, 0);
+  EXPECT_EQ(field(zhang_, "pending_ops"), 1);
+
+  // The agent's last announced wait, once it is 4 s or more.
+  using Clock = std::chrono::steady_clock;
+  double announced = 0;
+  Clock::time_point seen;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::string log = zhang_.agent_log();
+        const size_t at = log.rfind("retrying in ");
+        if (at == std::string::npos) return false;
+        announced = std::stod(log.substr(at + 12));
+        seen = Clock::now();
+        return announced >= 4.0;
+      },
+      30'000))
+      << zhang_.agent_log();
+
+  ASSERT_TRUE(server_.start()) << server_.error();
+  const auto back = Clock::now();
+  ASSERT_TRUE(wait_until([&] { return field(zhang_, "pending_ops") == 0; }, 40'000))
+      << zhang_.agent_log();
+  const auto arrived = Clock::now();
+  const double after_return = std::chrono::duration<double>(arrived - back).count();
+  const double after_announce = std::chrono::duration<double>(arrived - seen).count();
+  std::printf(
+      "edit reached the returned server %.2f s after it listened (retry announced: %.1f s)\n",
+      after_return, announced);
+  // The retry was due at least `announced` after the line was written, which
+  // was no later than `seen`, less a poll interval.
+  EXPECT_LT(after_announce, announced - 0.1) << zhang_.agent_log();
+  EXPECT_NE(zhang_.agent_log().find("answers again"), std::string::npos) << zhang_.agent_log();
+  EXPECT_EQ(value(wang_, kFinal02, kRow, kColumn), "15.00");
+  ASSERT_EQ(wang_.run({"sync"}).exit_code, 0);
+  EXPECT_EQ(value(wang_, kFinal02, kRow, kColumn), "18.00");
+  EXPECT_EQ(zhang_.stop_agent(), 0);
 }
 
 TEST_F(SyncEndToEnd, WritesToAnotherUnitAreRejectedVisiblyAndChangeNothing) {

@@ -5,9 +5,11 @@
 // `sync_once` pushes the outbox, pulls to the end of the log and returns.
 // `run_agent` (sync --watch) stays connected: it pulls when the server says
 // there is something new, pushes a local edit within `poll_ms` of it being
-// saved (by any process), and after a lost connection retries with
-// exponential backoff and full jitter, capped, resuming from the cursor and
-// outbox the replica keeps.
+// saved (by any process), and after a lost connection retries as
+// sync::Supervisor says (backoff with full jitter, capped; at once when a
+// probe finds the server back), resuming from the cursor and outbox the
+// replica keeps. The protocol itself is sync::ClientSession's; this is its
+// TLS WebSocket transport.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +19,11 @@
 
 #include "client/replica.h"
 #include "shared/status.h"
+#include "sync/client_session.h"
+#include "sync/clock.h"
 #include "sync/protocol.h"
 #include "sync/random.h"
+#include "sync/supervisor.h"
 
 namespace budgetsync::client {
 
@@ -54,19 +59,7 @@ struct SyncTarget {
   static Result<SyncTarget> from(const Replica& replica);
 };
 
-struct SyncTally {
-  int64_t pushed = 0;
-  int64_t applied = 0;
-  int64_t conflicts = 0;
-  int64_t rejected = 0;
-  int64_t pulled = 0;  // entries from other devices and own ones confirmed
-  int64_t cursor = 0;
-  int64_t server_last_seq = 0;
-  bool download_restarted = false;
-  // The server held another change under one of this device's ids: the device
-  // took a new id and its waiting edits were sent again under it.
-  bool rekeyed = false;
-};
+using SyncTally = sync::SyncTally;
 
 // Lets another thread end a running agent: the desktop UI runs its agent on a
 // thread of its own and stops it when the UI stops. Thread-safe; a stop asked
@@ -96,24 +89,27 @@ struct AgentOptions {
   // the connection may stay silent before a ping must be answered.
   int64_t poll_ms = 250;
   int64_t idle_timeout_ms = 20'000;
-  int64_t initial_backoff_ms = 500;
-  int64_t max_backoff_ms = 30'000;
+  // Reconnection: backoff, and how often a server that could not be reached
+  // is probed for its return (sync/supervisor.h).
+  sync::BackoffPolicy backoff;
   // Progress lines ("pulled 5000 of 120000") and agent events ("online",
   // "offline: ...; retrying in 2.3 s").
   std::function<void(const std::string&)> progress;
   std::function<void(const std::string&)> event;
-  // run_agent: also ends when this is requested (besides SIGINT and SIGTERM).
+  // run_agent ends when this is requested (the program asks on SIGINT and
+  // SIGTERM; the library installs no signal handlers).
   AgentStop* stop = nullptr;
 };
 
-Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target,
-                            const AgentOptions& options);
+// `clock` stamps the last successful sync.
+Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target, const AgentOptions& options,
+                            sync::ClockSource& clock);
 
-// Runs until SIGINT or SIGTERM, or until `options.stop` is requested.
-// Records "online"/"offline", the last successful sync and a heartbeat in the
-// replica's settings for `status`.
+// Runs until `options.stop` is requested. Records "online"/"offline", the
+// last successful sync and a heartbeat in the replica's settings for
+// `status`.
 Status run_agent(Replica& replica, const SyncTarget& target, const AgentOptions& options,
-                 sync::RandomSource& random);
+                 sync::ClockSource& clock, sync::RandomSource& random);
 
 // The agent's state as `status` shows it: online only while an agent has
 // beaten its heartbeat recently.
