@@ -762,7 +762,7 @@ int cmd_status(Context& ctx) {
       back.push_back(
           {{"report", r->key.to_string()}, {"by", r->state_by}, {"reason", r->state_reason}});
     out["returned"] = back;
-    add_sync_status(**replica, out);
+    add_sync_status(**replica, ctx.clock.now_ms(), out);
     fmt::print("{}\n", out.dump(2));
     return kExitOk;
   }
@@ -1032,15 +1032,6 @@ int cmd_check(Context& ctx, const std::vector<std::string>& paths, const std::st
 int fail(const Status& s) {
   fmt::print(stderr, "budgetsync: {}\n", s.message());
   return s.code() == StatusCode::kFailedPrecondition ? kExitFindings : kExitBadInput;
-}
-
-std::string local_time(int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
 }
 
 int run_cli(int argc, char** argv) {

@@ -11,6 +11,7 @@
 #include "client/findings_view.h"
 #include "client/json_views.h"
 #include "client/report_view.h"
+#include "client/review_workflow.h"
 #include "client/text_table.h"
 #include "shared/check.h"
 #include "sync/report_info.h"
@@ -21,10 +22,6 @@ namespace {
 using json = nlohmann::ordered_json;
 using A = TextTable::Align;
 using CellMap = std::map<std::pair<std::string, std::string>, std::string>;
-
-std::string when(int64_t server_ms, const sync::Hlc& hlc) {
-  return local_time(server_ms != 0 ? server_ms : hlc.wall_ms);
-}
 
 std::string action_label(sync::StateAction a) {
   switch (a) {
@@ -43,28 +40,6 @@ std::string action_label(sync::StateAction a) {
 std::string state_label(const std::string& state) {
   auto s = sync::parse_state(state);
   return s.ok() ? std::string(sync::state_label(*s)) : state;
-}
-
-// Only what concerns `key`, scores left out.
-CheckResult findings_of(const CheckResult& all, const ReportKey& key) {
-  CheckResult out;
-  for (const auto& f : all.findings) {
-    if (f.report == key) out.findings.push_back(f);
-  }
-  return out;
-}
-
-std::string warning_text(const Finding& f) {
-  return fmt::format("{} {}:{} {}", f.rule_id, f.row, f.column, f.message);
-}
-
-// The accepted submissions of a report, oldest first.
-std::vector<StateEvent> submissions(const std::vector<StateEvent>& events) {
-  std::vector<StateEvent> out;
-  for (const auto& e : events) {
-    if (e.change.action == sync::StateAction::kSubmit && e.status != "rejected") out.push_back(e);
-  }
-  return out;
 }
 
 CellMap cells_of(const std::vector<sync::SnapshotCell>& cells) {
@@ -166,98 +141,7 @@ std::string diff_text(const std::vector<CellChange>& changes) {
   return t.render(40);
 }
 
-Status refuse_staff(Replica& replica, std::string_view what) {
-  auto role = replica.setting("server.role");
-  if (role.ok() && *role == "staff") {
-    return Status::FailedPrecondition(
-        fmt::format("{} 以单位 {} 经办人的身份登录；只有报表上级单位的审核人才能{}它",
-                    replica.identity().user, replica.identity().unit, what));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
-
-// ---- the workflow's steps --------------------------------------------------
-
-Result<CheckResult> check_unit_year(const Replica& replica, const Catalog& catalog,
-                                    const ReportKey& key, const Report* in_place_of) {
-  BS_ASSIGN_OR_RETURN(all, replica.load_all());
-  std::erase_if(all,
-                [&](const Report& r) { return r.key.unit != key.unit || r.key.year != key.year; });
-  if (in_place_of) {
-    for (auto& r : all) {
-      if (r.key == in_place_of->key) r = *in_place_of;
-    }
-  }
-  return check_reports(all, catalog);
-}
-
-SubmitOutcome submit_report(Replica& replica, const CheckResult& check, const ReportKey& key) {
-  SubmitOutcome out;
-  out.report = key;
-  out.errors = findings_of(check, key);
-  for (const auto& f : out.errors.findings) {
-    if (f.severity == Severity::kWarning) out.warnings.push_back(warning_text(f));
-  }
-  if (out.errors.errors() > 0) return out;
-  auto op = replica.change_state(key, {sync::StateAction::kSubmit, "", {}, out.warnings});
-  if (!op.ok()) {
-    out.refused = op.status().message();
-    return out;
-  }
-  out.submitted = true;
-  out.errors = {};
-  out.op = *op;
-  return out;
-}
-
-Result<std::vector<ReviewRow>> review_rows(Replica& replica, const Catalog& catalog,
-                                           const ReviewFilter& filter) {
-  if (!filter.state.empty()) BS_RETURN_IF_ERROR(sync::parse_state(filter.state).status());
-  BS_ASSIGN_OR_RETURN(list, replica.reports());
-  BS_ASSIGN_OR_RETURN(reports, replica.load_all());
-  auto counts = counts_by_report(check_reports(reports, catalog));
-  BS_ASSIGN_OR_RETURN(conflicts, replica.conflicts());
-  std::map<ReportKey, int> open;
-  for (const auto& c : conflicts) ++open[c.report];
-  std::vector<ReviewRow> rows;
-  for (auto& s : list) {
-    if (!filter.state.empty() && s.state != filter.state) continue;
-    if (filter.year != 0 && s.key.year != filter.year) continue;
-    BS_ASSIGN_OR_RETURN(events, replica.state_history(s.key));
-    const auto subs = submissions(events);
-    ReviewRow row;
-    if (!subs.empty()) {
-      row.submitted_at = when(subs.back().server_ms, subs.back().hlc);
-      row.submitted_by = subs.back().author;
-    }
-    row.errors = counts[s.key].errors;
-    row.warnings = counts[s.key].warnings;
-    row.open_conflicts = open[s.key];
-    row.consolidation_stale = consolidation_staleness(replica, s.key);
-    row.summary = std::move(s);
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-json review_row_json(const ReviewRow& r) {
-  json line = report_summary_json(r.summary);
-  line["submitted_at"] = r.submitted_at;
-  line["submitted_by"] = r.submitted_by;
-  line["errors"] = r.errors;
-  line["warnings"] = r.warnings;
-  line["open_conflicts"] = r.open_conflicts;
-  line["consolidation_stale"] = r.consolidation_stale;
-  return line;
-}
-
-Result<sync::OpId> review_step(Replica& replica, const ReportKey& key, sync::StateAction action,
-                               const std::string& reason) {
-  BS_RETURN_IF_ERROR(refuse_staff(replica, sync::action_verb(action)));
-  return replica.change_state(key, {action, reason, {}, {}});
-}
 
 // ---- submit ----------------------------------------------------------------
 
@@ -378,7 +262,7 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
   for (const auto& s : *list) {
     if (s.key == *key) state = s.state;
   }
-  const auto subs = submissions(*events);
+  const auto subs = accepted_submissions(*events);
   auto conflicts = replica.conflicts();
   if (!conflicts.ok()) return fail(conflicts.status());
   std::erase_if(*conflicts, [&](const Replica::OpenConflict& c) { return c.report != *key; });
@@ -409,7 +293,7 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
     for (const auto& e : *events) {
       history.push_back({{"action", std::string(sync::action_name(e.change.action))},
                          {"by", e.author},
-                         {"at", when(e.server_ms, e.hlc)},
+                         {"at", event_time(e.server_ms, e.hlc)},
                          {"reason", e.change.reason},
                          {"status", e.status},
                          {"refused_because", e.reason}});
@@ -420,7 +304,7 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
       for (const auto& c : subs.back().change.cells)
         cells.push_back({{"row", c.row}, {"column", c.column}, {"value", c.value}});
       out["submitted"] = {{"by", subs.back().author},
-                          {"at", when(subs.back().server_ms, subs.back().hlc)},
+                          {"at", event_time(subs.back().server_ms, subs.back().hlc)},
                           {"cells", cells},
                           {"warnings", subs.back().change.warnings}};
       out["findings"] = json::parse(findings_to_json(findings));
@@ -447,7 +331,7 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
     std::string note = e.change.reason;
     if (e.status == "rejected") note = "服务器拒绝：" + e.reason;
     if (e.status == "pending") note += note.empty() ? "待同步" : "（待同步）";
-    steps.add_row({when(e.server_ms, e.hlc), e.author, action_label(e.change.action), note});
+    steps.add_row({event_time(e.server_ms, e.hlc), e.author, action_label(e.change.action), note});
   }
   if (!events->empty()) fmt::print("\n审核记录\n{}", steps.render(60));
   if (!submitted) {
@@ -456,7 +340,7 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
   }
   const StateEvent& last = subs.back();
   fmt::print("\n上报的内容（{} 于 {} 上报，共 {} 个单元格）\n{}", last.author,
-             when(last.server_ms, last.hlc), last.change.cells.size(),
+             event_time(last.server_ms, last.hlc), last.change.cells.size(),
              render_report_text(*submitted, *form, catalog));
   if (!last.change.warnings.empty()) {
     fmt::print("\n上报时记录的警告\n");

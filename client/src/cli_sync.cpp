@@ -10,6 +10,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/terminal.h"
+#include "client/agent_state.h"
 #include "client/cli.h"
 #include "client/cli_signals.h"
 #include "client/sync_agent.h"
@@ -31,21 +33,7 @@ int64_t now_ms() {
 // standard input. Never the command line, where other users could read it.
 Result<std::string> read_password() {
   if (const char* env = std::getenv("BUDGETSYNC_PASSWORD"); env && *env) return std::string(env);
-  std::string line;
-  if (isatty(STDIN_FILENO)) {
-    fmt::print(stderr, "Password: ");
-    termios old{};
-    tcgetattr(STDIN_FILENO, &old);
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    std::getline(std::cin, line);
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    fmt::print(stderr, "\n");
-  } else {
-    std::getline(std::cin, line);
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
+  std::string line = read_secret_line("Password: ");
   if (line.empty()) {
     return Status::InvalidArgument(
         "没有给出密码（请在提示处输入，或从标准输入传入，或设置环境变量 "
@@ -126,7 +114,7 @@ int cmd_sync(Replica& replica, bool watch, bool cbor, size_t batch, bool as_json
     options.progress = nullptr;
     fmt::print(stderr, "budgetsync：正在与 {} 保持同步，按 Ctrl-C 停止\n", target->server.url());
     sync::SystemRandom random;
-    AgentStop stop;
+    StopRequest stop;
     options.stop = &stop;
     StopOnSignals signals([&stop] { stop.request(); });
     Status s = run_agent(replica, *target, options, clock, random);
@@ -183,31 +171,6 @@ std::string sync_status_lines(const Replica& replica) {
                                 a->last_sync_ms > 0 ? local_time(a->last_sync_ms) : "（从未）");
   if (!a->last_error.empty()) out += fmt::format("同步错误  {}\n", a->last_error);
   return out;
-}
-
-nlohmann::ordered_json status_fields(const ReplicaStatus& s) {
-  return {{"unit", s.identity.unit},
-          {"unit_name", s.identity.unit_name},
-          {"user", s.identity.user},
-          {"device", s.device},
-          {"reports", s.reports},
-          {"pending_ops", s.pending_ops},
-          {"rejected_ops", s.rejected_ops},
-          {"open_conflicts", s.open_conflicts},
-          {"rekeyed_from", s.rekeyed_from.empty() ? nlohmann::ordered_json(nullptr)
-                                                  : nlohmann::ordered_json(s.rekeyed_from)},
-          {"rekeyed_ops", s.rekeyed_ops}};
-}
-
-void add_sync_status(const Replica& replica, json& out) {
-  auto a = agent_state(replica, now_ms());
-  if (!a.ok()) return;
-  out["server"] = a->server.empty() ? json(nullptr) : json(a->server);
-  out["online"] = a->online;
-  out["agent_running"] = a->agent_running;
-  out["last_sync"] = a->last_sync_ms > 0 ? json(local_time(a->last_sync_ms)) : json(nullptr);
-  out["last_sync_ms"] = a->last_sync_ms > 0 ? json(a->last_sync_ms) : json(nullptr);
-  out["last_error"] = a->last_error.empty() ? json(nullptr) : json(a->last_error);
 }
 
 }  // namespace budgetsync::client

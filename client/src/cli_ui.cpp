@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "client/cli.h"
+#include "client/cli_signals.h"
 #include "client/sync_agent.h"
 #include "client/ui_server.h"
 
@@ -25,7 +26,7 @@ void open_in_browser(const std::string& url) {
 // The agent's own connection to the replica: a Replica is for one thread, and
 // the agent notices the UI's edits through the replica's data version exactly
 // as it notices another program's.
-void run_ui_agent(const std::string& replica_path, const Catalog& catalog, AgentStop& stop) {
+void run_ui_agent(const std::string& replica_path, const Catalog& catalog, StopRequest& stop) {
   sync::SystemClock clock;
   sync::SystemRandom random;
   auto replica = Replica::open(replica_path, catalog, clock, random);
@@ -49,21 +50,26 @@ void run_ui_agent(const std::string& replica_path, const Catalog& catalog, Agent
 
 int cmd_ui(Replica& replica, const Catalog& catalog, const std::string& replica_path,
            const UiOptions& options) {
-  AgentStop stop;
+  StopRequest stop, stop_ui;
+  // Before the agent's thread starts, so that it too leaves the signals to
+  // this one.
+  StopOnSignals signals([&stop_ui] { stop_ui.request(); });
   std::thread agent;
   const bool logged_in = SyncTarget::from(replica).ok();
   if (options.sync && logged_in) {
     agent = std::thread([&] { run_ui_agent(replica_path, catalog, stop); });
   }
-  Status served = serve_ui(replica, catalog, options.port, [&](const std::string& url) {
-    fmt::print("界面地址 {}\n（只在本机可用；按 Ctrl-C 停止）\n", url);
-    if (!logged_in) {
-      fmt::print(
-          "尚未登录同步服务器：离线工作，`budgetsync login` 之后重新启动界面即可自动同步。\n");
-    }
-    std::fflush(stdout);
-    if (options.open) open_in_browser(url);
-  });
+  sync::SystemClock clock;
+  Status served =
+      serve_ui(replica, catalog, options.port, clock, stop_ui, [&](const std::string& url) {
+        fmt::print("界面地址 {}\n（只在本机可用；按 Ctrl-C 停止）\n", url);
+        if (!logged_in) {
+          fmt::print(
+              "尚未登录同步服务器：离线工作，`budgetsync login` 之后重新启动界面即可自动同步。\n");
+        }
+        std::fflush(stdout);
+        if (options.open) open_in_browser(url);
+      });
   stop.request();
   if (agent.joinable()) agent.join();
   return served.ok() ? kExitOk : fail(served);

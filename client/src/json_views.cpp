@@ -1,6 +1,7 @@
 #include "client/json_views.h"
 
-#include "client/cli.h"
+#include "client/agent_state.h"
+#include "shared/local_time.h"
 
 namespace budgetsync::client {
 
@@ -53,6 +54,32 @@ json rejected_json(const OpRecord& r) {
           {"value", r.op.value ? json(*r.op.value) : json(nullptr)},
           {"at", local_time(r.op.hlc.wall_ms)},
           {"reason", r.reason}};
+}
+
+nlohmann::ordered_json status_fields(const ReplicaStatus& s) {
+  return {{"unit", s.identity.unit},
+          {"unit_name", s.identity.unit_name},
+          {"user", s.identity.user},
+          {"device", s.device},
+          {"reports", s.reports},
+          {"pending_ops", s.pending_ops},
+          {"rejected_ops", s.rejected_ops},
+          {"open_conflicts", s.open_conflicts},
+          {"rekeyed_from", s.rekeyed_from.empty() ? nlohmann::ordered_json(nullptr)
+                                                  : nlohmann::ordered_json(s.rekeyed_from)},
+          {"rekeyed_ops", s.rekeyed_ops}};
+}
+
+void add_sync_status(const Replica& replica, int64_t now_ms, nlohmann::ordered_json& out) {
+  using json = nlohmann::ordered_json;
+  auto a = agent_state(replica, now_ms);
+  if (!a.ok()) return;
+  out["server"] = a->server.empty() ? json(nullptr) : json(a->server);
+  out["online"] = a->online;
+  out["agent_running"] = a->agent_running;
+  out["last_sync"] = a->last_sync_ms > 0 ? json(local_time(a->last_sync_ms)) : json(nullptr);
+  out["last_sync_ms"] = a->last_sync_ms > 0 ? json(a->last_sync_ms) : json(nullptr);
+  out["last_error"] = a->last_error.empty() ? json(nullptr) : json(a->last_error);
 }
 
 }  // namespace budgetsync::client

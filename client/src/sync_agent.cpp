@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "client/agent_state.h"
 #include "client/replica_sync_store.h"
 #include "client/sync_text.h"
 #include "sync/client_session.h"
@@ -46,9 +47,6 @@ using asio::use_awaitable;
 using json = nlohmann::json;
 
 namespace {
-
-constexpr int64_t kHeartbeatMs = 5'000;
-constexpr int64_t kHeartbeatStaleMs = 15'000;
 
 // A failed exchange, carried out of the coroutines as an exception and turned
 // back into a Status at the module's edge. `unreachable`: the server could not
@@ -491,31 +489,12 @@ Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target, const Ag
   };
   Status s = run_to_end(io, exchange());
   if (!s.ok()) {
-    (void)replica.set_settings({{"sync.last_error", s.message()}});
+    (void)replica.set_settings(failed_settings(s.message()));
     return s;
   }
-  Status saved = replica.set_settings(
-      {{"sync.last_ok_ms", std::to_string(clock.now_ms())}, {"sync.last_error", ""}});
+  Status saved = replica.set_settings(synced_settings(clock.now_ms()));
   if (!saved.ok()) return saved;
   return tally;
-}
-
-void AgentStop::request() {
-  std::lock_guard lock(mutex_);
-  requested_ = true;
-  if (stop_loop_) stop_loop_();
-}
-
-bool AgentStop::attach(std::function<void()> stop_loop) {
-  std::lock_guard lock(mutex_);
-  if (requested_) return false;
-  stop_loop_ = std::move(stop_loop);
-  return true;
-}
-
-void AgentStop::detach() {
-  std::lock_guard lock(mutex_);
-  stop_loop_ = nullptr;
 }
 
 namespace {
@@ -558,9 +537,13 @@ class Agent final : public sync::Supervisor::Host {
   void start() { supervisor_.start(); }
   void network_up() { supervisor_.network_up(); }
 
-  void note(std::vector<std::pair<std::string, std::string>> values) {
-    values.emplace_back("agent.heartbeat_ms", std::to_string(clock_.now_ms()));
-    if (Status s = replica_.set_settings(values); !s.ok())
+  // Records the connection's state (none: only the heartbeat) and the last
+  // error ("" clears it).
+  void note(std::optional<AgentConnection> connection,
+            std::optional<std::string> last_error = std::nullopt) {
+    if (Status s = replica_.set_settings(
+            agent_settings(connection, clock_.now_ms(), std::move(last_error)));
+        !s.ok())
       event("cannot record state: " + s.message());
   }
 
@@ -610,13 +593,14 @@ class Agent final : public sync::Supervisor::Host {
                                     [&link](const sync::Message& m) { link->send(m); });
         SessionHooks hooks;
         hooks.welcomed = [&] {
-          note({{"agent.state", "online"}, {"sync.last_error", ""}});
+          note(AgentConnection::kOnline, "");
           event(fmt::format("online: {}", target_.server.url()));
         };
         bool first = true;
         hooks.synced = [&] {
           supervisor_.synced();
-          note({{"sync.last_ok_ms", std::to_string(clock_.now_ms())}});
+          if (Status s = replica_.set_settings(synced_settings(clock_.now_ms())); !s.ok())
+            event("cannot record state: " + s.message());
           if (first) {
             const auto& t = session.tally();
             event(fmt::format("synced: pushed {}, pulled {}, cursor {}", t.pushed, t.pulled,
@@ -641,7 +625,7 @@ class Agent final : public sync::Supervisor::Host {
       co_return;
     }
     const int64_t wait = supervisor_.disconnected(failure.unreachable);
-    note({{"agent.state", "offline"}, {"sync.last_error", failure.status.message()}});
+    note(AgentConnection::kOffline, failure.status.message());
     event(fmt::format("offline: {}; retrying in {}.{} s", failure.status.message(), wait / 1000,
                       wait % 1000 / 100));
   }
@@ -668,7 +652,7 @@ Status run_agent(Replica& replica, const SyncTarget& target, const AgentOptions&
   auto heartbeat = [&]() -> awaitable<void> {
     asio::steady_timer beat(co_await asio::this_coro::executor);
     for (;;) {
-      agent.note({});
+      agent.note(std::nullopt);
       beat.expires_after(std::chrono::milliseconds(kHeartbeatMs));
       boost::system::error_code ec;
       co_await beat.async_wait(asio::redirect_error(use_awaitable, ec));
@@ -678,24 +662,8 @@ Status run_agent(Replica& replica, const SyncTarget& target, const AgentOptions&
   agent.start();
   io.run();
   if (options.stop) options.stop->detach();
-  agent.note({{"agent.state", "stopped"}});
+  agent.note(AgentConnection::kStopped);
   return Status::Ok();
-}
-
-Result<AgentState> agent_state(const Replica& replica, int64_t now_ms) {
-  AgentState a;
-  BS_ASSIGN_OR_RETURN(state, replica.setting("agent.state"));
-  BS_ASSIGN_OR_RETURN(beat, replica.setting("agent.heartbeat_ms"));
-  BS_ASSIGN_OR_RETURN(last_ok, replica.setting("sync.last_ok_ms"));
-  BS_ASSIGN_OR_RETURN(error, replica.setting("sync.last_error"));
-  BS_ASSIGN_OR_RETURN(server, replica.setting("server.url"));
-  const int64_t beat_ms = beat.empty() ? 0 : std::stoll(beat);
-  a.agent_running = state != "stopped" && beat_ms > 0 && now_ms - beat_ms <= kHeartbeatStaleMs;
-  a.online = a.agent_running && state == "online";
-  a.last_sync_ms = last_ok.empty() ? 0 : std::stoll(last_ok);
-  a.last_error = error;
-  a.server = server;
-  return a;
 }
 
 }  // namespace budgetsync::client

@@ -8,14 +8,14 @@
 #include <set>
 #include <variant>
 
-#include "client/cli.h"
-#include "client/cli_sync.h"
+#include "client/agent_state.h"
 #include "client/findings_view.h"
 #include "client/json_views.h"
 #include "client/report_view.h"
 #include "client/review_workflow.h"
 #include "client/ui_assets.h"
 #include "shared/cell_value.h"
+#include "shared/local_time.h"
 #include "ui_json.h"
 
 namespace budgetsync::client {
@@ -204,8 +204,9 @@ std::string url_decode(const std::string& s) {
   return out;
 }
 
-UiApi::UiApi(Replica& replica, const Catalog& catalog, uint16_t port, std::string token)
-    : replica_(replica), catalog_(catalog), port_(port), token_(std::move(token)) {}
+UiApi::UiApi(Replica& replica, const Catalog& catalog, uint16_t port, std::string token,
+             sync::ClockSource& clock)
+    : replica_(replica), catalog_(catalog), clock_(clock), port_(port), token_(std::move(token)) {}
 
 std::string UiApi::start_url() const {
   return fmt::format("http://127.0.0.1:{}/?token={}", port_, token_);
@@ -305,7 +306,7 @@ UiResponse UiApi::status() {
   json out = status_fields(*s);
   auto role = replica_.setting("server.role");
   out["role"] = role.ok() ? *role : "";
-  add_sync_status(replica_, out);
+  add_sync_status(replica_, clock_.now_ms(), out);
   return json_response(200, out);
 }
 

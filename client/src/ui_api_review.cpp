@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "client/cli.h"
 #include "client/json_views.h"
 #include "client/report_view.h"
 #include "client/review_workflow.h"

@@ -7,7 +7,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <memory>
@@ -93,8 +92,8 @@ void accept(tcp::acceptor& acceptor, UiApi& api) {
 
 }  // namespace
 
-Status serve_ui(Replica& replica, const Catalog& catalog, uint16_t port,
-                const std::function<void(const std::string& url)>& on_ready) {
+Status serve_ui(Replica& replica, const Catalog& catalog, uint16_t port, sync::ClockSource& clock,
+                StopRequest& stop, const std::function<void(const std::string& url)>& on_ready) {
   BS_ASSIGN_OR_RETURN(token, new_token());
   asio::io_context io;
   tcp::acceptor acceptor(io);
@@ -105,12 +104,13 @@ Status serve_ui(Replica& replica, const Catalog& catalog, uint16_t port,
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status::IoError(fmt::format("无法在 127.0.0.1:{} 上监听：{}", port, ec.message()));
-  UiApi api(replica, catalog, acceptor.local_endpoint().port(), token);
+  UiApi api(replica, catalog, acceptor.local_endpoint().port(), token, clock);
   accept(acceptor, api);
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](beast::error_code, int) { io.stop(); });
+  // io_context::stop is safe from any thread.
+  if (!stop.attach([&io] { io.stop(); })) return Status::Ok();
   if (on_ready) on_ready(api.start_url());
   io.run();
+  stop.detach();
   return Status::Ok();
 }
 

@@ -1,7 +1,6 @@
 #include "server/server_cli.h"
 
 #include <fmt/format.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,12 +9,14 @@
 #include <iostream>
 
 #include "cli/chinese_cli.h"
+#include "cli/terminal.h"
 #include "files/data_files.h"
 #include "server/admin_store.h"
 #include "server/certificates.h"
 #include "server/credentials.h"
 #include "server/https_server.h"
 #include "server/sqlite_store.h"
+#include "shared/local_time.h"
 #include "sync/protocol_version.h"
 
 namespace budgetsync::server {
@@ -48,32 +49,9 @@ Result<std::unique_ptr<AdminStore>> open_admin(const std::string& data) {
 // The password: typed at a prompt with echo off, or the first line of
 // standard input when it is not a terminal. Never from the command line.
 Result<std::string> read_password() {
-  std::string line;
-  if (isatty(STDIN_FILENO)) {
-    fmt::print(stderr, "Password: ");
-    termios old{};
-    tcgetattr(STDIN_FILENO, &old);
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    std::getline(std::cin, line);
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    fmt::print(stderr, "\n");
-  } else {
-    std::getline(std::cin, line);
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
+  std::string line = read_secret_line("Password: ");
   if (line.size() < 8) return Status::InvalidArgument("密码至少要有 8 个字符");
   return line;
-}
-
-std::string local_time(int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
 }
 
 int cmd_init(const std::string& data, const std::vector<std::string>& hosts) {

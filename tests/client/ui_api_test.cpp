@@ -38,7 +38,7 @@ class UiApiTest : public ::testing::Test {
     ASSERT_TRUE(report.ok());
     seed_value_ = report->cell("2101505", "total")->raw;
     ASSERT_TRUE(replica_->import_report(*report).ok());
-    api_ = std::make_unique<UiApi>(*replica_, catalog_, kPort, kToken);
+    api_ = std::make_unique<UiApi>(*replica_, catalog_, kPort, kToken, clock_);
   }
 
   static UiRequest request(std::string method, std::string target, std::string body = "") {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "shared/local_time.h"  // for the commands
 #include "shared/status.h"
 
 namespace budgetsync::client {
@@ -18,7 +19,5 @@ int run_cli(int argc, char** argv);
 // Prints "budgetsync: MESSAGE" on standard error and returns the exit code for
 // it: 1 for a refused request (FailedPrecondition), else 2.
 int fail(const Status& s);
-// Milliseconds since the epoch as local "YYYY-MM-DD HH:MM:SS".
-std::string local_time(int64_t ms);
 
 }  // namespace budgetsync::client

@@ -2,7 +2,6 @@
 // and the sync part of status.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "client/replica.h"
@@ -13,12 +12,7 @@ int cmd_login(Replica& replica, const std::string& server, const std::string& ca
               const std::string& user, bool json);
 int cmd_sync(Replica& replica, bool watch, bool cbor, size_t batch, bool json);
 
-// The agent's state as status lines ("在线"/"离线", last sync, last error), and
-// as JSON fields.
+// The agent's state as status lines ("在线"/"离线", last sync, last error).
 std::string sync_status_lines(const Replica& replica);
-void add_sync_status(const Replica& replica, nlohmann::ordered_json& out);
-// The replica's identity and counts (unit, user, device, reports, pending,
-// rejected, conflicts) as JSON fields, for `status --json` and the UI.
-nlohmann::ordered_json status_fields(const ReplicaStatus& s);
 
 }  // namespace budgetsync::client

@@ -24,4 +24,11 @@ nlohmann::ordered_json conflict_values_json(const Replica::OpenConflict& conflic
 // An edit the server refused: op, kind, report, row, column, value, at, reason.
 nlohmann::ordered_json rejected_json(const OpRecord& record);
 
+// `status`'s fields of the replica: unit, unit_name, user, device, reports,
+// pending_ops, rejected_ops, open_conflicts, rekeyed_from, rekeyed_ops.
+nlohmann::ordered_json status_fields(const ReplicaStatus& s);
+// Adds the sync agent's state at `now_ms`: server, online, agent_running,
+// last_sync, last_sync_ms, last_error.
+void add_sync_status(const Replica& replica, int64_t now_ms, nlohmann::ordered_json& out);
+
 }  // namespace budgetsync::client

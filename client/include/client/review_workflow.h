@@ -13,6 +13,14 @@
 
 namespace budgetsync::client {
 
+// When a state change happened, as local time: the server's time once it was
+// logged, else the editing device's.
+std::string event_time(int64_t server_ms, const sync::Hlc& hlc);
+// Only what concerns `key`, scores left out.
+CheckResult findings_of(const CheckResult& all, const ReportKey& key);
+// The accepted submissions among a report's state changes, oldest first.
+std::vector<StateEvent> accepted_submissions(const std::vector<StateEvent>& events);
+
 // ---- submit ----
 
 struct SubmitOutcome {

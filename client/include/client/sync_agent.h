@@ -14,10 +14,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 
 #include "client/replica.h"
+#include "client/stop_request.h"
 #include "shared/status.h"
 #include "sync/client_session.h"
 #include "sync/clock.h"
@@ -61,23 +61,6 @@ struct SyncTarget {
 
 using SyncTally = sync::SyncTally;
 
-// Lets another thread end a running agent: the desktop UI runs its agent on a
-// thread of its own and stops it when the UI stops. Thread-safe; a stop asked
-// for before the agent starts ends it as soon as it does.
-class AgentStop {
- public:
-  void request();
-  // For run_agent: `stop_loop` ends its loop from any thread. Returns false
-  // when a stop was already requested.
-  bool attach(std::function<void()> stop_loop);
-  void detach();
-
- private:
-  std::mutex mutex_;
-  bool requested_ = false;
-  std::function<void()> stop_loop_;  // set while an agent runs
-};
-
 struct AgentOptions {
   sync::Encoding encoding = sync::Encoding::kJson;
   size_t push_batch = 1000;
@@ -98,7 +81,7 @@ struct AgentOptions {
   std::function<void(const std::string&)> event;
   // run_agent ends when this is requested (the program asks on SIGINT and
   // SIGTERM; the library installs no signal handlers).
-  AgentStop* stop = nullptr;
+  StopRequest* stop = nullptr;
 };
 
 // `clock` stamps the last successful sync.
@@ -110,16 +93,5 @@ Result<SyncTally> sync_once(Replica& replica, const SyncTarget& target, const Ag
 // `status`.
 Status run_agent(Replica& replica, const SyncTarget& target, const AgentOptions& options,
                  sync::ClockSource& clock, sync::RandomSource& random);
-
-// The agent's state as `status` shows it: online only while an agent has
-// beaten its heartbeat recently.
-struct AgentState {
-  bool online = false;
-  bool agent_running = false;
-  int64_t last_sync_ms = 0;  // 0: never
-  std::string last_error;
-  std::string server;
-};
-Result<AgentState> agent_state(const Replica& replica, int64_t now_ms);
 
 }  // namespace budgetsync::client

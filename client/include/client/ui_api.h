@@ -15,6 +15,7 @@
 
 #include "client/replica.h"
 #include "shared/catalog.h"
+#include "sync/clock.h"
 
 namespace budgetsync::client {
 
@@ -38,8 +39,10 @@ struct UiResponse {
 class UiApi {
  public:
   // `port`: where the listener is bound on 127.0.0.1, for the Host and Origin
-  // checks. `token`: the secret of this start.
-  UiApi(Replica& replica, const Catalog& catalog, uint16_t port, std::string token);
+  // checks. `token`: the secret of this start. `clock`: whether the sync
+  // agent's heartbeat is fresh.
+  UiApi(Replica& replica, const Catalog& catalog, uint16_t port, std::string token,
+        sync::ClockSource& clock);
 
   UiResponse handle(const UiRequest& request);
 
@@ -80,6 +83,7 @@ class UiApi {
 
   Replica& replica_;
   const Catalog& catalog_;
+  sync::ClockSource& clock_;
   uint16_t port_;
   std::string token_;
 };

@@ -7,14 +7,17 @@
 #include <string>
 
 #include "client/replica.h"
+#include "client/stop_request.h"
 #include "shared/catalog.h"
 #include "shared/status.h"
+#include "sync/clock.h"
 
 namespace budgetsync::client {
 
-// Serves until SIGINT or SIGTERM. `port` 0 picks a free one. Once listening,
-// `on_ready` gets the address to open (it carries this start's token).
-Status serve_ui(Replica& replica, const Catalog& catalog, uint16_t port,
-                const std::function<void(const std::string& url)>& on_ready);
+// Serves until `stop` is requested (the program asks on Ctrl-C and SIGTERM).
+// `port` 0 picks a free one. Once listening, `on_ready` gets the address to
+// open (it carries this start's token).
+Status serve_ui(Replica& replica, const Catalog& catalog, uint16_t port, sync::ClockSource& clock,
+                StopRequest& stop, const std::function<void(const std::string& url)>& on_ready);
 
 }  // namespace budgetsync::client
