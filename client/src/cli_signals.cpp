@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -21,9 +22,17 @@ StopOnSignals::StopOnSignals(std::function<void()> on_signal) : impl_(std::make_
   sigaddset(&impl_->watched, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &impl_->watched, &impl_->previous);
   impl_->waiter = std::thread([impl = impl_.get(), on_signal = std::move(on_signal)] {
-    int signal = 0;
-    sigwait(&impl->watched, &signal);
-    if (!impl->done.load()) on_signal();
+    bool asked = false;
+    for (;;) {
+      int signal = 0;
+      sigwait(&impl->watched, &signal);
+      if (impl->done.load()) return;
+      // A second Ctrl-C while the first stop is under way ends the program
+      // at once, as a user who presses it again expects.
+      if (asked) _exit(128 + signal);
+      asked = true;
+      on_signal();
+    }
   });
 }
 
@@ -32,6 +41,10 @@ StopOnSignals::~StopOnSignals() {
   // Wakes the waiter (the signal is blocked, so it only ends its sigwait).
   pthread_kill(impl_->waiter.native_handle(), SIGTERM);
   impl_->waiter.join();
+  // Signals that came after the waiter ended are this stop's, not a new one.
+  const timespec none{};
+  while (sigtimedwait(&impl_->watched, nullptr, &none) > 0) {
+  }
   pthread_sigmask(SIG_SETMASK, &impl_->previous, nullptr);
 }
 

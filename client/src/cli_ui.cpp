@@ -1,6 +1,7 @@
 #include "client/cli_ui.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <spawn.h>
 
 #include <thread>
@@ -17,9 +18,18 @@ namespace {
 
 void open_in_browser(const std::string& url) {
   const char* argv[] = {"xdg-open", url.c_str(), nullptr};
+  // The browser gets the signals this program blocks for StopOnSignals.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = 0;
-  if (posix_spawnp(&pid, "xdg-open", nullptr, nullptr, const_cast<char* const*>(argv), environ) !=
-      0)
+  const int spawned =
+      posix_spawnp(&pid, "xdg-open", nullptr, &attr, const_cast<char* const*>(argv), environ);
+  posix_spawnattr_destroy(&attr);
+  if (spawned != 0)
     fmt::print(stderr, "budgetsync：无法启动 xdg-open；请自行在浏览器中打开上面的地址\n");
 }
 

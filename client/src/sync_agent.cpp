@@ -530,7 +530,7 @@ class Agent final : public sync::Supervisor::Host {
         options_(options),
         clock_(clock),
         timer_(io),
-        supervisor_(*this, timer_, clock, random, options.backoff) {
+        supervisor_(*this, timer_, waits_, random, options.backoff) {
     timer_.bind(supervisor_);
   }
 
@@ -550,7 +550,10 @@ class Agent final : public sync::Supervisor::Host {
   void connect() override { asio::co_spawn(io_, connection(), asio::detached); }
 
   // A plain TCP connection to the server's port: whether it answers at all.
+  // One at a time: a name lookup that hangs does not pile them up.
   void probe() override {
+    if (probing_) return;
+    probing_ = true;
     asio::co_spawn(
         io_,
         [this]() -> awaitable<void> {
@@ -559,15 +562,19 @@ class Agent final : public sync::Supervisor::Host {
           auto endpoints = co_await resolver.async_resolve(target_.server.host,
                                                            std::to_string(target_.server.port),
                                                            asio::redirect_error(use_awaitable, ec));
-          if (ec) co_return;
+          if (ec) {
+            probing_ = false;
+            co_return;
+          }
           beast::tcp_stream stream(co_await asio::this_coro::executor);
           stream.expires_after(std::chrono::milliseconds(std::min<int64_t>(
               options_.connect_timeout_ms, std::max<int64_t>(options_.backoff.probe_ms, 100))));
           co_await stream.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
+          probing_ = false;
           if (ec) co_return;
           stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-          event(fmt::format("{} answers again; connecting now", target_.server.url()));
-          supervisor_.network_up();
+          if (supervisor_.probe_answered())
+            event(fmt::format("{} answers again; connecting now", target_.server.url()));
         },
         asio::detached);
   }
@@ -599,6 +606,7 @@ class Agent final : public sync::Supervisor::Host {
         bool first = true;
         hooks.synced = [&] {
           supervisor_.synced();
+          reconnects_ = 0;
           if (Status s = replica_.set_settings(synced_settings(clock_.now_ms())); !s.ok())
             event("cannot record state: " + s.message());
           if (first) {
@@ -615,8 +623,20 @@ class Agent final : public sync::Supervisor::Host {
       } catch (const SyncFailure& f) {
         failure = f;
         link->abort();  // its reader lets go of it
+      } catch (const std::exception& e) {
+        // Whatever went wrong, the agent carries on trying.
+        failure.status = Status::IoError(e.what());
+        if (link) link->abort();
       }
     }
+    // A device that needs a new hello twice running without an exchange in
+    // between (an outbox that keeps naming another id) waits like a failure
+    // rather than reconnect in a loop.
+    if (reconnect && ++reconnects_ > 1) {
+      reconnect = false;
+      failure.status = Status::FailedPrecondition("本设备的待发送修改仍用旧的设备编号；稍后重试");
+    }
+    if (!reconnect) reconnects_ = 0;
     if (reconnect) {
       event(
           "this device took a new id (another copy of the replica used the old one); "
@@ -636,8 +656,11 @@ class Agent final : public sync::Supervisor::Host {
   SyncTarget target_;
   const AgentOptions& options_;
   sync::ClockSource& clock_;
+  sync::MonotonicClock waits_;  // the supervisor's: a wall clock set back stretches no wait
   AsioTimer timer_;
   sync::Supervisor supervisor_;
+  bool probing_ = false;
+  int reconnects_ = 0;
 };
 
 }  // namespace

@@ -71,7 +71,9 @@ SessionEvent ClientSession::receive(const Message& message) {
     if (apply_live(*n)) {
       if (ended()) return SessionEvent::kFailed;
       SessionEvent next = idle_work();
-      return next == SessionEvent::kNone ? SessionEvent::kSynced : next;
+      // Synced only when nothing is owed again (idle_work may have sent).
+      return next == SessionEvent::kNone && phase_ == SessionPhase::kIdle ? SessionEvent::kSynced
+                                                                          : next;
     }
     if (ended()) return SessionEvent::kFailed;
     return idle_work();
@@ -219,7 +221,8 @@ SessionEvent ClientSession::exchange_done() {
   }
   phase_ = SessionPhase::kIdle;
   SessionEvent next = idle_work();
-  return next == SessionEvent::kNone ? SessionEvent::kSynced : next;
+  return next == SessionEvent::kNone && phase_ == SessionPhase::kIdle ? SessionEvent::kSynced
+                                                                      : next;
 }
 
 SessionEvent ClientSession::poll() {

@@ -10,4 +10,10 @@ int64_t SystemClock::now_ms() {
       .count();
 }
 
+int64_t MonotonicClock::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace budgetsync::sync

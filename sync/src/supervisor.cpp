@@ -87,7 +87,17 @@ void Supervisor::timer_fired() {
     return;
   }
   arm();  // the next probe, or the retry
-  host_.probe();
+  if (probing_) host_.probe();
+}
+
+bool Supervisor::probe_answered() {
+  if (state_ != State::kWaiting || !probing_) return false;
+  probing_ = false;
+  const int64_t pause =
+      static_cast<int64_t>(random_.next() % static_cast<uint64_t>(policy_.probe_ms / 2 + 1));
+  retry_at_ms_ = std::min(retry_at_ms_, clock_.now_ms() + pause);
+  arm();
+  return true;
 }
 
 }  // namespace budgetsync::sync

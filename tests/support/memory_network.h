@@ -33,6 +33,7 @@ class MemoryNetwork {
     std::deque<std::string> to_server, to_client;
     bool open = true;
     bool timed_out = false;  // an answer was owed and nothing was in flight
+    int pulls = 0;           // pull requests the server received on it
   };
 
   // A server with units 411325-ybj (under bureau) and 430602-ybj, their staff
@@ -153,6 +154,7 @@ class MemoryNetwork {
   void to_server(Link& link, const std::string& frame) {
     if (!link.open) return;
     auto decoded = sync::decode(frame, encoding_, service_->options().limits);
+    if (decoded.ok() && std::holds_alternative<sync::Pull>(*decoded)) ++link.pulls;
     server::SyncService::Reply reply = decoded.ok()
                                            ? service_->handle(link.peer, *decoded)
                                            : service_->refuse_frame(link.peer, decoded.status());

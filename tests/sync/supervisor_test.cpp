@@ -8,19 +8,23 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <set>
 
 namespace budgetsync::sync {
 namespace {
 
-// Fires when the test moves the clock past its deadline.
+// Fires when the test moves the clock to its deadline.
 class FakeTimer final : public Timer {
  public:
-  void start(int64_t delay_ms) override { due_ = delay_ms; }
-  void cancel() override { due_ = -1; }
-  int64_t due() const { return due_; }
+  explicit FakeTimer(FakeClock& clock) : clock_(clock) {}
+  void start(int64_t delay_ms) override { at_ = clock_.now_ms() + delay_ms; }
+  void cancel() override { at_ = -1; }
+  // How long until it fires; -1 when not armed.
+  int64_t due() const { return at_ < 0 ? -1 : at_ - clock_.now_ms(); }
 
  private:
-  int64_t due_ = -1;
+  FakeClock& clock_;
+  int64_t at_ = -1;
   friend class World;
 };
 
@@ -35,7 +39,7 @@ class World final : public Supervisor::Host {
   }
   void probe() override {
     ++probes;
-    if (server_up) supervisor.network_up();
+    if (server_up) answered += supervisor.probe_answered();
   }
 
   // The connection attempt just made ends: failed when the server is down.
@@ -50,7 +54,7 @@ class World final : public Supervisor::Host {
     const int before = connects;
     while (connects == before && timer.due() >= 0 && clock.now_ms() + timer.due() <= until) {
       clock.advance(timer.due());
-      timer.due_ = -1;
+      timer.at_ = -1;
       supervisor.timer_fired();
     }
     if (connects == before) clock.set(until);
@@ -58,10 +62,10 @@ class World final : public Supervisor::Host {
 
   FakeClock clock;
   SeededRandom random{11};
-  FakeTimer timer;
+  FakeTimer timer{clock};
   Supervisor supervisor;
   bool server_up = false;
-  int connects = 0, probes = 0;
+  int connects = 0, probes = 0, answered = 0;
   int64_t connected_at = 0;
 };
 
@@ -108,6 +112,48 @@ TEST(Supervisor, AServerThatComesBackIsReachedWithinTwoSecondsNotAfterTheBackoff
   EXPECT_LE(w.connected_at - back_at, 2'000)
       << "reconnected " << w.connected_at - back_at << " ms after the server came back";
   EXPECT_EQ(w.supervisor.state(), Supervisor::State::kConnected);
+  EXPECT_EQ(w.answered, 1);
+  // A probe that answers late, once connected, changes nothing.
+  EXPECT_FALSE(w.supervisor.probe_answered());
+  EXPECT_EQ(w.connects, before + 1);
+}
+
+TEST(Supervisor, AServerReachedThatFailedIsNotProbedForAndALateProbeIsIgnored) {
+  World w;
+  w.supervisor.start();
+  w.server_up = true;  // it answers, but refused the exchange
+  const int64_t wait = w.supervisor.disconnected(false);
+  EXPECT_FALSE(w.supervisor.probe_answered());  // a probe from before: ignored
+  w.run_for(wait - 1);
+  EXPECT_EQ(w.connects, 1);
+  EXPECT_EQ(w.probes, 0);
+  w.run_for(1);
+  EXPECT_EQ(w.connects, 2);
+}
+
+TEST(Supervisor, DevicesProbingOneReturningServerArriveSpreadOut) {
+  // Twenty devices whose probes all find the server at the same moment.
+  std::set<int64_t> arrivals;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    World w;
+    w.random = SeededRandom(seed);
+    w.supervisor.start();
+    for (int64_t wait = 0; wait < 4'000;) {  // down until the backoff is long
+      wait = w.attempt_ends();
+      w.run_for(wait);
+    }
+    w.attempt_ends();  // unreachable: probing
+    const int before = w.connects;
+    w.server_up = true;
+    const int64_t probed_at = w.clock.now_ms() + w.timer.due();
+    w.run_for(w.timer.due());
+    ASSERT_EQ(w.answered, 1);
+    w.run_for(2'000);
+    ASSERT_EQ(w.connects, before + 1);
+    EXPECT_LE(w.connected_at - probed_at, 500);  // half a probe interval at most
+    arrivals.insert(w.connected_at - probed_at);
+  }
+  EXPECT_GT(arrivals.size(), 10u);
 }
 
 TEST(Supervisor, TheHostsWordThatTheNetworkIsBackConnectsAtOnce) {

@@ -8,9 +8,11 @@
 namespace budgetsync::client {
 
 // While alive, SIGINT and SIGTERM are taken by a thread of its own, which
-// calls `on_signal` once (on that thread). Construct it before starting other
+// calls `on_signal` (on that thread) for the first; a second ends the
+// process at once. Construct it before starting other
 // threads: the signals are blocked in the constructing thread and in threads
-// it starts afterwards. The destructor restores the signal mask.
+// it starts afterwards, and programs they spawn must unblock them
+// (POSIX_SPAWN_SETSIGMASK). The destructor restores the signal mask.
 class StopOnSignals {
  public:
   explicit StopOnSignals(std::function<void()> on_signal);

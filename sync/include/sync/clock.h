@@ -21,6 +21,13 @@ class SystemClock final : public ClockSource {
   int64_t now_ms() override;
 };
 
+// The operating system's monotonic clock (milliseconds since some fixed
+// point): for measuring waits, never for timestamps.
+class MonotonicClock final : public ClockSource {
+ public:
+  int64_t now_ms() override;
+};
+
 // A clock that only moves when told to. Thread-safe.
 class FakeClock final : public ClockSource {
  public:

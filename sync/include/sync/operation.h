@@ -24,11 +24,11 @@ struct OpId {
 };
 
 enum class OpKind {
-  kSetCell,    // a cell gets a value
-  kAddRow,     // a dynamic row appears (row key, section, sort key)
-  kDeleteRow,  // a dynamic row gets a tombstone
-  kImport,     // a whole report file was imported; its cells carry this op
-  kState,      // the report's review state changes (sync/report_state.h)
+  kSetCell,      // a cell gets a value
+  kAddRow,       // a dynamic row appears (row key, section, sort key)
+  kDeleteRow,    // a dynamic row gets a tombstone
+  kImport,       // a whole report file was imported; its cells carry this op
+  kState,        // the report's review state changes (sync/report_state.h)
   kConsolidate,  // a consolidated (汇总) report was rebuilt; the value names its sources
   kReportInfo,   // the report's unit name and source (sync/report_info.h)
 };

@@ -19,10 +19,15 @@
 //    is asked to probe — a cheap check that the server answers at all (a TCP
 //    connection), not a sync. (A server that was reached and then failed is
 //    not probed for: it would be retried every probe instead of ever more
-//    slowly.) A probe that answers, or the host's word that the network is back
-//    (network_up(): Android's connectivity callback, iOS's path monitor),
-//    ends the wait at once: pending edits reach the server within a probe
-//    interval of its return instead of a backoff of up to `max_ms`.
+//    slowly.) A probe that answers (probe_answered()) ends the wait after a
+//    random pause of up to half a probe interval, so that devices probing the
+//    same returning server still arrive spread out; the host's word that the
+//    network is back (network_up(): Android's connectivity callback, iOS's
+//    path monitor) ends it at once. Either way pending edits reach the server
+//    within about a second and a half of its return instead of a backoff of
+//    up to `max_ms`.
+//  - The clock only measures waits: give it a monotonic one
+//    (sync::MonotonicClock), so a wall clock set back does not stretch them.
 //  - network_down() stops attempts and probes until network_up().
 //  - Everything is called on one thread (the host's event loop), the Timer's
 //    firing included.
@@ -59,7 +64,7 @@ class Supervisor {
     // Open a connection; when it ends, call disconnected() (or
     // reconnect_now()); call synced() after each whole exchange.
     virtual void connect() = 0;
-    // Check whether the server answers; call network_up() when it does.
+    // Check whether the server answers; call probe_answered() when it does.
     virtual void probe() {}
   };
 
@@ -83,6 +88,10 @@ class Supervisor {
   void reconnect_now();
   void network_up();
   void network_down();
+  // A probe the host made found the server answering. Returns whether that
+  // shortened a wait (false when the probe is stale: connected, stopped, or
+  // the wait is not one that probes).
+  bool probe_answered();
   void timer_fired();
 
   State state() const { return state_; }
