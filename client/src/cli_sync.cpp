@@ -62,23 +62,8 @@ int cmd_login(Replica& replica, const std::string& server_url, const std::string
   }
   auto password = read_password();
   if (!password.ok()) return fail(password.status());
-  auto answer = login(*server, ca_path.string(), user, *password);
+  auto answer = log_in(replica, *server, ca_path.string(), *password);
   if (!answer.ok()) return fail(answer.status());
-  if (answer->unit != replica.identity().unit) {
-    return fail(Status::FailedPrecondition(
-        fmt::format("{} 属于单位 {}，而这个本地副本属于单位 {}；未保存任何内容", answer->user,
-                    answer->unit, replica.identity().unit)));
-  }
-  if (Status s =
-          replica.set_settings({{"server.url", server->url()},
-                                {"server.ca", ca_path.string()},
-                                {"server.token", answer->token},
-                                {"server.token_expires_ms", std::to_string(answer->expires_ms)},
-                                {"server.user", answer->user},
-                                {"server.role", answer->role}});
-      !s.ok()) {
-    return fail(s);
-  }
   if (as_json) {
     fmt::print("{}\n", json{{"server", server->url()},
                             {"user", answer->user},

@@ -13,6 +13,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -285,6 +286,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 struct SessionHooks {
   std::function<void()> welcomed;
   std::function<void()> synced;
+  std::function<void()> applied;  // pulled entries were applied
 };
 
 // Runs a ClientSession over an open connection until the session ends: its
@@ -327,7 +329,9 @@ awaitable<void> drive(Connection& connection, sync::ClientSession& session,
     const bool owed = session.awaiting_reply();
     auto message = co_await connection.next(owed ? options.reply_timeout_ms : options.poll_ms);
     if (message) {
+      const int64_t pulled = session.tally().pulled;
       handle(session.receive(*message));
+      if (session.tally().pulled != pulled && hooks.applied) hooks.applied();
     } else if (owed) {
       const int64_t ms = options.reply_timeout_ms;
       fail_with(Status::IoError(fmt::format(
@@ -444,6 +448,39 @@ Result<LoginAnswer> login(const ServerAddress& server, const std::string& ca_fil
   return answer;
 }
 
+Result<LoginAnswer> log_in(Replica& replica, const ServerAddress& server,
+                           const std::string& ca_file, const std::string& password) {
+  BS_ASSIGN_OR_RETURN(answer, login(server, ca_file, replica.identity().user, password));
+  if (answer.unit != replica.identity().unit) {
+    return Status::FailedPrecondition(
+        fmt::format("{} 属于单位 {}，而这个本地副本属于单位 {}；未保存任何内容", answer.user,
+                    answer.unit, replica.identity().unit));
+  }
+  BS_RETURN_IF_ERROR(
+      replica.set_settings({{"server.url", server.url()},
+                            {"server.ca", ca_file},
+                            {"server.token", answer.token},
+                            {"server.token_expires_ms", std::to_string(answer.expires_ms)},
+                            {"server.user", answer.user},
+                            {"server.role", answer.role}}));
+  return answer;
+}
+
+void AgentRemote::network_changed(bool up) {
+  std::lock_guard lock(mutex_);
+  if (post_) post_(up);
+}
+
+void AgentRemote::attach(std::function<void(bool)> post) {
+  std::lock_guard lock(mutex_);
+  post_ = std::move(post);
+}
+
+void AgentRemote::detach() {
+  std::lock_guard lock(mutex_);
+  post_ = nullptr;
+}
+
 Result<SyncTarget> SyncTarget::from(const Replica& replica) {
   SyncTarget t;
   BS_ASSIGN_OR_RETURN(url, replica.setting("server.url"));
@@ -535,7 +572,13 @@ class Agent final : public sync::Supervisor::Host {
   }
 
   void start() { supervisor_.start(); }
-  void network_up() { supervisor_.network_up(); }
+  void network_changed(bool up) {
+    if (up) {
+      supervisor_.network_up();
+    } else {
+      supervisor_.network_down();
+    }
+  }
 
   // Records the connection's state (none: only the heartbeat) and the last
   // error ("" clears it).
@@ -583,6 +626,9 @@ class Agent final : public sync::Supervisor::Host {
   void event(const std::string& line) {
     if (options_.event) options_.event(line);
   }
+  void changed(int changes) {
+    if (options_.changed) options_.changed(changes);
+  }
 
   awaitable<void> connection() {
     if (auto fresh = SyncTarget::from(replica_); fresh.ok()) target_ = *fresh;  // a new login
@@ -602,13 +648,16 @@ class Agent final : public sync::Supervisor::Host {
         hooks.welcomed = [&] {
           note(AgentConnection::kOnline, "");
           event(fmt::format("online: {}", target_.server.url()));
+          changed(kChangedSync);
         };
+        hooks.applied = [&] { changed(kChangedCells | kChangedReports); };
         bool first = true;
         hooks.synced = [&] {
           supervisor_.synced();
           reconnects_ = 0;
           if (Status s = replica_.set_settings(synced_settings(clock_.now_ms())); !s.ok())
             event("cannot record state: " + s.message());
+          changed(kChangedSync);
           if (first) {
             const auto& t = session.tally();
             event(fmt::format("synced: pushed {}, pulled {}, cursor {}", t.pushed, t.pulled,
@@ -646,6 +695,7 @@ class Agent final : public sync::Supervisor::Host {
     }
     const int64_t wait = supervisor_.disconnected(failure.unreachable);
     note(AgentConnection::kOffline, failure.status.message());
+    changed(kChangedSync);
     event(fmt::format("offline: {}; retrying in {}.{} s", failure.status.message(), wait / 1000,
                       wait % 1000 / 100));
   }
@@ -671,6 +721,10 @@ Status run_agent(Replica& replica, const SyncTarget& target, const AgentOptions&
   // io_context::stop is safe from any thread.
   if (options.stop && !options.stop->attach([&io] { io.stop(); })) return Status::Ok();
   Agent agent(io, replica, target, options, clock, random);
+  if (options.remote) {
+    options.remote->attach(
+        [&io, &agent](bool up) { asio::post(io, [&agent, up] { agent.network_changed(up); }); });
+  }
   // Named, so the coroutine's captures live as long as the loop runs.
   auto heartbeat = [&]() -> awaitable<void> {
     asio::steady_timer beat(co_await asio::this_coro::executor);
@@ -685,6 +739,7 @@ Status run_agent(Replica& replica, const SyncTarget& target, const AgentOptions&
   agent.start();
   io.run();
   if (options.stop) options.stop->detach();
+  if (options.remote) options.remote->detach();
   agent.note(AgentConnection::kStopped);
   return Status::Ok();
 }

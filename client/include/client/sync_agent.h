@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "client/replica.h"
@@ -43,6 +44,12 @@ struct LoginAnswer {
   std::string unit;
 };
 
+// Logs the replica's user in to `server` and keeps the token (and the
+// server's address, CA file and the user's role) in the replica. Refused,
+// saving nothing, when the account belongs to another unit than the replica.
+Result<LoginAnswer> log_in(Replica& replica, const ServerAddress& server,
+                           const std::string& ca_file, const std::string& password);
+
 // POST /api/login. A refused login (wrong password, throttled) is a
 // FailedPrecondition naming the server's reason.
 Result<LoginAnswer> login(const ServerAddress& server, const std::string& ca_file,
@@ -60,6 +67,24 @@ struct SyncTarget {
 };
 
 using SyncTally = sync::SyncTally;
+
+// What a running agent changed, for an app's listener (bits, as budgetsync.h's
+// bs_change).
+enum AgentChange : int { kChangedCells = 1, kChangedReports = 2, kChangedSync = 4 };
+
+// Tells a running agent, from any thread, that the network went away or came
+// back (the operating system said so): back, a waiting agent connects at once.
+class AgentRemote {
+ public:
+  void network_changed(bool up);
+  // For run_agent.
+  void attach(std::function<void(bool)> post);
+  void detach();
+
+ private:
+  std::mutex mutex_;
+  std::function<void(bool)> post_;
+};
 
 struct AgentOptions {
   sync::Encoding encoding = sync::Encoding::kJson;
@@ -82,6 +107,10 @@ struct AgentOptions {
   // run_agent ends when this is requested (the program asks on SIGINT and
   // SIGTERM; the library installs no signal handlers).
   StopRequest* stop = nullptr;
+  AgentRemote* remote = nullptr;
+  // Called on the agent's thread after it applied entries it pulled, and when
+  // it went online or offline or finished an exchange (AgentChange bits).
+  std::function<void(int changes)> changed;
 };
 
 // `clock` stamps the last successful sync.
