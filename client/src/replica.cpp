@@ -493,8 +493,10 @@ struct Replica::Impl {
   }
 
   // Writes one cell's new value, keeping the old one in the history.
+  // With `settle`, an operation is written even for the value the cell shows
+  // (it settles a conflict).
   Result<CellEdit> write_cell(const ReportRef& rep, const ReportKey& key, const RowRef& row,
-                              const Column& col, const std::string& text) {
+                              const Column& col, const std::string& text, bool settle = false) {
     CellEdit edit;
     edit.row = row.key;
     edit.column = col.key;
@@ -510,7 +512,7 @@ struct Replica::Impl {
     if (has) {
       edit.before = cur.col_text(0);
       version = cur.col_int(2);
-      if (*edit.before == text) return edit;  // unchanged: no operation
+      if (*edit.before == text && !settle) return edit;  // unchanged: no operation
       // A value set by an operation stays in the log with it; only a value that
       // came with a whole-report import has to be kept aside before it goes.
       if (cur.col_text(3) == sync::op_kind_name(sync::OpKind::kImport)) {
@@ -1061,6 +1063,11 @@ Status Replica::create_report(const ReportKey& key) {
 
 Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_text,
                                    std::string_view column, std::string_view text) {
+  return edit_cell(key, row_text, column, text, false);
+}
+
+Result<CellEdit> Replica::edit_cell(const ReportKey& key, std::string_view row_text,
+                                    std::string_view column, std::string_view text, bool settle) {
   Impl& m = *impl_;
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
@@ -1084,7 +1091,7 @@ Result<CellEdit> Replica::set_cell(const ReportKey& key, std::string_view row_te
     row.id = *id;
     row.sort = *sort;
   }
-  auto edit = m.write_cell(rep, key, row, *col, checked);
+  auto edit = m.write_cell(rep, key, row, *col, checked, settle);
   if (!edit.ok()) return edit.status();
   if (Status s = tx.commit(); !s.ok()) return s;
   return edit;
@@ -2239,7 +2246,9 @@ Result<CellEdit> Replica::resolve(const ReportKey& key, std::string_view row,
       return Status::NotFound(fmt::format("{} 不是 {}:{} 相互竞争的值之一", take, row, column));
     }
   }
-  return set_cell(key, row, found->column, chosen);
+  // Written even when it is the value shown: only a new edit based on the
+  // conflict settles it.
+  return edit_cell(key, row, found->column, chosen, true);
 }
 
 Result<CellEdit> Replica::settle_rejected(const sync::OpId& id, bool retry) {

@@ -69,6 +69,23 @@ class ReplicaSync : public ::testing::Test {
     pull(r);
   }
 
+  // final02 on both devices, then 2101505/total edited offline on both, a
+  // second apart (16.00 on a, 17.00 on b), and both synced once: a conflict
+  // on the server and on b. Returns the two edits.
+  std::pair<CellEdit, CellEdit> conflicting_edits() {
+    EXPECT_TRUE(a_->import_report(seed("final02.json")).ok());
+    sync(*a_);
+    sync(*b_);
+    clock_.advance(1000);
+    auto first = a_->set_cell(kFinal02, "2101505", "total", "16.00");
+    clock_.advance(1000);
+    auto second = b_->set_cell(kFinal02, "2101505", "total", "17.00");
+    EXPECT_TRUE(first.ok() && second.ok());
+    sync(*a_);
+    sync(*b_);
+    return {first.ok() ? *first : CellEdit{}, second.ok() ? *second : CellEdit{}};
+  }
+
   // Device a's replica file copied (as to another machine), both open again.
   std::unique_ptr<Replica> copy_of_a() {
     a_.reset();  // closed: the file is whole without its WAL
@@ -152,16 +169,8 @@ TEST_F(ReplicaSync, AnImportOnOneDeviceReachesTheOther) {
 }
 
 TEST_F(ReplicaSync, ConcurrentEditsEndAsTheSameConflictEverywhereAndAnEditResolvesIt) {
-  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
-  sync(*a_);
-  sync(*b_);
   // Both offline, both edit the same cell.
-  clock_.advance(1000);
-  ASSERT_TRUE(a_->set_cell(kFinal02, "2101505", "total", "16.00").ok());
-  clock_.advance(1000);
-  ASSERT_TRUE(b_->set_cell(kFinal02, "2101505", "total", "17.00").ok());
-  sync(*a_);
-  sync(*b_);
+  conflicting_edits();
   sync(*a_);
   EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), value(*b_, kFinal02, "2101505", "total"));
   EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), "17.00");  // the later clock wins the display
@@ -184,18 +193,9 @@ TEST_F(ReplicaSync, ConcurrentEditsEndAsTheSameConflictEverywhereAndAnEditResolv
 }
 
 TEST_F(ReplicaSync, AConflictIsSettledByTakingOneOfItsValues) {
-  ASSERT_TRUE(a_->import_report(seed("final02.json")).ok());
-  sync(*a_);
-  sync(*b_);
-  clock_.advance(1000);
-  auto mine = a_->set_cell(kFinal02, "2101505", "total", "16.00");
-  ASSERT_TRUE(mine.ok());
-  clock_.advance(1000);
-  ASSERT_TRUE(b_->set_cell(kFinal02, "2101505", "total", "17.00").ok());
-  sync(*a_);
-  sync(*b_);
+  const auto [mine, theirs] = conflicting_edits();
   // B looks at the conflict and keeps A's value, by its operation id.
-  auto kept = b_->resolve(kFinal02, "2101505", "本年收入合计", "", mine->op.to_string());
+  auto kept = b_->resolve(kFinal02, "2101505", "本年收入合计", "", mine.op.to_string());
   ASSERT_TRUE(kept.ok()) << kept.status().message();
   sync(*b_);
   sync(*a_);
@@ -205,6 +205,21 @@ TEST_F(ReplicaSync, AConflictIsSettledByTakingOneOfItsValues) {
   auto none = b_->resolve(kFinal02, "2101505", "total", "1.00", "");
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.status().message().find("没有未解决的冲突"), std::string::npos);
+}
+
+// Keeping the value the conflict already shows is a settlement too: an edit is
+// written for it although the cell's value does not change.
+TEST_F(ReplicaSync, TakingTheValueAConflictShowsSettlesIt) {
+  const auto [earlier, later] = conflicting_edits();
+  ASSERT_EQ(value(*b_, kFinal02, "2101505", "total"), "17.00");  // the later edit shows
+  auto kept = b_->resolve(kFinal02, "2101505", "total", "", later.op.to_string());
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  EXPECT_EQ(b_->status()->pending_ops, 1);
+  sync(*b_);
+  sync(*a_);
+  EXPECT_TRUE(b_->conflicts()->empty());
+  EXPECT_TRUE(a_->conflicts()->empty());
+  EXPECT_EQ(value(*a_, kFinal02, "2101505", "total"), "17.00");
 }
 
 TEST_F(ReplicaSync, AServerRestoredFromABackupGetsEverythingAgain) {

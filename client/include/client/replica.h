@@ -287,6 +287,10 @@ class Replica {
  private:
   struct Impl;
   explicit Replica(std::unique_ptr<Impl> impl);
+  // set_cell; with `settle`, an operation is written even when the value is
+  // the one shown (settling a conflict by taking the visible value).
+  Result<CellEdit> edit_cell(const ReportKey& key, std::string_view row, std::string_view column,
+                             std::string_view text, bool settle);
   std::unique_ptr<Impl> impl_;
   ReplicaIdentity identity_;
 };
