@@ -35,6 +35,25 @@
 namespace budgetsync::client {
 namespace {
 
+// How `log` names an operation's standing.
+std::string op_status_label(OpStatus s) {
+  switch (s) {
+    case OpStatus::kPending:
+      return "待同步";
+    case OpStatus::kAcked:
+      return "已同步";
+    case OpStatus::kRejected:
+      return "被拒绝";
+    case OpStatus::kRemote:
+      return "他人";
+    case OpStatus::kRetried:
+      return "已重新提交";
+    case OpStatus::kDiscarded:
+      return "已放弃";
+  }
+  return "?";
+}
+
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 
@@ -357,17 +376,14 @@ int cmd_reports(Context& ctx) {
   using A = TextTable::Align;
   TextTable table({"报表", "表名", "状态", "最后修改", "修改人", "校验"},
                   {A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft});
-  static const std::map<std::string, std::string> kStates{
-      {"draft", "草稿"}, {"submitted", "已上报"}, {"returned", "已退回"}, {"approved", "已审核"}};
   for (const auto& s : *list) {
-    auto st = kStates.find(s.state);
     table.add_row({s.key.to_string(), s.name.empty() ? s.form_title : s.name,
-                   st == kStates.end() ? s.state : st->second, format_time(s.last_edit),
+                   std::string(sync::state_label(s.state)), format_time(s.last_edit),
                    s.last_edit_by, validation(s.key)});
   }
   fmt::print("{}", table.render(44));
   for (const auto& s : *list) {
-    if (s.state == "returned") {
+    if (s.state == sync::ReportState::kReturned) {
       fmt::print("  {} 被 {} 退回：{}\n", s.key.to_string(), s.state_by, s.state_reason);
     }
   }
@@ -751,7 +767,8 @@ int cmd_status(Context& ctx) {
   if (!list.ok()) return fail(list.status());
   std::vector<const ReportSummary*> returned;
   for (const auto& r : *list) {
-    if (r.state == "returned" && r.key.unit == s->identity.unit) returned.push_back(&r);
+    if (r.state == sync::ReportState::kReturned && r.key.unit == s->identity.unit)
+      returned.push_back(&r);
   }
   if (ctx.json) {
     json out{{"replica", ctx.replica_path()}};
@@ -815,18 +832,13 @@ int cmd_log(Context& ctx, bool pending) {
     table.add_row({r.op.id.to_string().substr(0, 8) + "…:" + std::to_string(r.op.id.counter),
                    format_time(r.op.hlc), r.op.author, std::string(sync::op_kind_name(r.op.kind)),
                    r.op.report.to_string(), r.op.row, r.op.column, r.op.value.value_or(""),
-                   r.status == "pending"     ? "待同步"
-                   : r.status == "acked"     ? "已同步"
-                   : r.status == "rejected"  ? "被拒绝"
-                   : r.status == "remote"    ? "他人"
-                   : r.status == "retried"   ? "已重新提交"
-                   : r.status == "discarded" ? "已放弃"
-                                             : r.status});
+                   op_status_label(r.status)});
   }
   fmt::print("{}共 {} 项。\n", table.render(40), ops->size());
   // Why the server refused each rejected edit, in full: the table has no room.
   for (const auto& r : *ops) {
-    if (r.status == "rejected") fmt::print("被拒绝 {}：{}\n", r.op.id.to_string(), r.reason);
+    if (r.status == OpStatus::kRejected)
+      fmt::print("被拒绝 {}：{}\n", r.op.id.to_string(), r.reason);
   }
   return kExitOk;
 }
@@ -1099,7 +1111,9 @@ int run_cli(int argc, char** argv) {
   import->add_option("PATH", import_paths, "报表文件或文件夹")->required();
   import->add_option("--report", import_key,
                      "只有一张表的文件（或每格一行的 CSV）填入的报表：UNIT/YEAR/FORM[:项目]");
-  import->add_option("--year", import_year, "报表的年度（给出时以它为准；不给时读表上写的“2024年度”）")
+  import
+      ->add_option("--year", import_year,
+                   "报表的年度（给出时以它为准；不给时读表上写的“2024年度”）")
       ->check(CLI::Range(1949, 9999));
   import->add_flag("--dry-run", dry_run, "只列出各工作表、行、栏对应到哪里，不写入");
   import->add_flag("--allow-other-units", other_units, "也接受本地副本所属单位以外的单位的报表");
@@ -1251,10 +1265,11 @@ int run_cli(int argc, char** argv) {
   auto* review = app.add_subcommand("review", "审核人的工作：列出、查看、退回、审核通过。");
   review->require_subcommand(1);
   ReviewFilter review_filter;
+  std::string review_state;
   std::string reason;
   auto* review_list = review->add_subcommand(
       "list", "你下属单位的每一张报表：状态、上报时间和上报人、错误、警告、冲突。");
-  review_list->add_option("--state", review_filter.state, "draft、submitted、returned 或 approved")
+  review_list->add_option("--state", review_state, "draft、submitted、returned 或 approved")
       ->check(CLI::IsMember({"draft", "submitted", "returned", "approved"}));
   review_list->add_option("--year", review_filter.year, "只看这一年度");
   auto* review_show =
@@ -1368,7 +1383,14 @@ int run_cli(int argc, char** argv) {
     if (*submit) return cmd_submit(**replica, catalog, submit_keys, submit_all, ctx.json);
     if (*audit) return cmd_audit(**replica, catalog, key, row, column, ctx.json);
     if (*consolidate_cmd) return cmd_consolidate(**replica, catalog, consolidation, ctx.json);
-    if (*review_list) return cmd_review_list(**replica, catalog, review_filter, ctx.json);
+    if (*review_list) {
+      if (!review_state.empty()) {
+        auto state = sync::parse_state(review_state);
+        if (!state.ok()) return fail(state.status());
+        review_filter.state = *state;
+      }
+      return cmd_review_list(**replica, catalog, review_filter, ctx.json);
+    }
     if (*review_show) return cmd_review_show(**replica, catalog, key, ctx.json);
     if (*review_approve) {
       int worst = kExitOk;

@@ -37,11 +37,6 @@ std::string action_label(sync::StateAction a) {
   return "?";
 }
 
-std::string state_label(const std::string& state) {
-  auto s = sync::parse_state(state);
-  return s.ok() ? std::string(sync::state_label(*s)) : state;
-}
-
 CellMap cells_of(const std::vector<sync::SnapshotCell>& cells) {
   CellMap out;
   for (const auto& c : cells) out[{c.row, c.column}] = c.value;
@@ -155,7 +150,8 @@ int cmd_submit(Replica& replica, const Catalog& catalog, const std::vector<std::
     auto list = replica.reports();
     if (!list.ok()) return fail(list.status());
     for (const auto& s : *list) {
-      if (s.key.unit == replica.identity().unit && (s.state == "draft" || s.state == "returned"))
+      if (s.key.unit == replica.identity().unit &&
+          (s.state == sync::ReportState::kDraft || s.state == sync::ReportState::kReturned))
         targets.push_back(s.key);
     }
     if (targets.empty()) {
@@ -226,13 +222,14 @@ int cmd_review_list(Replica& replica, const Catalog& catalog, const ReviewFilter
   std::vector<std::string> notes;
   for (const auto& r : *rows) {
     const ReportSummary& s = r.summary;
-    if (s.state == "returned") {
+    if (s.state == sync::ReportState::kReturned) {
       notes.push_back(
           fmt::format("{} 已退回（{}）：{}", s.key.to_string(), s.state_by, s.state_reason));
     }
     table.add_row({s.key.to_string(), s.unit_name.empty() ? s.key.unit : s.unit_name,
                    s.name.empty() ? s.form_title : s.name,
-                   state_label(s.state) + (r.consolidation_stale.empty() ? "" : "（汇总已过期）"),
+                   std::string(sync::state_label(s.state)) +
+                       (r.consolidation_stale.empty() ? "" : "（汇总已过期）"),
                    r.submitted_at, r.submitted_by, std::to_string(r.errors),
                    std::to_string(r.warnings), std::to_string(r.open_conflicts)});
   }
@@ -258,7 +255,7 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
   if (!events.ok()) return fail(events.status());
   auto list = replica.reports();
   if (!list.ok()) return fail(list.status());
-  std::string state = "draft";
+  sync::ReportState state = sync::ReportState::kDraft;
   for (const auto& s : *list) {
     if (s.key == *key) state = s.state;
   }
@@ -298,7 +295,8 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
                          {"status", e.status},
                          {"refused_because", e.reason}});
     }
-    json out{{"report", key->to_string()}, {"state", state}, {"history", history}};
+    json out{
+        {"report", key->to_string()}, {"state", sync::state_name(state)}, {"history", history}};
     if (submitted) {
       json cells = json::array();
       for (const auto& c : subs.back().change.cells)
@@ -325,12 +323,13 @@ int cmd_review_show(Replica& replica, const Catalog& catalog, const std::string&
     return kExitOk;
   }
 
-  fmt::print("{}  {}\n状态：{}\n", key->to_string(), form->display_name(), state_label(state));
+  fmt::print("{}  {}\n状态：{}\n", key->to_string(), form->display_name(),
+             sync::state_label(state));
   TextTable steps({"时间", "用户", "动作", "说明"}, {A::kLeft, A::kLeft, A::kLeft, A::kLeft});
   for (const auto& e : *events) {
     std::string note = e.change.reason;
-    if (e.status == "rejected") note = "服务器拒绝：" + e.reason;
-    if (e.status == "pending") note += note.empty() ? "待同步" : "（待同步）";
+    if (e.status == OpStatus::kRejected) note = "服务器拒绝：" + e.reason;
+    if (e.status == OpStatus::kPending) note += note.empty() ? "待同步" : "（待同步）";
     steps.add_row({event_time(e.server_ms, e.hlc), e.author, action_label(e.change.action), note});
   }
   if (!events->empty()) fmt::print("\n审核记录\n{}", steps.render(60));
@@ -422,14 +421,14 @@ int cmd_audit(Replica& replica, const Catalog& catalog, const std::string& key_t
              "",
              "",
              r.server_seq ? std::to_string(r.server_seq) : ""};
-      const bool stands = r.status != "rejected" && r.status != "discarded";
+      const bool standing = stands(r.status);
       switch (r.op.kind) {
         case sync::OpKind::kSetCell: {
           l.what = fmt::format("修改 {}:{}", r.op.row, r.op.column);
           auto& v = values[{r.op.row, r.op.column}];
           l.before = v;
           l.after = r.op.value.value_or("");
-          if (stands) v = l.after;
+          if (standing) v = l.after;
           break;
         }
         case sync::OpKind::kImport: {
@@ -463,8 +462,8 @@ int cmd_audit(Replica& replica, const Catalog& catalog, const std::string& key_t
           break;
         }
       }
-      if (r.status == "rejected") l.what += "（服务器拒绝：" + r.reason + "）";
-      if (r.status == "discarded") l.what += "（已放弃）";
+      if (r.status == OpStatus::kRejected) l.what += "（服务器拒绝：" + r.reason + "）";
+      if (r.status == OpStatus::kDiscarded) l.what += "（已放弃）";
       lines.push_back(std::move(l));
     }
   }

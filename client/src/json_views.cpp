@@ -13,7 +13,7 @@ json report_summary_json(const ReportSummary& s) {
           {"unit_name", s.unit_name},
           {"form_title", s.form_title},
           {"name", s.name},
-          {"state", s.state},
+          {"state", sync::state_name(s.state)},
           {"state_by", s.state_by},
           {"state_reason", s.state_reason}};
 }

@@ -15,6 +15,26 @@
 #include "sync/sort_key.h"
 
 namespace budgetsync::client {
+
+namespace {
+constexpr std::pair<OpStatus, std::string_view> kOpStatusNames[] = {
+    {OpStatus::kPending, "pending"}, {OpStatus::kAcked, "acked"},
+    {OpStatus::kRemote, "remote"},   {OpStatus::kRejected, "rejected"},
+    {OpStatus::kRetried, "retried"}, {OpStatus::kDiscarded, "discarded"},
+};
+}  // namespace
+
+std::string_view op_status_name(OpStatus s) {
+  for (const auto& [status, name] : kOpStatusNames)
+    if (status == s) return name;
+  return "pending";
+}
+
+Result<OpStatus> parse_op_status(std::string_view name) {
+  for (const auto& [status, n] : kOpStatusNames)
+    if (n == name) return status;
+  return Status::Corruption(fmt::format("本地副本已损坏：操作状态“{}”无法识别", name));
+}
 namespace {
 
 using budgetsync::sqlite::Db;
@@ -233,7 +253,7 @@ struct Replica::Impl {
   struct ReportRef {
     int64_t id = 0;
     const FormTemplate* form = nullptr;
-    std::string state;
+    sync::ReportState state = sync::ReportState::kDraft;
     MoneyUnit unit = MoneyUnit::kWanYuan;  // the report's amounts are written in
     bool own_unit = false;                 // the report names it (not the form's)
     std::string not_in_source;             // JSON marks, "" = none
@@ -258,7 +278,9 @@ struct Replica::Impl {
     ReportRef r;
     r.id = st.col_int(0);
     r.form = catalog.form(key.form, static_cast<int>(st.col_int(1)));
-    r.state = st.col_text(2);
+    auto state = sync::parse_state(st.col_text(2));
+    if (!state.ok()) return Status::Corruption("本地副本已损坏：" + state.status().message());
+    r.state = *state;
     if (!r.form) {
       return Status::NotFound(
           fmt::format("报表 {} 用的是表样 {} 第 {} 版，本程序没有这一版；请升级 budgetsync",
@@ -666,11 +688,11 @@ struct Replica::Impl {
   }
 
   Status check_editable(const ReportRef& rep, const ReportKey& key) const {
-    if (rep.state == "submitted" || rep.state == "approved") {
+    if (sync::is_locked(rep.state)) {
+      const bool approved = rep.state == sync::ReportState::kApproved;
       return Status::FailedPrecondition(
           fmt::format("报表 {} {}，已锁定；审核人{}后才能修改", report_label(key),
-                      rep.state == "approved" ? "已审核通过" : "已上报",
-                      rep.state == "approved" ? "重新打开" : "退回"));
+                      approved ? "已审核通过" : "已上报", approved ? "重新打开" : "退回"));
     }
     return Status::Ok();
   }
@@ -1238,7 +1260,9 @@ Result<std::vector<ReportSummary>> Replica::reports() const {
     ReportSummary s;
     s.key = report_key_at(st, 0);
     s.unit_name = st.col_text(4);
-    s.state = st.col_text(5);
+    auto state = sync::parse_state(st.col_text(5));
+    if (!state.ok()) return Status::Corruption("本地副本已损坏：" + state.status().message());
+    s.state = *state;
     if (auto h = st.col_opt_text(6)) {
       if (auto p = sync::Hlc::parse(*h); p.ok()) s.last_edit = *p;
     }
@@ -1458,8 +1482,7 @@ Result<sync::OpId> Replica::change_state(const ReportKey& key, sync::StateChange
   Transaction tx(m.db);
   BS_RETURN_IF_ERROR(tx.begin());
   BS_ASSIGN_OR_RETURN(rep, m.find_report(key));
-  BS_ASSIGN_OR_RETURN(now, sync::parse_state(rep.state));
-  auto next = sync::next_state(now, change.action);
+  auto next = sync::next_state(rep.state, change.action);
   if (!next.ok()) {
     return Status::FailedPrecondition(
         fmt::format("报表 {}：{}", report_label(key), next.status().message()));
@@ -1631,7 +1654,9 @@ Result<std::vector<StateEvent>> Replica::state_history(const ReportKey& key) con
     auto h = sync::Hlc::parse(st.col_text(6));
     if (!h.ok()) return h.status();
     e.hlc = *h;
-    e.status = st.col_text(7);
+    auto status = parse_op_status(st.col_text(7));
+    if (!status.ok()) return status.status();
+    e.status = *status;
     e.reason = st.col_text(8);
     auto change = sync::parse_state_change(st.col_opt_text(9).value_or(""));
     if (!change.ok()) return Status::Corruption("本地副本已损坏：" + change.status().message());
@@ -1707,7 +1732,9 @@ Result<std::vector<OpRecord>> Replica::Impl::ops_where(std::string_view where) {
     rec.op.base_version = st.col_int(13);
     rec.op.section = st.col_text(14);
     rec.op.sort_key = st.col_text(15);
-    rec.status = st.col_text(16);
+    auto status = parse_op_status(st.col_text(16));
+    if (!status.ok()) return status.status();
+    rec.status = *status;
     rec.reason = st.col_text(17);
     rec.server_seq = st.col_int(18);
     rec.server_ms = st.col_int(19);
@@ -2276,7 +2303,9 @@ Result<CellEdit> Replica::settle_rejected(const sync::OpId& id, bool retry) {
   BS_ASSIGN_OR_RETURN(rep, m.find_report(rec.op.report));
   if (retry) BS_RETURN_IF_ERROR(m.check_editable(rep, rec.op.report));
   BS_ASSIGN_OR_RETURN(mark, m.db.cached("UPDATE ops SET status = ? WHERE seq = ?"));
-  BS_RETURN_IF_ERROR(mark.bind(1, retry ? "retried" : "discarded").bind(2, rec.seq).run());
+  BS_RETURN_IF_ERROR(mark.bind(1, op_status_name(retry ? OpStatus::kRetried : OpStatus::kDiscarded))
+                         .bind(2, rec.seq)
+                         .run());
   CellEdit edit;
   edit.row = rec.op.row;
   edit.column = rec.op.column;

@@ -229,8 +229,7 @@ std::string render_report_table_csv(const Report& report, const FormTemplate& fo
       grouped = grouped || p.grouped();
       numbered = numbered || p.numbered();
     }
-    if (band.parts.size() == 1 && layout.bands.size() > 1 &&
-        !band.parts.front().title.empty())
+    if (band.parts.size() == 1 && layout.bands.size() > 1 && !band.parts.front().title.empty())
       lines.push_back({band.parts.front().title});
     std::vector<std::string> top, bottom, numbers;
     std::vector<std::vector<std::string>> body(band.body_rows());

@@ -35,7 +35,8 @@ CheckResult findings_of(const CheckResult& all, const ReportKey& key) {
 std::vector<StateEvent> accepted_submissions(const std::vector<StateEvent>& events) {
   std::vector<StateEvent> out;
   for (const auto& e : events) {
-    if (e.change.action == sync::StateAction::kSubmit && e.status != "rejected") out.push_back(e);
+    if (e.change.action == sync::StateAction::kSubmit && e.status != OpStatus::kRejected)
+      out.push_back(e);
   }
   return out;
 }
@@ -69,13 +70,14 @@ std::string state_op(Replica& replica, const ReportKey& key) {
   if (!events.ok()) return "?";
   std::string op;
   for (const auto& e : *events) {
-    if (e.status != "rejected" && e.status != "discarded") op = e.op.to_string();
+    if (stands(e.status)) op = e.op.to_string();
   }
   return op;
 }
 
-bool usable(const std::string& state, bool include_submitted) {
-  return state == "approved" || (state == "submitted" && include_submitted);
+bool usable(sync::ReportState state, bool include_submitted) {
+  return state == sync::ReportState::kApproved ||
+         (state == sync::ReportState::kSubmitted && include_submitted);
 }
 
 }  // namespace
@@ -116,7 +118,6 @@ SubmitOutcome submit_report(Replica& replica, const CheckResult& check, const Re
 
 Result<std::vector<ReviewRow>> review_rows(Replica& replica, const Catalog& catalog,
                                            const ReviewFilter& filter) {
-  if (!filter.state.empty()) BS_RETURN_IF_ERROR(sync::parse_state(filter.state).status());
   BS_ASSIGN_OR_RETURN(list, replica.reports());
   BS_ASSIGN_OR_RETURN(reports, replica.load_all());
   auto counts = counts_by_report(check_reports(reports, catalog));
@@ -125,7 +126,7 @@ Result<std::vector<ReviewRow>> review_rows(Replica& replica, const Catalog& cata
   for (const auto& c : conflicts) ++open[c.report];
   std::vector<ReviewRow> rows;
   for (auto& s : list) {
-    if (!filter.state.empty() && s.state != filter.state) continue;
+    if (filter.state && s.state != *filter.state) continue;
     if (filter.year != 0 && s.key.year != filter.year) continue;
     BS_ASSIGN_OR_RETURN(events, replica.state_history(s.key));
     const auto subs = accepted_submissions(events);
@@ -254,13 +255,13 @@ Result<json> consolidate_reports(Replica& replica, const Catalog& catalog,
         if (!r) return replica.load(key).status();
         sources.push_back(r);
         used.push_back({{"report", key.to_string()},
-                        {"state", it->second->state},
+                        {"state", sync::state_name(it->second->state)},
                         {"state_op", state_op(replica, key)}});
         continue;
-      } else if (it->second->state == "submitted") {
+      } else if (it->second->state == sync::ReportState::kSubmitted) {
         why = "已上报、尚未审核（加 --include-submitted 可纳入）";
       } else {
-        why = fmt::format("状态为{}，未上报", it->second->state == "returned" ? "已退回" : "草稿");
+        why = fmt::format("状态为{}，未上报", sync::state_label(it->second->state));
       }
       skipped.push_back({{"unit", u}, {"why", why}});
     }

@@ -130,10 +130,6 @@ std::map<std::string, std::string> parse_query(const std::string& q) {
   return out;
 }
 
-bool locked_state(const std::string& state) {
-  return state == "submitted" || state == "approved";
-}
-
 // The report's findings and scores, checked with its unit's other reports of
 // the year (cross-table rules need them); `report` replaces the stored one.
 struct ReportCheck {
@@ -348,9 +344,13 @@ UiResponse UiApi::report(const std::string& key_text) {
   if (!checked.ok()) return error(500, checked.status().message());
   auto list = replica_.reports();
   if (!list.ok()) return error(500, list.status().message());
-  json state{{"state", "draft"}, {"by", ""}, {"reason", ""}};
+  sync::ReportState st = sync::ReportState::kDraft;
+  json state{{"by", ""}, {"reason", ""}};
   for (const auto& s : *list) {
-    if (s.key == key) state = {{"state", s.state}, {"by", s.state_by}, {"reason", s.state_reason}};
+    if (s.key == key) {
+      st = s.state;
+      state = {{"by", s.state_by}, {"reason", s.state_reason}};
+    }
   }
   json sections = json::array();
   for (const auto& sec : form->sections) {
@@ -385,15 +385,14 @@ UiResponse UiApi::report(const std::string& key_text) {
                         {"columns", columns},
                         {"rows", rows}});
   }
-  const std::string st = state["state"].get<std::string>();
   return json_response(200, json{{"report", key.to_string()},
                                  {"title", form->display_name()},
                                  {"family", form->family},
                                  {"unit", unit_name(r.unit_in(*form))},
-                                 {"state", st},
+                                 {"state", sync::state_name(st)},
                                  {"state_by", state["by"]},
                                  {"state_reason", state["reason"]},
-                                 {"locked", locked_state(st)},
+                                 {"locked", sync::is_locked(st)},
                                  {"consolidation_stale", consolidation_staleness(replica_, key)},
                                  {"sections", sections},
                                  {"findings", checked->findings},

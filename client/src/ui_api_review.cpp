@@ -111,7 +111,11 @@ UiResponse UiApi::submit(const json& body) {
 
 UiResponse UiApi::review_list(const Query& query) {
   ReviewFilter filter;
-  if (auto it = query.find("state"); it != query.end()) filter.state = it->second;
+  if (auto it = query.find("state"); it != query.end() && !it->second.empty()) {
+    auto state = sync::parse_state(it->second);
+    if (!state.ok()) return error(400, state.status().message());
+    filter.state = *state;
+  }
   if (auto it = query.find("year"); it != query.end() && !it->second.empty()) {
     try {
       filter.year = std::stoi(it->second);

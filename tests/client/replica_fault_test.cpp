@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <functional>
 
-#include "files/data_files.h"
-#include "client/replica.h"
-#include "sync/server_core.h"
 #include "../support/faulty_vfs.h"
+#include "client/replica.h"
+#include "files/data_files.h"
+#include "sync/server_core.h"
 #include "test_support.h"
 
 namespace budgetsync::client {
@@ -40,8 +40,8 @@ std::string snapshot(Replica& r) {
   for (const auto& op : *log) {
     out += op.op.id.to_string() + " " + op.op.hlc.to_string() + " " +
            std::string(sync::op_kind_name(op.op.kind)) + " " + op.op.row + ":" + op.op.column +
-           "=" + op.op.value.value_or("<none>") + " " + op.status + " @" +
-           std::to_string(op.server_seq) + "\n";
+           "=" + op.op.value.value_or("<none>") + " " + std::string(op_status_name(op.status)) +
+           " @" + std::to_string(op.server_seq) + "\n";
   }
   auto st = r.status();
   EXPECT_TRUE(st.ok());
@@ -164,9 +164,9 @@ TEST_F(ReplicaFaults, AddingAndDeletingRows) {
 TEST_F(ReplicaFaults, ApplyingAPulledPage) {
   sync::MemoryServerStore store;
   sync::ServerCore core(store, clock_);
-  auto other = Replica::create((dir_.path() / "other.db").string(),
-                               {"411325-ybj", "内乡县医疗保障局", "李四"}, *catalog_, clock_,
-                               random_);
+  auto other =
+      Replica::create((dir_.path() / "other.db").string(),
+                      {"411325-ybj", "内乡县医疗保障局", "李四"}, *catalog_, clock_, random_);
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE((*other)->import_report(seed("final03.json")).ok());
   ASSERT_TRUE((*other)->import_report(seed("final02.json")).ok());
@@ -177,9 +177,9 @@ TEST_F(ReplicaFaults, ApplyingAPulledPage) {
   auto page = core.pull(0, 100000, nullptr);
   ASSERT_TRUE(page.ok());
   ASSERT_FALSE(page->more);
-  EXPECT_GT(loop_until_success(
-                [&](Replica& r) { return r.apply_pulled(page->entries, page->cursor); }),
-            0);
+  EXPECT_GT(
+      loop_until_success([&](Replica& r) { return r.apply_pulled(page->entries, page->cursor); }),
+      0);
   auto check = Replica::open(path(), *catalog_, clock_, random_);
   ASSERT_TRUE(check.ok());
   EXPECT_EQ((*check)->sync_cursor(), page->cursor);

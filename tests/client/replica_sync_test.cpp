@@ -327,7 +327,7 @@ TEST_F(ReplicaSync, ADiscardedEditGivesTheCellItsEarlierValueBack) {
   // Still in the log, marked.
   auto log = a_->log(false);
   ASSERT_TRUE(log.ok());
-  EXPECT_EQ(log->back().status, "discarded");
+  EXPECT_EQ(log->back().status, OpStatus::kDiscarded);
 
   // With only the imported value before it, that value comes back.
   auto refused_on_import = a_->set_cell(kFinal02, "2101505", "fiscal", "99.99");
@@ -396,7 +396,7 @@ std::string state_of(Replica& r, const ReportKey& key) {
   auto list = r.reports();
   EXPECT_TRUE(list.ok());
   for (const auto& s : *list) {
-    if (s.key == key) return s.state;
+    if (s.key == key) return std::string(sync::state_name(s.state));
   }
   return "(missing)";
 }

@@ -37,8 +37,8 @@ struct ReportSummary {
   ReportKey key;
   std::string unit_name;
   std::string form_title;
-  std::string name;          // project name, for forms filed once per project
-  std::string state;         // draft, submitted, returned, approved
+  std::string name;  // project name, for forms filed once per project
+  sync::ReportState state = sync::ReportState::kDraft;
   std::string state_by;      // who made the latest state change
   std::string state_reason;  // why it was returned or reopened
   int64_t state_at_ms = 0;   // when the server logged it (0: not yet)
@@ -59,10 +59,28 @@ struct HistoryEntry {
   int64_t server_ms = 0;   // when the server logged it
 };
 
+// Where one of the replica's operations stands with the server.
+enum class OpStatus {
+  kPending,    // waiting to be sent
+  kAcked,      // the server logged it
+  kRemote,     // another device's, pulled
+  kRejected,   // the server refused it; kept until the user retries or discards it
+  kRetried,    // a refused edit applied again as a new one
+  kDiscarded,  // a refused edit given up
+};
+// As stored: "pending", "acked", "remote", "rejected", "retried", "discarded".
+std::string_view op_status_name(OpStatus s);
+Result<OpStatus> parse_op_status(std::string_view name);
+// Whether the operation stands in the report's story: neither refused nor
+// given up.
+inline bool stands(OpStatus s) {
+  return s != OpStatus::kRejected && s != OpStatus::kDiscarded;
+}
+
 struct OpRecord {
   int64_t seq = 0;
   sync::Operation op;
-  std::string status;  // pending, acked, remote, rejected, retried, discarded
+  OpStatus status = OpStatus::kPending;
   std::string reason;
   int64_t server_seq = 0;  // the server's log position (0: not logged yet)
   int64_t server_ms = 0;   // when the server logged it
@@ -76,7 +94,7 @@ struct StateEvent {
   sync::OpId op;
   std::string author;
   sync::Hlc hlc;
-  std::string status;  // pending, acked, remote, rejected
+  OpStatus status = OpStatus::kPending;
   std::string reason;  // why the server refused it
   sync::StateChange change;
 };

@@ -44,8 +44,8 @@ Result<CheckResult> check_unit_year(const Replica& replica, const Catalog& catal
 // ---- review ----
 
 struct ReviewFilter {
-  std::string state;  // empty: every state
-  int year = 0;       // 0: every year
+  std::optional<sync::ReportState> state;  // none: every state
+  int year = 0;                            // 0: every year
 };
 // One line of the reviewer's list (`review list`, the UI's dashboard).
 struct ReviewRow {

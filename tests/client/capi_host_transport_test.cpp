@@ -1,0 +1,209 @@
+// libbudgetsync over the host's own socket (bs_sync_start_with_transport): the
+// "socket" here hands frames to the real server's SyncService in this process,
+// as an app's WebSocket would carry them. Two replicas stay in sync through it;
+// a network that goes away is retried by the library, and the host's word that
+// it is back (bs_network_changed) connects at once instead of after the
+// backoff.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../support/processes.h"
+#include "budgetsync.h"
+#include "server/admin_store.h"
+#include "server/credentials.h"
+#include "server/sqlite_store.h"
+#include "server/sync_service.h"
+
+namespace budgetsync::testing {
+namespace {
+
+constexpr const char* kReport = "411325-ybj/2024/final02";
+
+// The server end of every host socket, and the sockets themselves.
+class HostServer {
+ public:
+  struct Link {
+    HostServer* server = nullptr;
+    bs_replica* replica = nullptr;
+    std::string user;
+    server::SyncPeer peer;
+    bool open = false;
+    std::atomic<int> opens{0};
+    std::atomic<int64_t> last_open_ms{0};
+  };
+
+  HostServer() {
+    admin_ = server::AdminStore::open(":memory:").value();
+    store_ = server::SqliteServerStore::open(":memory:").value();
+    EXPECT_TRUE(admin_->add_unit("411325-ybj", "内乡县医疗保障局", "").ok());
+    const auto hash = *server::hash_password("password", 1000);
+    for (const char* user : {"wang", "zhang"})
+      EXPECT_TRUE(admin_->add_user({user, server::Role::kStaff, "411325-ybj", false}, hash).ok());
+    service_ = std::make_unique<server::SyncService>(*admin_, *store_, clock_);
+  }
+
+  Link& link(bs_replica* replica, const std::string& user) {
+    links_.push_back(std::make_unique<Link>());
+    Link& l = *links_.back();
+    l.server = this;
+    l.replica = replica;
+    l.user = user;
+    return l;
+  }
+
+  bs_transport transport(Link& l) {
+    return {&l, &HostServer::on_open, &HostServer::on_send, &HostServer::on_close};
+  }
+
+  // While set, a connection cannot be made (no network).
+  std::atomic<bool> unreachable{false};
+
+  // The server drops a link (its network went away).
+  void drop(Link& l) {
+    {
+      std::lock_guard lock(mutex_);
+      l.open = false;
+    }
+    bs_transport_closed(l.replica, true);
+  }
+
+ private:
+  static int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  static void on_open(void* context) {
+    auto& l = *static_cast<Link*>(context);
+    ++l.opens;
+    l.last_open_ms = now_ms();
+    if (l.server->unreachable) {
+      bs_transport_closed(l.replica, true);
+      return;
+    }
+    {
+      std::lock_guard lock(l.server->mutex_);
+      auto login =
+          l.server->admin_->login(l.user, "password", "127.0.0.1", l.server->clock_.now_ms());
+      l.peer = {};
+      l.peer.token = login->session->token;
+      l.peer.user = login->session->user;
+      l.peer.expires_ms = login->session->expires_ms;
+      l.open = true;
+    }
+    bs_transport_opened(l.replica);
+  }
+
+  static void on_send(void* context, const char* frame, size_t size) {
+    auto& l = *static_cast<Link*>(context);
+    HostServer& s = *l.server;
+    std::vector<std::pair<bs_replica*, std::string>> deliveries;
+    {
+      std::lock_guard lock(s.mutex_);
+      if (!l.open) return;
+      auto m = sync::decode(std::string_view(frame, size));
+      if (!m.ok()) return;
+      auto reply = s.service_->handle(l.peer, *m);
+      for (const auto& out : reply.messages) deliveries.emplace_back(l.replica, sync::encode(out));
+      if (!reply.changed_units.empty()) {
+        for (auto& other : s.links_) {
+          if (other.get() == &l || !other->open || !other->peer.welcomed) continue;
+          sync::Notify n;
+          n.last_seq = reply.last_seq;
+          if (!reply.live_entries.empty()) {
+            n.from = reply.from;
+            n.entries = reply.live_entries;
+          }
+          deliveries.emplace_back(other->replica, sync::encode(n));
+        }
+      }
+    }
+    for (const auto& [replica, bytes] : deliveries)
+      bs_transport_received(replica, bytes.data(), bytes.size());
+  }
+
+  static void on_close(void* context) {
+    auto& l = *static_cast<Link*>(context);
+    std::lock_guard lock(l.server->mutex_);
+    l.open = false;
+  }
+
+  std::mutex mutex_;
+  sync::FakeClock clock_;
+  std::unique_ptr<server::AdminStore> admin_;
+  std::unique_ptr<server::SqliteServerStore> store_;
+  std::unique_ptr<server::SyncService> service_;
+  std::vector<std::unique_ptr<Link>> links_;
+};
+
+std::string take(char* s) {
+  std::string out = s ? s : "";
+  bs_string_free(s);
+  return out;
+}
+
+TEST(CApiHostTransport, TwoReplicasKeepInSyncThroughTheHostsSocketAndReconnectWhenTold) {
+  TempDir dir;
+  HostServer server;
+  bs_error e{};
+  const std::string data = data_dir().string();
+  bs_replica* a = bs_replica_create((dir.path() / "a.db").c_str(), data.c_str(), "411325-ybj",
+                                    "内乡县医疗保障局", "wang", &e);
+  ASSERT_NE(a, nullptr) << e.message;
+  bs_replica* b = bs_replica_create((dir.path() / "b.db").c_str(), data.c_str(), "411325-ybj",
+                                    "内乡县医疗保障局", "zhang", &e);
+  ASSERT_NE(b, nullptr) << e.message;
+  const std::string file = (seed_folder("003_") / "final02.json").string();
+  const char* files[] = {file.c_str()};
+  ASSERT_TRUE(bs_import_files(a, files, 1, &e)) << e.message;
+
+  auto& on_a = server.link(a, "wang");
+  auto& on_b = server.link(b, "zhang");
+  const bs_transport ta = server.transport(on_a), tb = server.transport(on_b);
+  ASSERT_TRUE(bs_sync_start_with_transport(a, &ta, &e)) << e.message;
+  ASSERT_TRUE(bs_sync_start_with_transport(b, &tb, &e)) << e.message;
+  auto b_shows = [&](const char* value) {
+    const std::string report = take(bs_report(b, kReport, nullptr));
+    const size_t row = report.find("\"key\": \"2101505\"");
+    return row != std::string::npos && report.find(std::string("\"total\": \"") + value + "\"",
+                                                   row) < report.find("\"key\"", row + 10);
+  };
+  ASSERT_TRUE(wait_until([&] { return b_shows("15.00"); })) << take(bs_status(b, nullptr));
+
+  // An edit on a reaches b through a's push and b's notify.
+  ASSERT_TRUE(bs_set_cell(a, kReport, "2101505", "total", "42.00", &e)) << e.message;
+  ASSERT_TRUE(wait_until([&] { return b_shows("42.00"); })) << take(bs_status(b, nullptr));
+
+  // b's network goes away; the library retries by itself, ever more slowly.
+  server.unreachable = true;
+  server.drop(on_b);
+  const int before = on_b.opens;
+  ASSERT_TRUE(wait_until([&] { return on_b.opens >= before + 4; }, 20'000));
+  const int64_t refused_at = on_b.last_open_ms;  // the next try is 2 s or more after it
+  ASSERT_TRUE(bs_set_cell(a, kReport, "2101505", "total", "43.00", &e)) << e.message;
+
+  // The host says the network is back: b connects at once and catches up.
+  server.unreachable = false;
+  const int tries = on_b.opens;
+  bs_network_changed(b, true);
+  ASSERT_TRUE(wait_until([&] { return b_shows("43.00"); })) << take(bs_status(b, nullptr));
+  EXPECT_EQ(on_b.opens, tries + 1);
+  EXPECT_LT(on_b.last_open_ms - refused_at, 2'000) << "connected only after the backoff";
+
+  bs_sync_stop(a);
+  bs_sync_stop(b);
+  const std::string status = take(bs_status(a, &e));
+  EXPECT_NE(status.find("\"pending_ops\":0"), std::string::npos) << status;
+  bs_replica_close(a);
+  bs_replica_close(b);
+}
+
+}  // namespace
+}  // namespace budgetsync::testing
