@@ -33,6 +33,7 @@ class HostServer {
     bs_replica* replica = nullptr;
     std::string user;
     server::SyncPeer peer;
+    uint64_t connection = 0;  // the connection open now (0: none)
     bool open = false;
     std::atomic<int> opens{0};
     std::atomic<int64_t> last_open_ms{0};
@@ -66,11 +67,15 @@ class HostServer {
 
   // The server drops a link (its network went away).
   void drop(Link& l) {
+    uint64_t connection = 0;
     {
       std::lock_guard lock(mutex_);
       l.open = false;
+      connection = l.connection;
     }
-    bs_transport_closed(l.replica, true);
+    bs_transport_closed(l.replica, connection, true);
+    // A close reported again, late, for the same connection changes nothing.
+    bs_transport_closed(l.replica, connection, true);
   }
 
  private:
@@ -80,12 +85,12 @@ class HostServer {
         .count();
   }
 
-  static void on_open(void* context) {
+  static void on_open(void* context, unsigned long long connection) {
     auto& l = *static_cast<Link*>(context);
     ++l.opens;
     l.last_open_ms = now_ms();
     if (l.server->unreachable) {
-      bs_transport_closed(l.replica, true);
+      bs_transport_closed(l.replica, connection, true);
       return;
     }
     {
@@ -97,21 +102,30 @@ class HostServer {
       l.peer.user = login->session->user;
       l.peer.expires_ms = login->session->expires_ms;
       l.open = true;
+      l.connection = connection;
     }
-    bs_transport_opened(l.replica);
+    bs_transport_opened(l.replica, connection);
   }
 
-  static void on_send(void* context, const char* frame, size_t size) {
+  struct Delivery {
+    bs_replica* replica;
+    uint64_t connection;
+    std::string bytes;
+  };
+
+  static void on_send(void* context, unsigned long long connection, const char* frame,
+                      size_t size) {
     auto& l = *static_cast<Link*>(context);
     HostServer& s = *l.server;
-    std::vector<std::pair<bs_replica*, std::string>> deliveries;
+    std::vector<Delivery> deliveries;
     {
       std::lock_guard lock(s.mutex_);
-      if (!l.open) return;
+      if (!l.open || connection != l.connection) return;
       auto m = sync::decode(std::string_view(frame, size));
       if (!m.ok()) return;
       auto reply = s.service_->handle(l.peer, *m);
-      for (const auto& out : reply.messages) deliveries.emplace_back(l.replica, sync::encode(out));
+      for (const auto& out : reply.messages)
+        deliveries.push_back({l.replica, l.connection, sync::encode(out)});
       if (!reply.changed_units.empty()) {
         for (auto& other : s.links_) {
           if (other.get() == &l || !other->open || !other->peer.welcomed) continue;
@@ -121,18 +135,18 @@ class HostServer {
             n.from = reply.from;
             n.entries = reply.live_entries;
           }
-          deliveries.emplace_back(other->replica, sync::encode(n));
+          deliveries.push_back({other->replica, other->connection, sync::encode(n)});
         }
       }
     }
-    for (const auto& [replica, bytes] : deliveries)
-      bs_transport_received(replica, bytes.data(), bytes.size());
+    for (const auto& d : deliveries)
+      bs_transport_received(d.replica, d.connection, d.bytes.data(), d.bytes.size());
   }
 
-  static void on_close(void* context) {
+  static void on_close(void* context, unsigned long long connection) {
     auto& l = *static_cast<Link*>(context);
     std::lock_guard lock(l.server->mutex_);
-    l.open = false;
+    if (connection == l.connection) l.open = false;
   }
 
   std::mutex mutex_;
@@ -203,6 +217,39 @@ TEST(CApiHostTransport, TwoReplicasKeepInSyncThroughTheHostsSocketAndReconnectWh
   EXPECT_NE(status.find("\"pending_ops\":0"), std::string::npos) << status;
   bs_replica_close(a);
   bs_replica_close(b);
+}
+
+// A listener that stops the sync from the sync thread itself only asks it to
+// stop; the next start waits for the old thread and runs a new sync.
+TEST(CApiHostTransport, ASyncStoppedFromItsOwnListenerEndsAndCanStartAgain) {
+  TempDir dir;
+  HostServer server;
+  bs_error e{};
+  const std::string data = data_dir().string();
+  bs_replica* a = bs_replica_create((dir.path() / "a.db").c_str(), data.c_str(), "411325-ybj",
+                                    "内乡县医疗保障局", "wang", &e);
+  ASSERT_NE(a, nullptr) << e.message;
+  struct Stopper {
+    bs_replica* replica;
+    std::atomic<int> stops{0};
+  } stopper{a};
+  bs_set_change_listener(
+      a,
+      [](void* context, int changes) {
+        auto* s = static_cast<Stopper*>(context);
+        if ((changes & BS_CHANGED_SYNC) && s->stops++ == 0) bs_sync_stop(s->replica);
+      },
+      &stopper);
+  auto& link = server.link(a, "wang");
+  const bs_transport t = server.transport(link);
+  ASSERT_TRUE(bs_sync_start_with_transport(a, &t, &e)) << e.message;
+  ASSERT_TRUE(wait_until([&] { return stopper.stops > 0; }));
+  bs_set_change_listener(a, nullptr, nullptr);
+  ASSERT_TRUE(bs_sync_start_with_transport(a, &t, &e)) << e.message;
+  ASSERT_TRUE(wait_until([&] {
+    return take(bs_status(a, nullptr)).find("\"online\":true") != std::string::npos;
+  })) << take(bs_status(a, nullptr));
+  bs_replica_close(a);
 }
 
 }  // namespace

@@ -20,9 +20,9 @@
  * replica are serialized (one at a time). No function throws or aborts: all
  * are noexcept at the C boundary. Sync runs on a thread of the library's
  * own; the change listener and the host transport's callbacks are called on
- * that thread (or, for edits made through this API, on the caller's thread,
- * before the call returns). A callback must not call bs_replica_close on its
- * replica.
+ * that thread (or, for edits and bs_sync_once made through this API, on the
+ * caller's thread, before the call returns). A callback may call the API, but
+ * not bs_replica_close on its replica.
  */
 #ifndef BUDGETSYNC_H_
 #define BUDGETSYNC_H_
@@ -135,7 +135,9 @@ char* bs_status(bs_replica* replica, bs_error* error);
 bool bs_login(bs_replica* replica, const char* server_url, const char* ca_file,
               const char* password, bs_error* error);
 
-/* Pushes and pulls once over the built-in TLS WebSocket, then returns. */
+/* Pushes and pulls once over the built-in TLS WebSocket, then returns. Like
+ * bs_login, it holds the replica for the whole exchange: other calls on the
+ * replica wait for it (call it off the UI thread). */
 bool bs_sync_once(bs_replica* replica, bs_error* error);
 
 /* Keeps the replica in sync on the library's own thread over the built-in
@@ -147,26 +149,35 @@ bool bs_sync_start(bs_replica* replica, bs_error* error);
 /* The host app's own socket, for platforms where it must own the network
  * (a WebSocket to the server's /sync with "Authorization: Bearer TOKEN"; the
  * token is bs_sync_token's). The library calls `open` when it wants a
- * connection, `send` for each frame (text, JSON), `close` to end one; all on
+ * connection, naming it by `connection` (a new number each time), `send` for
+ * each frame of that connection (text, JSON), and `close` to end it; all on
  * the sync thread. The host answers with bs_transport_opened,
- * bs_transport_received and bs_transport_closed, from any thread. */
+ * bs_transport_received and bs_transport_closed, from any thread (from inside
+ * the callbacks too), naming the connection they are about: news of an older
+ * connection (a close reported late, a frame still in flight) is ignored. */
 typedef struct bs_transport {
   void* context;
-  void (*open)(void* context);
-  void (*send)(void* context, const char* frame, size_t size);
-  void (*close)(void* context);
+  void (*open)(void* context, unsigned long long connection);
+  void (*send)(void* context, unsigned long long connection, const char* frame, size_t size);
+  void (*close)(void* context, unsigned long long connection);
 } bs_transport;
 bool bs_sync_start_with_transport(bs_replica* replica, const bs_transport* transport,
                                   bs_error* error);
-void bs_transport_opened(bs_replica* replica);
-void bs_transport_received(bs_replica* replica, const char* frame, size_t size);
+void bs_transport_opened(bs_replica* replica, unsigned long long connection);
+void bs_transport_received(bs_replica* replica, unsigned long long connection, const char* frame,
+                           size_t size);
 /* `unreachable`: the server could not be reached at all (vs. a connection
  * that was up and ended). */
-void bs_transport_closed(bs_replica* replica, bool unreachable);
+void bs_transport_closed(bs_replica* replica, unsigned long long connection, bool unreachable);
 /* The bearer token for the host's WebSocket (free with bs_string_free). */
 char* bs_sync_token(bs_replica* replica, bs_error* error);
 
-/* Stops sync (either kind) and waits for its thread. Harmless when none runs. */
+/* Stops sync (either kind) and waits for its thread; with the host's socket,
+ * the open connection is closed (`close`) first. No callback runs after it
+ * returns, and the host must not call bs_transport_* for that sync any more.
+ * Called on the sync thread (from a listener or a transport callback), it
+ * only asks the sync to stop; the thread is waited for by the next start,
+ * stop or close. Harmless when none runs. */
 void bs_sync_stop(bs_replica* replica);
 
 /* The operating system says the network went away or came back: when it
@@ -183,7 +194,9 @@ enum bs_change {
 };
 /* `changes`: a bitwise OR of enum bs_change. */
 typedef void (*bs_change_listener)(void* context, int changes);
-/* Replaces the listener (NULL removes it). */
+/* Replaces the listener (NULL removes it). A call already under way on the
+ * sync thread may still finish after this returns: stop sync (bs_sync_stop)
+ * before freeing what `context` points to. */
 void bs_set_change_listener(bs_replica* replica, bs_change_listener listener, void* context);
 
 #ifdef __cplusplus

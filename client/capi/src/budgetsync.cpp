@@ -90,41 +90,84 @@ class Listener {
   void* context_ = nullptr;
 };
 
-// Sync over the host's own socket: a watching ClientSession on the library's
-// thread, reconnected by a Supervisor; the host's callbacks post into it.
-class HostSync final : public sync::Supervisor::Host {
+// What both kinds of sync share: a thread of their own, with their own clock
+// and randomness (the API's are the API threads').
+class SyncRun {
  public:
-  HostSync(std::unique_ptr<Replica> replica, const bs_transport& transport, Listener& listener)
-      : replica_(std::move(replica)),
-        store_(*replica_),
-        transport_(transport),
+  virtual ~SyncRun() = default;
+  // Asks the sync to end; safe from any thread, its own included.
+  virtual void request_stop() = 0;
+  // Waits for the thread (never on the thread itself) and tidies up.
+  virtual void finish() = 0;
+  bool on_own_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+ protected:
+  std::thread thread_;
+  sync::SystemClock wall_;
+  sync::SystemRandom random_;
+};
+
+// Sync over the host's own socket: a watching ClientSession on the library's
+// thread, reconnected by a Supervisor; the host's callbacks post into it,
+// naming the connection they are about.
+class HostSync final : public SyncRun, public sync::Supervisor::Host {
+ public:
+  HostSync(const bs_transport& transport, Listener& listener)
+      : transport_(transport),
         listener_(listener),
         retry_(io_),
         poll_(io_),
         timer_(*this),
         supervisor_(*this, timer_, waits_, random_) {}
 
+  Status open_replica(const std::string& path, const Catalog& catalog) {
+    auto opened = Replica::open(path, catalog, wall_, random_);
+    if (!opened.ok()) return opened.status();
+    replica_ = std::move(*opened);
+    store_ = std::make_unique<ReplicaSyncStore>(*replica_);
+    return Status::Ok();
+  }
+
   void start() {
     asio::post(io_, [this] { supervisor_.start(); });
     arm_poll();
     thread_ = std::thread([this] {
       auto work = asio::make_work_guard(io_);
-      io_.run();
+      // Whatever a handler throws, the sync carries on (offline, retrying).
+      for (;;) {
+        try {
+          io_.run();
+          return;
+        } catch (const std::exception& e) {
+          end_with(Status::IoError(e.what()));
+        } catch (...) {
+          end_with(Status::IoError("unknown failure"));
+        }
+      }
     });
   }
-  void stop() {
+  void request_stop() override { io_.stop(); }
+  void finish() override {
     io_.stop();
     if (thread_.joinable()) thread_.join();
+    if (connection_ != 0) transport_.close(transport_.context, connection_);
+    connection_ = 0;
     (void)replica_->set_settings(agent_settings(AgentConnection::kStopped, wall_.now_ms()));
   }
-  void opened() {
-    asio::post(io_, [this] { on_opened(); });
+  void opened(uint64_t connection) {
+    asio::post(io_, [this, connection] {
+      if (connection == connection_) on_opened();
+    });
   }
-  void received(std::string frame) {
-    asio::post(io_, [this, frame = std::move(frame)] { on_received(frame); });
+  void received(uint64_t connection, std::string frame) {
+    asio::post(io_, [this, connection, frame = std::move(frame)] {
+      if (connection == connection_) on_received(frame);
+    });
   }
-  void closed(bool unreachable) {
-    asio::post(io_, [this, unreachable] { on_closed(unreachable); });
+  void closed(uint64_t connection, bool unreachable) {
+    asio::post(io_, [this, connection, unreachable] {
+      if (connection == connection_) on_closed(unreachable);
+    });
   }
   void network_changed(bool up) {
     asio::post(io_, [this, up] { up ? supervisor_.network_up() : supervisor_.network_down(); });
@@ -132,7 +175,8 @@ class HostSync final : public sync::Supervisor::Host {
 
   void connect() override {
     session_.reset();
-    transport_.open(transport_.context);
+    connection_ = ++connections_;
+    transport_.open(transport_.context, connection_);
   }
 
  private:
@@ -156,11 +200,27 @@ class HostSync final : public sync::Supervisor::Host {
     listener_.notify(BS_CHANGED_SYNC);
   }
 
+  // Ends the current connection (asking the host to close it) and tells the
+  // supervisor.
+  void drop(bool reconnect) {
+    session_.reset();
+    const uint64_t ending = connection_;
+    connection_ = 0;
+    if (ending != 0) transport_.close(transport_.context, ending);
+    if (reconnect) {
+      supervisor_.reconnect_now();
+    } else {
+      supervisor_.disconnected(false);
+    }
+  }
+
   void on_opened() {
+    const uint64_t connection = connection_;
     session_ = std::make_unique<sync::ClientSession>(
-        store_, sync::SessionOptions{1000, 1000, true}, [this](const sync::Message& m) {
+        *store_, sync::SessionOptions{1000, 1000, true},
+        [this, connection](const sync::Message& m) {
           const std::string frame = sync::encode(m, sync::Encoding::kJson);
-          transport_.send(transport_.context, frame.data(), frame.size());
+          transport_.send(transport_.context, connection, frame.data(), frame.size());
         });
     owed_since_ = 0;
     handle(session_->start());
@@ -184,16 +244,14 @@ class HostSync final : public sync::Supervisor::Host {
   }
 
   void on_closed(bool unreachable) {
-    if (!session_ && supervisor_.state() != sync::Supervisor::State::kConnected) return;
     session_.reset();
+    connection_ = 0;  // the host closed it: nothing to ask
     supervisor_.disconnected(unreachable);
     note(AgentConnection::kOffline, "连接已断开");
   }
 
   void end_with(const Status& why) {
-    session_.reset();
-    transport_.close(transport_.context);
-    supervisor_.disconnected(false);
+    drop(false);
     note(AgentConnection::kOffline, why.message());
   }
 
@@ -211,9 +269,7 @@ class HostSync final : public sync::Supervisor::Host {
         end_with(session_failure_status(session_->failure()));
         return;
       case sync::SessionEvent::kReconnect:
-        session_.reset();
-        transport_.close(transport_.context);
-        supervisor_.reconnect_now();
+        drop(true);
         return;
       default:
         break;
@@ -240,26 +296,53 @@ class HostSync final : public sync::Supervisor::Host {
   }
 
   std::unique_ptr<Replica> replica_;
-  ReplicaSyncStore store_;
+  std::unique_ptr<ReplicaSyncStore> store_;
   bs_transport transport_;
   Listener& listener_;
   asio::io_context io_;
   asio::steady_timer retry_, poll_;
   sync::MonotonicClock waits_;
-  sync::SystemClock wall_;
-  sync::SystemRandom random_;
   Timer timer_;
   sync::Supervisor supervisor_;
   std::unique_ptr<sync::ClientSession> session_;
+  uint64_t connections_ = 0;
+  uint64_t connection_ = 0;  // the one open or being opened; 0: none
   int64_t owed_since_ = 0;
-  std::thread thread_;
 };
 
 // Sync over the built-in TLS WebSocket: run_agent on a thread of its own.
-struct BuiltInSync {
-  StopRequest stop;
-  AgentRemote remote;
-  std::thread thread;
+class BuiltInSync final : public SyncRun {
+ public:
+  Status open_replica(const std::string& path, const Catalog& catalog) {
+    auto opened = Replica::open(path, catalog, wall_, random_);
+    if (!opened.ok()) return opened.status();
+    replica_ = std::move(*opened);
+    return Status::Ok();
+  }
+  void start(const SyncTarget& target, Listener& listener) {
+    thread_ = std::thread([this, target, &listener] {
+      AgentOptions options;
+      options.stop = &stop_;
+      options.remote = &remote_;
+      options.changed = [&listener](int changes) { listener.notify(changes); };
+      try {
+        (void)run_agent(*replica_, target, options, wall_, random_);
+      } catch (...) {
+        // The agent ended; status shows it stopped.
+      }
+    });
+  }
+  void request_stop() override { stop_.request(); }
+  void finish() override {
+    stop_.request();
+    if (thread_.joinable()) thread_.join();
+  }
+  void network_changed(bool up) { remote_.network_changed(up); }
+
+ private:
+  std::unique_ptr<Replica> replica_;
+  StopRequest stop_;
+  AgentRemote remote_;
 };
 
 }  // namespace
@@ -276,11 +359,13 @@ struct bs_replica {
   sync::SystemRandom random;
   std::unique_ptr<Replica> replica;
   Listener listener;
-  // The running sync, if any. Guarded by sync_mutex alone, never held while
-  // waiting for the sync thread: its callbacks may call back in.
+  // The running sync, if any, and one asked to stop from its own thread (to
+  // be waited for later). Guarded by sync_mutex alone, never held while
+  // waiting for a sync thread: its callbacks may call back in.
   std::mutex sync_mutex;
   std::shared_ptr<BuiltInSync> built_in;
   std::shared_ptr<HostSync> host;
+  std::shared_ptr<SyncRun> retired;
 
   std::shared_ptr<HostSync> current_host() {
     std::lock_guard lock(sync_mutex);
@@ -340,20 +425,50 @@ std::unique_ptr<bs_replica> new_handle(const char* path, const char* data_dir, b
 }
 
 // Takes the running sync out under sync_mutex, then ends it without any lock.
+// On the sync's own thread it is only asked to stop, and kept to be waited
+// for by the next start, stop or close.
 void stop_sync(bs_replica* r) {
-  std::shared_ptr<BuiltInSync> built_in;
-  std::shared_ptr<HostSync> host;
+  std::shared_ptr<SyncRun> running, retired;
   {
     std::lock_guard lock(r->sync_mutex);
-    built_in = std::move(r->built_in);
-    host = std::move(r->host);
+    running = r->built_in ? std::shared_ptr<SyncRun>(std::move(r->built_in))
+                          : std::shared_ptr<SyncRun>(std::move(r->host));
+    r->built_in.reset();
+    r->host.reset();
+    retired = std::move(r->retired);
   }
-  if (built_in) {
-    built_in->stop.request();
-    if (built_in->thread.joinable()) built_in->thread.join();
+  for (auto& run : {retired, running}) {
+    if (!run) continue;
+    if (run->on_own_thread()) {
+      run->request_stop();
+      std::lock_guard lock(r->sync_mutex);
+      r->retired = run;
+    } else {
+      run->finish();
+    }
   }
-  if (host) host->stop();
 }
+
+// Waits for a sync that was asked to stop from its own thread (without any
+// lock: it may still be calling back in).
+void reap_retired(bs_replica* r) {
+  std::shared_ptr<SyncRun> retired;
+  {
+    std::lock_guard lock(r->sync_mutex);
+    if (!r->retired || r->retired->on_own_thread()) return;
+    retired = std::move(r->retired);
+  }
+  retired->finish();
+}
+
+static_assert(static_cast<int>(StatusCode::kInvalidArgument) == BS_STATUS_INVALID_ARGUMENT &&
+                  static_cast<int>(StatusCode::kNotFound) == BS_STATUS_NOT_FOUND &&
+                  static_cast<int>(StatusCode::kOutOfRange) == BS_STATUS_OUT_OF_RANGE &&
+                  static_cast<int>(StatusCode::kFailedPrecondition) ==
+                      BS_STATUS_FAILED_PRECONDITION &&
+                  static_cast<int>(StatusCode::kIoError) == BS_STATUS_IO_ERROR &&
+                  static_cast<int>(StatusCode::kCorruption) == BS_STATUS_CORRUPTION,
+              "bs_status_code mirrors StatusCode");
 
 }  // namespace
 
@@ -400,7 +515,7 @@ void bs_string_free(char* s) {
 bool bs_import_files(bs_replica* r, const char* const* paths, size_t count, bs_error* error) {
   return guarded(error, [&]() -> bool {
     if (null_argument(error, {r, paths})) return false;
-    std::lock_guard lock(r->mutex);
+    std::unique_lock lock(r->mutex);
     std::vector<Report> reports;
     for (size_t i = 0; i < count; ++i) {
       if (null_argument(error, {paths[i]})) return false;
@@ -413,6 +528,7 @@ bool bs_import_files(bs_replica* r, const char* const* paths, size_t count, bs_e
     std::vector<const Report*> all;
     for (const auto& rep : reports) all.push_back(&rep);
     if (Status s = r->replica->import_reports(all); !s.ok()) return set_status(error, s), false;
+    lock.unlock();  // a listener may call back in
     r->listener.notify(BS_CHANGED_CELLS | BS_CHANGED_REPORTS | BS_CHANGED_SYNC);
     return true;
   });
@@ -616,6 +732,7 @@ bool bs_sync_once(bs_replica* r, bs_error* error) {
 bool bs_sync_start(bs_replica* r, bs_error* error) {
   return guarded(error, [&]() -> bool {
     if (null_argument(error, {r})) return false;
+    reap_retired(r);
     std::lock_guard lock(r->mutex);
     std::lock_guard running(r->sync_mutex);
     if (r->built_in || r->host) {
@@ -626,18 +743,10 @@ bool bs_sync_start(bs_replica* r, bs_error* error) {
     if (!target.ok()) return set_status(error, target.status()), false;
     // The agent's own connection to the replica: it notices edits made here
     // by the replica's data version, as it notices another program's.
-    auto own = Replica::open(r->path, *r->catalog, r->clock, r->random);
-    if (!own.ok()) return set_status(error, own.status()), false;
     auto run = std::make_shared<BuiltInSync>();
-    run->thread = std::thread([r, run = run.get(), replica = std::move(*own), target = *target] {
-      AgentOptions options;
-      options.stop = &run->stop;
-      options.remote = &run->remote;
-      options.changed = [r](int changes) { r->listener.notify(changes); };
-      sync::SystemClock clock;
-      sync::SystemRandom random;
-      (void)run_agent(*replica, target, options, clock, random);
-    });
+    if (Status s = run->open_replica(r->path, *r->catalog); !s.ok())
+      return set_status(error, s), false;
+    run->start(*target, r->listener);
     r->built_in = std::move(run);
     return true;
   });
@@ -650,40 +759,43 @@ bool bs_sync_start_with_transport(bs_replica* r, const bs_transport* transport, 
                               reinterpret_cast<const void*>(transport->send),
                               reinterpret_cast<const void*>(transport->close)}))
       return false;
+    reap_retired(r);
     std::lock_guard lock(r->mutex);
     std::lock_guard running(r->sync_mutex);
     if (r->built_in || r->host) {
       set_error(error, BS_ERROR_API, BS_API_SYNC_RUNNING, "同步已在运行");
       return false;
     }
-    auto own = Replica::open(r->path, *r->catalog, r->clock, r->random);
-    if (!own.ok()) return set_status(error, own.status()), false;
-    r->host = std::make_shared<HostSync>(std::move(*own), *transport, r->listener);
-    r->host->start();
+    auto run = std::make_shared<HostSync>(*transport, r->listener);
+    if (Status s = run->open_replica(r->path, *r->catalog); !s.ok())
+      return set_status(error, s), false;
+    run->start();
+    r->host = std::move(run);
     return true;
   });
 }
 
-void bs_transport_opened(bs_replica* r) {
+void bs_transport_opened(bs_replica* r, unsigned long long connection) {
   guarded(nullptr, [&]() -> bool {
     if (!r) return false;
-    if (auto host = r->current_host()) host->opened();
+    if (auto host = r->current_host()) host->opened(connection);
     return true;
   });
 }
 
-void bs_transport_received(bs_replica* r, const char* frame, size_t size) {
+void bs_transport_received(bs_replica* r, unsigned long long connection, const char* frame,
+                           size_t size) {
   guarded(nullptr, [&]() -> bool {
     if (!r || !frame) return false;
-    if (auto host = r->current_host()) host->received(std::string(frame, size));
+    if (auto host = r->current_host()) host->received(connection, std::string(frame, size));
     return true;
   });
 }
 
-void bs_transport_closed(bs_replica* r, bool unreachable) {
+void bs_transport_closed(bs_replica* r, unsigned long long connection, bool unreachable) {
   guarded(nullptr, [&]() -> bool {
     if (!r) return false;
-    if (auto host = r->current_host()) host->closed(unreachable);
+    if (auto host = r->current_host()) host->closed(connection, unreachable);
     return true;
   });
 }
@@ -710,14 +822,17 @@ void bs_network_changed(bs_replica* r, bool up) {
   guarded(nullptr, [&]() -> bool {
     if (!r) return false;
     std::lock_guard lock(r->sync_mutex);
-    if (r->built_in) r->built_in->remote.network_changed(up);
+    if (r->built_in) r->built_in->network_changed(up);
     if (r->host) r->host->network_changed(up);
     return true;
   });
 }
 
 void bs_set_change_listener(bs_replica* r, bs_change_listener listener, void* context) {
-  if (r) r->listener.set(listener, context);
+  guarded(nullptr, [&]() -> bool {
+    if (r) r->listener.set(listener, context);
+    return true;
+  });
 }
 
 }  // extern "C"
