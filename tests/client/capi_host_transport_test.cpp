@@ -163,17 +163,22 @@ std::string take(char* s) {
   return out;
 }
 
+// A new replica of 内乡县医疗保障局 for `user` in `dir`.
+bs_replica* create(const TempDir& dir, const char* file, const char* user) {
+  bs_error e{};
+  bs_replica* r = bs_replica_create((dir.path() / file).c_str(), data_dir().c_str(), "411325-ybj",
+                                    "内乡县医疗保障局", user, &e);
+  EXPECT_NE(r, nullptr) << e.message;
+  return r;
+}
+
 TEST(CApiHostTransport, TwoReplicasKeepInSyncThroughTheHostsSocketAndReconnectWhenTold) {
   TempDir dir;
   HostServer server;
   bs_error e{};
-  const std::string data = data_dir().string();
-  bs_replica* a = bs_replica_create((dir.path() / "a.db").c_str(), data.c_str(), "411325-ybj",
-                                    "内乡县医疗保障局", "wang", &e);
-  ASSERT_NE(a, nullptr) << e.message;
-  bs_replica* b = bs_replica_create((dir.path() / "b.db").c_str(), data.c_str(), "411325-ybj",
-                                    "内乡县医疗保障局", "zhang", &e);
-  ASSERT_NE(b, nullptr) << e.message;
+  bs_replica* a = create(dir, "a.db", "wang");
+  bs_replica* b = create(dir, "b.db", "zhang");
+  ASSERT_TRUE(a && b);
   const std::string file = (seed_folder("003_") / "final02.json").string();
   const char* files[] = {file.c_str()};
   ASSERT_TRUE(bs_import_files(a, files, 1, &e)) << e.message;
@@ -225,10 +230,8 @@ TEST(CApiHostTransport, ASyncStoppedFromItsOwnListenerEndsAndCanStartAgain) {
   TempDir dir;
   HostServer server;
   bs_error e{};
-  const std::string data = data_dir().string();
-  bs_replica* a = bs_replica_create((dir.path() / "a.db").c_str(), data.c_str(), "411325-ybj",
-                                    "内乡县医疗保障局", "wang", &e);
-  ASSERT_NE(a, nullptr) << e.message;
+  bs_replica* a = create(dir, "a.db", "wang");
+  ASSERT_NE(a, nullptr);
   struct Stopper {
     bs_replica* replica;
     std::atomic<int> stops{0};
