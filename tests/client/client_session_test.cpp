@@ -5,7 +5,7 @@
 // nothing; and seeded random runs of edits, syncs, watching connections,
 // faults and resolutions end with every replica equal to the server (the seed
 // is printed on failure; BUDGETSYNC_CONVERGENCE_SEEDS sets how many: 2000 by
-// default, 200 in the sanitizer build).
+// default, 100 in the sanitizer build).
 #include <gtest/gtest.h>
 
 #include <cstdio>

@@ -451,6 +451,20 @@ void stop_sync(bs_replica* r) {
 
 // Waits for a sync that was asked to stop from its own thread (without any
 // lock: it may still be calling back in).
+// An edit of one report: under the replica's lock, `edit(key)` (a Status);
+// the listener hears `changes` after the lock is let go (it may call back in).
+template <typename Edit>
+bool edit_report(bs_replica* r, const char* report, int changes, bs_error* error, Edit&& edit) {
+  {
+    std::lock_guard lock(r->mutex);
+    auto key = key_of(report);
+    if (!key.ok()) return set_status(error, key.status()), false;
+    if (Status s = edit(*key); !s.ok()) return set_status(error, s), false;
+  }
+  r->listener.notify(changes);
+  return true;
+}
+
 void reap_retired(bs_replica* r) {
   std::shared_ptr<SyncRun> retired;
   {
@@ -562,15 +576,10 @@ bool bs_set_cell(bs_replica* r, const char* report, const char* row, const char*
                  const char* value, bs_error* error) {
   return guarded(error, [&]() -> bool {
     if (null_argument(error, {r, report, row, column, value})) return false;
-    {
-      std::lock_guard lock(r->mutex);
-      auto key = key_of(report);
-      if (!key.ok()) return set_status(error, key.status()), false;
-      auto edit = r->replica->set_cell(*key, row, column, value);
-      if (!edit.ok()) return set_status(error, edit.status()), false;
-    }
-    r->listener.notify(BS_CHANGED_CELLS | BS_CHANGED_SYNC);
-    return true;
+    return edit_report(r, report, BS_CHANGED_CELLS | BS_CHANGED_SYNC, error,
+                       [&](const ReportKey& key) {
+                         return r->replica->set_cell(key, row, column, value).status();
+                       });
   });
 }
 
@@ -594,14 +603,8 @@ char* bs_add_row(bs_replica* r, const char* report, const char* section, bs_erro
 bool bs_delete_row(bs_replica* r, const char* report, const char* row, bs_error* error) {
   return guarded(error, [&]() -> bool {
     if (null_argument(error, {r, report, row})) return false;
-    {
-      std::lock_guard lock(r->mutex);
-      auto key = key_of(report);
-      if (!key.ok()) return set_status(error, key.status()), false;
-      if (Status s = r->replica->delete_row(*key, row); !s.ok()) return set_status(error, s), false;
-    }
-    r->listener.notify(BS_CHANGED_CELLS | BS_CHANGED_SYNC);
-    return true;
+    return edit_report(r, report, BS_CHANGED_CELLS | BS_CHANGED_SYNC, error,
+                       [&](const ReportKey& key) { return r->replica->delete_row(key, row); });
   });
 }
 
@@ -634,24 +637,17 @@ char* bs_validate(bs_replica* r, const char* report, bs_error* error) {
 bool bs_submit(bs_replica* r, const char* report, bs_error* error) {
   return guarded(error, [&]() -> bool {
     if (null_argument(error, {r, report})) return false;
-    {
-      std::lock_guard lock(r->mutex);
-      auto key = key_of(report);
-      if (!key.ok()) return set_status(error, key.status()), false;
-      auto check = check_unit_year(*r->replica, *r->catalog, *key);
-      if (!check.ok()) return set_status(error, check.status()), false;
-      const SubmitOutcome out = submit_report(*r->replica, *check, *key);
-      if (!out.submitted) {
-        set_status(error, Status::FailedPrecondition(
-                              out.errors.errors() > 0
-                                  ? fmt::format("报表 {} 有 {} 个审核错误，改正后才能上报",
-                                                key->to_string(), out.errors.errors())
-                                  : out.refused));
-        return false;
-      }
-    }
-    r->listener.notify(BS_CHANGED_REPORTS | BS_CHANGED_SYNC);
-    return true;
+    return edit_report(
+        r, report, BS_CHANGED_REPORTS | BS_CHANGED_SYNC, error, [&](const ReportKey& key) {
+          auto check = check_unit_year(*r->replica, *r->catalog, key);
+          if (!check.ok()) return check.status();
+          const SubmitOutcome out = submit_report(*r->replica, *check, key);
+          if (out.submitted) return Status::Ok();
+          return Status::FailedPrecondition(
+              out.errors.errors() > 0 ? fmt::format("报表 {} 有 {} 个审核错误，改正后才能上报",
+                                                    key.to_string(), out.errors.errors())
+                                      : out.refused);
+        });
   });
 }
 
@@ -677,15 +673,11 @@ bool bs_resolve(bs_replica* r, const char* report, const char* row, const char* 
                 const char* value, const char* take, bs_error* error) {
   return guarded(error, [&]() -> bool {
     if (null_argument(error, {r, report, row, column})) return false;
-    {
-      std::lock_guard lock(r->mutex);
-      auto key = key_of(report);
-      if (!key.ok()) return set_status(error, key.status()), false;
-      auto done = r->replica->resolve(*key, row, column, value ? value : "", take ? take : "");
-      if (!done.ok()) return set_status(error, done.status()), false;
-    }
-    r->listener.notify(BS_CHANGED_CELLS | BS_CHANGED_SYNC);
-    return true;
+    return edit_report(
+        r, report, BS_CHANGED_CELLS | BS_CHANGED_SYNC, error, [&](const ReportKey& key) {
+          return r->replica->resolve(key, row, column, value ? value : "", take ? take : "")
+              .status();
+        });
   });
 }
 
